@@ -1,0 +1,175 @@
+"""The composition root: settings, database, HTTP client and services are built in the lifespan."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import httpx
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from api.graphql_view import GraphQLView
+from api.middleware import BodySizeLimit
+from api.migrate import NotMigrated, current_revision, head_revision, upgrade_head
+from schema import build_schema
+from schema.app_services import Services
+from services.auth import AuthConfig, AuthService
+from services.db import Database
+from services.settings import Settings
+
+log = logging.getLogger("pointcharge")
+STATIC_DIR = Path(__file__).with_name("static")
+
+
+class ConfigurationError(RuntimeError):
+    pass
+
+
+def check_settings(settings: Settings) -> None:
+    problems = settings.production_problems()
+    if problems:
+        raise ConfigurationError(
+            "production 모드 설정 오류 / refusing to start in production mode:\n- " + "\n- ".join(problems)
+        )
+
+
+async def ensure_migrated(settings: Settings, db: Database) -> None:
+    head = head_revision(settings.database_url)
+    current = await current_revision(db.engine)
+    if current == head:
+        return
+    if settings.is_sqlite and not settings.is_production:
+        # The embedded database migrates itself so that one command runs everything.
+        await asyncio.to_thread(upgrade_head, settings.database_url)
+        return
+    raise NotMigrated(
+        f"database is at revision {current or 'none'}, code expects {head}: "
+        "run `pointcharge migrate` before starting the service"
+    )
+
+
+def build_services(settings: Settings, db: Database, http: httpx.AsyncClient) -> Services:
+    auth = AuthService(
+        db,
+        AuthConfig(
+            jwt_secret=settings.jwt_secret.get_secret_value(),
+            access_ttl_s=settings.access_token_ttl_s,
+            refresh_ttl_s=settings.refresh_token_ttl_s,
+            argon2_time_cost=settings.argon2_time_cost,
+            argon2_memory_kib=settings.argon2_memory_kib,
+            argon2_parallelism=settings.argon2_parallelism,
+        ),
+    )
+    return Services(settings=settings, auth=auth)
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or Settings()
+    check_settings(settings)
+    graphql = _LazyGraphQL()
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        db = Database.from_url(
+            settings.database_url,
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_max_overflow,
+            busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+        )
+        http = httpx.AsyncClient(
+            timeout=httpx.Timeout(settings.portone_timeout_s, connect=5.0),
+            limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+        )
+        try:
+            await ensure_migrated(settings, db)
+            services = build_services(settings, db, http)
+            graphql.view = GraphQLView(
+                build_schema(settings),
+                services=services,
+                graphql_ide="graphiql" if settings.graphiql else None,
+                allow_queries_via_get=False,
+            )
+            app.state.db = db
+            app.state.services = services
+            yield
+        finally:
+            await http.aclose()
+            await db.dispose()
+
+    routes: list[BaseRoute] = [
+        Route("/graphql", graphql, methods=["GET", "POST"]),
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+    ]
+    if STATIC_DIR.is_dir():
+        routes.append(Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"))
+    if not settings.is_production:
+        routes.extend(sandbox_routes(settings))
+
+    middleware = [
+        Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes),
+        Middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_credentials=True,
+            allow_methods=["GET", "POST", "OPTIONS"],
+            allow_headers=["Authorization", "Content-Type", "Apollo-Require-Preflight", "X-Request-ID"],
+            max_age=600,
+        ),
+    ]
+    return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+
+
+def sandbox_routes(settings: Settings) -> list[BaseRoute]:
+    try:
+        from sandbox.app import create_app as create_sandbox
+        from sandbox.config import SandboxConfig
+    except ImportError:  # the emulator is optional in an install
+        return []
+    base = (settings.public_url or "http://127.0.0.1:8000").rstrip("/")
+    config = SandboxConfig(
+        webhook_url=f"{base}/webhooks/portone", v2_webhook_url=f"{base}/webhooks/portone/v2"
+    )
+    return [Mount("/sandbox/portone", app=create_sandbox(config), name="sandbox")]
+
+
+class _LazyGraphQL:
+    """The Strawberry view needs the services, which exist only once the lifespan has run."""
+
+    def __init__(self) -> None:
+        self.view: GraphQLView | None = None
+
+    async def __call__(self, scope, receive, send):  # type: ignore[no-untyped-def]
+        if self.view is None:
+            response = PlainTextResponse("starting", status_code=503)
+            await response(scope, receive, send)
+            return
+        await self.view(scope, receive, send)
+
+
+async def healthz(request: Request) -> JSONResponse:
+    return JSONResponse({"status": "ok"})
+
+
+async def readyz(request: Request) -> JSONResponse:
+    db: Database = request.app.state.db
+    try:
+        await asyncio.wait_for(db.ping(), timeout=2.0)
+    except Exception as exc:  # noqa: BLE001 - any failure means "not ready"; the reason stays in our log
+        log.warning("readiness check failed: %s", type(exc).__name__)
+        return JSONResponse({"status": "unavailable", "database": "down"}, status_code=503)
+    return JSONResponse({"status": "ok", "database": "up"})
+
+
+def app_factory() -> Starlette:
+    """For ``uvicorn --factory api.app:app_factory`` (and ``pointcharge serve --workers N``)."""
+    return create_app()

@@ -1,0 +1,101 @@
+"""``pointcharge`` command line: serve, migrate, sandbox."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from api.app import ConfigurationError, check_settings
+    from api.migrate import upgrade_head
+    from services.settings import Settings
+
+    # The mounted sandbox sends webhooks to this server: tell it (and the workers) where we are.
+    os.environ.setdefault("POINTCHARGE_PUBLIC_URL", f"http://{_reachable(args.host)}:{args.port}")
+    settings = Settings()
+    try:
+        check_settings(settings)
+    except ConfigurationError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    if settings.is_sqlite and not settings.is_production:
+        # Once, here, before any worker starts: N workers must not race to migrate one file.
+        upgrade_head(settings.database_url)
+    try:
+        uvicorn.run(
+            "api.app:app_factory",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            proxy_headers=True,
+            forwarded_allow_ips=args.forwarded_allow_ips,
+            log_level=args.log_level,
+            server_header=False,
+        )
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    return 0
+
+
+def _reachable(host: str) -> str:
+    return "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    from api.migrate import upgrade_head
+    from services.settings import Settings
+
+    url = Settings().database_url
+    upgrade_head(url)
+    print("database is at the latest revision")
+    return 0
+
+
+def _sandbox(args: argparse.Namespace) -> int:
+    from sandbox import cli as sandbox_cli
+
+    return sandbox_cli.run(args) or 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="pointcharge", description="PortOne payments → user points")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the API (GraphQL at /graphql)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--log-level", default="info")
+    serve.add_argument(
+        "--forwarded-allow-ips",
+        default=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
+        help="proxies whose X-Forwarded-* headers are trusted",
+    )
+    serve.set_defaults(func=_serve)
+
+    migrate = sub.add_parser("migrate", help="apply database migrations (alembic upgrade head)")
+    migrate.set_defaults(func=_migrate)
+
+    try:
+        from sandbox import cli as sandbox_cli
+    except ImportError:
+        sandbox_cli = None  # type: ignore[assignment]
+    if sandbox_cli is not None and hasattr(sandbox_cli, "add_arguments"):
+        sandbox = sub.add_parser("sandbox", help="run the standalone PortOne sandbox")
+        sandbox_cli.add_arguments(sandbox)
+        sandbox.set_defaults(func=_sandbox)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

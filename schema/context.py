@@ -1,0 +1,60 @@
+"""The typed GraphQL context, built once per request in ``get_context``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from strawberry.types import Info as _Info
+
+from services.errors import Code, DomainError
+
+if TYPE_CHECKING:
+    from schema.app_services import Services
+
+REFRESH_COOKIE = "refreshToken"
+
+
+@dataclass
+class Context:
+    request: Request
+    response: Response
+    services: "Services"
+    _user_id: str | None = field(default=None, init=False)
+    _auth_error: DomainError | None = field(default=None, init=False)
+    _auth_checked: bool = field(default=False, init=False)
+
+    @property
+    def user_id(self) -> str | None:
+        """The caller, from ``Authorization: Bearer …``; None when absent or invalid."""
+        if not self._auth_checked:
+            self._auth_checked = True
+            header = self.request.headers.get("authorization", "")
+            scheme, _, token = header.partition(" ")
+            if not header:
+                self._auth_error = DomainError(Code.UNAUTHENTICATED)
+            elif scheme.lower() != "bearer" or not token.strip():
+                self._auth_error = DomainError(
+                    Code.UNAUTHENTICATED, "Authorization 헤더는 'Bearer <토큰>' 형식이어야 합니다."
+                )
+            else:
+                try:
+                    self._user_id = self.services.auth.verify_access_token(token.strip())
+                except DomainError as exc:
+                    self._auth_error = exc
+        return self._user_id
+
+    def require_user_id(self) -> str:
+        user_id = self.user_id
+        if user_id is None:
+            raise self._auth_error or DomainError(Code.UNAUTHENTICATED)
+        return user_id
+
+    @property
+    def refresh_cookie(self) -> str | None:
+        return self.request.cookies.get(REFRESH_COOKIE)
+
+
+Info = _Info[Context, Any]

@@ -1,0 +1,15 @@
+from __future__ import annotations
+
+import strawberry
+
+from schema.context import Info
+from schema.types import CreateUserInput, User
+
+
+@strawberry.type
+class CreateUserMutation:
+    @strawberry.mutation
+    async def create_user(self, info: Info, create_user_input: CreateUserInput) -> User:
+        i = create_user_input
+        user = await info.context.services.auth.create_user(i.email, i.password, i.name)
+        return User.from_model(user)

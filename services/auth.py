@@ -1,0 +1,266 @@
+"""Users, passwords and tokens.
+
+Access tokens are short-lived HS256 JWTs checked without touching the database. Refresh tokens are
+opaque random strings stored hashed; each use rotates them, and presenting a rotated one again means
+it was stolen, so the whole family (that login) is revoked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from services.db import Database
+from services.errors import Code, DomainError
+from services.models import RefreshToken, User, UserPoint, new_id, utcnow
+
+_EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
+MIN_PASSWORD = 8
+MAX_PASSWORD = 128
+_JWT_ALG = "HS256"
+
+
+@dataclass(frozen=True)
+class AuthConfig:
+    jwt_secret: str
+    access_ttl_s: int
+    refresh_ttl_s: int
+    argon2_time_cost: int = 3
+    argon2_memory_kib: int = 65_536
+    argon2_parallelism: int = 4
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access_token: str
+    refresh_token: str
+    refresh_expires_at: datetime
+
+
+def normalize_email(email: str) -> str:
+    email = email.strip()
+    if len(email) > 254 or not _EMAIL_RE.match(email):
+        raise DomainError(Code.BAD_USER_INPUT, "이메일 형식이 올바르지 않습니다.", field="email")
+    local, _, domain = email.rpartition("@")
+    return f"{local}@{domain.lower()}".lower()
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise DomainError(
+            Code.BAD_USER_INPUT, f"비밀번호는 {MIN_PASSWORD}자 이상이어야 합니다.", field="password"
+        )
+    if len(password) > MAX_PASSWORD:
+        raise DomainError(
+            Code.BAD_USER_INPUT, f"비밀번호는 {MAX_PASSWORD}자 이하여야 합니다.", field="password"
+        )
+
+
+def _check_name(name: str) -> str:
+    name = name.strip()
+    if not 1 <= len(name) <= 100:
+        raise DomainError(Code.BAD_USER_INPUT, "이름은 1자 이상 100자 이하여야 합니다.", field="name")
+    return name
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class AuthService:
+    def __init__(self, db: Database, config: AuthConfig) -> None:
+        self.db = db
+        self.config = config
+        self._hasher = PasswordHasher(
+            time_cost=config.argon2_time_cost,
+            memory_cost=config.argon2_memory_kib,
+            parallelism=config.argon2_parallelism,
+        )
+        # Verified against when the email is unknown, so that login takes the same time either way.
+        self._dummy_hash = self._hasher.hash(secrets.token_urlsafe(16))
+
+    # Argon2 is deliberately slow (tens of ms): never on the event loop.
+    async def _hash(self, password: str) -> str:
+        return await asyncio.to_thread(self._hasher.hash, password)
+
+    async def _verify(self, password_hash: str, password: str) -> bool:
+        try:
+            return await asyncio.to_thread(self._hasher.verify, password_hash, password)
+        except (VerificationError, InvalidHashError):
+            return False
+
+    # --- users -------------------------------------------------------------------------------
+
+    async def create_user(self, email: str, password: str, name: str) -> User:
+        email = normalize_email(email)
+        _check_password(password)
+        name = _check_name(name)
+        password_hash = await self._hash(password)
+        user = User(email=email, name=name, password_hash=password_hash)
+        try:
+            async with self.db.transaction() as s:
+                s.add(user)
+                await s.flush()
+                s.add(UserPoint(user_id=user.id, amount=0))
+        except IntegrityError:
+            # The unique index decides, not a prior SELECT: two sign-ups racing get one winner.
+            raise DomainError(Code.CONFLICT, "이미 가입된 이메일입니다.", field="email") from None
+        return user
+
+    async def get_user(self, user_id: str) -> User:
+        async with self.db.session() as s:
+            user = await s.get(User, user_id)
+        if user is None or user.deleted_at is not None:
+            raise DomainError(Code.UNAUTHENTICATED, "사용자를 찾을 수 없습니다. 다시 로그인해 주세요.")
+        return user
+
+    async def get_user_point(self, user_id: str) -> UserPoint | None:
+        async with self.db.session() as s:
+            return (
+                await s.execute(select(UserPoint).where(UserPoint.user_id == user_id))
+            ).scalar_one_or_none()
+
+    async def update_user(self, user_id: str, *, name: str | None, picture: str | None) -> User:
+        values: dict[str, object] = {"updated_at": utcnow()}
+        if name is not None:
+            values["name"] = _check_name(name)
+        if picture is not None:
+            if len(picture) > 2000:
+                raise DomainError(Code.BAD_USER_INPUT, "사진 주소가 너무 깁니다.", field="picture")
+            values["picture"] = picture
+        async with self.db.transaction() as s:
+            await s.execute(update(User).where(User.id == user_id).values(**values))
+            user = await s.get(User, user_id)
+        if user is None:
+            raise DomainError(Code.UNAUTHENTICATED, "사용자를 찾을 수 없습니다. 다시 로그인해 주세요.")
+        return user
+
+    async def reset_password(self, user_id: str, password: str) -> None:
+        _check_password(password)
+        password_hash = await self._hash(password)
+        now = utcnow()
+        async with self.db.transaction() as s:
+            await s.execute(
+                update(User).where(User.id == user_id).values(password_hash=password_hash, updated_at=now)
+            )
+            # A new password ends every other login.
+            await s.execute(
+                update(RefreshToken)
+                .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
+                .values(revoked_at=now)
+            )
+
+    # --- tokens ------------------------------------------------------------------------------
+
+    async def login(self, email: str, password: str) -> TokenPair:
+        try:
+            email = normalize_email(email)
+        except DomainError:
+            email = ""
+        async with self.db.session() as s:
+            user = (
+                await s.execute(select(User).where(User.email == email, User.deleted_at.is_(None)))
+            ).scalar_one_or_none() if email else None
+        ok = await self._verify(user.password_hash if user else self._dummy_hash, password)
+        if user is None or not ok:
+            raise DomainError(Code.UNAUTHENTICATED, "이메일 또는 비밀번호가 일치하지 않습니다.")
+        return await self._issue(user.id, family_id=new_id())
+
+    async def refresh(self, refresh_token: str | None) -> TokenPair:
+        if not refresh_token:
+            raise DomainError(Code.UNAUTHENTICATED, "리프레시 토큰이 없습니다. 다시 로그인해 주세요.")
+        now = utcnow()
+        token_hash = _hash_token(refresh_token)
+        async with self.db.transaction() as s:
+            row = (
+                await s.execute(select(RefreshToken).where(RefreshToken.token_hash == token_hash))
+            ).scalar_one_or_none()
+            if row is None or row.revoked_at is not None or row.expires_at <= now:
+                raise DomainError(Code.UNAUTHENTICATED, "로그인이 만료되었습니다. 다시 로그인해 주세요.")
+            # Conditional update: of two requests presenting the same token, exactly one rotates.
+            used = await s.execute(
+                update(RefreshToken)
+                .where(RefreshToken.id == row.id, RefreshToken.used_at.is_(None))
+                .values(used_at=now)
+            )
+            reused = used.rowcount != 1
+            if reused:
+                await s.execute(
+                    update(RefreshToken)
+                    .where(RefreshToken.family_id == row.family_id, RefreshToken.revoked_at.is_(None))
+                    .values(revoked_at=now)
+                )
+            user_id, family_id = row.user_id, row.family_id
+        if reused:
+            raise DomainError(
+                Code.UNAUTHENTICATED, "이미 사용된 토큰입니다. 보안을 위해 다시 로그인해 주세요."
+            )
+        return await self._issue(user_id, family_id=family_id)
+
+    async def logout(self, refresh_token: str | None) -> None:
+        if not refresh_token:
+            return
+        async with self.db.transaction() as s:
+            row = (
+                await s.execute(
+                    select(RefreshToken).where(RefreshToken.token_hash == _hash_token(refresh_token))
+                )
+            ).scalar_one_or_none()
+            if row is not None:
+                await s.execute(
+                    update(RefreshToken)
+                    .where(RefreshToken.family_id == row.family_id, RefreshToken.revoked_at.is_(None))
+                    .values(revoked_at=utcnow())
+                )
+
+    async def _issue(self, user_id: str, *, family_id: str) -> TokenPair:
+        now = utcnow()
+        refresh_token = secrets.token_urlsafe(32)
+        expires_at = now + timedelta(seconds=self.config.refresh_ttl_s)
+        async with self.db.transaction() as s:
+            s.add(
+                RefreshToken(
+                    user_id=user_id,
+                    family_id=family_id,
+                    token_hash=_hash_token(refresh_token),
+                    expires_at=expires_at,
+                )
+            )
+        return TokenPair(self.access_token(user_id, now=now), refresh_token, expires_at)
+
+    def access_token(self, user_id: str, *, now: datetime | None = None) -> str:
+        now = now or utcnow()
+        claims = {
+            "sub": user_id,
+            "typ": "access",
+            "iat": int(now.timestamp()),
+            "exp": int(now.timestamp()) + self.config.access_ttl_s,
+            "jti": secrets.token_hex(8),
+        }
+        return jwt.encode(claims, self.config.jwt_secret, algorithm=_JWT_ALG)
+
+    def verify_access_token(self, token: str) -> str:
+        try:
+            claims = jwt.decode(
+                token,
+                self.config.jwt_secret,
+                algorithms=[_JWT_ALG],  # a fixed list: "alg: none" and key-confusion tokens fail
+                options={"require": ["exp", "sub", "iat"]},
+            )
+        except jwt.ExpiredSignatureError:
+            raise DomainError(Code.UNAUTHENTICATED, "토큰이 만료되었습니다. 다시 로그인해 주세요.") from None
+        except jwt.PyJWTError:
+            raise DomainError(Code.UNAUTHENTICATED, "유효하지 않은 토큰입니다.") from None
+        if claims.get("typ") != "access" or not isinstance(claims.get("sub"), str):
+            raise DomainError(Code.UNAUTHENTICATED, "유효하지 않은 토큰입니다.")
+        return claims["sub"]

@@ -1,0 +1,66 @@
+"""Domain errors and the catalogue of error codes clients can rely on.
+
+A code is a stable contract with frontends (``extensions.code``, Apollo convention); the message is
+Korean and meant for people. Anything that is not a ``DomainError`` is a bug and is masked.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class Code:
+    UNAUTHENTICATED = "UNAUTHENTICATED"
+    FORBIDDEN = "FORBIDDEN"
+    BAD_USER_INPUT = "BAD_USER_INPUT"
+    CONFLICT = "CONFLICT"
+    NOT_FOUND = "NOT_FOUND"
+    RATE_LIMITED = "RATE_LIMITED"
+    INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
+    GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
+    GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
+    # Payments
+    PAYMENT_NOT_FOUND = "PAYMENT_NOT_FOUND"
+    PAYMENT_NOT_PAID = "PAYMENT_NOT_PAID"
+    PAYMENT_PENDING = "PAYMENT_PENDING"
+    AMOUNT_MISMATCH = "AMOUNT_MISMATCH"
+    PAYMENT_ALREADY_CLAIMED = "PAYMENT_ALREADY_CLAIMED"
+    PORTONE_UNAVAILABLE = "PORTONE_UNAVAILABLE"
+    INSUFFICIENT_POINTS = "INSUFFICIENT_POINTS"
+    ALREADY_CANCELLED = "ALREADY_CANCELLED"
+    CANCEL_AMOUNT_INVALID = "CANCEL_AMOUNT_INVALID"
+
+
+DEFAULT_MESSAGES: dict[str, str] = {
+    Code.UNAUTHENTICATED: "로그인이 필요합니다.",
+    Code.FORBIDDEN: "권한이 없습니다.",
+    Code.BAD_USER_INPUT: "입력값이 올바르지 않습니다.",
+    Code.CONFLICT: "이미 존재하는 데이터입니다.",
+    Code.NOT_FOUND: "데이터를 찾을 수 없습니다.",
+    Code.RATE_LIMITED: "요청이 너무 많습니다. 잠시 후 다시 시도해 주세요.",
+    Code.INTERNAL_SERVER_ERROR: "서버 내부 오류가 발생했습니다. 잠시 후 다시 시도해 주세요.",
+    Code.GRAPHQL_PARSE_FAILED: "GraphQL 문서를 해석할 수 없습니다.",
+    Code.GRAPHQL_VALIDATION_FAILED: "GraphQL 문서가 스키마에 맞지 않습니다.",
+    Code.PAYMENT_NOT_FOUND: "결제 내역을 찾을 수 없습니다.",
+    Code.PAYMENT_NOT_PAID: "결제가 완료되지 않았습니다.",
+    Code.PAYMENT_PENDING: "입금을 기다리는 중입니다. 입금이 확인되면 포인트가 충전됩니다.",
+    Code.AMOUNT_MISMATCH: "결제 금액이 주문 금액과 다릅니다. 결제는 자동으로 취소되었습니다.",
+    Code.PAYMENT_ALREADY_CLAIMED: "이미 다른 사용자가 사용한 결제입니다.",
+    Code.PORTONE_UNAVAILABLE: "결제사(PortOne)에 연결할 수 없습니다. 잠시 후 다시 시도해 주세요.",
+    Code.INSUFFICIENT_POINTS: "포인트가 부족합니다.",
+    Code.ALREADY_CANCELLED: "이미 취소된 결제입니다.",
+    Code.CANCEL_AMOUNT_INVALID: "취소 금액이 올바르지 않습니다.",
+}
+
+
+class DomainError(Exception):
+    """An expected failure with a stable code, safe to show to the client."""
+
+    def __init__(self, code: str, message: str | None = None, **extensions: Any) -> None:
+        self.code = code
+        self.message = message or DEFAULT_MESSAGES.get(code, code)
+        self.extensions = extensions
+        super().__init__(self.message)
+
+    def __repr__(self) -> str:
+        return f"DomainError({self.code!r}, {self.message!r})"

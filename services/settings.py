@@ -1,0 +1,127 @@
+"""Configuration, read once by the composition root (api.app) from the environment.
+
+Every variable is prefixed with ``POINTCHARGE_`` and may come from a ``.env`` file.
+Secrets are ``SecretStr`` so that they never show up in a repr, a log line or a traceback.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+# Values a developer might paste from an example; production refuses to start with any of them.
+PLACEHOLDER_SECRETS = frozenset(
+    {"", "changeme", "change-me", "secret", "dev", "development", "sandbox-insecure-jwt-secret"}
+)
+DEFAULT_SQLITE_URL = "sqlite+aiosqlite:///./pointcharge.db"
+
+
+class Mode(StrEnum):
+    SANDBOX = "sandbox"
+    PRODUCTION = "production"
+
+
+def _split_csv(value: object) -> object:
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="POINTCHARGE_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    mode: Mode = Mode.SANDBOX
+    database_url: str = DEFAULT_SQLITE_URL
+    db_pool_size: int = 10
+    db_max_overflow: int = 10
+    # SQLite writers queue on the file lock; wait this long before "database is locked".
+    sqlite_busy_timeout_ms: int = 15_000
+
+    jwt_secret: SecretStr = SecretStr("sandbox-insecure-jwt-secret")
+    access_token_ttl_s: int = 30 * 60
+    refresh_token_ttl_s: int = 14 * 24 * 3600
+    cookie_secure: bool | None = None  # None: secure in production, not in sandbox (plain http localhost)
+    cookie_samesite: str = "lax"
+
+    # Argon2id cost. The defaults are argon2-cffi's RFC 9106 low-memory profile; tests lower them.
+    argon2_time_cost: int = 3
+    argon2_memory_kib: int = 65_536
+    argon2_parallelism: int = 4
+
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    frontend_url: str = "http://localhost:3000"
+
+    graphiql: bool | None = None  # None: on in sandbox, off in production
+    introspection: bool | None = None  # None: on in sandbox, off in production
+    graphql_max_depth: int = 12
+    graphql_max_aliases: int = 30
+    graphql_max_tokens: int = 4_000
+    graphql_cache_size: int = 512
+    max_body_bytes: int = 256 * 1024
+
+    # PortOne. In sandbox mode, the base URLs and keys default to the built-in sandbox.
+    portone_v1_base_url: str | None = None
+    portone_imp_key: SecretStr | None = None
+    portone_imp_secret: SecretStr | None = None
+    portone_merchant_code: str | None = None  # "imp12345678", what the browser passes to IMP.init
+    portone_pg: str | None = None
+    portone_timeout_s: float = 10.0
+
+    # Host/port the API serves on; the mounted sandbox uses them to reach our webhook.
+    public_url: str | None = None
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _parse_origins(cls, value: object) -> object:
+        return _split_csv(value)
+
+    @model_validator(mode="after")
+    def _defaults_by_mode(self) -> "Settings":
+        production = self.mode is Mode.PRODUCTION
+        if self.graphiql is None:
+            self.graphiql = not production
+        if self.introspection is None:
+            self.introspection = not production
+        if self.cookie_secure is None:
+            self.cookie_secure = production
+        if not self.cors_origins and not production:
+            self.cors_origins = [
+                "http://localhost:3000",
+                "http://127.0.0.1:3000",
+                "http://localhost:5173",
+                "http://127.0.0.1:5173",
+            ]
+        return self
+
+    @property
+    def is_production(self) -> bool:
+        return self.mode is Mode.PRODUCTION
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def production_problems(self) -> list[str]:
+        """What keeps this configuration from being safe to run with real money."""
+        problems: list[str] = []
+        if not self.is_production:
+            return problems
+        secret = self.jwt_secret.get_secret_value()
+        if secret.lower() in PLACEHOLDER_SECRETS or len(secret) < 32:
+            problems.append(
+                "POINTCHARGE_JWT_SECRET is empty, a placeholder or shorter than 32 characters"
+            )
+        for name in ("portone_v1_base_url", "portone_imp_key", "portone_imp_secret"):
+            value = getattr(self, name)
+            if value is None or (isinstance(value, SecretStr) and not value.get_secret_value()):
+                problems.append(f"POINTCHARGE_{name.upper()} is not set")
+        base = self.portone_v1_base_url or ""
+        if "/sandbox/" in base or base.startswith("http://127.") or "localhost" in base:
+            problems.append("POINTCHARGE_PORTONE_V1_BASE_URL points at a sandbox, not PortOne")
+        return problems
+
