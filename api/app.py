@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -21,9 +22,12 @@ from api.graphql_view import GraphQLView
 from api.middleware import BodySizeLimit
 from api.migrate import NotMigrated, current_revision, head_revision, upgrade_head
 from schema import build_schema
-from schema.app_services import Services
+from schema.app_services import PortOneClientConfig, Services
 from services.auth import AuthConfig, AuthService
+from services.charging import ChargeConfig, ChargeService
 from services.db import Database
+from services.history import HistoryService
+from services.portone.v1 import PortOneV1Client
 from services.settings import Settings
 
 log = logging.getLogger("pointcharge")
@@ -69,7 +73,74 @@ def build_services(settings: Settings, db: Database, http: httpx.AsyncClient) ->
             argon2_parallelism=settings.argon2_parallelism,
         ),
     )
-    return Services(settings=settings, auth=auth)
+    portone = resolve_portone(settings)
+    provider = PortOneV1Client(
+        http,
+        base_url=portone.v1_base_url,
+        imp_key=portone.imp_key,
+        imp_secret=portone.imp_secret,
+        timeout_s=settings.portone_timeout_s,
+    )
+    packages = settings.charge_packages
+    charging = ChargeService(
+        db,
+        provider,
+        ChargeConfig(
+            packages=None if packages == "any" else tuple(packages),  # type: ignore[arg-type]
+            min_amount=settings.charge_min,
+            max_amount=settings.charge_max,
+            require_prepared_order=settings.require_prepared_order,
+        ),
+    )
+    return Services(
+        settings=settings,
+        auth=auth,
+        charging=charging,
+        history=HistoryService(db),
+        portone_client=PortOneClientConfig(
+            merchant_code=portone.merchant_code, pg=portone.pg, test_mode=portone.test_mode
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class ResolvedPortOne:
+    v1_base_url: str
+    imp_key: str
+    imp_secret: str
+    merchant_code: str
+    pg: str
+    test_mode: bool
+
+
+def public_url(settings: Settings) -> str:
+    return (settings.public_url or "http://127.0.0.1:8000").rstrip("/")
+
+
+def resolve_portone(settings: Settings) -> ResolvedPortOne:
+    """Explicit settings win; in sandbox mode the gaps are filled with the mounted sandbox."""
+
+    def secret(value: object) -> str | None:
+        return value.get_secret_value() if value is not None else None  # type: ignore[attr-defined]
+
+    base = settings.portone_v1_base_url
+    key, sec = secret(settings.portone_imp_key), secret(settings.portone_imp_secret)
+    merchant, pg = settings.portone_merchant_code, settings.portone_pg
+    if not settings.is_production:
+        from sandbox.config import SandboxConfig
+
+        defaults = SandboxConfig()
+        base = base or f"{public_url(settings)}/sandbox/portone/v1"
+        key, sec = key or defaults.imp_key, sec or defaults.imp_secret
+        merchant, pg = merchant or defaults.merchant_code, pg or defaults.pg
+    return ResolvedPortOne(
+        v1_base_url=base or "https://api.iamport.kr",
+        imp_key=key or "",
+        imp_secret=sec or "",
+        merchant_code=merchant or "",
+        pg=pg or "html5_inicis",
+        test_mode=not settings.is_production or "/sandbox/" in (base or ""),
+    )
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -135,7 +206,7 @@ def sandbox_routes(settings: Settings) -> list[BaseRoute]:
         from sandbox.config import SandboxConfig
     except ImportError:  # the emulator is optional in an install
         return []
-    base = (settings.public_url or "http://127.0.0.1:8000").rstrip("/")
+    base = public_url(settings)
     config = SandboxConfig(
         webhook_url=f"{base}/webhooks/portone", v2_webhook_url=f"{base}/webhooks/portone/v2"
     )

@@ -23,12 +23,15 @@ from schema.mutations.logout_user import LogoutUserMutation
 from schema.mutations.reset_user_password import ResetUserPasswordMutation
 from schema.mutations.restore_access_token import RestoreAccessTokenMutation
 from schema.mutations.update_user import UpdateUserMutation
+from schema.mutations.create_point_transaction_of_loading import CreatePointTransactionOfLoadingMutation
+from schema.mutations.prepare_point_charge import PreparePointChargeMutation
+from schema.queries.points import PointQueries
 from schema.queries.users import UserQueries
 from services.settings import Settings
 
 
 @strawberry.type
-class Query(UserQueries):
+class Query(UserQueries, PointQueries):
     pass
 
 
@@ -40,6 +43,8 @@ class Mutation(
     LogoutUserMutation,
     UpdateUserMutation,
     ResetUserPasswordMutation,
+    PreparePointChargeMutation,
+    CreatePointTransactionOfLoadingMutation,
 ):
     pass
 

@@ -5,10 +5,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from services.auth import AuthService
+from services.charging import ChargeService
+from services.history import HistoryService
 from services.settings import Settings
+
+
+@dataclass(frozen=True)
+class PortOneClientConfig:
+    """What a browser needs for IMP.init / request_pay (never secrets)."""
+
+    merchant_code: str
+    pg: str
+    test_mode: bool
 
 
 @dataclass(frozen=True)
 class Services:
     settings: Settings
     auth: AuthService
+    charging: ChargeService
+    history: HistoryService
+    portone_client: PortOneClientConfig

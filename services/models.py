@@ -77,3 +77,64 @@ class RefreshToken(SQLModel, table=True):
     expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
     used_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
+
+
+class Payment(SQLModel, table=True):
+    """One PortOne payment, from the prepared order (if any) to its final state.
+
+    ``credited_at`` is set in the same transaction as the credit ledger entry: the conditional
+    update on it (``WHERE credited_at IS NULL``) is what makes concurrent syncs credit once.
+    """
+
+    __tablename__ = "payments"
+    __table_args__ = (sa.Index("ix_payments_user_created", "user_id", "created_at"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    provider: str = Field(max_length=16)  # portone_v1 | portone_v2
+    imp_uid: str | None = Field(default=None, max_length=100, sa_column_kwargs={"unique": True})
+    merchant_uid: str = Field(max_length=100, sa_column_kwargs={"unique": True})
+    user_id: str | None = Field(default=None, foreign_key="users.id", max_length=32)
+    order_amount: int | None = Field(default=None, sa_type=sa.BigInteger)  # prepared orders only
+    amount: int = Field(default=0, sa_type=sa.BigInteger)  # what PortOne says was paid
+    cancelled_amount: int = Field(default=0, sa_type=sa.BigInteger)
+    credited_amount: int = Field(default=0, sa_type=sa.BigInteger)  # net points credited for it
+    currency: str = Field(default="KRW", max_length=3)
+    pay_method: str | None = Field(default=None, max_length=32)
+    pg_provider: str | None = Field(default=None, max_length=64)
+    status: str = Field(max_length=24, index=True)
+    anomaly: str | None = Field(default=None, max_length=64)  # e.g. amount_mismatch
+    vbank_name: str | None = Field(default=None, max_length=64)
+    vbank_code: str | None = Field(default=None, max_length=16)
+    vbank_num: str | None = Field(default=None, max_length=64)
+    vbank_holder: str | None = Field(default=None, max_length=64)
+    vbank_due_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
+    snapshot: str | None = Field(default=None, sa_type=sa.Text)  # last PortOne answer, JSON
+    credited_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
+    paid_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class PointTransaction(SQLModel, table=True):
+    """The points ledger. Append-only: never updated or deleted; corrections are new entries.
+
+    ``entry_key`` is unique and names why the entry exists (``charge:<payment id>``…): the final
+    guard against a double credit, whatever the code above it does.
+    """
+
+    __tablename__ = "point_transactions"
+    __table_args__ = (
+        sa.Index("ix_point_tx_user_created", "user_id", "created_at", "id"),
+        sa.Index("ix_point_tx_user_status_created", "user_id", "status", "created_at", "id"),
+    )
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    user_id: str = Field(foreign_key="users.id", max_length=32)
+    payment_id: str | None = Field(default=None, foreign_key="payments.id", max_length=32, index=True)
+    entry_key: str = Field(max_length=140, sa_column_kwargs={"unique": True})
+    status: str = Field(max_length=8)  # 충전 | 취소 | 구매 | 판매
+    amount: int = Field(sa_type=sa.BigInteger)  # signed
+    balance: int = Field(sa_type=sa.BigInteger)  # the user's balance after this entry
+    imp_uid: str | None = Field(default=None, max_length=100)
+    detail: str = Field(default="", max_length=200)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)

@@ -72,6 +72,15 @@ class Settings(BaseSettings):
     portone_pg: str | None = None
     portone_timeout_s: float = 10.0
 
+    # Charge amounts offered to users. Card companies' merchant review rejects services whose
+    # customers type the amount, so the default is a fixed list; "any" allows min..max.
+    charge_packages: Annotated[list[int] | str, NoDecode] = Field(
+        default_factory=lambda: [1_000, 5_000, 10_000, 30_000, 50_000, 100_000]
+    )
+    charge_min: int = 100
+    charge_max: int = 2_000_000
+    require_prepared_order: bool = False
+
     # Host/port the API serves on; the mounted sandbox uses them to reach our webhook.
     public_url: str | None = None
 
@@ -79,6 +88,21 @@ class Settings(BaseSettings):
     @classmethod
     def _parse_origins(cls, value: object) -> object:
         return _split_csv(value)
+
+    @field_validator("charge_packages", mode="before")
+    @classmethod
+    def _parse_packages(cls, value: object) -> object:
+        if isinstance(value, str):
+            if value.strip().lower() == "any":
+                return "any"
+            try:
+                amounts = sorted({int(v) for v in _split_csv(value)})  # type: ignore[union-attr]
+            except ValueError:
+                raise ValueError("POINTCHARGE_CHARGE_PACKAGES: comma-separated KRW amounts or 'any'") from None
+            if not amounts or amounts[0] <= 0:
+                raise ValueError("POINTCHARGE_CHARGE_PACKAGES: amounts must be positive")
+            return amounts
+        return value
 
     @model_validator(mode="after")
     def _defaults_by_mode(self) -> "Settings":

@@ -158,3 +158,121 @@ def artifacts_dir() -> Iterator[Path]:
     path = Path(__file__).resolve().parent.parent / "test-artifacts"
     path.mkdir(exist_ok=True)
     yield path
+
+
+# --- PortOne sandbox over real HTTP -------------------------------------------------------------
+
+
+class SandboxControl:
+    """Drives the sandbox's /_control API the way a test (or a demo) would."""
+
+    def __init__(self, base_url: str, config: object) -> None:
+        self.base_url = base_url
+        self.config = config
+        self.http = httpx.AsyncClient(base_url=base_url, timeout=10)
+
+    async def pay(self, amount: int, **fields: object) -> dict:
+        body = {"amount": amount, "webhook": False, **fields}
+        response = await self.http.post("/_control/payments", json=body)
+        assert response.status_code in (200, 201), response.text
+        return response.json()
+
+    async def deposit(self, payment_key: str, **fields: object) -> dict:
+        response = await self.http.post(f"/_control/payments/{payment_key}/deposit", json=fields)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    async def console_cancel(self, payment_key: str, **fields: object) -> dict:
+        response = await self.http.post(
+            f"/_control/payments/{payment_key}/cancel", json={"webhook": False, **fields}
+        )
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    async def faults(self, **knobs: object) -> None:
+        response = await self.http.put("/_control/faults", json=knobs)
+        assert response.status_code == 200, response.text
+
+    async def clear_faults(self) -> None:
+        await self.http.delete("/_control/faults")
+
+    async def stats(self) -> dict[str, int]:
+        return (await self.http.get("/_control/stats")).json()
+
+    async def v1_token(self) -> str:
+        cfg = self.config
+        body = {"imp_key": cfg.imp_key, "imp_secret": cfg.imp_secret}  # type: ignore[attr-defined]
+        return (await self.http.post("/v1/users/getToken", json=body)).json()["response"]["access_token"]
+
+    async def v1_payment(self, imp_uid: str) -> dict:
+        token = await self.v1_token()
+        response = await self.http.get(f"/v1/payments/{imp_uid}", headers={"Authorization": token})
+        return response.json()["response"]
+
+
+@pytest.fixture
+async def sandbox() -> AsyncIterator[SandboxControl]:
+    from sandbox.app import create_app as create_sandbox
+    from sandbox.config import SandboxConfig
+    from tests.servers import run_server
+
+    config = SandboxConfig(webhook_url=None, v2_webhook_url=None)
+    with run_server(create_sandbox(config)) as url:
+        control = SandboxControl(url, config)
+        try:
+            yield control
+        finally:
+            await control.http.aclose()
+
+
+def api_settings(database_url: str, sandbox: SandboxControl, **overrides: object) -> Settings:
+    cfg = sandbox.config
+    values: dict[str, object] = {
+        "portone_v1_base_url": f"{sandbox.base_url}/v1",
+        "portone_imp_key": cfg.imp_key,  # type: ignore[attr-defined]
+        "portone_imp_secret": cfg.imp_secret,  # type: ignore[attr-defined]
+        "portone_timeout_s": 2.0,
+    }
+    values.update(overrides)
+    return make_settings(database_url, **values)
+
+
+@pytest.fixture
+async def api(clean_db: str, sandbox: SandboxControl) -> AsyncIterator[GQL]:
+    """The API over real HTTP, talking to the sandbox over real HTTP."""
+    from api.app import create_app
+    from tests.servers import run_server
+
+    with run_server(create_app(api_settings(clean_db, sandbox))) as url:
+        async with httpx.AsyncClient(base_url=url, timeout=30) as http:
+            yield GQL(http)
+
+
+async def ledger_invariants(database_url: str) -> dict[str, int]:
+    """Checks UserPoint.amount == sum(ledger) for every user; returns {user_id: balance}."""
+    engine = create_async_engine(database_url)
+    try:
+        async with engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    text(
+                        "SELECT p.user_id, p.amount, COALESCE(SUM(t.amount), 0) FROM user_points p "
+                        "LEFT JOIN point_transactions t ON t.user_id = p.user_id "
+                        "GROUP BY p.user_id, p.amount"
+                    )
+                )
+            ).all()
+    finally:
+        await engine.dispose()
+    for user_id, cached, summed in rows:
+        assert cached == summed, f"user {user_id}: cached {cached} != ledger {summed}"
+    return {user_id: cached for user_id, cached, _ in rows}
+
+
+async def count_rows(database_url: str, sql: str, **params: object) -> int:
+    engine = create_async_engine(database_url)
+    try:
+        async with engine.connect() as conn:
+            return int((await conn.execute(text(sql), params)).scalar_one())
+    finally:
+        await engine.dispose()

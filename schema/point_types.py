@@ -1,0 +1,122 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+
+from schema.context import Info
+from schema.types import User
+from services import models
+
+
+@strawberry.type(description="사용된 상품 (마켓 기능과 함께 제공 예정)")
+class Useditem:
+    id: strawberry.ID = strawberry.field(name="_id")
+    name: str
+    price: int | None
+
+
+@strawberry.type
+class PointTransaction:
+    id: strawberry.ID = strawberry.field(name="_id")
+    imp_uid: strawberry.ID | None
+    amount: int = strawberry.field(description="부호 있는 금액 (충전 +, 취소·구매 -)")
+    balance: int = strawberry.field(description="이 거래 직후 잔액")
+    status: str = strawberry.field(description='"충전", "취소", "구매", "판매"')
+    status_detail: str
+    created_at: datetime
+    updated_at: datetime
+    deleted_at: datetime | None
+    user_id: strawberry.Private[str]
+
+    @strawberry.field
+    def useditem(self) -> Useditem | None:
+        return None
+
+    @strawberry.field
+    async def user(self, info: Info) -> User | None:
+        return User.from_model(await info.context.services.auth.get_user(self.user_id))
+
+    @classmethod
+    def from_model(cls, e: models.PointTransaction) -> "PointTransaction":
+        return cls(
+            id=strawberry.ID(e.id),
+            imp_uid=strawberry.ID(e.imp_uid) if e.imp_uid else None,
+            amount=e.amount,
+            balance=e.balance,
+            status=e.status,
+            status_detail=e.detail,
+            created_at=e.created_at,
+            updated_at=e.created_at,  # entries are immutable
+            deleted_at=None,
+            user_id=e.user_id,
+        )
+
+
+@strawberry.type
+class PointTransactionPage:
+    items: list[PointTransaction]
+    next_cursor: str | None = strawberry.field(description="다음 페이지를 위한 after 값, 마지막이면 null")
+    has_next_page: bool
+
+
+@strawberry.type(description="가상계좌 정보")
+class VirtualAccount:
+    bank_name: str | None
+    bank_code: str | None
+    account_number: str | None
+    holder: str | None
+    due_at: datetime | None
+
+
+@strawberry.type(description="충전 주문(결제) 한 건과 그 상태")
+class PointChargeOrder:
+    id: strawberry.ID = strawberry.field(name="_id")
+    merchant_uid: str
+    imp_uid: strawberry.ID | None
+    amount: int = strawberry.field(description="주문 금액 (사전 등록 주문이 아니면 결제 금액)")
+    paid_amount: int
+    cancelled_amount: int
+    status: str = strawberry.field(
+        description="prepared, ready(입금 대기), paid, partially_cancelled, cancelled, failed"
+    )
+    pay_method: str | None
+    virtual_account: VirtualAccount | None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_model(cls, p: models.Payment) -> "PointChargeOrder":
+        va = None
+        if p.vbank_num:
+            va = VirtualAccount(
+                bank_name=p.vbank_name,
+                bank_code=p.vbank_code,
+                account_number=p.vbank_num,
+                holder=p.vbank_holder,
+                due_at=p.vbank_due_at,
+            )
+        return cls(
+            id=strawberry.ID(p.id),
+            merchant_uid=p.merchant_uid,
+            imp_uid=strawberry.ID(p.imp_uid) if p.imp_uid else None,
+            amount=p.order_amount if p.order_amount is not None else p.amount,
+            paid_amount=p.amount,
+            cancelled_amount=p.cancelled_amount,
+            status=p.status,
+            pay_method=p.pay_method,
+            virtual_account=va,
+            created_at=p.created_at,
+            updated_at=p.updated_at,
+        )
+
+
+@strawberry.type(description="프론트엔드가 IMP.init / IMP.request_pay에 쓰는 값 (비밀 값 없음)")
+class PointChargeConfig:
+    merchant_code: str = strawberry.field(description="IMP.init에 넘길 가맹점 식별코드")
+    pg: str
+    test_mode: bool = strawberry.field(description="true면 샌드박스(테스트) 결제")
+    packages: list[int] = strawberry.field(description="선택 가능한 충전 금액 (비어 있으면 자유 금액)")
+    min_amount: int
+    max_amount: int
+    require_prepared_order: bool

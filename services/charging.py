@@ -1,0 +1,410 @@
+"""Point charging: PortOne payments become points exactly once.
+
+``sync_payment`` is the one idempotent function every path goes through — the GraphQL mutation
+today; the webhook, the mobile redirect and reconciliation call it too. It takes what PortOne says
+(never what a browser says), records it, binds the payment to its owner and credits the owner once.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+import time
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services import ledger, payment_state as st
+from services.db import Database
+from services.errors import Code, DomainError
+from services.locks import lock_payment
+from services.models import Payment, PointTransaction, utcnow
+from services.portone.base import PaymentProvider, ProviderPayment
+
+log = logging.getLogger("pointcharge.charging")
+
+PAY_METHOD_LABELS = {
+    "card": "신용카드",
+    "vbank": "가상계좌",
+    "trans": "실시간계좌이체",
+    "phone": "휴대폰 소액결제",
+    "kakaopay": "카카오페이",
+    "naverpay": "네이버페이",
+    "tosspay": "토스페이",
+    "samsung": "삼성페이",
+    "payco": "페이코",
+}
+
+
+@dataclass(frozen=True)
+class ChargeConfig:
+    packages: tuple[int, ...] | None  # None: any amount in [min_amount, max_amount]
+    min_amount: int
+    max_amount: int
+    require_prepared_order: bool = False
+
+
+class Outcome(StrEnum):
+    CREDITED = "credited"
+    ALREADY_CREDITED = "already_credited"
+    PENDING = "pending"
+    NOT_PAID = "not_paid"
+    AMOUNT_MISMATCH = "amount_mismatch"
+    UNCLAIMED = "unclaimed"
+    FORBIDDEN = "forbidden"
+    ALREADY_CLAIMED = "already_claimed"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    outcome: Outcome
+    payment: Payment
+    entry: PointTransaction | None = None  # the credit entry, when there is one
+
+
+def _method_label(pay_method: str | None) -> str:
+    return PAY_METHOD_LABELS.get(pay_method or "", pay_method or "결제")
+
+
+def new_merchant_uid() -> str:
+    # Sortable by time, unguessable, and within PortOne's merchant_uid limits.
+    return f"pc_{int(time.time() * 1000):x}_{secrets.token_hex(6)}"
+
+
+class ChargeService:
+    def __init__(self, db: Database, provider: PaymentProvider, config: ChargeConfig) -> None:
+        self.db = db
+        self.provider = provider
+        self.config = config
+
+    # --- prepared orders ---------------------------------------------------------------------
+
+    def check_amount(self, amount: int) -> None:
+        packages = self.config.packages
+        if packages is not None:
+            if amount not in packages:
+                listed = ", ".join(f"{p:,}" for p in packages)
+                raise DomainError(
+                    Code.BAD_USER_INPUT, f"충전 금액은 다음 중 하나여야 합니다: {listed}원", field="amount"
+                )
+        elif not self.config.min_amount <= amount <= self.config.max_amount:
+            raise DomainError(
+                Code.BAD_USER_INPUT,
+                f"충전 금액은 {self.config.min_amount:,}원 이상 {self.config.max_amount:,}원 이하여야 합니다.",
+                field="amount",
+            )
+
+    async def prepare(self, user_id: str, amount: int) -> Payment:
+        self.check_amount(amount)
+        order = Payment(
+            provider=self.provider.name,
+            merchant_uid=new_merchant_uid(),
+            user_id=user_id,
+            order_amount=amount,
+            status=st.PREPARED,
+        )
+        # The order exists before PortOne hears of it, so that a webhook arriving first (it can)
+        # already finds its owner.
+        async with self.db.transaction() as s:
+            s.add(order)
+        await self.provider.prepare(order.merchant_uid, amount)
+        return order
+
+    # --- claiming (the mutation) -------------------------------------------------------------
+
+    async def claim(self, user_id: str, payment_key: str) -> SyncResult:
+        """A user says "I paid, here is the id". Raises the domain error for every non-credit."""
+        payment_key = payment_key.strip()
+        if not payment_key or len(payment_key) > 100:
+            raise DomainError(Code.PAYMENT_NOT_FOUND)
+        known = await self._known_credit(payment_key)
+        if known is not None:
+            payment, entry = known
+            if payment.user_id == user_id and entry is not None:
+                # The same user retrying (double click, network retry): the original answer,
+                # without asking PortOne again.
+                return SyncResult(Outcome.ALREADY_CREDITED, payment, entry)
+            if payment.user_id is not None and payment.user_id != user_id:
+                raise self._ownership_error(payment)
+        remote = await self.provider.get_payment(payment_key)
+        result = await self.sync_payment(remote, claimant=user_id)
+        return self._raise_unless_credited(result, remote)
+
+    async def _known_credit(self, payment_key: str) -> tuple[Payment, PointTransaction | None] | None:
+        async with self.db.session() as s:
+            payment = (
+                await s.execute(select(Payment).where(Payment.imp_uid == payment_key))
+            ).scalar_one_or_none()
+            if payment is None:
+                return None
+            entry = None
+            if payment.credited_at is not None:
+                entry = await self._credit_entry(s, payment.id)
+            return payment, entry
+
+    @staticmethod
+    async def _credit_entry(s: AsyncSession, payment_id: str) -> PointTransaction | None:
+        return (
+            await s.execute(
+                select(PointTransaction).where(PointTransaction.entry_key == f"charge:{payment_id}")
+            )
+        ).scalar_one_or_none()
+
+    @staticmethod
+    def _ownership_error(payment: Payment) -> DomainError:
+        if payment.order_amount is not None:
+            return DomainError(Code.FORBIDDEN, "다른 사용자의 주문입니다.")
+        return DomainError(Code.PAYMENT_ALREADY_CLAIMED)
+
+    def _raise_unless_credited(self, result: SyncResult, remote: ProviderPayment) -> SyncResult:
+        outcome = result.outcome
+        if outcome in (Outcome.CREDITED, Outcome.ALREADY_CREDITED):
+            return result
+        if outcome is Outcome.PENDING:
+            va = remote.virtual_account
+            raise DomainError(
+                Code.PAYMENT_PENDING,
+                impUid=remote.payment_key,
+                merchantUid=remote.merchant_uid,
+                vbankName=va.bank_name if va else None,
+                vbankNum=va.account_number if va else None,
+                vbankHolder=va.holder if va else None,
+                vbankDate=va.due_at.isoformat() if va and va.due_at else None,
+                amount=remote.amount,
+            )
+        if outcome in (Outcome.FORBIDDEN, Outcome.ALREADY_CLAIMED):
+            raise self._ownership_error(result.payment)
+        if outcome is Outcome.AMOUNT_MISMATCH:
+            raise DomainError(Code.AMOUNT_MISMATCH, impUid=remote.payment_key)
+        if outcome is Outcome.CANCELLED and result.entry is not None:
+            return result
+        raise DomainError(Code.PAYMENT_NOT_PAID, status=remote.status)
+
+    # --- the sync ----------------------------------------------------------------------------
+
+    async def sync_payment(self, remote: ProviderPayment, *, claimant: str | None = None) -> SyncResult:
+        """Records what PortOne says and credits the owner once. Idempotent; safe to race."""
+        for attempt in range(3):
+            try:
+                async with self.db.transaction() as s:
+                    result = await self._apply(s, remote, claimant)
+                break
+            except IntegrityError:
+                # Two first sightings of one payment raced on the unique keys; the loser retries
+                # and finds the winner's row.
+                if attempt == 2:
+                    raise
+        if result.outcome is Outcome.AMOUNT_MISMATCH:
+            await self._refund_mismatch(remote)
+        return result
+
+    async def _apply(self, s: AsyncSession, remote: ProviderPayment, claimant: str | None) -> SyncResult:
+        payment = await self._upsert_and_lock(s, remote)
+
+        forbidden = None
+        if claimant is not None:
+            if payment.user_id is None:
+                if payment.order_amount is None and self.config.require_prepared_order:
+                    raise DomainError(Code.FORBIDDEN, "사전 등록된 주문(preparePointCharge)만 충전할 수 있습니다.")
+                payment.user_id = claimant
+            elif payment.user_id != claimant:
+                forbidden = Outcome.FORBIDDEN if payment.order_amount is not None else Outcome.ALREADY_CLAIMED
+
+        self._record_remote(payment, remote)
+
+        if forbidden is not None:
+            return SyncResult(forbidden, payment)
+
+        status = remote.status
+        if status == st.READY:
+            return SyncResult(Outcome.PENDING, payment)
+        if status == st.FAILED:
+            return SyncResult(Outcome.NOT_PAID, payment)
+
+        mismatch = remote.currency != "KRW" or (
+            payment.order_amount is not None and remote.amount != payment.order_amount
+        )
+        if mismatch:
+            if payment.credited_at is None:
+                payment.anomaly = "amount_mismatch"
+                if status in (st.PAID, st.PARTIALLY_CANCELLED):
+                    return SyncResult(Outcome.AMOUNT_MISMATCH, payment)
+                return SyncResult(Outcome.NOT_PAID, payment)
+
+        if payment.user_id is None:
+            return SyncResult(Outcome.UNCLAIMED, payment)
+
+        entry: PointTransaction | None
+        outcome: Outcome
+        if payment.credited_at is None:
+            if status == st.CANCELLED and payment.credited_amount == 0:
+                # Cancelled before anyone credited it: nothing to give, nothing to take back.
+                return SyncResult(Outcome.NOT_PAID, payment)
+            entry = await self._credit(s, payment, remote)
+            outcome = Outcome.CREDITED
+        else:
+            entry = await self._credit_entry(s, payment.id)
+            outcome = Outcome.ALREADY_CREDITED
+
+        await self._follow_cancellations(s, payment, remote)
+        if status == st.CANCELLED and outcome is Outcome.ALREADY_CREDITED:
+            outcome = Outcome.CANCELLED
+        return SyncResult(outcome, payment, entry)
+
+    async def _upsert_and_lock(self, s: AsyncSession, remote: ProviderPayment) -> Payment:
+        key = remote.payment_key
+        payment = await lock_payment(s, imp_uid=key)
+        if payment is not None:
+            return payment
+        # Our prepared order for this merchant_uid: attach the PortOne id to it. An order whose
+        # earlier attempt failed may be paid again under the same merchant_uid with a new imp_uid.
+        attached = await s.execute(
+            update(Payment)
+            .where(
+                Payment.merchant_uid == remote.merchant_uid,
+                Payment.provider == remote.provider,
+                or_(Payment.imp_uid.is_(None), Payment.status.in_([st.PREPARED, st.FAILED])),
+            )
+            .values(imp_uid=key, updated_at=utcnow())
+        )
+        if attached.rowcount == 0:
+            # Nobody prepared it (the codecamp flow, or a payment made elsewhere): record it unowned.
+            insert = pg_insert if s.bind.dialect.name == "postgresql" else sqlite_insert
+            await s.execute(
+                insert(Payment)
+                .values(
+                    id=Payment().id,
+                    provider=remote.provider,
+                    imp_uid=key,
+                    merchant_uid=remote.merchant_uid,
+                    status=st.PREPARED,
+                    created_at=utcnow(),
+                    updated_at=utcnow(),
+                )
+                .on_conflict_do_nothing()
+            )
+        payment = await lock_payment(s, imp_uid=key)
+        if payment is None:
+            log.error(
+                "merchant_uid %s already belongs to another payment; %s not recorded",
+                remote.merchant_uid,
+                key,
+            )
+            raise DomainError(Code.CONFLICT, "같은 주문번호로 이미 다른 결제가 처리되었습니다.")
+        return payment
+
+    @staticmethod
+    def _record_remote(payment: Payment, remote: ProviderPayment) -> None:
+        now = utcnow()
+        if st.can_move(payment.status, remote.status):
+            payment.status = remote.status
+        else:
+            log.warning(
+                "ignoring illegal transition %s -> %s for %s", payment.status, remote.status, remote.payment_key
+            )
+        payment.amount = remote.amount
+        payment.currency = remote.currency
+        payment.pay_method = remote.pay_method
+        payment.pg_provider = remote.pg_provider
+        if remote.paid_at and payment.paid_at is None:
+            payment.paid_at = remote.paid_at
+        if remote.virtual_account is not None:
+            va = remote.virtual_account
+            payment.vbank_name = va.bank_name
+            payment.vbank_code = va.bank_code
+            payment.vbank_num = va.account_number
+            payment.vbank_holder = va.holder
+            payment.vbank_due_at = va.due_at
+        payment.snapshot = json.dumps(remote.raw, ensure_ascii=False, default=str)[:20_000]
+        payment.updated_at = now
+
+    async def _credit(self, s: AsyncSession, payment: Payment, remote: ProviderPayment) -> PointTransaction:
+        # Conditional on credited_at IS NULL: of two transactions racing past the checks above,
+        # exactly one updates the row (PostgreSQL re-checks the predicate after the row lock).
+        won = await s.execute(
+            update(Payment)
+            .where(Payment.id == payment.id, Payment.credited_at.is_(None))
+            .values(credited_at=utcnow(), credited_amount=remote.amount)
+        )
+        if won.rowcount != 1:
+            raise IntegrityError("credit raced", None, Exception("credited_at already set"))
+        assert payment.user_id is not None
+        entry = await ledger.append_entry(
+            s,
+            user_id=payment.user_id,
+            amount=remote.amount,
+            status=ledger.CHARGE,
+            entry_key=f"charge:{payment.id}",
+            detail=f"{_method_label(remote.pay_method)} 충전",
+            payment_id=payment.id,
+            imp_uid=remote.payment_key,
+        )
+        payment.credited_at = utcnow()
+        payment.credited_amount = remote.amount
+        log.info("credited %s points to %s for %s", remote.amount, payment.user_id, remote.payment_key)
+        return entry
+
+    async def _follow_cancellations(self, s: AsyncSession, payment: Payment, remote: ProviderPayment) -> None:
+        """Points follow cancellations made anywhere (our API, PortOne's console)."""
+        already = payment.cancelled_amount
+        if remote.cancelled_amount <= already or payment.credited_at is None:
+            payment.cancelled_amount = max(already, remote.cancelled_amount)
+            return
+        delta = remote.cancelled_amount - already
+        assert payment.user_id is not None
+        # A cancel at PortOne has already refunded the money: the points go whatever the
+        # balance; a negative balance is flagged for an operator rather than refused.
+        await ledger.append_entry(
+            s,
+            user_id=payment.user_id,
+            amount=-delta,
+            status=ledger.CANCEL,
+            entry_key=f"cancel:{payment.id}:{remote.cancelled_amount}",
+            detail=f"{_method_label(remote.pay_method)} 결제 취소",
+            payment_id=payment.id,
+            imp_uid=remote.payment_key,
+            allow_negative=True,
+        )
+        payment.cancelled_amount = remote.cancelled_amount
+        payment.credited_amount -= delta
+
+    async def _refund_mismatch(self, remote: ProviderPayment) -> None:
+        """The paid amount is not what the order said (tampered in the browser): give it back."""
+        if remote.cancellable_amount <= 0:
+            return
+        try:
+            cancelled = await self.provider.cancel(
+                remote.payment_key,
+                amount=remote.cancellable_amount,
+                checksum=remote.cancellable_amount,
+                reason="결제 금액 불일치(자동 취소)",
+                request_id=f"mismatch-{remote.payment_key}",
+            )
+        except DomainError as exc:
+            # Reconciliation finds payments with anomaly=amount_mismatch that are still paid.
+            log.error("automatic refund of %s failed: %s", remote.payment_key, exc.message)
+            return
+        await self.sync_payment(cancelled)
+
+    # --- reads -------------------------------------------------------------------------------
+
+    async def get_orders(self, user_id: str, *, limit: int = 20) -> list[Payment]:
+        async with self.db.session() as s:
+            return list(
+                (
+                    await s.execute(
+                        select(Payment)
+                        .where(Payment.user_id == user_id)
+                        .order_by(Payment.created_at.desc(), Payment.id.desc())
+                        .limit(limit)
+                    )
+                ).scalars()
+            )
+

@@ -1,0 +1,25 @@
+"""Legal payment status transitions. PortOne is the truth, but a stale or replayed answer must
+never move a payment backwards (e.g. cancelled → paid)."""
+
+from __future__ import annotations
+
+PREPARED = "prepared"
+READY = "ready"
+PAID = "paid"
+PARTIALLY_CANCELLED = "partially_cancelled"
+CANCELLED = "cancelled"
+FAILED = "failed"
+
+TRANSITIONS: dict[str, frozenset[str]] = {
+    PREPARED: frozenset({READY, PAID, PARTIALLY_CANCELLED, CANCELLED, FAILED}),
+    READY: frozenset({PAID, PARTIALLY_CANCELLED, CANCELLED, FAILED}),
+    # A late "paid" after "failed" is honoured: the money was taken.
+    FAILED: frozenset({READY, PAID, PARTIALLY_CANCELLED, CANCELLED}),
+    PAID: frozenset({PARTIALLY_CANCELLED, CANCELLED}),
+    PARTIALLY_CANCELLED: frozenset({PARTIALLY_CANCELLED, CANCELLED}),
+    CANCELLED: frozenset(),
+}
+
+
+def can_move(current: str, new: str) -> bool:
+    return current == new or new in TRANSITIONS.get(current, frozenset())

@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+# Normalised statuses (V1 and V2 map onto these).
+READY = "ready"  # virtual account issued, waiting for the deposit
+PAID = "paid"
+PARTIALLY_CANCELLED = "partially_cancelled"
+CANCELLED = "cancelled"
+FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class VirtualAccount:
+    bank_name: str | None
+    bank_code: str | None
+    account_number: str | None
+    holder: str | None
+    due_at: datetime | None
+
+
+@dataclass(frozen=True)
+class ProviderPayment:
+    """What PortOne says about one payment — the only source of truth for money."""
+
+    provider: str  # "portone_v1" | "portone_v2"
+    payment_key: str  # imp_uid (V1) or paymentId (V2)
+    merchant_uid: str
+    status: str  # one of the normalised statuses above
+    amount: int  # total amount of the payment (KRW)
+    cancelled_amount: int
+    currency: str
+    pay_method: str | None
+    pg_provider: str | None
+    paid_at: datetime | None
+    name: str | None = None
+    fail_reason: str | None = None
+    virtual_account: VirtualAccount | None = None
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def cancellable_amount(self) -> int:
+        return self.amount - self.cancelled_amount
+
+
+class PaymentProvider(Protocol):
+    name: str
+
+    async def get_payment(self, payment_key: str) -> ProviderPayment: ...
+
+    async def prepare(self, merchant_uid: str, amount: int) -> None: ...
+
+    async def cancel(
+        self,
+        payment_key: str,
+        *,
+        amount: int,
+        checksum: int,
+        reason: str,
+        request_id: str,
+    ) -> ProviderPayment: ...

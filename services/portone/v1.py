@@ -1,0 +1,299 @@
+"""PortOne V1 REST client (https://api.iamport.kr), on the app's shared ``httpx.AsyncClient``.
+
+Costs: one request per verification in steady state. The access token is cached until shortly
+before it expires and refreshed once for all concurrent callers; a 401 (token revoked or expired
+early at PortOne) refreshes and retries once. Only idempotent reads are retried on transport errors
+and 5xx; a cancel is never retried blindly (PortOne's ``checksum`` guards a manual retry).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+
+from services.errors import Code, DomainError
+from services.portone.base import (
+    CANCELLED,
+    FAILED,
+    PAID,
+    PARTIALLY_CANCELLED,
+    READY,
+    ProviderPayment,
+    VirtualAccount,
+)
+
+log = logging.getLogger("pointcharge.portone.v1")
+
+# Refresh this long before PortOne's expiry so a token never dies in flight.
+TOKEN_MARGIN_S = 120
+READ_RETRIES = 2
+BACKOFF_S = (0.1, 0.4)
+
+
+class PortOneUnavailable(DomainError):
+    def __init__(self, detail: str) -> None:
+        super().__init__(Code.PORTONE_UNAVAILABLE)
+        self.detail = detail
+
+
+class PortOneRejected(DomainError):
+    """PortOne answered with an error envelope (code != 0) for a reason other than not-found."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(Code.PORTONE_UNAVAILABLE, f"결제사 요청이 거절되었습니다: {message}")
+        self.status = status
+        self.portone_message = message
+
+
+def _money(value: Any) -> int:
+    # The spec types amounts as "number"; KRW has no minor unit, so anything fractional is corrupt.
+    if isinstance(value, bool) or value is None:
+        raise ValueError("amount missing")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    raise ValueError(f"non-integral amount {value!r}")
+
+
+def _ts(value: Any) -> datetime | None:
+    if not value:
+        return None
+    return datetime.fromtimestamp(int(value), UTC)
+
+
+def parse_v1_payment(data: dict[str, Any]) -> ProviderPayment:
+    amount = _money(data["amount"])
+    cancelled = _money(data.get("cancel_amount") or 0)
+    status = data["status"]
+    if status == "paid":
+        normalised = PAID
+    elif status == "cancelled":
+        # V1 keeps "paid" for partial cancels on some PGs and "cancelled" for full ones; the
+        # amounts are the truth.
+        normalised = CANCELLED if cancelled >= amount else PARTIALLY_CANCELLED
+    elif status == "ready":
+        normalised = READY
+    elif status == "failed":
+        normalised = FAILED
+    else:
+        raise ValueError(f"unknown V1 status {status!r}")
+    if normalised == PAID and 0 < cancelled < amount:
+        normalised = PARTIALLY_CANCELLED
+    vbank = None
+    if data.get("vbank_num"):
+        vbank = VirtualAccount(
+            bank_name=data.get("vbank_name"),
+            bank_code=data.get("vbank_code"),
+            account_number=data.get("vbank_num"),
+            holder=data.get("vbank_holder"),
+            due_at=_ts(data.get("vbank_date")),
+        )
+    return ProviderPayment(
+        provider="portone_v1",
+        payment_key=data["imp_uid"],
+        merchant_uid=data["merchant_uid"],
+        status=normalised,
+        amount=amount,
+        cancelled_amount=cancelled,
+        currency=data.get("currency") or "KRW",
+        pay_method=data.get("pay_method"),
+        pg_provider=data.get("pg_provider"),
+        paid_at=_ts(data.get("paid_at")),
+        name=data.get("name"),
+        fail_reason=data.get("fail_reason"),
+        virtual_account=vbank,
+        raw=data,
+    )
+
+
+class PortOneV1Client:
+    name = "portone_v1"
+
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        *,
+        base_url: str,
+        imp_key: str,
+        imp_secret: str,
+        timeout_s: float = 10.0,
+    ) -> None:
+        self.http = http
+        self.base_url = base_url.rstrip("/")
+        self._imp_key = imp_key
+        self._imp_secret = imp_secret
+        self._timeout = httpx.Timeout(timeout_s, connect=min(timeout_s, 5.0))
+        self._token: str | None = None
+        self._token_expires_at = 0.0  # our monotonic clock
+        self._token_lock = asyncio.Lock()
+
+    # --- token -------------------------------------------------------------------------------
+
+    async def _get_token(self, *, stale: str | None = None) -> str:
+        if self._token and self._token != stale and time.monotonic() < self._token_expires_at:
+            return self._token
+        async with self._token_lock:
+            # Single flight: whoever waited on the lock finds the token the first caller fetched.
+            if self._token and self._token != stale and time.monotonic() < self._token_expires_at:
+                return self._token
+            try:
+                body = await self._send(
+                    "POST",
+                    "/users/getToken",
+                    json={"imp_key": self._imp_key, "imp_secret": self._imp_secret},
+                    token=None,
+                    retries=READ_RETRIES,  # getToken is safe to repeat
+                )
+            except _Unauthorized as exc:
+                log.error("portone rejected our imp_key/imp_secret: check the configuration")
+                raise PortOneUnavailable("invalid credentials") from exc
+            try:
+                token = body["access_token"]
+                # PortOne gives its own clock ("now"); count the lifetime on ours.
+                lifetime = int(body["expired_at"]) - int(body["now"])
+            except (KeyError, TypeError, ValueError) as exc:
+                raise PortOneUnavailable("malformed token response") from exc
+            self._token = token
+            self._token_expires_at = time.monotonic() + max(0, lifetime - TOKEN_MARGIN_S)
+            return token
+
+    # --- transport ---------------------------------------------------------------------------
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        token: str | None,
+        json: dict[str, Any] | None = None,
+        params: Any = None,
+        retries: int = 0,
+    ) -> Any:
+        """One call with the envelope unwrapped; raises domain errors. 401 is re-raised as-is."""
+        headers = {"Authorization": token} if token else {}
+        attempt = 0
+        while True:
+            try:
+                response = await self.http.request(
+                    method,
+                    self.base_url + path,
+                    json=json,
+                    params=params,
+                    headers=headers,
+                    timeout=self._timeout,
+                )
+            except httpx.TransportError as exc:  # timeouts, refused connections, resets
+                if attempt < retries:
+                    await self._backoff(attempt)
+                    attempt += 1
+                    continue
+                log.warning("portone %s %s transport error: %s", method, path, type(exc).__name__)
+                raise PortOneUnavailable(type(exc).__name__) from exc
+            if response.status_code >= 500 and attempt < retries:
+                await self._backoff(attempt)
+                attempt += 1
+                continue
+            return self._unwrap(method, path, response)
+
+    @staticmethod
+    async def _backoff(attempt: int) -> None:
+        base = BACKOFF_S[min(attempt, len(BACKOFF_S) - 1)]
+        await asyncio.sleep(base * (0.5 + random.random()))
+
+    @staticmethod
+    def _unwrap(method: str, path: str, response: httpx.Response) -> Any:
+        try:
+            envelope = response.json()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            log.warning("portone %s %s: malformed body (HTTP %s)", method, path, response.status_code)
+            raise PortOneUnavailable("malformed response") from None
+        if not isinstance(envelope, dict):
+            raise PortOneUnavailable("malformed envelope")
+        code = envelope.get("code")
+        message = str(envelope.get("message") or "")
+        if response.status_code == 401:
+            raise _Unauthorized(message)
+        if response.status_code == 404:
+            raise DomainError(Code.PAYMENT_NOT_FOUND)
+        if response.status_code >= 500:
+            log.warning("portone %s %s: HTTP %s", method, path, response.status_code)
+            raise PortOneUnavailable(f"HTTP {response.status_code}")
+        if response.status_code >= 400 or code != 0:
+            raise PortOneRejected(response.status_code, message)
+        return envelope.get("response")
+
+    async def _call(self, method: str, path: str, *, idempotent: bool, **kwargs: Any) -> Any:
+        token = await self._get_token()
+        retries = READ_RETRIES if idempotent else 0
+        try:
+            return await self._send(method, path, token=token, retries=retries, **kwargs)
+        except _Unauthorized:
+            # The token died before we expected (revoked, clock skew): refresh once and retry.
+            # Retrying a cancel here is safe: a 401 means PortOne did not process it.
+            token = await self._get_token(stale=token)
+            try:
+                return await self._send(method, path, token=token, retries=retries, **kwargs)
+            except _Unauthorized as exc:
+                raise PortOneUnavailable("unauthorized after token refresh") from exc
+
+    # --- API ---------------------------------------------------------------------------------
+
+    async def get_payment(self, payment_key: str) -> ProviderPayment:
+        if not payment_key or "/" in payment_key or len(payment_key) > 200:
+            raise DomainError(Code.PAYMENT_NOT_FOUND)
+        data = await self._call("GET", f"/payments/{payment_key}", idempotent=True)
+        if not isinstance(data, dict):
+            raise DomainError(Code.PAYMENT_NOT_FOUND)
+        return self._parse(data)
+
+    async def prepare(self, merchant_uid: str, amount: int) -> None:
+        # Registering the same merchant_uid twice is an error at PortOne, so no blind retry; the
+        # caller treats failure as "not registered" and our own amount check still protects us.
+        await self._call(
+            "POST", "/payments/prepare", idempotent=False, json={"merchant_uid": merchant_uid, "amount": amount}
+        )
+
+    async def cancel(
+        self, payment_key: str, *, amount: int, checksum: int, reason: str, request_id: str
+    ) -> ProviderPayment:
+        data = await self._call(
+            "POST",
+            "/payments/cancel",
+            idempotent=False,
+            json={"imp_uid": payment_key, "amount": amount, "checksum": checksum, "reason": reason},
+        )
+        if not isinstance(data, dict):
+            raise PortOneUnavailable("malformed cancel response")
+        return self._parse(data)
+
+    async def list_by_status(
+        self, status: str, *, since: datetime | None, until: datetime | None, page: int, limit: int = 100
+    ) -> tuple[list[ProviderPayment], int]:
+        params: dict[str, Any] = {"page": page, "limit": limit, "sorting": "-started"}
+        if since:
+            params["from"] = int(since.timestamp())
+        if until:
+            params["to"] = int(until.timestamp())
+        data = await self._call("GET", f"/payments/status/{status}", idempotent=True, params=params)
+        items = [self._parse(item) for item in (data or {}).get("list") or []]
+        return items, int((data or {}).get("total") or 0)
+
+    @staticmethod
+    def _parse(data: dict[str, Any]) -> ProviderPayment:
+        try:
+            return parse_v1_payment(data)
+        except (KeyError, TypeError, ValueError) as exc:
+            log.warning("portone v1: unparseable payment: %s", exc)
+            raise PortOneUnavailable("malformed payment") from exc
+
+
+class _Unauthorized(Exception):
+    pass
