@@ -20,15 +20,19 @@ from starlette.staticfiles import StaticFiles
 
 from api.graphql_view import GraphQLView
 from api.middleware import BodySizeLimit
+from api.redirect import payment_complete
+from api.webhooks import portone_v1_webhook
 from api.migrate import NotMigrated, current_revision, head_revision, upgrade_head
 from schema import build_schema
 from schema.app_services import PortOneClientConfig, Services
 from services.auth import AuthConfig, AuthService
+from services.cancellation import CancelService
 from services.charging import ChargeConfig, ChargeService
 from services.db import Database
 from services.history import HistoryService
 from services.portone.v1 import PortOneV1Client
 from services.settings import Settings
+from services.webhooks import WebhookService
 
 log = logging.getLogger("pointcharge")
 STATIC_DIR = Path(__file__).with_name("static")
@@ -97,6 +101,8 @@ def build_services(settings: Settings, db: Database, http: httpx.AsyncClient) ->
         auth=auth,
         charging=charging,
         history=HistoryService(db),
+        cancels=CancelService(db, charging),
+        webhooks=WebhookService(db, charging, allowed_ips=settings.webhook_allowed_ips),
         portone_client=PortOneClientConfig(
             merchant_code=portone.merchant_code, pg=portone.pg, test_mode=portone.test_mode
         ),
@@ -178,6 +184,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     routes: list[BaseRoute] = [
         Route("/graphql", graphql, methods=["GET", "POST"]),
+        Route("/webhooks/portone", portone_v1_webhook, methods=["POST"]),
+        Route("/payments/complete", payment_complete, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
     ]

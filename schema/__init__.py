@@ -23,6 +23,7 @@ from schema.mutations.logout_user import LogoutUserMutation
 from schema.mutations.reset_user_password import ResetUserPasswordMutation
 from schema.mutations.restore_access_token import RestoreAccessTokenMutation
 from schema.mutations.update_user import UpdateUserMutation
+from schema.mutations.cancel_point_transaction import CancelPointTransactionMutation
 from schema.mutations.create_point_transaction_of_loading import CreatePointTransactionOfLoadingMutation
 from schema.mutations.prepare_point_charge import PreparePointChargeMutation
 from schema.queries.points import PointQueries
@@ -45,6 +46,7 @@ class Mutation(
     ResetUserPasswordMutation,
     PreparePointChargeMutation,
     CreatePointTransactionOfLoadingMutation,
+    CancelPointTransactionMutation,
 ):
     pass
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from services.auth import AuthService
+from services.cancellation import CancelService
 from services.charging import ChargeService
 from services.history import HistoryService
 from services.settings import Settings
+from services.webhooks import WebhookService
 
 
 @dataclass(frozen=True)
@@ -25,4 +27,6 @@ class Services:
     auth: AuthService
     charging: ChargeService
     history: HistoryService
+    cancels: CancelService
+    webhooks: WebhookService
     portone_client: PortOneClientConfig

@@ -24,7 +24,7 @@ from services import ledger, payment_state as st
 from services.db import Database
 from services.errors import Code, DomainError
 from services.locks import lock_payment
-from services.models import Payment, PointTransaction, utcnow
+from services.models import CancelRequest, Payment, PaymentEvent, PointTransaction, utcnow
 from services.portone.base import PaymentProvider, ProviderPayment
 
 log = logging.getLogger("pointcharge.charging")
@@ -114,6 +114,8 @@ class ChargeService:
         # already finds its owner.
         async with self.db.transaction() as s:
             s.add(order)
+            await s.flush()
+            s.add(PaymentEvent(payment_id=order.id, to_status=st.PREPARED, source="prepare"))
         await self.provider.prepare(order.merchant_uid, amount)
         return order
 
@@ -189,12 +191,14 @@ class ChargeService:
 
     # --- the sync ----------------------------------------------------------------------------
 
-    async def sync_payment(self, remote: ProviderPayment, *, claimant: str | None = None) -> SyncResult:
+    async def sync_payment(
+        self, remote: ProviderPayment, *, claimant: str | None = None, source: str = "mutation"
+    ) -> SyncResult:
         """Records what PortOne says and credits the owner once. Idempotent; safe to race."""
         for attempt in range(3):
             try:
                 async with self.db.transaction() as s:
-                    result = await self._apply(s, remote, claimant)
+                    result = await self._apply(s, remote, claimant, source)
                 break
             except IntegrityError:
                 # Two first sightings of one payment raced on the unique keys; the loser retries
@@ -205,7 +209,13 @@ class ChargeService:
             await self._refund_mismatch(remote)
         return result
 
-    async def _apply(self, s: AsyncSession, remote: ProviderPayment, claimant: str | None) -> SyncResult:
+    async def sync_by_key(self, payment_key: str, *, source: str) -> SyncResult:
+        """Webhooks, redirects and reconciliation: fetch from PortOne (never trust the caller)."""
+        return await self.sync_payment(await self.provider.get_payment(payment_key), source=source)
+
+    async def _apply(
+        self, s: AsyncSession, remote: ProviderPayment, claimant: str | None, source: str
+    ) -> SyncResult:
         payment = await self._upsert_and_lock(s, remote)
 
         forbidden = None
@@ -217,7 +227,7 @@ class ChargeService:
             elif payment.user_id != claimant:
                 forbidden = Outcome.FORBIDDEN if payment.order_amount is not None else Outcome.ALREADY_CLAIMED
 
-        self._record_remote(payment, remote)
+        self._record_remote(s, payment, remote, source)
 
         if forbidden is not None:
             return SyncResult(forbidden, payment)
@@ -301,9 +311,20 @@ class ChargeService:
         return payment
 
     @staticmethod
-    def _record_remote(payment: Payment, remote: ProviderPayment) -> None:
+    def _record_remote(s: AsyncSession, payment: Payment, remote: ProviderPayment, source: str) -> None:
         now = utcnow()
         if st.can_move(payment.status, remote.status):
+            if payment.status != remote.status:
+                s.add(
+                    PaymentEvent(
+                        payment_id=payment.id,
+                        from_status=payment.status,
+                        to_status=remote.status,
+                        source=source,
+                        detail=remote.fail_reason,
+                        created_at=now,
+                    )
+                )
             payment.status = remote.status
         else:
             log.warning(
@@ -359,9 +380,21 @@ class ChargeService:
             return
         delta = remote.cancelled_amount - already
         assert payment.user_id is not None
+        # Our own cancel requests that this cancellation completes stop holding points now.
+        resolved = await s.execute(
+            update(CancelRequest)
+            .where(
+                CancelRequest.payment_id == payment.id,
+                CancelRequest.status == "requested",
+                CancelRequest.cancelled_after <= remote.cancelled_amount,
+            )
+            .values(status="succeeded", completed_at=utcnow())
+        )
+        ours = resolved.rowcount > 0
         # A cancel at PortOne has already refunded the money: the points go whatever the
-        # balance; a negative balance is flagged for an operator rather than refused.
-        await ledger.append_entry(
+        # balance. A negative balance (points spent, then cancelled in PortOne's console) is
+        # recorded and flagged for an operator; spending is refused until it is settled.
+        entry = await ledger.append_entry(
             s,
             user_id=payment.user_id,
             amount=-delta,
@@ -374,6 +407,15 @@ class ChargeService:
         )
         payment.cancelled_amount = remote.cancelled_amount
         payment.credited_amount -= delta
+        if entry.balance < 0:
+            payment.anomaly = "negative_balance"
+            log.warning(
+                "user %s balance is %s after a cancel of %s (%s): flagged for an operator",
+                payment.user_id,
+                entry.balance,
+                remote.payment_key,
+                "our request" if ours else "outside our API",
+            )
 
     async def _refund_mismatch(self, remote: ProviderPayment) -> None:
         """The paid amount is not what the order said (tampered in the browser): give it back."""
@@ -391,7 +433,7 @@ class ChargeService:
             # Reconciliation finds payments with anomaly=amount_mismatch that are still paid.
             log.error("automatic refund of %s failed: %s", remote.payment_key, exc.message)
             return
-        await self.sync_payment(cancelled)
+        await self.sync_payment(cancelled, source="cancel")
 
     # --- reads -------------------------------------------------------------------------------
 

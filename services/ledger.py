@@ -5,11 +5,11 @@ Invariant: ``user_points.amount`` == sum of the user's ``point_transactions.amou
 
 from __future__ import annotations
 
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.errors import Code, DomainError
-from services.models import PointTransaction, UserPoint, utcnow
+from services.models import CancelRequest, PointTransaction, UserPoint, utcnow
 
 CHARGE = "충전"
 CANCEL = "취소"
@@ -37,7 +37,7 @@ async def append_entry(
     now = utcnow()
     stmt = update(UserPoint).where(UserPoint.user_id == user_id)
     if not allow_negative and amount < 0:
-        stmt = stmt.where(UserPoint.amount + amount >= 0)
+        stmt = stmt.where(UserPoint.amount - held_points(user_id) + amount >= 0)
     balance = (
         await s.execute(
             stmt.values(amount=UserPoint.amount + amount, updated_at=now).returning(UserPoint.amount)
@@ -61,6 +61,26 @@ async def append_entry(
     # roll the whole transaction back, balance change included.
     await s.flush()
     return entry
+
+
+def held_points(user_id: str):  # type: ignore[no-untyped-def]
+    """Points promised to cancels in flight: not spendable until PortOne answers."""
+    return (
+        select(func.coalesce(func.sum(CancelRequest.amount), 0))
+        .where(CancelRequest.user_id == user_id, CancelRequest.status == "requested")
+        .scalar_subquery()
+    )
+
+
+async def reserve(s: AsyncSession, user_id: str, amount: int) -> None:
+    """Locks the balance row and checks that ``amount`` is available beyond existing holds."""
+    ok = await s.execute(
+        update(UserPoint)
+        .where(UserPoint.user_id == user_id, UserPoint.amount - held_points(user_id) >= amount)
+        .values(updated_at=utcnow())
+    )
+    if ok.rowcount != 1:
+        raise DomainError(Code.INSUFFICIENT_POINTS, "포인트가 부족하여 취소할 수 없습니다. 이미 사용한 포인트는 취소할 수 없습니다.")
 
 
 async def spend_points(db, user_id: str, amount: int, reason: str, *, key: str) -> PointTransaction:  # type: ignore[no-untyped-def]

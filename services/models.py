@@ -138,3 +138,55 @@ class PointTransaction(SQLModel, table=True):
     imp_uid: str | None = Field(default=None, max_length=100)
     detail: str = Field(default="", max_length=200)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class PaymentEvent(SQLModel, table=True):
+    """Every status transition of a payment, with what caused it (an audit trail, append-only)."""
+
+    __tablename__ = "payment_events"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    payment_id: str = Field(foreign_key="payments.id", max_length=32, index=True)
+    from_status: str | None = Field(default=None, max_length=24)
+    to_status: str = Field(max_length=24)
+    source: str = Field(max_length=16)  # mutation | webhook | redirect | reconcile | cancel | prepare
+    detail: str | None = Field(default=None, max_length=500)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class CancelRequest(SQLModel, table=True):
+    """A cancel we asked PortOne for. Recorded before the call so that a crash after PortOne
+    refunded is finished by the next sync; while ``requested`` it holds the points it will take."""
+
+    __tablename__ = "cancel_requests"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    payment_id: str = Field(foreign_key="payments.id", max_length=32, index=True)
+    user_id: str = Field(foreign_key="users.id", max_length=32, index=True)
+    amount: int = Field(sa_type=sa.BigInteger)
+    checksum: int = Field(sa_type=sa.BigInteger)  # cancellable amount when requested
+    cancelled_after: int = Field(sa_type=sa.BigInteger)  # payment.cancelled_amount once it succeeds
+    reason: str = Field(max_length=200)
+    status: str = Field(default="requested", max_length=16, index=True)  # requested|succeeded|failed
+    error: str | None = Field(default=None, max_length=500)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    completed_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
+
+
+class WebhookDelivery(SQLModel, table=True):
+    """A webhook exactly as it reached us, stored before it is processed, then its outcome."""
+
+    __tablename__ = "webhook_deliveries"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    provider: str = Field(max_length=16)  # portone_v1 | portone_v2
+    received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False, index=True)
+    remote_addr: str | None = Field(default=None, max_length=64)
+    headers: str = Field(sa_type=sa.Text)  # JSON
+    body: str = Field(sa_type=sa.Text)
+    payment_key: str | None = Field(default=None, max_length=100, index=True)
+    event: str | None = Field(default=None, max_length=64)
+    outcome: str = Field(default="received", max_length=16, index=True)  # received|processed|ignored|failed|rejected
+    error: str | None = Field(default=None, max_length=500)
+    attempts: int = Field(default=0)
+    processed_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)

@@ -55,6 +55,10 @@ class Settings(BaseSettings):
 
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     frontend_url: str = "http://localhost:3000"
+    # The mobile redirect sends the browser to frontend_url + this path + ?outcome=…&imp_uid=…
+    redirect_result_path: str = "/payments/result"
+    # Optional allow-list (IPs or CIDRs) for webhook sources; off by default: PortOne changes its IPs.
+    webhook_allowed_ips: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
     graphiql: bool | None = None  # None: on in sandbox, off in production
     introspection: bool | None = None  # None: on in sandbox, off in production
@@ -84,7 +88,7 @@ class Settings(BaseSettings):
     # Host/port the API serves on; the mounted sandbox uses them to reach our webhook.
     public_url: str | None = None
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "webhook_allowed_ips", mode="before")
     @classmethod
     def _parse_origins(cls, value: object) -> object:
         return _split_csv(value)

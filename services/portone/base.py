@@ -4,12 +4,29 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from services.errors import Code, DomainError
+
 # Normalised statuses (V1 and V2 map onto these).
 READY = "ready"  # virtual account issued, waiting for the deposit
 PAID = "paid"
 PARTIALLY_CANCELLED = "partially_cancelled"
 CANCELLED = "cancelled"
 FAILED = "failed"
+
+
+class PortOneUnavailable(DomainError):
+    def __init__(self, detail: str) -> None:
+        super().__init__(Code.PORTONE_UNAVAILABLE)
+        self.detail = detail
+
+
+class PortOneRejected(DomainError):
+    """PortOne answered with an error envelope (code != 0) for a reason other than not-found."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(Code.PORTONE_UNAVAILABLE, f"결제사 요청이 거절되었습니다: {message}")
+        self.status = status
+        self.portone_message = message
 
 
 @dataclass(frozen=True)

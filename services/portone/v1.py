@@ -20,6 +20,8 @@ import httpx
 
 from services.errors import Code, DomainError
 from services.portone.base import (
+    PortOneRejected,
+    PortOneUnavailable,
     CANCELLED,
     FAILED,
     PAID,
@@ -35,21 +37,6 @@ log = logging.getLogger("pointcharge.portone.v1")
 TOKEN_MARGIN_S = 120
 READ_RETRIES = 2
 BACKOFF_S = (0.1, 0.4)
-
-
-class PortOneUnavailable(DomainError):
-    def __init__(self, detail: str) -> None:
-        super().__init__(Code.PORTONE_UNAVAILABLE)
-        self.detail = detail
-
-
-class PortOneRejected(DomainError):
-    """PortOne answered with an error envelope (code != 0) for a reason other than not-found."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(Code.PORTONE_UNAVAILABLE, f"결제사 요청이 거절되었습니다: {message}")
-        self.status = status
-        self.portone_message = message
 
 
 def _money(value: Any) -> int:

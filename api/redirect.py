@@ -1,0 +1,53 @@
+"""The mobile redirect (``m_redirect_url``): PortOne sends the browser here instead of calling the
+JS callback. We verify with PortOne (``imp_success`` in the query is ignored) and send the browser
+on to the frontend's result page with the outcome."""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import urlencode
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse
+
+from schema.app_services import Services
+from services.charging import Outcome
+from services.errors import DomainError
+
+log = logging.getLogger("pointcharge.redirect")
+
+_CREDITED = {Outcome.CREDITED, Outcome.ALREADY_CREDITED}
+_PENDING = {Outcome.PENDING, Outcome.UNCLAIMED}
+
+
+async def payment_complete(request: Request) -> RedirectResponse:
+    services: Services = request.app.state.services
+    q = request.query_params
+    imp_uid = (q.get("imp_uid") or "").strip()
+    merchant_uid = (q.get("merchant_uid") or "").strip()
+    params: dict[str, str] = {"imp_uid": imp_uid, "merchant_uid": merchant_uid}
+    if not imp_uid:
+        # No payment was created (the user closed the window before paying).
+        params.update(outcome="failed", reason=q.get("error_code") or "no_payment", message=q.get("error_msg") or "")
+        return _to_frontend(services, params)
+    try:
+        result = await services.charging.sync_by_key(imp_uid, source="redirect")
+    except DomainError as exc:
+        # PortOne unreachable: we do not know yet. The webhook or the frontend's retry will tell.
+        outcome = "failed" if exc.code == "PAYMENT_NOT_FOUND" else "pending"
+        params.update(outcome=outcome, reason=exc.code)
+        return _to_frontend(services, params)
+    if result.outcome in _CREDITED:
+        params.update(outcome="credited", amount=str(result.entry.amount if result.entry else result.payment.amount))
+    elif result.outcome in _PENDING:
+        params.update(outcome="pending", reason="claim_required" if result.outcome is Outcome.UNCLAIMED else "vbank_ready")
+    else:
+        params.update(outcome="failed", reason=result.outcome.value)
+    return _to_frontend(services, params)
+
+
+def _to_frontend(services: Services, params: dict[str, str]) -> RedirectResponse:
+    settings = services.settings
+    base = settings.frontend_url.rstrip("/") + settings.redirect_result_path
+    query = urlencode({k: v for k, v in params.items() if v})
+    return RedirectResponse(f"{base}?{query}", status_code=303)

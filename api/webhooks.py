@@ -1,0 +1,29 @@
+"""PortOne webhook endpoints. Thin: record, answer, process in the background."""
+
+from __future__ import annotations
+
+from starlette.background import BackgroundTask
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from schema.app_services import Services
+
+
+async def portone_v1_webhook(request: Request) -> JSONResponse:
+    services: Services = request.app.state.services
+    body = await request.body()
+    remote = request.client.host if request.client else None
+    delivery, outcome = await services.webhooks.accept_v1(
+        headers=dict(request.headers), body=body, remote_addr=remote
+    )
+    if outcome == "rejected":
+        status = 403 if delivery.error and "not allowed" in delivery.error else 400
+        return JSONResponse({"status": "rejected", "id": delivery.id, "error": delivery.error}, status_code=status)
+    if outcome == "ignored":
+        return JSONResponse({"status": "ignored", "id": delivery.id})
+    # Recorded: answer now (PortOne times out slow receivers and retries); the sync runs after
+    # the response is sent. If this process dies first, the stored delivery is replayed.
+    return JSONResponse(
+        {"status": "accepted", "id": delivery.id},
+        background=BackgroundTask(services.webhooks.process, delivery.id),
+    )

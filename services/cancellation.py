@@ -1,0 +1,136 @@
+"""Cancelling a charge through our API: refund at PortOne, points taken back, exactly once.
+
+Order of work, so that a crash anywhere is finished by the next sync of the payment:
+1. one transaction records the cancel request (holding the points it will take);
+2. PortOne's cancel is called with ``checksum`` = the cancellable amount we saw, so a repeated call
+   can never refund twice;
+3. the sync of PortOne's answer writes the "취소" entry and marks the request succeeded.
+If the process dies after 2, the webhook (or reconciliation) runs step 3.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import func, select, update
+
+from services import ledger
+from services.charging import ChargeService
+from services.db import Database
+from services.errors import Code, DomainError
+from services.locks import lock_payment
+from services.models import CancelRequest, PointTransaction, utcnow
+from services.portone.base import PortOneRejected, PortOneUnavailable
+
+log = logging.getLogger("pointcharge.cancel")
+
+
+class CancelService:
+    def __init__(self, db: Database, charging: ChargeService) -> None:
+        self.db = db
+        self.charging = charging
+        self.provider = charging.provider
+
+    async def cancel(
+        self, user_id: str, payment_key: str, amount: int | None = None, reason: str | None = None
+    ) -> PointTransaction:
+        reason = (reason or "사용자 요청 취소").strip()[:200] or "사용자 요청 취소"
+        request = await self._record_request(user_id, payment_key.strip(), amount, reason)
+        try:
+            remote = await self.provider.cancel(
+                payment_key,
+                amount=request.amount,
+                checksum=request.checksum,
+                reason=reason,
+                request_id=request.id,
+            )
+        except PortOneRejected as exc:
+            # PortOne refused for good (e.g. already cancelled in its console): release the hold
+            # and bring our record up to date.
+            await self._fail(request.id, exc.portone_message)
+            result = await self.charging.sync_by_key(payment_key, source="cancel")
+            if result.payment.cancelled_amount >= result.payment.amount:
+                raise DomainError(Code.ALREADY_CANCELLED) from None
+            raise DomainError(Code.CANCEL_AMOUNT_INVALID, f"결제사가 취소를 거절했습니다: {exc.portone_message}") from None
+        except PortOneUnavailable:
+            # Unknown outcome (timeout, 5xx): the request keeps holding the points; the webhook
+            # or reconciliation settles it once PortOne answers.
+            log.warning("cancel %s of %s: PortOne unavailable, left pending", request.id, payment_key)
+            raise
+        await self.charging.sync_payment(remote, source="cancel")
+        return await self._entry_for(request)
+
+    async def _record_request(
+        self, user_id: str, payment_key: str, amount: int | None, reason: str
+    ) -> CancelRequest:
+        async with self.db.transaction() as s:
+            payment = await lock_payment(s, imp_uid=payment_key) if payment_key else None
+            if payment is None or payment.user_id != user_id:
+                raise DomainError(Code.PAYMENT_NOT_FOUND)
+            if payment.credited_at is None:
+                raise DomainError(Code.PAYMENT_NOT_PAID, "충전되지 않은 결제는 취소할 수 없습니다.")
+            pending = (
+                await s.execute(
+                    select(func.coalesce(func.sum(CancelRequest.amount), 0)).where(
+                        CancelRequest.payment_id == payment.id, CancelRequest.status == "requested"
+                    )
+                )
+            ).scalar_one()
+            remaining = payment.amount - payment.cancelled_amount - int(pending)
+            if remaining <= 0:
+                raise DomainError(Code.ALREADY_CANCELLED)
+            if amount is None:
+                amount = remaining
+            if amount <= 0 or amount > remaining:
+                raise DomainError(
+                    Code.CANCEL_AMOUNT_INVALID,
+                    f"취소 금액은 1원 이상 {remaining:,}원 이하여야 합니다.",
+                    field="amount",
+                    cancellableAmount=remaining,
+                )
+            await ledger.reserve(s, user_id, amount)
+            request = CancelRequest(
+                payment_id=payment.id,
+                user_id=user_id,
+                amount=amount,
+                checksum=payment.amount - payment.cancelled_amount,
+                cancelled_after=payment.cancelled_amount + amount,
+                reason=reason,
+            )
+            s.add(request)
+        return request
+
+    async def _fail(self, request_id: str, error: str) -> None:
+        async with self.db.transaction() as s:
+            await s.execute(
+                update(CancelRequest)
+                .where(CancelRequest.id == request_id, CancelRequest.status == "requested")
+                .values(status="failed", error=error[:500], completed_at=utcnow())
+            )
+
+    async def _entry_for(self, request: CancelRequest) -> PointTransaction:
+        async with self.db.session() as s:
+            entry = (
+                await s.execute(
+                    select(PointTransaction).where(
+                        PointTransaction.payment_id == request.payment_id,
+                        PointTransaction.status == ledger.CANCEL,
+                        PointTransaction.entry_key == f"cancel:{request.payment_id}:{request.cancelled_after}",
+                    )
+                )
+            ).scalar_one_or_none()
+        if entry is None:
+            # PortOne reported a different cancelled total than we asked for (a concurrent
+            # console cancel): the sync recorded what happened; show the latest cancel entry.
+            async with self.db.session() as s:
+                entry = (
+                    await s.execute(
+                        select(PointTransaction)
+                        .where(PointTransaction.payment_id == request.payment_id, PointTransaction.status == ledger.CANCEL)
+                        .order_by(PointTransaction.created_at.desc())
+                        .limit(1)
+                    )
+                ).scalar_one_or_none()
+        if entry is None:
+            raise DomainError(Code.INTERNAL_SERVER_ERROR)
+        return entry

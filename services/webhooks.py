@@ -1,0 +1,204 @@
+"""PortOne webhooks: stored exactly as received, then processed by re-fetching the payment.
+
+The body is only a hint of which payment changed — never trusted for money. Every delivery is
+written down before anything else happens, so a crash mid-processing loses nothing: the delivery
+stays ``received``/``failed`` and ``pointcharge webhooks replay`` (or reconciliation) finishes it.
+"""
+
+from __future__ import annotations
+
+import base64
+import ipaddress
+import json
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from urllib.parse import parse_qs
+
+from sqlalchemy import select, update
+
+from services.charging import ChargeService
+from services.db import Database
+from services.errors import DomainError
+from services.models import WebhookDelivery, utcnow
+
+log = logging.getLogger("pointcharge.webhooks")
+
+V1_STATUSES = frozenset({"ready", "paid", "cancelled", "failed"})
+MAX_BODY = 64 * 1024
+# Headers worth keeping for an audit; cookies and auth headers never are.
+_DROP_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"})
+
+
+class InvalidWebhook(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class V1Webhook:
+    imp_uid: str
+    merchant_uid: str | None
+    status: str
+    cancellation_id: str | None = None
+
+
+def parse_v1(content_type: str, body: bytes) -> V1Webhook:
+    """PortOne sends JSON or form-urlencoded (a console setting) ``{imp_uid, merchant_uid, status}``."""
+    if len(body) > MAX_BODY:
+        raise InvalidWebhook("body too large")
+    data: Mapping[str, object]
+    try:
+        text = body.decode("utf-8", errors="strict") if body else ""
+        if "json" in content_type or text.lstrip().startswith("{"):
+            loaded = json.loads(text)
+            if not isinstance(loaded, dict):
+                raise InvalidWebhook("JSON body is not an object")
+            data = loaded
+        else:
+            data = {k: v[-1] for k, v in parse_qs(text, keep_blank_values=True).items()}
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidWebhook(f"unparseable body: {type(exc).__name__}") from None
+    imp_uid, status = data.get("imp_uid"), data.get("status")
+    merchant_uid, cancellation_id = data.get("merchant_uid"), data.get("cancellation_id")
+    if not isinstance(imp_uid, str) or not imp_uid.strip() or len(imp_uid) > 100 or "/" in imp_uid:
+        raise InvalidWebhook("imp_uid missing or invalid")
+    if not isinstance(status, str) or not status:
+        raise InvalidWebhook("status missing")
+    return V1Webhook(
+        imp_uid=imp_uid.strip(),
+        merchant_uid=merchant_uid if isinstance(merchant_uid, str) else None,
+        status=status,
+        cancellation_id=cancellation_id if isinstance(cancellation_id, str) else None,
+    )
+
+
+def storable_body(body: bytes) -> str:
+    """The body as received: text when it is clean UTF-8, otherwise base64 (PostgreSQL text
+    cannot hold NUL bytes, and a replay must see the original bytes)."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        text = None
+    if text is not None and "\x00" not in text:
+        return text
+    return "base64:" + base64.b64encode(body).decode()
+
+
+def ip_allowed(remote_addr: str | None, allowed: Sequence[str]) -> bool:
+    if not allowed:
+        return True
+    if not remote_addr:
+        return False
+    try:
+        address = ipaddress.ip_address(remote_addr)
+    except ValueError:
+        return False
+    return any(address in ipaddress.ip_network(net, strict=False) for net in allowed)
+
+
+class WebhookService:
+    def __init__(self, db: Database, charging: ChargeService, *, allowed_ips: Sequence[str] = ()) -> None:
+        self.db = db
+        self.charging = charging
+        self.allowed_ips = tuple(allowed_ips)
+
+    async def record(
+        self,
+        *,
+        provider: str,
+        headers: Mapping[str, str],
+        body: bytes,
+        remote_addr: str | None,
+        outcome: str = "received",
+        error: str | None = None,
+        payment_key: str | None = None,
+        event: str | None = None,
+    ) -> WebhookDelivery:
+        kept = {k: v for k, v in headers.items() if k.lower() not in _DROP_HEADERS}
+        delivery = WebhookDelivery(
+            provider=provider,
+            remote_addr=remote_addr,
+            headers=json.dumps(kept, ensure_ascii=False),
+            body=storable_body(body[:MAX_BODY]),
+            outcome=outcome,
+            error=error,
+            payment_key=payment_key,
+            event=event,
+            processed_at=None if outcome == "received" else utcnow(),
+        )
+        async with self.db.transaction() as s:
+            s.add(delivery)
+        return delivery
+
+    async def mark(self, delivery_id: str, outcome: str, *, error: str | None = None, **fields: object) -> None:
+        async with self.db.transaction() as s:
+            await s.execute(
+                update(WebhookDelivery)
+                .where(WebhookDelivery.id == delivery_id)
+                .values(outcome=outcome, error=(error or None) and error[:500], processed_at=utcnow(), **fields)
+            )
+
+    async def accept_v1(
+        self, *, headers: Mapping[str, str], body: bytes, remote_addr: str | None
+    ) -> tuple[WebhookDelivery, str]:
+        """Records the delivery and says what to do with it: ``received`` (process it),
+        ``ignored``, or ``rejected`` (not a PortOne webhook, or from a source not allowed)."""
+        outcome, error, hook = "received", None, None
+        if not ip_allowed(remote_addr, self.allowed_ips):
+            outcome, error = "rejected", f"source address {remote_addr} not allowed"
+        else:
+            try:
+                hook = parse_v1(headers.get("content-type", ""), body)
+            except InvalidWebhook as exc:
+                outcome, error = "rejected", str(exc)
+            else:
+                if hook.status not in V1_STATUSES:
+                    outcome, error = "ignored", f"status {hook.status!r} not handled"
+        delivery = await self.record(
+            provider="portone_v1",
+            headers=headers,
+            body=body,
+            remote_addr=remote_addr,
+            outcome=outcome,
+            error=error,
+            payment_key=hook.imp_uid if hook else None,
+            event=hook.status if hook else None,
+        )
+        return delivery, outcome
+
+    async def process(self, delivery_id: str) -> str:
+        """Re-fetches the payment from PortOne and syncs it. Safe to run any number of times."""
+        async with self.db.session() as s:
+            delivery = await s.get(WebhookDelivery, delivery_id)
+        if delivery is None or not delivery.payment_key:
+            return "ignored"
+        async with self.db.transaction() as s:
+            await s.execute(
+                update(WebhookDelivery)
+                .where(WebhookDelivery.id == delivery_id)
+                .values(attempts=WebhookDelivery.attempts + 1)
+            )
+        try:
+            result = await self.charging.sync_by_key(delivery.payment_key, source="webhook")
+        except DomainError as exc:
+            await self.mark(delivery_id, "failed", error=f"{exc.code}: {exc.message}")
+            log.warning("webhook %s for %s failed: %s", delivery_id, delivery.payment_key, exc.code)
+            return "failed"
+        except Exception as exc:  # noqa: BLE001 - recorded for replay; the request already got its 200
+            await self.mark(delivery_id, "failed", error=type(exc).__name__)
+            log.exception("webhook %s for %s crashed", delivery_id, delivery.payment_key)
+            return "failed"
+        await self.mark(delivery_id, "processed", error=None)
+        log.info("webhook %s for %s: %s", delivery_id, delivery.payment_key, result.outcome)
+        return "processed"
+
+    async def pending_ids(self, *, failed_only: bool, delivery_id: str | None = None) -> list[str]:
+        query = select(WebhookDelivery.id).order_by(WebhookDelivery.received_at)
+        if delivery_id:
+            query = query.where(WebhookDelivery.id == delivery_id)
+        elif failed_only:
+            query = query.where(WebhookDelivery.outcome == "failed")
+        else:
+            query = query.where(WebhookDelivery.outcome.in_(["failed", "received"]))
+        async with self.db.session() as s:
+            return list((await s.execute(query)).scalars())
