@@ -1,0 +1,51 @@
+"""Run an ASGI app over real HTTP for a test: uvicorn in a background thread on a free port.
+
+    with run_server(app) as base_url:          # "http://127.0.0.1:<port>"
+        httpx.get(base_url + "/health")
+
+Real sockets (not ASGITransport) because what we test includes timeouts, truncated bodies and
+webhooks sent from one server to another, which only a network path exercises.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+import uvicorn
+
+
+@contextlib.contextmanager
+def run_server(app, *, host: str = "127.0.0.1", startup_timeout_s: float = 10.0, lifespan: str = "on") -> Iterator[str]:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, 0))  # the kernel picks a free port; we keep the socket so nobody races us
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(
+        app,
+        log_level="warning",
+        lifespan=lifespan,
+        access_log=False,
+        # Requests deliberately held open (timeout faults) must not stall teardown.
+        timeout_graceful_shutdown=1,
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name=f"uvicorn-{port}", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + startup_timeout_s
+    while not server.started:
+        if not thread.is_alive():
+            raise RuntimeError("uvicorn exited during startup")
+        if time.monotonic() > deadline:
+            server.should_exit = True
+            raise RuntimeError(f"uvicorn did not start within {startup_timeout_s}s")
+        time.sleep(0.01)
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
