@@ -18,10 +18,11 @@ from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from api.demo_page import demo_routes
 from api.graphql_view import GraphQLView
 from api.middleware import BodySizeLimit
 from api.redirect import payment_complete
-from api.webhooks import portone_v1_webhook
+from api.webhooks import portone_v1_webhook, portone_v2_webhook
 from api.migrate import NotMigrated, current_revision, head_revision, upgrade_head
 from schema import build_schema
 from schema.app_services import PortOneClientConfig, Services
@@ -30,7 +31,9 @@ from services.cancellation import CancelService
 from services.charging import ChargeConfig, ChargeService
 from services.db import Database
 from services.history import HistoryService
+from services.portone.base import PaymentProvider
 from services.portone.v1 import PortOneV1Client
+from services.portone.v2 import PortOneV2Client
 from services.settings import Settings
 from services.webhooks import WebhookService
 
@@ -78,17 +81,29 @@ def build_services(settings: Settings, db: Database, http: httpx.AsyncClient) ->
         ),
     )
     portone = resolve_portone(settings)
-    provider = PortOneV1Client(
-        http,
-        base_url=portone.v1_base_url,
-        imp_key=portone.imp_key,
-        imp_secret=portone.imp_secret,
-        timeout_s=settings.portone_timeout_s,
-    )
+    providers: list[PaymentProvider] = [
+        PortOneV1Client(
+            http,
+            base_url=portone.v1_base_url,
+            imp_key=portone.imp_key,
+            imp_secret=portone.imp_secret,
+            timeout_s=settings.portone_timeout_s,
+        )
+    ]
+    if portone.v2_secret:
+        providers.append(
+            PortOneV2Client(
+                http,
+                base_url=portone.v2_base_url,
+                secret=portone.v2_secret,
+                store_id=portone.store_id,
+                timeout_s=settings.portone_timeout_s,
+            )
+        )
     packages = settings.charge_packages
     charging = ChargeService(
         db,
-        provider,
+        providers,
         ChargeConfig(
             packages=None if packages == "any" else tuple(packages),  # type: ignore[arg-type]
             min_amount=settings.charge_min,
@@ -102,9 +117,18 @@ def build_services(settings: Settings, db: Database, http: httpx.AsyncClient) ->
         charging=charging,
         history=HistoryService(db),
         cancels=CancelService(db, charging),
-        webhooks=WebhookService(db, charging, allowed_ips=settings.webhook_allowed_ips),
+        webhooks=WebhookService(
+            db,
+            charging,
+            allowed_ips=settings.webhook_allowed_ips,
+            v2_webhook_secrets=portone.webhook_secrets,
+        ),
         portone_client=PortOneClientConfig(
-            merchant_code=portone.merchant_code, pg=portone.pg, test_mode=portone.test_mode
+            merchant_code=portone.merchant_code,
+            pg=portone.pg,
+            test_mode=portone.test_mode,
+            store_id=portone.store_id if portone.v2_secret else None,
+            channel_key=portone.channel_key if portone.v2_secret else None,
         ),
     )
 
@@ -117,6 +141,11 @@ class ResolvedPortOne:
     merchant_code: str
     pg: str
     test_mode: bool
+    v2_base_url: str
+    v2_secret: str | None
+    store_id: str | None
+    channel_key: str | None
+    webhook_secrets: tuple[str, ...]
 
 
 def public_url(settings: Settings) -> str:
@@ -132,6 +161,9 @@ def resolve_portone(settings: Settings) -> ResolvedPortOne:
     base = settings.portone_v1_base_url
     key, sec = secret(settings.portone_imp_key), secret(settings.portone_imp_secret)
     merchant, pg = settings.portone_merchant_code, settings.portone_pg
+    v2_base, v2_secret = settings.portone_v2_base_url, secret(settings.portone_v2_secret)
+    store_id, channel_key = settings.portone_store_id, settings.portone_channel_key
+    hook_secrets = [secret(settings.portone_webhook_secret), secret(settings.portone_webhook_secret_previous)]
     if not settings.is_production:
         from sandbox.config import SandboxConfig
 
@@ -139,6 +171,10 @@ def resolve_portone(settings: Settings) -> ResolvedPortOne:
         base = base or f"{public_url(settings)}/sandbox/portone/v1"
         key, sec = key or defaults.imp_key, sec or defaults.imp_secret
         merchant, pg = merchant or defaults.merchant_code, pg or defaults.pg
+        v2_base = v2_base or f"{public_url(settings)}/sandbox/portone/v2"
+        v2_secret = v2_secret or defaults.v2_api_secret
+        store_id, channel_key = store_id or defaults.store_id, channel_key or defaults.channel_key
+        hook_secrets[0] = hook_secrets[0] or defaults.v2_webhook_secret
     return ResolvedPortOne(
         v1_base_url=base or "https://api.iamport.kr",
         imp_key=key or "",
@@ -146,6 +182,11 @@ def resolve_portone(settings: Settings) -> ResolvedPortOne:
         merchant_code=merchant or "",
         pg=pg or "html5_inicis",
         test_mode=not settings.is_production or "/sandbox/" in (base or ""),
+        v2_base_url=v2_base or "https://api.portone.io",
+        v2_secret=v2_secret,
+        store_id=store_id,
+        channel_key=channel_key,
+        webhook_secrets=tuple(h for h in hook_secrets if h),
     )
 
 
@@ -185,6 +226,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     routes: list[BaseRoute] = [
         Route("/graphql", graphql, methods=["GET", "POST"]),
         Route("/webhooks/portone", portone_v1_webhook, methods=["POST"]),
+        Route("/webhooks/portone/v2", portone_v2_webhook, methods=["POST"]),
         Route("/payments/complete", payment_complete, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
@@ -193,6 +235,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         routes.append(Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"))
     if not settings.is_production:
         routes.extend(sandbox_routes(settings))
+    if settings.demo_page:  # POINTCHARGE_DEMO_PAGE; on in sandbox, off in production
+        routes.extend(demo_routes(settings))
 
     middleware = [
         Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes),

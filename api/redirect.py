@@ -23,18 +23,30 @@ _PENDING = {Outcome.PENDING, Outcome.UNCLAIMED}
 async def payment_complete(request: Request) -> RedirectResponse:
     services: Services = request.app.state.services
     q = request.query_params
+    # V1 appends imp_uid/merchant_uid/imp_success/error_code/error_msg; V2 appends
+    # paymentId (or payment_id)/code/message.
+    payment_id = (q.get("paymentId") or q.get("payment_id") or "").strip()
     imp_uid = (q.get("imp_uid") or "").strip()
-    merchant_uid = (q.get("merchant_uid") or "").strip()
-    params: dict[str, str] = {"imp_uid": imp_uid, "merchant_uid": merchant_uid}
-    if not imp_uid:
+    provider = "portone_v2" if payment_id and not imp_uid else "portone_v1"
+    key = imp_uid or payment_id
+    params: dict[str, str] = (
+        {"payment_id": payment_id}
+        if provider == "portone_v2"
+        else {"imp_uid": imp_uid, "merchant_uid": (q.get("merchant_uid") or "").strip()}
+    )
+    if not key:
         # No payment was created (the user closed the window before paying).
-        params.update(outcome="failed", reason=q.get("error_code") or "no_payment", message=q.get("error_msg") or "")
+        params.update(
+            outcome="failed",
+            reason=q.get("error_code") or q.get("code") or "no_payment",
+            message=q.get("error_msg") or q.get("message") or "",
+        )
         return _to_frontend(services, params)
     try:
-        result = await services.charging.sync_by_key(imp_uid, source="redirect")
+        result = await services.charging.sync_by_key(key, source="redirect", provider=provider)
     except DomainError as exc:
         # PortOne unreachable: we do not know yet. The webhook or the frontend's retry will tell.
-        outcome = "failed" if exc.code == "PAYMENT_NOT_FOUND" else "pending"
+        outcome = "failed" if exc.code in ("PAYMENT_NOT_FOUND", "BAD_USER_INPUT") else "pending"
         params.update(outcome=outcome, reason=exc.code)
         return _to_frontend(services, params)
     if result.outcome in _CREDITED:
@@ -48,6 +60,8 @@ async def payment_complete(request: Request) -> RedirectResponse:
 
 def _to_frontend(services: Services, params: dict[str, str]) -> RedirectResponse:
     settings = services.settings
-    base = settings.frontend_url.rstrip("/") + settings.redirect_result_path
+    # No frontend_url (the demo page is on and serves the result page): a relative Location, so the
+    # browser stays on the origin it used — and keeps its refresh cookie (localhost ≠ 127.0.0.1).
+    base = (settings.frontend_url or "").rstrip("/") + settings.redirect_result_path
     query = urlencode({k: v for k, v in params.items() if v})
     return RedirectResponse(f"{base}?{query}", status_code=303)

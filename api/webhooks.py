@@ -11,11 +11,18 @@ from schema.app_services import Services
 
 async def portone_v1_webhook(request: Request) -> JSONResponse:
     services: Services = request.app.state.services
+    return await _handle(request, services, services.webhooks.accept_v1)
+
+
+async def portone_v2_webhook(request: Request) -> JSONResponse:
+    services: Services = request.app.state.services
+    return await _handle(request, services, services.webhooks.accept_v2)
+
+
+async def _handle(request: Request, services: Services, accept) -> JSONResponse:  # type: ignore[no-untyped-def]
     body = await request.body()
     remote = request.client.host if request.client else None
-    delivery, outcome = await services.webhooks.accept_v1(
-        headers=dict(request.headers), body=body, remote_addr=remote
-    )
+    delivery, outcome = await accept(headers=dict(request.headers), body=body, remote_addr=remote)
     if outcome == "rejected":
         status = 403 if delivery.error and "not allowed" in delivery.error else 400
         return JSONResponse({"status": "rejected", "id": delivery.id, "error": delivery.error}, status_code=status)

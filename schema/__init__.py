@@ -8,12 +8,12 @@ import strawberry
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import (
     AddValidationRules,
-    MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
-    QueryDepthLimiter,
     ValidationCache,
 )
+from strawberry.extensions.max_aliases import create_validator as max_aliases_rule
+from strawberry.extensions.query_depth_limiter import create_validator as max_depth_rule
 from strawberry.schema.config import StrawberryConfig
 
 from schema.errors import Schema
@@ -56,15 +56,21 @@ def build_schema(settings: Settings) -> Schema:
     # Extensions are passed as classes/factories: Strawberry builds fresh ones per operation.
     # The caches' LRU stores are shared across instances of the same size, and bounded, so an
     # attacker sending endless distinct documents cannot grow memory.
+    # The depth and alias rules are the ones QueryDepthLimiter/MaxAliasesLimiter install, built once
+    # here: those extensions create a new rule class per instance, i.e. per operation, and the rule
+    # classes are part of ValidationCache's key, so it never hit (every request re-validated).
+    rules: list = [
+        max_depth_rule(settings.graphql_max_depth, None, None),
+        max_aliases_rule(settings.graphql_max_aliases),
+    ]
+    if not settings.introspection:
+        rules.append(NoSchemaIntrospectionCustomRule)
     extensions: list = [
         partial(MaxTokensLimiter, max_token_count=settings.graphql_max_tokens),
         partial(ParserCache, maxsize=size),
-        partial(QueryDepthLimiter, max_depth=settings.graphql_max_depth),
-        partial(MaxAliasesLimiter, max_alias_count=settings.graphql_max_aliases),
+        partial(AddValidationRules, rules),
+        partial(ValidationCache, maxsize=size),
     ]
-    if not settings.introspection:
-        extensions.append(partial(AddValidationRules, [NoSchemaIntrospectionCustomRule]))
-    extensions.append(partial(ValidationCache, maxsize=size))
     return Schema(
         query=Query,
         mutation=Mutation,

@@ -19,6 +19,8 @@ class PortOneClientConfig:
     merchant_code: str
     pg: str
     test_mode: bool
+    store_id: str | None = None  # V2, None when V2 is not enabled
+    channel_key: str | None = None
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import Enum
 
 import strawberry
 
@@ -60,6 +61,12 @@ class PointTransactionPage:
     has_next_page: bool
 
 
+@strawberry.enum(description="PortOne API 버전")
+class PortOneVersion(Enum):
+    V1 = "portone_v1"
+    V2 = "portone_v2"
+
+
 @strawberry.type(description="가상계좌 정보")
 class VirtualAccount:
     bank_name: str | None
@@ -72,7 +79,11 @@ class VirtualAccount:
 @strawberry.type(description="충전 주문(결제) 한 건과 그 상태")
 class PointChargeOrder:
     id: strawberry.ID = strawberry.field(name="_id")
-    merchant_uid: str
+    version: PortOneVersion
+    merchant_uid: str = strawberry.field(description="V1: IMP.request_pay의 merchant_uid, V2: paymentId와 같음")
+    payment_id: str | None = strawberry.field(description="V2: PortOne.requestPayment의 paymentId")
+    store_id: str | None = strawberry.field(description="V2: PortOne.requestPayment의 storeId")
+    channel_key: str | None = strawberry.field(description="V2: PortOne.requestPayment의 channelKey")
     imp_uid: strawberry.ID | None
     amount: int = strawberry.field(description="주문 금액 (사전 등록 주문이 아니면 결제 금액)")
     paid_amount: int
@@ -86,7 +97,10 @@ class PointChargeOrder:
     updated_at: datetime
 
     @classmethod
-    def from_model(cls, p: models.Payment) -> "PointChargeOrder":
+    def from_model(
+        cls, p: models.Payment, *, store_id: str | None = None, channel_key: str | None = None
+    ) -> "PointChargeOrder":
+        v2 = p.provider == PortOneVersion.V2.value
         va = None
         if p.vbank_num:
             va = VirtualAccount(
@@ -98,7 +112,11 @@ class PointChargeOrder:
             )
         return cls(
             id=strawberry.ID(p.id),
+            version=PortOneVersion(p.provider),
             merchant_uid=p.merchant_uid,
+            payment_id=p.merchant_uid if v2 else None,
+            store_id=store_id if v2 else None,
+            channel_key=channel_key if v2 else None,
             imp_uid=strawberry.ID(p.imp_uid) if p.imp_uid else None,
             amount=p.order_amount if p.order_amount is not None else p.amount,
             paid_amount=p.amount,
@@ -120,3 +138,5 @@ class PointChargeConfig:
     min_amount: int
     max_amount: int
     require_prepared_order: bool
+    store_id: str | None = strawberry.field(description="V2 storeId (V2를 쓰지 않으면 null)")
+    channel_key: str | None = strawberry.field(description="V2 channelKey (V2를 쓰지 않으면 null)")

@@ -29,15 +29,14 @@ class CancelService:
     def __init__(self, db: Database, charging: ChargeService) -> None:
         self.db = db
         self.charging = charging
-        self.provider = charging.provider
 
     async def cancel(
         self, user_id: str, payment_key: str, amount: int | None = None, reason: str | None = None
     ) -> PointTransaction:
         reason = (reason or "사용자 요청 취소").strip()[:200] or "사용자 요청 취소"
-        request = await self._record_request(user_id, payment_key.strip(), amount, reason)
+        request, provider = await self._record_request(user_id, payment_key.strip(), amount, reason)
         try:
-            remote = await self.provider.cancel(
+            remote = await self.charging.provider_for(provider).cancel(
                 payment_key,
                 amount=request.amount,
                 checksum=request.checksum,
@@ -48,7 +47,7 @@ class CancelService:
             # PortOne refused for good (e.g. already cancelled in its console): release the hold
             # and bring our record up to date.
             await self._fail(request.id, exc.portone_message)
-            result = await self.charging.sync_by_key(payment_key, source="cancel")
+            result = await self.charging.sync_by_key(payment_key, source="cancel", provider=provider)
             if result.payment.cancelled_amount >= result.payment.amount:
                 raise DomainError(Code.ALREADY_CANCELLED) from None
             raise DomainError(Code.CANCEL_AMOUNT_INVALID, f"결제사가 취소를 거절했습니다: {exc.portone_message}") from None
@@ -62,7 +61,7 @@ class CancelService:
 
     async def _record_request(
         self, user_id: str, payment_key: str, amount: int | None, reason: str
-    ) -> CancelRequest:
+    ) -> tuple[CancelRequest, str]:
         async with self.db.transaction() as s:
             payment = await lock_payment(s, imp_uid=payment_key) if payment_key else None
             if payment is None or payment.user_id != user_id:
@@ -98,7 +97,7 @@ class CancelService:
                 reason=reason,
             )
             s.add(request)
-        return request
+        return request, payment.provider
 
     async def _fail(self, request_id: str, error: str) -> None:
         async with self.db.transaction() as s:

@@ -79,10 +79,31 @@ def new_merchant_uid() -> str:
 
 
 class ChargeService:
-    def __init__(self, db: Database, provider: PaymentProvider, config: ChargeConfig) -> None:
+    def __init__(
+        self,
+        db: Database,
+        providers: PaymentProvider | list[PaymentProvider],
+        config: ChargeConfig,
+    ) -> None:
         self.db = db
-        self.provider = provider
+        listed = providers if isinstance(providers, list) else [providers]
+        # Several PortOne APIs may run side by side (a V1 → V2 migration): each payment row
+        # remembers which one it came from.
+        self.providers: dict[str, PaymentProvider] = {p.name: p for p in listed}
+        self.default_provider = listed[0].name
         self.config = config
+
+    @property
+    def provider(self) -> PaymentProvider:
+        return self.providers[self.default_provider]
+
+    def provider_for(self, name: str | None) -> PaymentProvider:
+        try:
+            return self.providers[name or self.default_provider]
+        except KeyError:
+            raise DomainError(
+                Code.BAD_USER_INPUT, "이 서버에서 사용하지 않는 PortOne API 버전입니다.", provider=name
+            ) from None
 
     # --- prepared orders ---------------------------------------------------------------------
 
@@ -101,10 +122,11 @@ class ChargeService:
                 field="amount",
             )
 
-    async def prepare(self, user_id: str, amount: int) -> Payment:
+    async def prepare(self, user_id: str, amount: int, *, provider: str | None = None) -> Payment:
         self.check_amount(amount)
+        portone = self.provider_for(provider)
         order = Payment(
-            provider=self.provider.name,
+            provider=portone.name,
             merchant_uid=new_merchant_uid(),
             user_id=user_id,
             order_amount=amount,
@@ -116,17 +138,18 @@ class ChargeService:
             s.add(order)
             await s.flush()
             s.add(PaymentEvent(payment_id=order.id, to_status=st.PREPARED, source="prepare"))
-        await self.provider.prepare(order.merchant_uid, amount)
+        await portone.prepare(order.merchant_uid, amount)
         return order
 
     # --- claiming (the mutation) -------------------------------------------------------------
 
-    async def claim(self, user_id: str, payment_key: str) -> SyncResult:
+    async def claim(self, user_id: str, payment_key: str, *, provider: str | None = None) -> SyncResult:
         """A user says "I paid, here is the id". Raises the domain error for every non-credit."""
+        portone = self.provider_for(provider)
         payment_key = payment_key.strip()
         if not payment_key or len(payment_key) > 100:
             raise DomainError(Code.PAYMENT_NOT_FOUND)
-        known = await self._known_credit(payment_key)
+        known = await self._known_credit(payment_key, portone.name)
         if known is not None:
             payment, entry = known
             if payment.user_id == user_id and entry is not None:
@@ -135,14 +158,18 @@ class ChargeService:
                 return SyncResult(Outcome.ALREADY_CREDITED, payment, entry)
             if payment.user_id is not None and payment.user_id != user_id:
                 raise self._ownership_error(payment)
-        remote = await self.provider.get_payment(payment_key)
+        remote = await portone.get_payment(payment_key)
         result = await self.sync_payment(remote, claimant=user_id)
         return self._raise_unless_credited(result, remote)
 
-    async def _known_credit(self, payment_key: str) -> tuple[Payment, PointTransaction | None] | None:
+    async def _known_credit(
+        self, payment_key: str, provider: str
+    ) -> tuple[Payment, PointTransaction | None] | None:
         async with self.db.session() as s:
             payment = (
-                await s.execute(select(Payment).where(Payment.imp_uid == payment_key))
+                await s.execute(
+                    select(Payment).where(Payment.imp_uid == payment_key, Payment.provider == provider)
+                )
             ).scalar_one_or_none()
             if payment is None:
                 return None
@@ -209,9 +236,10 @@ class ChargeService:
             await self._refund_mismatch(remote)
         return result
 
-    async def sync_by_key(self, payment_key: str, *, source: str) -> SyncResult:
+    async def sync_by_key(self, payment_key: str, *, source: str, provider: str | None = None) -> SyncResult:
         """Webhooks, redirects and reconciliation: fetch from PortOne (never trust the caller)."""
-        return await self.sync_payment(await self.provider.get_payment(payment_key), source=source)
+        remote = await self.provider_for(provider).get_payment(payment_key)
+        return await self.sync_payment(remote, source=source)
 
     async def _apply(
         self, s: AsyncSession, remote: ProviderPayment, claimant: str | None, source: str
@@ -233,6 +261,8 @@ class ChargeService:
             return SyncResult(forbidden, payment)
 
         status = remote.status
+        if status == st.PREPARED:  # V2: the payment window was opened, nothing more yet
+            return SyncResult(Outcome.NOT_PAID, payment)
         if status == st.READY:
             return SyncResult(Outcome.PENDING, payment)
         if status == st.FAILED:
@@ -422,7 +452,7 @@ class ChargeService:
         if remote.cancellable_amount <= 0:
             return
         try:
-            cancelled = await self.provider.cancel(
+            cancelled = await self.provider_for(remote.provider).cancel(
                 remote.payment_key,
                 amount=remote.cancellable_amount,
                 checksum=remote.cancellable_amount,

@@ -54,13 +54,16 @@ class Settings(BaseSettings):
     argon2_parallelism: int = 4
 
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
-    frontend_url: str = "http://localhost:3000"
+    # Where the mobile redirect sends the browser back. None (unset): the API's own origin when the
+    # demo page is on (it serves the result page), http://localhost:3000 otherwise.
+    frontend_url: str | None = None
     # The mobile redirect sends the browser to frontend_url + this path + ?outcome=…&imp_uid=…
     redirect_result_path: str = "/payments/result"
     # Optional allow-list (IPs or CIDRs) for webhook sources; off by default: PortOne changes its IPs.
     webhook_allowed_ips: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
     graphiql: bool | None = None  # None: on in sandbox, off in production
+    demo_page: bool | None = None  # the checkout demo at / (api/demo); None: on in sandbox, off in production
     introspection: bool | None = None  # None: on in sandbox, off in production
     graphql_max_depth: int = 12
     graphql_max_aliases: int = 30
@@ -75,6 +78,14 @@ class Settings(BaseSettings):
     portone_merchant_code: str | None = None  # "imp12345678", what the browser passes to IMP.init
     portone_pg: str | None = None
     portone_timeout_s: float = 10.0
+    # PortOne V2 (optional in production: set the secret to enable it next to V1).
+    portone_v2_base_url: str | None = None
+    portone_v2_secret: SecretStr | None = None
+    portone_store_id: str | None = None
+    portone_channel_key: str | None = None  # what the browser SDK's requestPayment needs
+    portone_webhook_secret: SecretStr | None = None  # V2 webhooks, "whsec_…"
+    # During a rotation PortOne may still sign with the old secret: both are accepted.
+    portone_webhook_secret_previous: SecretStr | None = None
 
     # Charge amounts offered to users. Card companies' merchant review rejects services whose
     # customers type the amount, so the default is a fixed list; "any" allows min..max.
@@ -117,6 +128,10 @@ class Settings(BaseSettings):
             self.introspection = not production
         if self.cookie_secure is None:
             self.cookie_secure = production
+        if self.demo_page is None:
+            self.demo_page = not production
+        if not self.frontend_url:
+            self.frontend_url = None if self.demo_page else "http://localhost:3000"
         if not self.cors_origins and not production:
             self.cors_origins = [
                 "http://localhost:3000",

@@ -231,6 +231,11 @@ def api_settings(database_url: str, sandbox: SandboxControl, **overrides: object
         "portone_v1_base_url": f"{sandbox.base_url}/v1",
         "portone_imp_key": cfg.imp_key,  # type: ignore[attr-defined]
         "portone_imp_secret": cfg.imp_secret,  # type: ignore[attr-defined]
+        "portone_v2_base_url": f"{sandbox.base_url}/v2",
+        "portone_v2_secret": cfg.v2_api_secret,  # type: ignore[attr-defined]
+        "portone_store_id": cfg.store_id,  # type: ignore[attr-defined]
+        "portone_channel_key": cfg.channel_key,  # type: ignore[attr-defined]
+        "portone_webhook_secret": cfg.v2_webhook_secret,  # type: ignore[attr-defined]
         "portone_timeout_s": 2.0,
     }
     values.update(overrides)

@@ -3,6 +3,13 @@
     with run_server(app) as base_url:          # "http://127.0.0.1:<port>"
         httpx.get(base_url + "/health")
 
+An app that must know its own URL before it starts (the API mounts the sandbox and reaches it
+through its public URL) reserves the socket first:
+
+    sock = reserve_socket()
+    url = socket_url(sock)                      # build the app with it, then
+    with run_server(create_app(settings_for(url)), sock=sock) as base_url: ...
+
 Real sockets (not ASGITransport) because what we test includes timeouts, truncated bodies and
 webhooks sent from one server to another, which only a network path exercises.
 """
@@ -18,12 +25,30 @@ from collections.abc import Iterator
 import uvicorn
 
 
-@contextlib.contextmanager
-def run_server(app, *, host: str = "127.0.0.1", startup_timeout_s: float = 10.0, lifespan: str = "on") -> Iterator[str]:
+def reserve_socket(host: str = "127.0.0.1") -> socket.socket:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, 0))  # the kernel picks a free port; we keep the socket so nobody races us
-    port = sock.getsockname()[1]
+    return sock
+
+
+def socket_url(sock: socket.socket) -> str:
+    host, port = sock.getsockname()[:2]
+    return f"http://{host}:{port}"
+
+
+@contextlib.contextmanager
+def run_server(
+    app,
+    *,
+    host: str = "127.0.0.1",
+    startup_timeout_s: float = 10.0,
+    lifespan: str = "on",
+    sock: socket.socket | None = None,
+) -> Iterator[str]:
+    if sock is None:
+        sock = reserve_socket(host)
+    host, port = sock.getsockname()[:2]
     config = uvicorn.Config(
         app,
         log_level="warning",

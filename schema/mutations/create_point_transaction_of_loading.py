@@ -19,8 +19,9 @@ class CreatePointTransactionOfLoadingMutation:
     ) -> PointTransaction:
         if (imp_uid is None) == (payment_id is None):
             raise DomainError(Code.BAD_USER_INPUT, "impUid 또는 paymentId 중 하나만 보내 주세요.")
-        if payment_id is not None:
-            raise DomainError(Code.BAD_USER_INPUT, "PortOne V2(paymentId)는 아직 지원하지 않습니다.")
-        result = await info.context.services.charging.claim(info.context.require_user_id(), str(imp_uid))
+        provider = "portone_v1" if imp_uid is not None else "portone_v2"
+        result = await info.context.services.charging.claim(
+            info.context.require_user_id(), str(imp_uid or payment_id), provider=provider
+        )
         assert result.entry is not None
         return PointTransaction.from_model(result.entry)

@@ -76,7 +76,11 @@ class PointQueries:
     @strawberry.field(permission_classes=[IsAuthenticated], description="내 충전 주문과 결제 상태 (최신 20개)")
     async def fetch_point_charge_orders(self, info: Info) -> list[PointChargeOrder]:
         orders = await info.context.services.charging.get_orders(info.context.require_user_id())
-        return [PointChargeOrder.from_model(o) for o in orders]
+        client = info.context.services.portone_client
+        return [
+            PointChargeOrder.from_model(o, store_id=client.store_id, channel_key=client.channel_key)
+            for o in orders
+        ]
 
     @strawberry.field(description="충전 화면 설정: IMP.init 가맹점 코드, PG, 충전 금액 목록")
     def fetch_point_charge_config(self, info: Info) -> PointChargeConfig:
@@ -91,4 +95,6 @@ class PointQueries:
             min_amount=charge.min_amount,
             max_amount=charge.max_amount,
             require_prepared_order=charge.require_prepared_order,
+            store_id=client.store_id,
+            channel_key=client.channel_key,
         )

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs, urljoin, urlparse
 
 import pytest
 
@@ -172,7 +172,8 @@ async def test_mobile_redirect_verifies_and_redirects(api: GQL, sandbox: Sandbox
     )
     # then it is credited and sent to the frontend's result page
     assert response.status_code == 303
-    location = urlparse(response.headers["location"])
+    # (resolved the way the browser does: without POINTCHARGE_FRONTEND_URL it is a relative Location)
+    location = urlparse(urljoin(str(api.client.base_url), response.headers["location"]))
     query = parse_qs(location.query)
     assert f"{location.scheme}://{location.netloc}{location.path}" == settings_frontend + "/payments/result"
     assert query["outcome"] == ["credited"] and query["imp_uid"] == [paid["imp_uid"]]
@@ -187,8 +188,10 @@ async def test_mobile_redirect_verifies_and_redirects(api: GQL, sandbox: Sandbox
 
 
 @pytest.fixture
-def settings_frontend() -> str:
-    return "http://localhost:3000"
+def settings_frontend(api: GQL) -> str:
+    # POINTCHARGE_FRONTEND_URL unset, sandbox mode (demo page on): back to the API's own origin, where
+    # the demo page serves /payments/result. An explicit frontend URL is tested in test_demo_page.py.
+    return str(api.client.base_url).rstrip("/")
 
 
 async def test_full_and_partial_cancel(api: GQL, sandbox: SandboxControl, clean_db: str) -> None:

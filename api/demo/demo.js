@@ -1,0 +1,449 @@
+/*
+ * pointcharge checkout demo — plain JS, no build step, no dependencies.
+ *
+ *   createUser / loginUser → access token kept in memory only; restoreAccessToken (httpOnly cookie)
+ *   on reload and when the token expires
+ *   fetchPointChargeConfig → IMP.init(merchantCode), the packages
+ *   preparePointCharge(amount) → IMP.request_pay({... merchant_uid ...}, callback)
+ *   callback → createPointTransactionOfLoading(impUid: rsp.imp_uid)
+ *   모바일(리디렉션): m_redirect_url = <origin>/payments/complete, which verifies and credits, then
+ *   sends the browser back here (/payments/result?outcome=…)
+ */
+(function () {
+  "use strict";
+
+  var ENDPOINT = "/graphql";
+  var COMPLETE_PATH = "/payments/complete";
+
+  // extensions.code → what we tell the user. Codes not listed here (BAD_USER_INPUT, CONFLICT,
+  // CANCEL_AMOUNT_INVALID, …) carry a specific Korean message from the server, shown as is.
+  var MESSAGES = {
+    UNAUTHENTICATED: "로그인이 필요합니다. 다시 로그인해 주세요.",
+    FORBIDDEN: "이 작업을 할 권한이 없습니다.",
+    NOT_FOUND: "요청한 내역을 찾을 수 없습니다.",
+    RATE_LIMITED: "요청이 너무 많습니다. 잠시 후 다시 시도해 주세요.",
+    INTERNAL_SERVER_ERROR: "일시적인 오류가 발생했습니다. 잠시 후 다시 시도해 주세요.",
+    GRAPHQL_PARSE_FAILED: "요청 형식이 올바르지 않습니다. 페이지를 새로고침해 주세요.",
+    GRAPHQL_VALIDATION_FAILED: "요청 형식이 올바르지 않습니다. 페이지를 새로고침해 주세요.",
+    PAYMENT_NOT_FOUND: "결제 내역을 찾을 수 없습니다. 결제가 완료되었는지 확인해 주세요.",
+    PAYMENT_NOT_PAID: "결제가 완료되지 않아 포인트를 충전하지 않았습니다.",
+    PAYMENT_PENDING: "가상계좌 입금을 기다리고 있습니다. 입금이 확인되면 포인트가 자동으로 충전됩니다.",
+    AMOUNT_MISMATCH: "결제 금액이 주문 금액과 달라 결제를 자동으로 취소했습니다.",
+    PAYMENT_ALREADY_CLAIMED: "이미 다른 계정에서 사용한 결제입니다.",
+    PORTONE_UNAVAILABLE: "결제사(PortOne)와 연결이 원활하지 않습니다. 결제는 안전하게 처리되니 잠시 후 새로고침해 주세요.",
+    INSUFFICIENT_POINTS: "포인트가 부족합니다.",
+    ALREADY_CANCELLED: "이미 취소된 결제입니다.",
+    NETWORK: "서버에 연결할 수 없습니다. 네트워크 상태를 확인해 주세요."
+  };
+  // The same code can mean something more precise in one operation.
+  var OVERRIDES = {
+    loginUser: { UNAUTHENTICATED: "이메일 또는 비밀번호가 일치하지 않습니다." },
+    createUser: { CONFLICT: "이미 가입된 이메일입니다. 로그인해 주세요." },
+    cancelPointTransaction: { INSUFFICIENT_POINTS: "이미 사용한 포인트는 취소할 수 없습니다." }
+  };
+  // Not failures: shown as information.
+  var INFO_CODES = { PAYMENT_PENDING: true };
+
+  // The mobile redirect's ?outcome=failed&reason=… (PortOne error codes or our sync outcomes).
+  var REDIRECT_REASONS = {
+    no_payment: "결제를 취소했습니다.",
+    F1002: "결제를 취소했습니다.",
+    F1001: "카드사에서 결제를 거절했습니다.",
+    F1003: "결제 정보가 주문과 일치하지 않아 결제하지 않았습니다.",
+    F0000: "결제를 요청할 수 없습니다. 다시 시도해 주세요.",
+    not_paid: "결제가 완료되지 않았습니다.",
+    amount_mismatch: MESSAGES.AMOUNT_MISMATCH,
+    forbidden: "다른 사용자의 주문입니다.",
+    already_claimed: MESSAGES.PAYMENT_ALREADY_CLAIMED,
+    cancelled: "취소된 결제입니다.",
+    PAYMENT_NOT_FOUND: MESSAGES.PAYMENT_NOT_FOUND
+  };
+
+  var state = { token: null, user: null, config: null, selected: null, busy: false };
+  var restoring = null;
+
+  function $(id) { return document.getElementById(id); }
+  function fmt(n) { return Number(n).toLocaleString("ko-KR"); }
+  function signed(n) { return (n > 0 ? "+" : n < 0 ? "−" : "") + fmt(Math.abs(n)); }
+  function pad(n) { return (n < 10 ? "0" : "") + n; }
+  function when(iso) {
+    var d = new Date(iso);
+    if (isNaN(d.getTime())) return "";
+    return d.getFullYear() + "." + pad(d.getMonth() + 1) + "." + pad(d.getDate()) + " " + pad(d.getHours()) + ":" + pad(d.getMinutes());
+  }
+
+  // ------------------------------------------------------------------ GraphQL
+  function GqlError(code, serverMessage, op) {
+    var override = (OVERRIDES[op] || {})[code];
+    this.code = code;
+    this.serverMessage = serverMessage || "";
+    this.message = override || MESSAGES[code] || serverMessage || MESSAGES.INTERNAL_SERVER_ERROR;
+  }
+
+  async function gql(op, query, variables, opts) {
+    opts = opts || {};
+    var headers = { "Content-Type": "application/json" };
+    if (state.token && !opts.anonymous) headers.Authorization = "Bearer " + state.token;
+    var response, body;
+    try {
+      response = await fetch(ENDPOINT, {
+        method: "POST", headers: headers, credentials: "same-origin",
+        body: JSON.stringify({ query: query, variables: variables || {} })
+      });
+    } catch (e) {
+      throw new GqlError("NETWORK", "", op);
+    }
+    try { body = await response.json(); } catch (e) {
+      throw new GqlError(response.status === 503 ? "NETWORK" : "INTERNAL_SERVER_ERROR", "", op);
+    }
+    if (body.errors && body.errors.length) {
+      var first = body.errors[0];
+      var code = (first.extensions && first.extensions.code) || "INTERNAL_SERVER_ERROR";
+      // The access token lives 30 minutes: renew it once through the refresh cookie, then retry.
+      if (code === "UNAUTHENTICATED" && state.token && !opts.anonymous && !opts.retried) {
+        if (await restore()) return gql(op, query, variables, { retried: true });
+        signedOut();
+      }
+      throw new GqlError(code, first.message, op);
+    }
+    return body.data;
+  }
+
+  // One refresh at a time: refresh tokens rotate, and presenting a rotated one revokes the login.
+  function restore() {
+    if (!restoring) {
+      restoring = gql("restoreAccessToken", "mutation { restoreAccessToken { accessToken } }", {}, { anonymous: true })
+        .then(function (d) { state.token = d.restoreAccessToken.accessToken; return true; })
+        .catch(function () { state.token = null; return false; })
+        .finally(function () { restoring = null; });
+    }
+    return restoring;
+  }
+
+  // ------------------------------------------------------------------ UI helpers
+  function showMessage(kind, text) {
+    var el = $("message");
+    el.className = "message " + kind;
+    el.textContent = text;
+    el.hidden = false;
+  }
+  function showError(e) {
+    showMessage(e && INFO_CODES[e.code] ? "info" : "error", (e && e.message) || MESSAGES.INTERNAL_SERVER_ERROR);
+  }
+  function setBusy(busy) {
+    state.busy = busy;
+    var buttons = document.querySelectorAll("button");
+    for (var i = 0; i < buttons.length; i++) buttons[i].disabled = busy;
+    if (!busy) $("btn-pay").disabled = !amountToPay();
+  }
+  function signedOut() {
+    state.token = null;
+    state.user = null;
+    $("loading").hidden = true;
+    $("auth").hidden = false;
+    ["account", "charge", "pending", "history"].forEach(function (id) { $(id).hidden = true; });
+  }
+
+  // ------------------------------------------------------------------ data
+  var ME = "query Me {" +
+    " fetchUserLoggedIn { _id email name userPoint { amount } }" +
+    " fetchPointTransactions { _id impUid amount balance status statusDetail createdAt }" +
+    " fetchPointChargeOrders { merchantUid impUid amount paidAmount cancelledAmount status payMethod" +
+    "   virtualAccount { bankName accountNumber holder dueAt } }" +
+    " }";
+
+  async function refresh() {
+    var data = await gql("fetchUserLoggedIn", ME);
+    state.user = data.fetchUserLoggedIn;
+    $("loading").hidden = true;
+    $("auth").hidden = true;
+    $("account").hidden = false;
+    $("charge").hidden = false;
+    $("user-name").textContent = state.user.name;
+    $("user-email").textContent = state.user.email;
+    $("balance").textContent = fmt(state.user.userPoint ? state.user.userPoint.amount : 0);
+    renderHistory(data.fetchPointTransactions, data.fetchPointChargeOrders);
+    renderPending(data.fetchPointChargeOrders);
+  }
+
+  function renderHistory(entries, orders) {
+    var byImpUid = {};
+    orders.forEach(function (o) { if (o.impUid) byImpUid[o.impUid] = o; });
+    var rows = entries.filter(function (e) { return e.status === "충전" || e.status === "취소"; });
+    var body = $("history-rows");
+    body.textContent = "";
+    rows.forEach(function (e) {
+      var tr = document.createElement("tr");
+      tr.dataset.status = e.status;
+      if (e.impUid) tr.dataset.impUid = e.impUid;
+      var cells = [
+        when(e.createdAt),
+        null,
+        signed(e.amount) + "P",
+        fmt(e.balance) + "P",
+        null
+      ];
+      cells.forEach(function (text, i) {
+        var td = document.createElement("td");
+        if (i === 2 || i === 3) td.className = "num" + (i === 2 ? (e.amount < 0 ? " minus" : " plus") : "");
+        if (text !== null) td.textContent = text;
+        tr.appendChild(td);
+      });
+      var badge = document.createElement("span");
+      badge.className = "status" + (e.status === "취소" ? " cancel" : "");
+      badge.textContent = e.status;
+      var detail = document.createElement("span");
+      detail.className = "detail";
+      detail.textContent = e.statusDetail;
+      tr.children[1].appendChild(badge);
+      tr.children[1].appendChild(detail);
+      if (e.status === "충전" && e.impUid) {
+        var order = byImpUid[e.impUid];
+        var left = order ? order.paidAmount - order.cancelledAmount : e.amount;
+        if (left > 0 && (!order || order.status === "paid" || order.status === "partially_cancelled")) {
+          var btn = document.createElement("button");
+          btn.type = "button";
+          btn.className = "small cancel-charge";
+          btn.textContent = "취소";
+          btn.setAttribute("aria-label", fmt(e.amount) + "P 충전 취소");
+          btn.addEventListener("click", function () { cancelCharge(e.impUid, left); });
+          tr.children[4].appendChild(btn);
+        } else {
+          tr.children[4].innerHTML = '<small class="muted">취소됨</small>';
+        }
+      }
+      body.appendChild(tr);
+    });
+    $("history").hidden = false;
+    $("history-empty").hidden = rows.length > 0;
+  }
+
+  function renderPending(orders) {
+    var ready = orders.filter(function (o) { return o.status === "ready" && o.virtualAccount; });
+    var list = $("pending-list");
+    list.textContent = "";
+    ready.forEach(function (o) {
+      var va = o.virtualAccount;
+      var li = document.createElement("li");
+      li.textContent = fmt(o.amount) + "원 · " + (va.bankName || "") + " " + (va.accountNumber || "") +
+        (va.holder ? " (예금주 " + va.holder + ")" : "") + (va.dueAt ? " · " + when(va.dueAt) + "까지" : "");
+      list.appendChild(li);
+    });
+    $("pending").hidden = ready.length === 0;
+  }
+
+  function renderPackages(config) {
+    var box = $("packages");
+    box.textContent = "";
+    if (!config.packages.length) {
+      // Free amount (POINTCHARGE_CHARGE_PACKAGES=any).
+      var input = $("custom-amount");
+      input.min = config.minAmount;
+      input.max = config.maxAmount;
+      input.placeholder = fmt(config.minAmount) + " ~ " + fmt(config.maxAmount);
+      input.addEventListener("input", function () { $("btn-pay").disabled = state.busy || !amountToPay(); });
+      $("custom-amount-label").hidden = false;
+      box.hidden = true;
+      return;
+    }
+    config.packages.forEach(function (amount) {
+      var b = document.createElement("button");
+      b.type = "button";
+      b.className = "package";
+      b.setAttribute("role", "radio");
+      b.setAttribute("aria-checked", "false");
+      b.dataset.amount = String(amount);
+      b.textContent = fmt(amount) + "원";
+      b.addEventListener("click", function () { selectPackage(amount); });
+      box.appendChild(b);
+    });
+  }
+
+  function selectPackage(amount) {
+    state.selected = amount;
+    var buttons = $("packages").querySelectorAll(".package");
+    for (var i = 0; i < buttons.length; i++) {
+      buttons[i].setAttribute("aria-checked", String(Number(buttons[i].dataset.amount) === amount));
+    }
+    $("btn-pay").textContent = fmt(amount) + "원 충전하기";
+    $("btn-pay").disabled = state.busy;
+  }
+
+  function amountToPay() {
+    if (state.config && !state.config.packages.length) {
+      var v = parseInt($("custom-amount").value, 10);
+      return v > 0 ? v : null;
+    }
+    return state.selected;
+  }
+
+  // ------------------------------------------------------------------ actions
+  async function login(email, password) {
+    var d = await gql("loginUser",
+      "mutation Login($e: String!, $p: String!) { loginUser(email: $e, password: $p) { accessToken } }",
+      { e: email, p: password }, { anonymous: true });
+    state.token = d.loginUser.accessToken;
+  }
+
+  async function onLogin(ev) {
+    ev.preventDefault();
+    var email = $("email").value.trim(), password = $("password").value;
+    if (!email || !password) return showMessage("error", "이메일과 비밀번호를 입력해 주세요.");
+    setBusy(true);
+    try {
+      await login(email, password);
+      await refresh();
+      showMessage("success", state.user.name + "님, 환영합니다.");
+    } catch (e) { showError(e); } finally { setBusy(false); }
+  }
+
+  async function onSignup() {
+    var email = $("email").value.trim(), password = $("password").value, name = $("name").value.trim();
+    if (!email || !password || !name) return showMessage("error", "회원가입하려면 이메일, 비밀번호, 이름을 모두 입력해 주세요.");
+    setBusy(true);
+    try {
+      await gql("createUser", "mutation Signup($i: CreateUserInput!) { createUser(createUserInput: $i) { _id } }",
+        { i: { email: email, password: password, name: name } }, { anonymous: true });
+      await login(email, password);
+      await refresh();
+      showMessage("success", "회원가입이 완료되었습니다. " + name + "님, 환영합니다.");
+    } catch (e) { showError(e); } finally { setBusy(false); }
+  }
+
+  async function onLogout() {
+    setBusy(true);
+    try { await gql("logoutUser", "mutation { logoutUser }", {}, { anonymous: true }); } catch (e) { /* signed out anyway */ }
+    signedOut();
+    setBusy(false);
+    showMessage("info", "로그아웃했습니다.");
+  }
+
+  async function onPay() {
+    var amount = amountToPay();
+    if (!amount || !state.config) return;
+    var redirect = $("mobile-redirect").checked;
+    setBusy(true);
+    showMessage("info", "결제창을 여는 중입니다…");
+    try {
+      var order = (await gql("preparePointCharge",
+        "mutation Prepare($a: Int!) { preparePointCharge(amount: $a) { merchantUid amount } }", { a: amount })).preparePointCharge;
+      IMP.init(state.config.merchantCode);
+      var params = {
+        pg: state.config.pg,
+        pay_method: "card",
+        merchant_uid: order.merchantUid,
+        name: "포인트 " + fmt(order.amount) + "P 충전",
+        amount: order.amount,
+        buyer_email: state.user.email,
+        buyer_name: state.user.name,
+        // On a phone PortOne navigates here instead of calling back; the toggle forces it.
+        m_redirect_url: window.location.origin + COMPLETE_PATH
+      };
+      if (redirect) params.sandbox_redirect = true;
+      IMP.sandbox_force_redirect = redirect;  // sandbox SDK only; PortOne's ignores it
+      IMP.request_pay(params, onPaid);
+    } catch (e) {
+      showError(e);
+      setBusy(false);
+    }
+  }
+
+  async function onPaid(rsp) {
+    try {
+      if (!rsp.success) {
+        if (rsp.error_code === "F1002") showMessage("warn", "결제를 취소했습니다.");
+        else showMessage("error", "결제에 실패했습니다." + (rsp.error_msg ? " (" + rsp.error_msg + ")" : ""));
+        return;
+      }
+      showMessage("info", "결제를 확인하는 중입니다…");
+      await claim(rsp.imp_uid);
+    } catch (e) {
+      showError(e);
+    } finally {
+      setBusy(false);
+      await refresh().catch(showError);
+    }
+  }
+
+  async function claim(impUid) {
+    var tx = (await gql("createPointTransactionOfLoading",
+      "mutation Charge($i: ID!) { createPointTransactionOfLoading(impUid: $i) { _id amount balance status } }",
+      { i: impUid })).createPointTransactionOfLoading;
+    showMessage("success", fmt(tx.amount) + "P 충전이 완료되었습니다. 잔액 " + fmt(tx.balance) + "P");
+  }
+
+  async function cancelCharge(impUid, amount) {
+    if (!window.confirm(fmt(amount) + "P 충전을 취소하고 환불할까요?")) return;
+    setBusy(true);
+    try {
+      var tx = (await gql("cancelPointTransaction",
+        "mutation Cancel($i: ID!) { cancelPointTransaction(impUid: $i) { amount balance } }",
+        { i: impUid })).cancelPointTransaction;
+      showMessage("success", fmt(-tx.amount) + "P 충전을 취소했습니다. 결제 금액은 카드사를 통해 환불됩니다.");
+    } catch (e) {
+      showError(e);
+    } finally {
+      setBusy(false);
+      await refresh().catch(showError);
+    }
+  }
+
+  // Back from the mobile redirect: /payments/result?outcome=credited|pending|failed&imp_uid=…&reason=…
+  function takeRedirectResult() {
+    var q = new URLSearchParams(window.location.search);
+    var outcome = q.get("outcome");
+    if (!outcome) return null;
+    window.history.replaceState(null, "", "/");  // a reload must not show it again
+    return { outcome: outcome, amount: q.get("amount"), reason: q.get("reason"), impUid: q.get("imp_uid") };
+  }
+
+  async function showRedirectResult(r) {
+    if (r.outcome === "credited") {
+      showMessage("success", "모바일 결제로 " + (r.amount ? fmt(r.amount) + "P " : "") + "충전이 완료되었습니다.");
+    } else if (r.outcome === "pending" && r.reason === "vbank_ready") {
+      showMessage("info", "가상계좌가 발급되었습니다. 입금이 확인되면 포인트가 자동으로 충전됩니다.");
+    } else if (r.outcome === "pending" && r.impUid && state.user) {
+      // Not credited yet (not a prepared order of ours, or PortOne was unreachable): claim it now.
+      showMessage("info", "결제를 확인하는 중입니다…");
+      try { await claim(r.impUid); } catch (e) { showError(e); }
+      await refresh();
+    } else if (r.outcome === "pending") {
+      showMessage("info", "결제를 확인하고 있습니다. 잠시 후 새로고침해 주세요.");
+    } else {
+      showMessage(r.reason === "F1002" || r.reason === "no_payment" ? "warn" : "error",
+        REDIRECT_REASONS[r.reason] || "결제에 실패했습니다.");
+    }
+  }
+
+  // ------------------------------------------------------------------ boot
+  async function boot() {
+    $("auth-form").addEventListener("submit", onLogin);
+    $("btn-signup").addEventListener("click", onSignup);
+    $("btn-logout").addEventListener("click", onLogout);
+    $("btn-pay").addEventListener("click", onPay);
+    var redirected = takeRedirectResult();
+    try {
+      state.config = (await gql("fetchPointChargeConfig",
+        "{ fetchPointChargeConfig { merchantCode pg testMode packages minAmount maxAmount } }", {}, { anonymous: true })).fetchPointChargeConfig;
+      $("mode-badge").hidden = !state.config.testMode;
+      renderPackages(state.config);
+    } catch (e) {
+      $("loading").hidden = true;
+      return showError(e);
+    }
+    if (typeof window.IMP === "undefined") showMessage("error", "결제 모듈(iamport.js)을 불러오지 못했습니다.");
+    // The access token is only in memory: after a reload (or the mobile redirect) the httpOnly
+    // refresh cookie gets a new one.
+    if (await restore()) {
+      try { await refresh(); } catch (e) { showError(e); }
+    }
+    if (!state.user) signedOut();
+    if (redirected) {
+      if (state.user) await showRedirectResult(redirected);
+      else showMessage("warn", "결제 결과를 확인하려면 다시 로그인해 주세요.");
+    }
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", boot);
+  else boot();
+})();

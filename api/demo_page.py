@@ -1,0 +1,50 @@
+"""The checkout demo page: plain HTML/JS/CSS in ``api/demo/``, no build step, no CDN in sandbox mode.
+
+    GET /                       the page: sign up / log in, balance, packages, pay, history, cancel
+    GET <redirect_result_path>  the same page; it reads ?outcome=… left by /payments/complete
+    GET /demo/<asset>           demo.js, demo.css
+
+On in sandbox mode, off in production (``POINTCHARGE_DEMO_PAGE``). In sandbox mode the page loads
+the mounted sandbox's SDK (/sandbox/portone/iamport.js); in production PortOne's own.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from starlette.requests import Request
+from starlette.responses import FileResponse, HTMLResponse, PlainTextResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from services.settings import Settings
+
+DEMO_DIR = Path(__file__).with_name("demo")
+ASSETS = {"demo.js": "text/javascript; charset=utf-8", "demo.css": "text/css; charset=utf-8"}
+SANDBOX_SDK = "/sandbox/portone/iamport.js"
+PORTONE_SDK = "https://cdn.iamport.kr/v1/iamport.js"
+
+
+def demo_routes(settings: Settings) -> list[BaseRoute]:
+    index = DEMO_DIR / "index.html"
+    if not index.is_file():
+        return []
+    sdk = PORTONE_SDK if settings.is_production else SANDBOX_SDK
+    html = index.read_text(encoding="utf-8").replace("__IAMPORT_JS__", sdk)
+    headers = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin"}
+
+    async def page(request: Request) -> Response:
+        return HTMLResponse(html, headers=headers)
+
+    async def asset(request: Request) -> Response:
+        name = request.path_params["name"]
+        if name not in ASSETS:
+            return PlainTextResponse("Not Found", status_code=404)
+        return FileResponse(DEMO_DIR / name, media_type=ASSETS[name], headers={"Cache-Control": "no-cache"})
+
+    routes: list[BaseRoute] = [
+        Route("/", page, methods=["GET"]),
+        Route("/demo/{name}", asset, methods=["GET"]),
+    ]
+    if settings.redirect_result_path not in ("", "/"):
+        routes.append(Route(settings.redirect_result_path, page, methods=["GET"]))
+    return routes

@@ -1,0 +1,236 @@
+"""The charge benchmark: pointcharge's createPointTransactionOfLoading against the floor, same run.
+
+For each database (SQLite, PostgreSQL) and worker count: a fresh database, the API
+(``pointcharge serve --workers N``) and the floor (``bench/floor.py``, same workers) against one
+standalone sandbox; then for each concurrency, paid payments are created through the sandbox's
+control API and a closed-loop load generator (separate process) claims each one once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from bench import procs
+
+ROOT = procs.ROOT
+
+
+@dataclass
+class Point:
+    backend: str
+    workers: int
+    target: str  # pointcharge | floor
+    concurrency: int
+    ok: int
+    errors: int
+    seconds: float
+    charges_per_s: float
+    p50_ms: float
+    p90_ms: float
+    p99_ms: float
+    mean_ms: float
+    portone_gets_per_charge: float | None
+    portone_requests_per_charge: float | None
+    peak_rss_mb: float  # the largest worker, during this point
+    loadgen_cpu_pct: float
+    error_samples: dict = field(default_factory=dict)
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    values = sorted(values)
+    k = (len(values) - 1) * q
+    lo, hi = math.floor(k), math.ceil(k)
+    return values[lo] + (values[hi] - values[lo]) * (k - lo)
+
+
+def run_loadgen(spec: dict, procs_n: int, workdir: Path) -> dict:
+    """Splits jobs and clients over ``procs_n`` load-generator processes started together."""
+    jobs, warmup, conc = spec["jobs"], spec["warmup"], spec["concurrency"]
+    procs_n = max(1, min(procs_n, conc))
+    start_at = time.time() + 1.0 + 0.3 * procs_n
+    running = []
+    for i in range(procs_n):
+        part = {
+            **spec,
+            "jobs": jobs[i::procs_n],
+            "warmup": warmup // procs_n,
+            "concurrency": conc // procs_n + (1 if i < conc % procs_n else 0),
+            "start_at": start_at,
+        }
+        spec_path = workdir / f"loadgen-{i}.json"
+        out_path = workdir / f"loadgen-{i}.out.json"
+        spec_path.write_text(json.dumps(part))
+        running.append(
+            (subprocess.Popen([sys.executable, "-m", "bench.loadgen", str(spec_path), str(out_path)], cwd=ROOT), out_path)
+        )
+    results = []
+    for p, out in running:
+        if p.wait(timeout=float(spec.get("max_seconds", 60)) + 120) != 0:
+            raise RuntimeError("load generator failed")
+        results.append(json.loads(out.read_text()))
+    started = min(r["started"] for r in results)
+    ended = max(r["ended"] for r in results)
+    errors: dict[str, int] = {}
+    for r in results:
+        for k, v in r["error_samples"].items():
+            errors[k] = errors.get(k, 0) + v
+    return {
+        "ok": sum(r["ok"] for r in results),
+        "errors": sum(r["errors"] for r in results),
+        "error_samples": errors,
+        "seconds": ended - started,
+        "latencies_ms": [x for r in results for x in r["latencies_ms"]],
+        "loadgen_cpu_pct": 100 * max(r["cpu_s"] / max(r["ended"] - r["started"], 1e-9) for r in results),
+    }
+
+
+@dataclass
+class Config:
+    backends: list[str]
+    workers: list[int]
+    concurrency: list[int]  # swept with 1 worker
+    n_workers_concurrency: list[int]  # swept with N workers
+    seconds: float = 6.0
+    count: int = 3000
+    warmup: int = 60
+    loadgen_procs: int = 1
+    users: int = 32
+    targets: tuple[str, ...] = ("floor", "pointcharge")
+
+
+def measure(
+    *, backend: str, workers: int, target: str, conc: int, base: str, sandbox: str, users: list[tuple[str, str]],
+    cfg: Config, monitor: procs.RssMonitor, workdir: Path,
+) -> Point:
+    count = cfg.count if conc > 1 else max(300, cfg.count // 3)
+    imp_uids = asyncio.run(procs.create_payments(sandbox, count + cfg.warmup))
+    if target == "pointcharge":
+        jobs = [[users[i % len(users)][1], uid] for i, uid in enumerate(imp_uids)]
+        url, kind = base + "/graphql", "graphql"
+    else:
+        jobs = [[users[i % len(users)][0], uid] for i, uid in enumerate(imp_uids)]
+        url, kind = base + "/charge", "floor"
+    spec = {
+        "url": url, "kind": kind, "concurrency": conc, "jobs": jobs, "warmup": cfg.warmup,
+        "max_seconds": cfg.seconds, "timeout_s": 30,
+    }
+    # Stats and RSS count from after the warm-up's own requests: reset once the generator starts
+    # measuring would be better still, but the warm-up is 60 requests; we subtract it instead.
+    asyncio.run(procs.sandbox_stats(sandbox, reset=True))
+    monitor.reset()
+    result = run_loadgen(spec, cfg.loadgen_procs, workdir)
+    stats = asyncio.run(procs.sandbox_stats(sandbox))
+    lat = result["latencies_ms"]
+    ok = result["ok"]
+    charged = ok + result["errors"] + cfg.warmup  # every request sent reaches PortOne at most... once
+    gets = stats.get(procs.PAYMENT_TEMPLATE, 0)
+    total = sum(v for k, v in stats.items())
+    return Point(
+        backend=backend, workers=workers, target=target, concurrency=conc, ok=ok, errors=result["errors"],
+        seconds=round(result["seconds"], 2),
+        charges_per_s=round(ok / result["seconds"], 1) if result["seconds"] > 0 else 0.0,
+        p50_ms=round(percentile(lat, 0.50), 2), p90_ms=round(percentile(lat, 0.90), 2),
+        p99_ms=round(percentile(lat, 0.99), 2), mean_ms=round(statistics.fmean(lat), 2) if lat else float("nan"),
+        portone_gets_per_charge=round(gets / charged, 3) if charged else None,
+        portone_requests_per_charge=round(total / charged, 3) if charged else None,
+        peak_rss_mb=monitor.peak_mb(), loadgen_cpu_pct=round(result["loadgen_cpu_pct"], 1),
+        error_samples=result["error_samples"],
+    )
+
+
+def run(cfg: Config, *, out: Path | None = None, log=print) -> dict:
+    workdir = Path(tempfile.mkdtemp(prefix="pointcharge-bench-"))
+    log(f"work dir: {workdir}")
+    points: list[Point] = []
+    setup: dict = {}
+    sandbox, sandbox_base = procs.start_sandbox(workdir)
+    t_start = time.time()
+    try:
+        for backend in cfg.backends:
+            if backend == "postgres":
+                api_dsn = asyncio.run(procs.recreate_pg_database("bench"))
+                floor_dsn = asyncio.run(procs.recreate_pg_database("bench_floor"))
+            else:
+                api_dsn = f"sqlite:///{workdir / 'bench.db'}"
+                floor_dsn = f"sqlite:///{workdir / 'floor.db'}"
+            env = procs.api_env(api_dsn, sandbox_base)
+            if backend == "postgres":
+                procs.migrate(env, workdir)
+            users: list[tuple[str, str]] = []
+            for workers in cfg.workers:
+                tag = f"{backend}-w{workers}"
+                api, api_base = procs.start_api(env, workers, workdir, tag)
+                floor, floor_base = procs.start_floor(floor_dsn, sandbox_base, workers, workdir, tag)
+                api_mon = procs.RssMonitor(api).start()
+                floor_mon = procs.RssMonitor(floor).start()
+                try:
+                    if not users:
+                        t0 = time.time()
+                        users = asyncio.run(procs.create_users(api_base, cfg.users, prefix=f"{backend}-"))
+                        setup[f"{backend} users"] = round(time.time() - t0, 1)
+                        asyncio.run(procs.create_floor_users(floor_base, [u for u, _ in users]))
+                        setup[f"{backend} setup peak rss mb (argon2 logins)"] = api_mon.peak_mb()
+                    sweep = cfg.concurrency if workers == 1 else cfg.n_workers_concurrency
+                    for conc in sweep:
+                        for target in cfg.targets:
+                            base, mon = (api_base, api_mon) if target == "pointcharge" else (floor_base, floor_mon)
+                            point = measure(
+                                backend=backend, workers=workers, target=target, conc=conc, base=base,
+                                sandbox=sandbox_base, users=users, cfg=cfg, monitor=mon, workdir=workdir,
+                            )
+                            points.append(point)
+                            log(
+                                f"{backend:8} w={workers} c={conc:<3} {target:11} {point.charges_per_s:8.1f}/s "
+                                f"p50 {point.p50_ms:7.2f} p99 {point.p99_ms:7.2f} ms  err {point.errors}  "
+                                f"gets/charge {point.portone_gets_per_charge}  rss {point.peak_rss_mb} MB  "
+                                f"loadgen cpu {point.loadgen_cpu_pct}%"
+                            )
+                            if point.error_samples:
+                                log(f"    errors: {point.error_samples}")
+                finally:
+                    api_mon.stop()
+                    floor_mon.stop()
+                    api.stop()
+                    floor.stop()
+    finally:
+        sandbox.stop()
+    result = {
+        "kind": "charge",
+        "when": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "machine": machine(),
+        "config": {k: v for k, v in asdict(cfg).items()},
+        "setup_s": setup,
+        "wall_s": round(time.time() - t_start, 1),
+        "points": [asdict(p) for p in points],
+    }
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(result, indent=1, ensure_ascii=False))
+    shutil.rmtree(workdir, ignore_errors=True)
+    return result
+
+
+def machine() -> dict:
+    import platform
+
+    import psutil
+
+    return {
+        "cpus": os.cpu_count(),
+        "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }

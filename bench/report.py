@@ -1,0 +1,205 @@
+"""Tables, target checks and the plot for docs/PERFORMANCE.md, from the JSON results."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DOC = ROOT / "docs" / "PERFORMANCE.md"
+PLOT = ROOT / "docs" / "performance-charge.png"
+
+# The issue's targets.
+MIN_THROUGHPUT_RATIO = 0.5  # pointcharge / floor at 32 clients
+MAX_P99_RATIO = 2.0
+PORTONE_PER_CHARGE = 1.00
+MAX_HISTORY_GROWTH = 1.2  # latency at 1M / at 1k, page 1 and cursor
+MAX_RSS_MB = 200
+
+
+def _md_table(headers: list[str], rows: list[list[object]]) -> str:
+    out = ["| " + " | ".join(headers) + " |", "|" + "|".join("---:" if i else "---" for i in range(len(headers))) + "|"]
+    for row in rows:
+        out.append("| " + " | ".join(_fmt(v) for v in row) + " |")
+    return "\n".join(out)
+
+
+def _fmt(v: object) -> str:
+    if v is None:
+        return "–"
+    if isinstance(v, float):
+        if v != v:  # nan
+            return "–"
+        return f"{v:,.2f}" if abs(v) < 100 else f"{v:,.0f}"
+    return str(v)
+
+
+def _pairs(result: dict) -> list[tuple[dict | None, dict | None]]:
+    """(floor, pointcharge) points with the same backend, workers and concurrency."""
+    keyed: dict[tuple, dict[str, dict]] = {}
+    for p in result["points"]:
+        keyed.setdefault((p["backend"], p["workers"], p["concurrency"]), {})[p["target"]] = p
+    return [(v.get("floor"), v.get("pointcharge")) for _, v in keyed.items()]
+
+
+def charge_table(result: dict) -> str:
+    rows = []
+    for floor, pc in _pairs(result):
+        ref = pc or floor
+        assert ref is not None
+        ratio = pc["charges_per_s"] / floor["charges_per_s"] if pc and floor and floor["charges_per_s"] else None
+        p99r = pc["p99_ms"] / floor["p99_ms"] if pc and floor and floor["p99_ms"] else None
+        rows.append([
+            ref["backend"], ref["workers"], ref["concurrency"],
+            floor and floor["charges_per_s"], pc and pc["charges_per_s"], ratio and round(ratio, 2),
+            floor and floor["p50_ms"], pc and pc["p50_ms"],
+            floor and floor["p99_ms"], pc and pc["p99_ms"], p99r and round(p99r, 2),
+            pc and pc["errors"], floor and floor["errors"],
+            pc and pc["portone_gets_per_charge"], pc and pc["peak_rss_mb"], floor and floor["peak_rss_mb"],
+        ])
+    return _md_table(
+        ["db", "workers", "clients", "floor /s", "pointcharge /s", "ratio", "floor p50 ms", "pc p50 ms",
+         "floor p99 ms", "pc p99 ms", "p99 ratio", "pc errors", "floor errors", "PortOne GETs/charge",
+         "pc peak RSS MB", "floor peak RSS MB"],
+        rows,
+    )
+
+
+def charge_targets(result: dict) -> str:
+    lines = []
+    for floor, pc in _pairs(result):
+        if not (floor and pc) or pc["concurrency"] != 32:
+            continue
+        where = f"{pc['backend']}, {pc['workers']} worker(s), 32 clients"
+        ratio = pc["charges_per_s"] / floor["charges_per_s"] if floor["charges_per_s"] else 0
+        p99r = pc["p99_ms"] / floor["p99_ms"] if floor["p99_ms"] else float("inf")
+        lines.append(_check(f"throughput ≥ {MIN_THROUGHPUT_RATIO}× floor ({where})", ratio >= MIN_THROUGHPUT_RATIO, f"{ratio:.2f}×"))
+        lines.append(_check(f"p99 ≤ {MAX_P99_RATIO}× floor ({where})", p99r <= MAX_P99_RATIO, f"{p99r:.2f}×"))
+    gets = [p["portone_gets_per_charge"] for p in result["points"] if p["target"] == "pointcharge"]
+    if gets:
+        worst = max(gets)
+        lines.append(_check("PortOne requests per charge = 1.00", round(worst, 2) <= PORTONE_PER_CHARGE, f"max {worst:.3f} GET /payments per charge"))
+    rss = [p["peak_rss_mb"] for p in result["points"] if p["target"] == "pointcharge" and p["workers"] == 1]
+    if rss:
+        lines.append(_check(f"peak RSS of one API worker ≤ {MAX_RSS_MB} MB", max(rss) <= MAX_RSS_MB, f"{max(rss):.0f} MB"))
+    errs = sum(p["errors"] for p in result["points"] if p["target"] == "pointcharge")
+    lines.append(_check("no failed charges", errs == 0, f"{errs} errors"))
+    return "\n".join(lines)
+
+
+def _check(what: str, ok: bool, value: str) -> str:
+    return f"- {'✅ met' if ok else '❌ missed'}: {what} — {value}"
+
+
+# --- history -----------------------------------------------------------------------------------
+
+
+def history_table(result: dict) -> str:
+    rows = []
+    for r in result["rows"]:
+        rows.append([r["backend"], f"{r['entries']:,}", f"{r['user_entries']:,}", r["query"], r.get("page"),
+                     r["p50_ms"], r["p99_ms"], r.get("growth_vs_1k")])
+    return _md_table(["db", "ledger entries", "this user's", "query", "page", "p50 ms", "p99 ms", "p50 vs 1k"], rows)
+
+
+def history_targets(result: dict) -> str:
+    lines = []
+    for r in result["rows"]:
+        if r["query"] in ("page 1", "cursor first:10") and r["entries"] == max(x["entries"] for x in result["rows"]):
+            g = r.get("growth_vs_1k")
+            if g is not None:
+                lines.append(_check(f"{r['backend']} {r['query']} at {r['entries']:,} ≤ {MAX_HISTORY_GROWTH}× its 1k latency", g <= MAX_HISTORY_GROWTH, f"{g:.2f}×"))
+    return "\n".join(lines)
+
+
+# --- profile -----------------------------------------------------------------------------------
+
+
+def profile_table(result: dict) -> str:
+    parts = []
+    for run in result.get("runs", []):
+        rows = [[name, v["ms_per_charge"], v["share_pct"]] for name, v in run["phases"].items()]
+        parts.append(f"**{run['backend']}, {run['charges']} charges, 1 client (wall time per charge)**\n\n"
+                     + _md_table(["phase", "ms / charge", "% of claim"], rows))
+    for name, spy in result.get("py_spy", {}).items():
+        rows = [[k, v] for k, v in spy["buckets"].items()]
+        parts.append(f"**py-spy, {name}: CPU samples of the API worker by library ({spy['samples']} samples)**\n\n"
+                     + _md_table(["where", "% of samples"], rows))
+    if result.get("micro"):
+        rows = [[k, v] for k, v in result["micro"].items()]
+        parts.append("**micro-benchmarks (in-process, per operation)**\n\n" + _md_table(["what", "ms"], rows))
+    return "\n\n".join(parts)
+
+
+# --- plot + docs -------------------------------------------------------------------------------
+
+
+def plot(result: dict, path: Path = PLOT) -> Path | None:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return None
+    series: dict[tuple[str, str], list[dict]] = {}
+    for p in result["points"]:
+        if p["workers"] != 1:
+            continue
+        series.setdefault((p["backend"], p["target"]), []).append(p)
+    if not series:
+        return None
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.2))
+    styles = {"floor": "--", "pointcharge": "-"}
+    colors = {"sqlite": "tab:blue", "postgres": "tab:orange"}
+    for (backend, target), pts in sorted(series.items()):
+        pts = sorted(pts, key=lambda p: p["concurrency"])
+        xs = [p["concurrency"] for p in pts]
+        label = f"{target} ({backend})"
+        ax1.plot(xs, [p["charges_per_s"] for p in pts], styles.get(target, "-"), marker="o", color=colors.get(backend), label=label)
+        ax2.plot(xs, [p["p99_ms"] for p in pts], styles.get(target, "-"), marker="o", color=colors.get(backend), label=label)
+    for ax, title, ylabel in ((ax1, "throughput", "charges / s"), (ax2, "p99 latency", "ms")):
+        ax.set_xscale("log", base=2)
+        ax.set_xlabel("concurrent clients (closed loop)")
+        ax.set_ylabel(ylabel)
+        ax.set_title(f"{title}, 1 API worker")
+        ax.grid(True, alpha=0.3)
+    ax2.set_yscale("log")
+    ax1.legend(fontsize=8)
+    fig.suptitle(f"createPointTransactionOfLoading vs the bare floor — {result.get('when', '')}", fontsize=10)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def _load(path: Path) -> dict | None:
+    return json.loads(path.read_text()) if path and path.exists() else None
+
+
+def build(charge_path: Path, history_path: Path, profile_path: Path, *, write_docs: bool = True) -> str:
+    """The generated part of docs/PERFORMANCE.md (between the BENCH markers)."""
+    charge, history, profile = _load(charge_path), _load(history_path), _load(profile_path)
+    parts: list[str] = []
+    if charge:
+        m = charge.get("machine", {})
+        parts.append(
+            f"### Charge path ({charge['when']}, {m.get('cpus')} cores, Python {m.get('python')}, "
+            f"{charge['wall_s']} s wall)\n\n" + charge_table(charge) + "\n\n" + charge_targets(charge)
+        )
+        if write_docs and plot(charge):
+            parts.append(f"![throughput and p99 vs concurrency]({PLOT.name})")
+    if history:
+        parts.append(f"### History at scale ({history['when']})\n\n" + history_table(history) + "\n\n" + history_targets(history))
+    if profile:
+        parts.append(f"### Where a charge's time goes ({profile['when']})\n\n" + profile_table(profile))
+    text = "\n\n".join(parts)
+    if write_docs and DOC.exists():
+        doc = DOC.read_text()
+        start, end = "<!-- BENCH:BEGIN -->", "<!-- BENCH:END -->"
+        if start in doc and end in doc:
+            doc = re.sub(re.escape(start) + r".*?" + re.escape(end), lambda _m: f"{start}\n{text}\n{end}", doc, flags=re.S)
+            DOC.write_text(doc)
+    return text
