@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -218,7 +220,22 @@ def create_app(settings: Settings | None = None) -> Starlette:
             )
             app.state.db = db
             app.state.services = services
-            yield
+            periodic = None
+            if settings.reconcile_every:
+                from api.periodic import reconcile_forever
+
+                periodic = asyncio.create_task(
+                    reconcile_forever(
+                        services, db, settings.reconcile_every, timedelta(days=settings.reconcile_window_days)
+                    )
+                )
+            try:
+                yield
+            finally:
+                if periodic is not None:
+                    periodic.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await periodic
         finally:
             await http.aclose()
             await db.dispose()

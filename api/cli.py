@@ -81,6 +81,10 @@ def build_parser() -> argparse.ArgumentParser:
     migrate = sub.add_parser("migrate", help="apply database migrations (alembic upgrade head)")
     migrate.set_defaults(func=_migrate)
 
+    from api import ops_cli
+
+    ops_cli.add_commands(sub)
+
     try:
         from sandbox import cli as sandbox_cli
     except ImportError:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
+import structlog
 from starlette.requests import Request
 from starlette.responses import Response
 from strawberry.asgi import GraphQL
@@ -13,6 +15,8 @@ from strawberry.types import ExecutionResult
 from schema.app_services import Services
 from schema.context import Context
 from schema.errors import format_error
+from schema.observability import STATE_KEY
+from services import metrics
 
 _GRAPHIQL_HTML = Path(__file__).with_name("graphiql.html")
 
@@ -23,7 +27,15 @@ class GraphQLView(GraphQL[Context, None]):
         self.services = services
 
     async def get_context(self, request: Request, response: Response) -> Context:  # type: ignore[override]
-        return Context(request=request, response=response, services=self.services)
+        request.state.graphql_started = time.perf_counter()
+        context = Context(request=request, response=response, services=self.services)
+        if request.headers.get("authorization"):
+            # Verified once here (cached on the context) so that every log line of the request
+            # names the caller; an invalid token is the resolvers' business, not ours.
+            user_id = context.user_id
+            if user_id is not None:
+                structlog.contextvars.bind_contextvars(user_id=user_id)
+        return context
 
     @property
     def graphql_ide_html(self) -> str:
@@ -37,4 +49,18 @@ class GraphQLView(GraphQL[Context, None]):
     ) -> GraphQLHTTPResponse:
         if result.errors:
             result.errors = [format_error(e) for e in result.errors]
+        _count(request, result)
         return await super().process_result(request, result)
+
+
+def _count(request: Request, result: ExecutionResult) -> None:
+    state = request.scope.get("state") or {}
+    operation = state.get(STATE_KEY, metrics.OTHER)
+    outcome = "ok"
+    if result.errors:
+        code = (result.errors[0].extensions or {}).get("code")
+        outcome = metrics.bounded_code(code if isinstance(code, str) else None)
+    metrics.GRAPHQL_REQUESTS.labels(operation, outcome).inc()
+    started = state.get("graphql_started")
+    if started is not None:
+        metrics.GRAPHQL_DURATION.labels(operation).observe(time.perf_counter() - started)

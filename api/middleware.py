@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import json
+import logging
+import re
+import time
+import uuid
 
+import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
@@ -76,3 +81,89 @@ async def _reject(send: Send) -> None:
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+_REQUEST_ID_HEADER = b"x-request-id"
+# What we accept from a client or a proxy: short, printable, no separators a log parser would trip on.
+_SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@/+=-]{0,127}")
+access_log = logging.getLogger("pointcharge.access")
+_POLLED = frozenset({"/healthz", "/readyz", "/metrics"})
+
+
+class RequestId:
+    """Gives every request an id and puts it on every log line written while serving it.
+
+    Accepts a sane incoming ``X-Request-ID`` (a proxy's or a client's, so that their logs and ours
+    join up) or generates one; binds it with structlog's contextvars for the duration of the
+    request (its background tasks included), echoes it in the response's ``X-Request-ID``, and
+    writes one access line per request once its response is sent.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = _incoming_request_id(scope) or uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+        status = 500
+        logged = False
+        started = time.perf_counter()
+        # Restore what was bound before us (an in-process client shares our context), then bind.
+        outer = structlog.contextvars.get_contextvars()
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+
+        def log_access() -> None:
+            nonlocal logged
+            logged = True
+            # Load balancers and Prometheus poll these every few seconds: not worth a line each.
+            quiet = scope.get("path") in _POLLED and status < 400
+            client = scope.get("client")
+            access_log.log(
+                logging.DEBUG if quiet else logging.INFO,
+                "%s %s %s",
+                scope.get("method"),
+                scope.get("path"),
+                status,
+                extra={
+                    "method": scope.get("method"),
+                    "path": scope.get("path"),
+                    "status": status,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                    "client": client[0] if client else None,
+                },
+            )
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != _REQUEST_ID_HEADER]
+                headers.append((_REQUEST_ID_HEADER, request_id.encode("latin-1")))
+                message = {**message, "headers": headers}
+            await send(message)
+            if message["type"] == "http.response.body" and not message.get("more_body") and not logged:
+                # The response is out; background work (a webhook's sync) still logs with our id.
+                log_access()
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            if not logged:
+                log_access()
+            structlog.contextvars.clear_contextvars()
+            structlog.contextvars.bind_contextvars(**outer)
+
+
+def _incoming_request_id(scope: Scope) -> str | None:
+    for name, value in scope.get("headers", []):
+        if name == _REQUEST_ID_HEADER:
+            try:
+                candidate = value.decode("ascii").strip()
+            except UnicodeDecodeError:
+                return None
+            return candidate if _SANE_REQUEST_ID.fullmatch(candidate) else None
+    return None

@@ -7,10 +7,12 @@ from __future__ import annotations
 import logging
 from urllib.parse import urlencode
 
+import structlog
 from starlette.requests import Request
 from starlette.responses import RedirectResponse
 
 from schema.app_services import Services
+from services import metrics
 from services.charging import Outcome
 from services.errors import DomainError
 
@@ -42,13 +44,17 @@ async def payment_complete(request: Request) -> RedirectResponse:
             message=q.get("error_msg") or q.get("message") or "",
         )
         return _to_frontend(services, params)
+    structlog.contextvars.bind_contextvars(**{k: v[:100] for k, v in params.items() if v})
     try:
         result = await services.charging.sync_by_key(key, source="redirect", provider=provider)
     except DomainError as exc:
+        metrics.count_charge_error("redirect", exc)
         # PortOne unreachable: we do not know yet. The webhook or the frontend's retry will tell.
         outcome = "failed" if exc.code in ("PAYMENT_NOT_FOUND", "BAD_USER_INPUT") else "pending"
         params.update(outcome=outcome, reason=exc.code)
         return _to_frontend(services, params)
+    credited = result.entry.amount if result.outcome is Outcome.CREDITED and result.entry else 0
+    metrics.count_charge("redirect", result.outcome.value, credited=credited)
     if result.outcome in _CREDITED:
         params.update(outcome="credited", amount=str(result.entry.amount if result.entry else result.payment.amount))
     elif result.outcome in _PENDING:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import structlog
 from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -23,6 +24,11 @@ async def _handle(request: Request, services: Services, accept) -> JSONResponse:
     body = await request.body()
     remote = request.client.host if request.client else None
     delivery, outcome = await accept(headers=dict(request.headers), body=body, remote_addr=remote)
+    # Every later line of this request (the background sync included) names the delivery and payment.
+    key_name = "payment_id" if delivery.provider == "portone_v2" else "imp_uid"
+    structlog.contextvars.bind_contextvars(
+        webhook_delivery_id=delivery.id, **({key_name: delivery.payment_key} if delivery.payment_key else {})
+    )
     if outcome == "rejected":
         status = 403 if delivery.error and "not allowed" in delivery.error else 400
         return JSONResponse({"status": "rejected", "id": delivery.id, "error": delivery.error}, status_code=status)

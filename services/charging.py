@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services import ledger, payment_state as st
 from services.db import Database
 from services.errors import Code, DomainError
+from services.faults import crash_point
 from services.locks import lock_payment
 from services.models import CancelRequest, Payment, PaymentEvent, PointTransaction, utcnow
 from services.portone.base import PaymentProvider, ProviderPayment
@@ -226,6 +227,8 @@ class ChargeService:
             try:
                 async with self.db.transaction() as s:
                     result = await self._apply(s, remote, claimant, source)
+                    if result.outcome is Outcome.CREDITED:
+                        crash_point("before_credit_commit")  # PortOne said paid; we have not committed
                 break
             except IntegrityError:
                 # Two first sightings of one payment raced on the unique keys; the loser retries

@@ -9,10 +9,13 @@ PAID = "paid"
 PARTIALLY_CANCELLED = "partially_cancelled"
 CANCELLED = "cancelled"
 FAILED = "failed"
+EXPIRED = "expired"  # a virtual account whose deposit deadline passed (set by reconciliation)
 
 TRANSITIONS: dict[str, frozenset[str]] = {
     PREPARED: frozenset({READY, PAID, PARTIALLY_CANCELLED, CANCELLED, FAILED}),
-    READY: frozenset({PAID, PARTIALLY_CANCELLED, CANCELLED, FAILED}),
+    READY: frozenset({PAID, PARTIALLY_CANCELLED, CANCELLED, FAILED, EXPIRED}),
+    # PortOne refuses deposits after the deadline, but if it ever reports one, the money is real.
+    EXPIRED: frozenset({PAID, PARTIALLY_CANCELLED, CANCELLED, FAILED}),
     # A late "paid" after "failed" is honoured: the money was taken.
     FAILED: frozenset({READY, PAID, PARTIALLY_CANCELLED, CANCELLED}),
     PAID: frozenset({PARTIALLY_CANCELLED, CANCELLED}),

@@ -96,6 +96,10 @@ class Settings(BaseSettings):
     charge_max: int = 2_000_000
     require_prepared_order: bool = False
 
+    # Periodic reconciliation inside `serve` (seconds; 0 = off) over the last N days.
+    reconcile_every: float = 0
+    reconcile_window_days: float = 2
+
     # Host/port the API serves on; the mounted sandbox uses them to reach our webhook.
     public_url: str | None = None
 

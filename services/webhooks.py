@@ -13,12 +13,14 @@ import json
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from urllib.parse import parse_qs
 
 from portone_server_sdk import webhook as portone_webhook
 from sqlalchemy import select, update
 
-from services.charging import ChargeService
+from services import metrics
+from services.charging import ChargeService, Outcome
 from services.db import Database
 from services.errors import DomainError
 from services.models import WebhookDelivery, utcnow
@@ -173,6 +175,7 @@ class WebhookService:
         )
         async with self.db.transaction() as s:
             s.add(delivery)
+        metrics.WEBHOOK_DELIVERIES.labels(provider, outcome).inc()
         return delivery
 
     async def mark(self, delivery_id: str, outcome: str, *, error: str | None = None, **fields: object) -> None:
@@ -245,6 +248,7 @@ class WebhookService:
         async with self.db.session() as s:
             delivery = await s.get(WebhookDelivery, delivery_id)
         if delivery is None or not delivery.payment_key:
+            metrics.WEBHOOK_DELIVERIES.labels(delivery.provider if delivery else "unknown", "ignored").inc()
             return "ignored"
         async with self.db.transaction() as s:
             await s.execute(
@@ -257,19 +261,31 @@ class WebhookService:
                 delivery.payment_key, source="webhook", provider=delivery.provider
             )
         except DomainError as exc:
+            metrics.count_charge_error("webhook", exc)
+            metrics.WEBHOOK_DELIVERIES.labels(delivery.provider, "failed").inc()
             await self.mark(delivery_id, "failed", error=f"{exc.code}: {exc.message}")
             log.warning("webhook %s for %s failed: %s", delivery_id, delivery.payment_key, exc.code)
             return "failed"
         except Exception as exc:  # noqa: BLE001 - recorded for replay; the request already got its 200
+            metrics.count_charge_error("webhook", exc)
+            metrics.WEBHOOK_DELIVERIES.labels(delivery.provider, "failed").inc()
             await self.mark(delivery_id, "failed", error=type(exc).__name__)
             log.exception("webhook %s for %s crashed", delivery_id, delivery.payment_key)
             return "failed"
+        credited = result.entry.amount if result.outcome is Outcome.CREDITED and result.entry else 0
+        metrics.count_charge("webhook", result.outcome.value, credited=credited)
         await self.mark(delivery_id, "processed", error=None)
+        metrics.WEBHOOK_DELIVERIES.labels(delivery.provider, "processed").inc()
         log.info("webhook %s for %s: %s", delivery_id, delivery.payment_key, result.outcome)
         return "processed"
 
-    async def pending_ids(self, *, failed_only: bool, delivery_id: str | None = None) -> list[str]:
+    async def pending_ids(
+        self, *, failed_only: bool, delivery_id: str | None = None, older_than: datetime | None = None
+    ) -> list[str]:
+        """Deliveries to (re)process: failed ones, and ``received`` ones a crash left behind."""
         query = select(WebhookDelivery.id).order_by(WebhookDelivery.received_at)
+        if older_than is not None:
+            query = query.where(WebhookDelivery.received_at < older_than)
         if delivery_id:
             query = query.where(WebhookDelivery.id == delivery_id)
         elif failed_only:

@@ -132,7 +132,7 @@
   }
   function setBusy(busy) {
     state.busy = busy;
-    var buttons = document.querySelectorAll("button");
+    var buttons = document.querySelectorAll("main button");
     for (var i = 0; i < buttons.length; i++) buttons[i].disabled = busy;
     if (!busy) $("btn-pay").disabled = !amountToPay();
   }
@@ -225,6 +225,7 @@
     ready.forEach(function (o) {
       var va = o.virtualAccount;
       var li = document.createElement("li");
+      if (o.impUid) li.dataset.impUid = o.impUid;
       li.textContent = fmt(o.amount) + "원 · " + (va.bankName || "") + " " + (va.accountNumber || "") +
         (va.holder ? " (예금주 " + va.holder + ")" : "") + (va.dueAt ? " · " + when(va.dueAt) + "까지" : "");
       list.appendChild(li);
@@ -342,6 +343,7 @@
       if (redirect) params.sandbox_redirect = true;
       IMP.sandbox_force_redirect = redirect;  // sandbox SDK only; PortOne's ignores it
       IMP.request_pay(params, onPaid);
+      if (!redirect) showMessage("info", "결제창에서 결제를 진행해 주세요.");
     } catch (e) {
       showError(e);
       setBusy(false);

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 import strawberry
+import structlog
 
 from schema.context import Info
 from schema.permissions import IsAuthenticated
 from schema.point_types import PointTransaction
+from services import metrics
 
 
 @strawberry.type
@@ -16,7 +18,12 @@ class CancelPointTransactionMutation:
     async def cancel_point_transaction(
         self, info: Info, imp_uid: strawberry.ID, amount: int | None = None, reason: str | None = None
     ) -> PointTransaction:
-        entry = await info.context.services.cancels.cancel(
-            info.context.require_user_id(), str(imp_uid), amount, reason
-        )
+        structlog.contextvars.bind_contextvars(imp_uid=str(imp_uid)[:100])
+        user_id = info.context.require_user_id()
+        try:
+            entry = await info.context.services.cancels.cancel(user_id, str(imp_uid), amount, reason)
+        except Exception as exc:
+            metrics.CANCELS.labels("error", metrics.error_code(exc)).inc()
+            raise
+        metrics.CANCELS.labels("succeeded", metrics.NONE).inc()
         return PointTransaction.from_model(entry)

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
 import strawberry
+import structlog
 
 from schema.context import Info
 from schema.permissions import IsAuthenticated
 from schema.point_types import PointTransaction
+from services import metrics
+from services.charging import Outcome
 from services.errors import Code, DomainError
 
 
@@ -20,8 +23,18 @@ class CreatePointTransactionOfLoadingMutation:
         if (imp_uid is None) == (payment_id is None):
             raise DomainError(Code.BAD_USER_INPUT, "impUid 또는 paymentId 중 하나만 보내 주세요.")
         provider = "portone_v1" if imp_uid is not None else "portone_v2"
-        result = await info.context.services.charging.claim(
-            info.context.require_user_id(), str(imp_uid or payment_id), provider=provider
+        # Every log line from here on names the payment (client input: capped).
+        structlog.contextvars.bind_contextvars(
+            **({"imp_uid": str(imp_uid)[:100]} if imp_uid is not None else {"payment_id": str(payment_id)[:100]})
         )
+        user_id = info.context.require_user_id()
+        try:
+            result = await info.context.services.charging.claim(user_id, str(imp_uid or payment_id), provider=provider)
+        except Exception as exc:
+            metrics.count_charge_error("mutation", exc)
+            raise
         assert result.entry is not None
+        # A retry returns the original entry (ALREADY_CREDITED): only a new credit adds points.
+        credited = result.entry.amount if result.outcome is Outcome.CREDITED else 0
+        metrics.count_charge("mutation", result.outcome.value, credited=credited)
         return PointTransaction.from_model(result.entry)

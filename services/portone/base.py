@@ -78,3 +78,7 @@ class PaymentProvider(Protocol):
         reason: str,
         request_id: str,
     ) -> ProviderPayment: ...
+
+    async def list_payments(
+        self, *, since: datetime | None, until: datetime | None, cursor: str | None = None, size: int = 100
+    ) -> tuple[list[ProviderPayment], str | None]: ...

@@ -261,17 +261,19 @@ class PortOneV1Client:
             raise PortOneUnavailable("malformed cancel response")
         return self._parse(data)
 
-    async def list_by_status(
-        self, status: str, *, since: datetime | None, until: datetime | None, page: int, limit: int = 100
-    ) -> tuple[list[ProviderPayment], int]:
-        params: dict[str, Any] = {"page": page, "limit": limit, "sorting": "-started"}
+    async def list_payments(
+        self, *, since: datetime | None, until: datetime | None, cursor: str | None = None, size: int = 100
+    ) -> tuple[list[ProviderPayment], str | None]:
+        """One page of ``GET /payments/status/all`` (by time range); the cursor is the next page."""
+        params: dict[str, Any] = {"page": int(cursor or 1), "limit": size, "sorting": "started"}
         if since:
             params["from"] = int(since.timestamp())
         if until:
             params["to"] = int(until.timestamp())
-        data = await self._call("GET", f"/payments/status/{status}", idempotent=True, params=params)
+        data = await self._call("GET", "/payments/status/all", idempotent=True, params=params)
         items = [self._parse(item) for item in (data or {}).get("list") or []]
-        return items, int((data or {}).get("total") or 0)
+        next_page = int((data or {}).get("next") or 0)
+        return items, (str(next_page) if next_page else None)
 
     @staticmethod
     def _parse(data: dict[str, Any]) -> ProviderPayment:
