@@ -15,19 +15,21 @@ import httpx
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
-from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse
+from starlette.responses import PlainTextResponse
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from api.demo_page import demo_routes
 from api.graphql_view import GraphQLView
-from api.middleware import BodySizeLimit
+from api.health import Readiness, healthz, metrics_endpoint, portone_token_check, readyz
+from api.logs import configure_logging, wants_json
+from api.middleware import BodySizeLimit, RequestId
 from api.redirect import payment_complete
 from api.webhooks import portone_v1_webhook, portone_v2_webhook
 from api.migrate import NotMigrated, current_revision, head_revision, upgrade_head
 from schema import build_schema
 from schema.app_services import PortOneClientConfig, Services
+from services import metrics
 from services.auth import AuthConfig, AuthService
 from services.cancellation import CancelService
 from services.charging import ChargeConfig, ChargeService
@@ -192,8 +194,20 @@ def resolve_portone(settings: Settings) -> ResolvedPortOne:
     )
 
 
+def portone_transport(limits: httpx.Limits) -> httpx.AsyncBaseTransport:
+    """PortOne's HTTP transport: aiohttp's connection pool under the httpx API when httpx-aiohttp
+    is installed. httpx's own pool costs more CPU per request and collapses under concurrency
+    (docs/PERFORMANCE.md); the PortOne clients see the same httpx API and exceptions either way."""
+    try:
+        from httpx_aiohttp import AiohttpTransport
+    except ImportError:  # pragma: no cover - a dependency; the fallback keeps odd installs working
+        return httpx.AsyncHTTPTransport(limits=limits)
+    return AiohttpTransport(limits=limits)
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings()
+    configure_logging(json=wants_json(settings), level=settings.log_level)
     check_settings(settings)
     graphql = _LazyGraphQL()
 
@@ -205,10 +219,16 @@ def create_app(settings: Settings | None = None) -> Starlette:
             max_overflow=settings.db_max_overflow,
             busy_timeout_ms=settings.sqlite_busy_timeout_ms,
         )
+        # PortOne's client: latency by endpoint from event hooks; failures (no response, so no
+        # response hook) from the transport.
         http = httpx.AsyncClient(
             timeout=httpx.Timeout(settings.portone_timeout_s, connect=5.0),
-            limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+            transport=metrics.MeasuredTransport(
+                portone_transport(httpx.Limits(max_connections=100, max_keepalive_connections=20))
+            ),
+            event_hooks=metrics.portone_event_hooks(),
         )
+        metrics.track_pool(db.engine)
         try:
             await ensure_migrated(settings, db)
             services = build_services(settings, db, http)
@@ -220,6 +240,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
             )
             app.state.db = db
             app.state.services = services
+            app.state.readiness = Readiness(
+                db,
+                portone_token_check(services.charging) if settings.is_production else None,
+                cache_s=settings.readiness_cache_s,
+            )
             periodic = None
             if settings.reconcile_every:
                 from api.periodic import reconcile_forever
@@ -238,7 +263,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
                         await periodic
         finally:
             await http.aclose()
+            metrics.untrack_pool(db.engine)
             await db.dispose()
+            metrics.process_exiting()
 
     routes: list[BaseRoute] = [
         Route("/graphql", graphql, methods=["GET", "POST"]),
@@ -247,6 +274,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/payments/complete", payment_complete, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
+        Route("/metrics", metrics_endpoint, methods=["GET"]),
     ]
     if STATIC_DIR.is_dir():
         routes.append(Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"))
@@ -256,6 +284,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         routes.extend(demo_routes(settings))
 
     middleware = [
+        Middleware(RequestId),  # outermost: every response (413s and CORS preflights too) gets an id
         Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes),
         Middleware(
             CORSMiddleware,
@@ -263,6 +292,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             allow_credentials=True,
             allow_methods=["GET", "POST", "OPTIONS"],
             allow_headers=["Authorization", "Content-Type", "Apollo-Require-Preflight", "X-Request-ID"],
+            expose_headers=["X-Request-ID"],  # so that a frontend can quote it in a bug report
             max_age=600,
         ),
     ]
@@ -294,20 +324,6 @@ class _LazyGraphQL:
             await response(scope, receive, send)
             return
         await self.view(scope, receive, send)
-
-
-async def healthz(request: Request) -> JSONResponse:
-    return JSONResponse({"status": "ok"})
-
-
-async def readyz(request: Request) -> JSONResponse:
-    db: Database = request.app.state.db
-    try:
-        await asyncio.wait_for(db.ping(), timeout=2.0)
-    except Exception as exc:  # noqa: BLE001 - any failure means "not ready"; the reason stays in our log
-        log.warning("readiness check failed: %s", type(exc).__name__)
-        return JSONResponse({"status": "unavailable", "database": "down"}, status_code=503)
-    return JSONResponse({"status": "ok", "database": "up"})
 
 
 def app_factory() -> Starlette:

@@ -1,22 +1,29 @@
-"""``pointcharge`` command line: serve, migrate, sandbox."""
+"""``pointcharge`` command line: serve, migrate, doctor, sandbox (and the ops commands)."""
 
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
+import tempfile
+from pathlib import Path
 
 
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from api.app import ConfigurationError, check_settings
+    from api.logs import configure_logging, wants_json
     from api.migrate import upgrade_head
     from services.settings import Settings
 
     # The mounted sandbox sends webhooks to this server: tell it (and the workers) where we are.
     os.environ.setdefault("POINTCHARGE_PUBLIC_URL", f"http://{_reachable(args.host)}:{args.port}")
+    if args.log_level:
+        os.environ["POINTCHARGE_LOG_LEVEL"] = args.log_level  # the workers' app factories read it too
     settings = Settings()
+    configure_logging(json=wants_json(settings), level=settings.log_level)
     try:
         check_settings(settings)
     except ConfigurationError as exc:
@@ -25,6 +32,7 @@ def _serve(args: argparse.Namespace) -> int:
     if settings.is_sqlite and not settings.is_production:
         # Once, here, before any worker starts: N workers must not race to migrate one file.
         upgrade_head(settings.database_url)
+    metrics_dir = _multiprocess_metrics_dir(args.workers)
     try:
         uvicorn.run(
             "api.app:app_factory",
@@ -34,12 +42,35 @@ def _serve(args: argparse.Namespace) -> int:
             workers=args.workers,
             proxy_headers=True,
             forwarded_allow_ips=args.forwarded_allow_ips,
-            log_level=args.log_level,
+            log_level=settings.log_level.lower(),
+            log_config=None,  # our logging (api.logs), configured above and by each worker's app
+            access_log=False,  # api.middleware.RequestId writes the access lines, with request ids
             server_header=False,
         )
     except SystemExit as exc:
         return int(exc.code or 0)
+    finally:
+        if metrics_dir is not None:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
     return 0
+
+
+def _multiprocess_metrics_dir(workers: int) -> str | None:
+    """Several workers share /metrics through prometheus-client's multiprocess mode: a directory of
+    per-process files, named by PROMETHEUS_MULTIPROC_DIR before any worker imports the client.
+    Returns the directory to remove on exit (ours), or None."""
+    preset = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if preset:
+        # The operator's directory: emptied of an earlier run's files (stale counters), kept.
+        Path(preset).mkdir(parents=True, exist_ok=True)
+        for stale in Path(preset).glob("*.db"):
+            stale.unlink(missing_ok=True)
+        return None
+    if workers <= 1:
+        return None
+    path = tempfile.mkdtemp(prefix="pointcharge-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = path
+    return path
 
 
 def _reachable(host: str) -> str:
@@ -56,6 +87,12 @@ def _migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _doctor(args: argparse.Namespace) -> int:
+    from api import doctor
+
+    return doctor.run()
+
+
 def _sandbox(args: argparse.Namespace) -> int:
     from sandbox import cli as sandbox_cli
 
@@ -69,8 +106,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the API (GraphQL at /graphql)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--workers", type=int, default=1)
-    serve.add_argument("--log-level", default="info")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=int(os.environ.get("WEB_CONCURRENCY") or 1),
+        help="worker processes (default: $WEB_CONCURRENCY or 1); about one per CPU core",
+    )
+    serve.add_argument("--log-level", default=None, help="debug, info, warning… (default: $POINTCHARGE_LOG_LEVEL or info)")
     serve.add_argument(
         "--forwarded-allow-ips",
         default=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
@@ -80,6 +122,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     migrate = sub.add_parser("migrate", help="apply database migrations (alembic upgrade head)")
     migrate.set_defaults(func=_migrate)
+
+    doctor = sub.add_parser(
+        "doctor",
+        help="check the configuration for production (exit 0 when clean, 1 otherwise)",
+        description="Checks secrets, PortOne keys, the public webhook URL, CORS, the database and its "
+        "migrations, and that the sandbox and developer tools are off; prints each problem with its fix.",
+    )
+    doctor.set_defaults(func=_doctor)
 
     from api import ops_cli
 

@@ -40,6 +40,10 @@ _JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
 _BEARER = re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=-]{8,}")
 # A masked card number as PGs return it: 536181******1234.
 _MASKED_CARD = re.compile(r"(?<![\w*])\d{4,6}[*xX•]{3,9}\d{2,4}(?![\w*])")
+# name=value pairs (cookies, Set-Cookie in a header dump, query strings) whose name says secret.
+_ASSIGNMENT = re.compile(
+    r"(?i)\b([\w-]*(?:token|secret|password|passwd|session|authorization)[\w-]*)=([^;,&\s'\"]+)"
+)
 # A full card number: 13 to 19 digits (optionally grouped), Luhn-valid.
 _PAN = re.compile(r"(?<![\w.])\d(?:[ -]?\d){12,18}(?![\w.])")
 
@@ -76,6 +80,7 @@ def scrub(text: str) -> str:
         return text
     text = _JWT.sub(REDACTED, text)
     text = _BEARER.sub(lambda m: f"{m.group(1)} {REDACTED}", text)
+    text = _ASSIGNMENT.sub(lambda m: f"{m.group(1)}={REDACTED}", text)
     text = _MASKED_CARD.sub(REDACTED, text)
     return _PAN.sub(_pan, text)
 

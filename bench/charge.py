@@ -44,6 +44,10 @@ class Point:
     portone_requests_per_charge: float | None
     peak_rss_mb: float  # the largest worker, during this point
     loadgen_cpu_pct: float
+    server_cpu_ms_per_charge: float  # CPU of the server's processes / requests it served
+    server_cpu_pct: float  # of one core, over the measured seconds (warm-up included: a bound)
+    sandbox_cpu_pct: float
+    foreign_cpu_pct: float  # CPU used by processes that are not part of this benchmark (noise)
     error_samples: dict = field(default_factory=dict)
 
 
@@ -94,6 +98,7 @@ def run_loadgen(spec: dict, procs_n: int, workdir: Path) -> dict:
         "seconds": ended - started,
         "latencies_ms": [x for r in results for x in r["latencies_ms"]],
         "loadgen_cpu_pct": 100 * max(r["cpu_s"] / max(r["ended"] - r["started"], 1e-9) for r in results),
+        "loadgen_cpu_s": sum(r["cpu_s"] for r in results),
     }
 
 
@@ -113,7 +118,7 @@ class Config:
 
 def measure(
     *, backend: str, workers: int, target: str, conc: int, base: str, sandbox: str, users: list[tuple[str, str]],
-    cfg: Config, monitor: procs.RssMonitor, workdir: Path,
+    cfg: Config, monitor: procs.RssMonitor, workdir: Path, server: procs.Proc, sandbox_proc: procs.Proc,
 ) -> Point:
     count = cfg.count if conc > 1 else max(300, cfg.count // 3)
     imp_uids = asyncio.run(procs.create_payments(sandbox, count + cfg.warmup))
@@ -131,8 +136,14 @@ def measure(
     # measuring would be better still, but the warm-up is 60 requests; we subtract it instead.
     asyncio.run(procs.sandbox_stats(sandbox, reset=True))
     monitor.reset()
+    cpu0 = (server.cpu_s(), sandbox_proc.cpu_s(), procs.postgres_cpu_s(), procs.machine_busy_s(), time.time())
     result = run_loadgen(spec, cfg.loadgen_procs, workdir)
+    cpu1 = (server.cpu_s(), sandbox_proc.cpu_s(), procs.postgres_cpu_s(), procs.machine_busy_s(), time.time())
     stats = asyncio.run(procs.sandbox_stats(sandbox))
+    wall = cpu1[4] - cpu0[4]
+    server_cpu, sandbox_cpu, pg_cpu, busy = (cpu1[i] - cpu0[i] for i in range(4))
+    loadgen_cpu = result["loadgen_cpu_s"]
+    foreign = max(0.0, busy - server_cpu - sandbox_cpu - pg_cpu - loadgen_cpu)
     lat = result["latencies_ms"]
     ok = result["ok"]
     charged = ok + result["errors"] + cfg.warmup  # every request sent reaches PortOne at most... once
@@ -147,6 +158,9 @@ def measure(
         portone_gets_per_charge=round(gets / charged, 3) if charged else None,
         portone_requests_per_charge=round(total / charged, 3) if charged else None,
         peak_rss_mb=monitor.peak_mb(), loadgen_cpu_pct=round(result["loadgen_cpu_pct"], 1),
+        server_cpu_ms_per_charge=round(1000 * server_cpu / charged, 2) if charged else 0.0,
+        server_cpu_pct=round(100 * server_cpu / wall, 1), sandbox_cpu_pct=round(100 * sandbox_cpu / wall, 1),
+        foreign_cpu_pct=round(100 * foreign / wall, 1),
         error_samples=result["error_samples"],
     )
 
@@ -190,13 +204,16 @@ def run(cfg: Config, *, out: Path | None = None, log=print) -> dict:
                             point = measure(
                                 backend=backend, workers=workers, target=target, conc=conc, base=base,
                                 sandbox=sandbox_base, users=users, cfg=cfg, monitor=mon, workdir=workdir,
+                                server=api if target == "pointcharge" else floor, sandbox_proc=sandbox,
                             )
                             points.append(point)
                             log(
                                 f"{backend:8} w={workers} c={conc:<3} {target:11} {point.charges_per_s:8.1f}/s "
                                 f"p50 {point.p50_ms:7.2f} p99 {point.p99_ms:7.2f} ms  err {point.errors}  "
                                 f"gets/charge {point.portone_gets_per_charge}  rss {point.peak_rss_mb} MB  "
-                                f"loadgen cpu {point.loadgen_cpu_pct}%"
+                                f"cpu/charge {point.server_cpu_ms_per_charge} ms (server {point.server_cpu_pct}%, "
+                                f"sandbox {point.sandbox_cpu_pct}%, loadgen {point.loadgen_cpu_pct}%, "
+                                f"foreign {point.foreign_cpu_pct}%)"
                             )
                             if point.error_samples:
                                 log(f"    errors: {point.error_samples}")
@@ -211,6 +228,7 @@ def run(cfg: Config, *, out: Path | None = None, log=print) -> dict:
         "kind": "charge",
         "when": time.strftime("%Y-%m-%d %H:%M:%S"),
         "machine": machine(),
+        "git": git_head(),
         "config": {k: v for k, v in asdict(cfg).items()},
         "setup_s": setup,
         "wall_s": round(time.time() - t_start, 1),
@@ -221,6 +239,16 @@ def run(cfg: Config, *, out: Path | None = None, log=print) -> dict:
         out.write_text(json.dumps(result, indent=1, ensure_ascii=False))
     shutil.rmtree(workdir, ignore_errors=True)
     return result
+
+
+def git_head() -> str:
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
+                               capture_output=True, text=True).stdout.strip()
+        return head + ("+dirty" if dirty else "")
+    except OSError:
+        return "?"
 
 
 def machine() -> dict:

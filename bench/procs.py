@@ -72,6 +72,21 @@ class Proc:
             return []
         return kids or [parent]
 
+    def cpu_s(self) -> float:
+        """CPU seconds used so far by the process and its children (workers)."""
+        total = 0.0
+        try:
+            parent = psutil.Process(self.pid)
+            for p in [parent, *parent.children(recursive=True)]:
+                try:
+                    t = p.cpu_times()
+                    total += t.user + t.system
+                except psutil.Error:
+                    pass
+        except psutil.Error:
+            pass
+        return total
+
     def stop(self) -> None:
         if self.popen.poll() is None:
             try:
@@ -119,6 +134,23 @@ class RssMonitor:
     def stop(self) -> None:
         self._stop.set()
         self._thread.join(timeout=2)
+
+
+def postgres_cpu_s() -> float:
+    total = 0.0
+    for p in psutil.process_iter(["name"]):
+        if p.info["name"] and p.info["name"].startswith("postgres"):
+            try:
+                t = p.cpu_times()
+                total += t.user + t.system
+            except psutil.Error:
+                pass
+    return total
+
+
+def machine_busy_s() -> float:
+    t = psutil.cpu_times()
+    return t.user + t.nice + t.system + getattr(t, "irq", 0) + getattr(t, "softirq", 0) + getattr(t, "steal", 0)
 
 
 # --- databases ---------------------------------------------------------------------------------

@@ -116,10 +116,14 @@ async def _phase_run(backend: str, db_url: str, sandbox: str, charges: int) -> d
             def _before(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
                 conn.info["t0"] = time.perf_counter()
 
+            last: list[str] = []
+
             @event.listens_for(engine, "after_cursor_execute")
             def _after(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
                 current["n"] += 1
-                current["t"] += time.perf_counter() - conn.info.pop("t0", time.perf_counter())
+                dt = time.perf_counter() - conn.info.pop("t0", time.perf_counter())
+                current["t"] += dt
+                last.append(f"{dt * 1000:6.3f} ms  " + " ".join(statement.split())[:150])
 
             transport = httpx.ASGITransport(app=manager.app)  # type: ignore[arg-type]
             async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
@@ -141,6 +145,7 @@ async def _phase_run(backend: str, db_url: str, sandbox: str, charges: int) -> d
                         stmts.clear()
                         sql_ms.clear()
                     current["n"], current["t"] = 0, 0.0
+                    last.clear()
                     t0 = time.perf_counter()
                     r = await client.post(
                         "/graphql", json={"query": CHARGE_MUTATION, "variables": {"impUid": uid}},
@@ -168,7 +173,7 @@ async def _phase_run(backend: str, db_url: str, sandbox: str, charges: int) -> d
         for label, v in phases.items()
     }
     return {
-        "backend": backend, "charges": len(request_ms), "phases": out,
+        "backend": backend, "charges": len(request_ms), "phases": out, "statements_of_one_charge": list(last),
         "sql_statements_per_charge": statistics.fmean(stmts),
         "request_p50_ms": round(statistics.median(request_ms), 3),
     }
@@ -179,7 +184,7 @@ async def _phase_run(backend: str, db_url: str, sandbox: str, charges: int) -> d
 
 async def _micro_db(db_url: str, n: int = 300) -> dict[str, float]:
     """One credit transaction (UPDATE balance RETURNING + INSERT entry), three ways."""
-    from sqlalchemy import insert, text, update
+    from sqlalchemy import insert, select, update
 
     from services import ledger
     from services.db import Database
@@ -221,7 +226,17 @@ async def _micro_db(db_url: str, n: int = 300) -> dict[str, float]:
                 id=uuid.uuid4().hex, user_id=uid, entry_key=uuid.uuid4().hex, status=ledger.CHARGE,
                 amount=1, balance=balance, detail="micro", created_at=now))
 
-    for name, fn in (("ORM session: ledger.append_entry in db.transaction()", orm),
+    async def empty() -> None:
+        async with db.transaction():
+            pass
+
+    async def read_one() -> None:
+        async with db.session() as s:
+            (await s.execute(select(UserPoint).where(UserPoint.user_id == uid))).scalar_one()
+
+    for name, fn in (("empty write transaction: db.transaction() with no statement", empty),
+                     ("read session + one ORM SELECT by key: db.session()", read_one),
+                     ("ORM session: ledger.append_entry in db.transaction()", orm),
                      ("Core statements in an AsyncSession", core),
                      ("Core statements on an AsyncConnection", core_conn)):
         for _ in range(20):

@@ -17,6 +17,7 @@ from strawberry.extensions.query_depth_limiter import create_validator as max_de
 from strawberry.schema.config import StrawberryConfig
 
 from schema.errors import Schema
+from schema.observability import Observability
 from schema.mutations.create_user import CreateUserMutation
 from schema.mutations.login_user import LoginUserMutation
 from schema.mutations.logout_user import LogoutUserMutation
@@ -70,6 +71,7 @@ def build_schema(settings: Settings) -> Schema:
         partial(ParserCache, maxsize=size),
         partial(AddValidationRules, rules),
         partial(ValidationCache, maxsize=size),
+        Observability,  # names the operation for logs and metrics
     ]
     return Schema(
         query=Query,

@@ -6,14 +6,12 @@ Services own their transactions: ``async with db.transaction() as s:`` for write
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 _BEGIN_OPTION = "pointcharge_sqlite_begin"
@@ -62,22 +60,16 @@ def _create_sqlite_engine(url: str, busy_timeout_ms: int) -> AsyncEngine:
 
 
 class Database:
-    def __init__(self, engine: AsyncEngine, *, busy_timeout_ms: int = 15_000) -> None:
+    def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self.is_sqlite = engine.dialect.name == "sqlite"
-        # SQLite has one writer. Writers of this process queue here, in order, instead of each
-        # taking a pooled connection and polling the file lock with SQLite's busy handler (which
-        # sleeps up to 100 ms between tries: seconds of p99 under load). Other processes (workers)
-        # still queue on the file lock and the busy timeout.
-        self._sqlite_writer = asyncio.Lock() if self.is_sqlite and __import__("os").environ.get("XLOCK", "1") == "1" else None
-        self._busy_timeout_s = busy_timeout_ms / 1000
         self._read = async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
         writer = engine.execution_options(**{_BEGIN_OPTION: "IMMEDIATE"}) if self.is_sqlite else engine
         self._write = async_sessionmaker(writer, expire_on_commit=False, autoflush=False)
 
     @classmethod
     def from_url(cls, url: str, **kwargs: Any) -> "Database":
-        return cls(create_engine(url, **kwargs), busy_timeout_ms=kwargs.get("busy_timeout_ms", 15_000))
+        return cls(create_engine(url, **kwargs))
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
@@ -88,20 +80,8 @@ class Database:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """A write transaction: committed on success, rolled back on any exception."""
-        if self._sqlite_writer is None:
-            async with self._write() as s, s.begin():
-                yield s
-            return
-        try:
-            async with asyncio.timeout(self._busy_timeout_s):
-                await self._sqlite_writer.acquire()
-        except TimeoutError:
-            raise OperationalError("BEGIN IMMEDIATE", None, Exception("database is locked")) from None
-        try:
-            async with self._write() as s, s.begin():
-                yield s
-        finally:
-            self._sqlite_writer.release()
+        async with self._write() as s, s.begin():
+            yield s
 
     async def ping(self) -> None:
         async with self.engine.connect() as conn:

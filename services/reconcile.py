@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import and_, func, or_, select, update
 
 from services import ledger, payment_state as st
 from services.charging import ChargeService, Outcome
@@ -113,21 +113,22 @@ class Reconciler:
             start = end
 
     async def _row_for(self, remote: ProviderPayment) -> Payment | None:
+        # One statement (not "by imp_uid, else by merchant_uid"): a sync attaching the imp_uid to
+        # the order between two lookups would otherwise make the order look ownerless.
         async with self.db.session() as s:
-            row = (
-                await s.execute(select(Payment).where(Payment.imp_uid == remote.payment_key))
-            ).scalar_one_or_none()
-            if row is None:
-                row = (
-                    await s.execute(
-                        select(Payment).where(
-                            Payment.merchant_uid == remote.merchant_uid,
-                            Payment.provider == remote.provider,
-                            Payment.imp_uid.is_(None),
+            return (
+                await s.execute(
+                    select(Payment)
+                    .where(
+                        or_(
+                            Payment.imp_uid == remote.payment_key,
+                            and_(Payment.merchant_uid == remote.merchant_uid, Payment.provider == remote.provider),
                         )
                     )
-                ).scalar_one_or_none()
-            return row
+                    .order_by((Payment.imp_uid == remote.payment_key).desc())
+                    .limit(1)
+                )
+            ).scalar_one_or_none()
 
     async def _compare(self, remote: ProviderPayment, report: Report, apply: bool) -> None:
         row = await self._row_for(remote)
@@ -184,8 +185,11 @@ class Reconciler:
         elif diff.kind in ("cancelled_not_clawed_back", "status_mismatch", "mismatch_not_refunded"):
             diff.fixed = True
         elif diff.kind in ("unclaimed_paid", "unknown_payment"):
-            # Recorded now, so the owner's claim is quick; still the owner's move (or an operator's).
-            diff.fixed = diff.kind == "unknown_payment" and result.outcome is not Outcome.UNCLAIMED
+            # Recorded now, so the owner's claim is quick; still the owner's move (or an operator's)
+            # unless a concurrent claim or sync found the owner meanwhile.
+            diff.fixed = result.outcome in (Outcome.CREDITED, Outcome.ALREADY_CREDITED) or (
+                diff.kind == "unknown_payment" and result.outcome is not Outcome.UNCLAIMED
+            )
         if diff.fixed:
             log.info("reconcile fixed %s %s", diff.kind, diff.payment_key)
 
@@ -316,9 +320,3 @@ class Reconciler:
                                                      f"balance {amount} (a cancel after the points were spent)",
                                                      user_id=user_id))
 
-
-async def try_advisory_lock(conn, key: int) -> bool:  # type: ignore[no-untyped-def]
-    """PostgreSQL: one reconciler at a time across instances (SQLite: one machine, no lock needed)."""
-    if conn.dialect.name != "postgresql":
-        return True
-    return bool((await conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key})).scalar())

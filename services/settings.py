@@ -7,7 +7,7 @@ Secrets are ``SecretStr`` so that they never show up in a repr, a log line or a 
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -102,6 +102,12 @@ class Settings(BaseSettings):
 
     # Host/port the API serves on; the mounted sandbox uses them to reach our webhook.
     public_url: str | None = None
+
+    # Logs: "json" or "console"; unset: JSON in production, console lines in sandbox.
+    log_format: Literal["json", "console"] | None = None
+    log_level: str = "info"
+    # /readyz caches its PortOne check this long: load balancers poll it every few seconds.
+    readiness_cache_s: float = 5.0
 
     @field_validator("cors_origins", "webhook_allowed_ips", mode="before")
     @classmethod
