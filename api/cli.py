@@ -29,6 +29,16 @@ def _serve(args: argparse.Namespace) -> int:
     except ConfigurationError as exc:
         print(exc, file=sys.stderr)
         return 2
+    if args.workers > 1 and not settings.is_production and not settings.portone_v1_base_url:
+        # The mounted sandbox keeps its payments in process memory: with N workers a payment made
+        # through one worker would be unknown to the others.
+        print(
+            "--workers > 1 in sandbox mode needs one shared sandbox: run `pointcharge sandbox` and set "
+            "POINTCHARGE_PORTONE_V1_BASE_URL=http://127.0.0.1:8099/v1 "
+            "(and POINTCHARGE_PORTONE_V2_BASE_URL=http://127.0.0.1:8099/v2)",
+            file=sys.stderr,
+        )
+        return 2
     if settings.is_sqlite and not settings.is_production:
         # Once, here, before any worker starts: N workers must not race to migrate one file.
         upgrade_head(settings.database_url)

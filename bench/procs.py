@@ -23,6 +23,8 @@ PG_ADMIN_DSN = os.environ.get("BENCH_PG_ADMIN_DSN", "postgresql://postgres@127.0
 PG_HOST_DSN = PG_ADMIN_DSN.rsplit("/", 1)[0]  # postgresql://postgres@127.0.0.1:5432
 IMP_KEY, IMP_SECRET = "sandbox_imp_key", "sandbox_imp_secret"  # sandbox/config.py defaults
 PAYMENT_TEMPLATE = "GET /v1/payments/{imp_uid}"
+# The API runs as deployed: access log on (info). BENCH_API_LOG_LEVEL=warning measures without it.
+API_LOG_LEVEL = os.environ.get("BENCH_API_LOG_LEVEL", "info")
 
 
 def free_port() -> int:
@@ -214,6 +216,7 @@ def api_env(database_dsn: str, sandbox_base: str) -> dict[str, str]:
         "POINTCHARGE_PORTONE_IMP_KEY": IMP_KEY,
         "POINTCHARGE_PORTONE_IMP_SECRET": IMP_SECRET,
         "POINTCHARGE_JWT_SECRET": "bench-jwt-secret-0123456789-abcdefghijklmnop",
+        "POINTCHARGE_LOG_LEVEL": API_LOG_LEVEL,
     }
 
 
@@ -228,7 +231,7 @@ def start_api(env: dict[str, str], workers: int, workdir: Path, tag: str) -> tup
     port = free_port()
     proc = Proc(
         f"api-{tag}",
-        [str(BIN / "pointcharge"), "serve", "--port", str(port), "--workers", str(workers), "--log-level", "warning"],
+        [str(BIN / "pointcharge"), "serve", "--port", str(port), "--workers", str(workers), "--log-level", API_LOG_LEVEL],
         env=env,
         cwd=workdir,
         log=workdir / f"api-{tag}.log",

@@ -81,7 +81,7 @@ def _instrument() -> list[tuple[object, str, object]]:
         fn = getattr(owner, name, None)
         if fn is None:
             continue
-        restore.append((owner, name, fn))
+        restore.append((owner, name, owner.__dict__[name] if isinstance(owner, type) else fn))
         if isinstance(owner, type) and isinstance(owner.__dict__.get(name), staticmethod):
             setattr(owner, name, staticmethod(_timed(label, fn)))
         else:

@@ -227,6 +227,7 @@ def test_serve_sets_a_fresh_multiprocess_directory_for_several_workers(
     monkeypatch.setenv("POINTCHARGE_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'serve.db'}")
     monkeypatch.setenv("POINTCHARGE_PUBLIC_URL", "http://127.0.0.1:8000")
     monkeypatch.setenv("POINTCHARGE_LOG_LEVEL", "warning")
+    monkeypatch.setenv("POINTCHARGE_PORTONE_V1_BASE_URL", "http://127.0.0.1:8099/v1")  # a shared sandbox
     monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", "unset-below")
     monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR")
 
