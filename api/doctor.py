@@ -294,9 +294,10 @@ def render(report: Report, out: TextIO) -> None:
 def run(
     settings: Settings | None = None,
     *,
-    out: TextIO = sys.stdout,
+    out: TextIO | None = None,
     check_database: DatabaseCheck | None = None,
 ) -> int:
+    out = out or sys.stdout
     if settings is None:
         try:
             settings = Settings()
