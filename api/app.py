@@ -35,6 +35,7 @@ from services.cancellation import CancelService
 from services.charging import ChargeConfig, ChargeService
 from services.db import Database
 from services.history import HistoryService
+from services.ratelimit import RateLimitConfig, RateLimiter
 from services.portone.base import PaymentProvider
 from services.portone.v1 import PortOneV1Client
 from services.portone.v2 import PortOneV2Client
@@ -72,7 +73,20 @@ async def ensure_migrated(settings: Settings, db: Database) -> None:
     )
 
 
+def build_ratelimiter(settings: Settings) -> RateLimiter:
+    return RateLimiter(
+        RateLimitConfig(
+            storage=settings.rate_limit_storage,
+            login_per_account=settings.rate_limit_login_account,
+            login_per_ip=settings.rate_limit_login_ip,
+            charge_per_user=settings.rate_limit_charge,
+            prepare_per_user=settings.rate_limit_prepare,
+        )
+    )
+
+
 def build_services(settings: Settings, db: Database, http: httpx.AsyncClient) -> Services:
+    ratelimiter = build_ratelimiter(settings)
     auth = AuthService(
         db,
         AuthConfig(
@@ -83,6 +97,7 @@ def build_services(settings: Settings, db: Database, http: httpx.AsyncClient) ->
             argon2_memory_kib=settings.argon2_memory_kib,
             argon2_parallelism=settings.argon2_parallelism,
         ),
+        ratelimiter=ratelimiter,
     )
     portone = resolve_portone(settings)
     providers: list[PaymentProvider] = [
@@ -134,6 +149,7 @@ def build_services(settings: Settings, db: Database, http: httpx.AsyncClient) ->
             store_id=portone.store_id if portone.v2_secret else None,
             channel_key=portone.channel_key if portone.v2_secret else None,
         ),
+        ratelimit=ratelimiter,
     )
 
 
@@ -261,6 +277,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
                     periodic.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await periodic
+                if services.ratelimit is not None:
+                    await services.ratelimit.close()
         finally:
             await http.aclose()
             metrics.untrack_pool(db.engine)

@@ -153,12 +153,48 @@ def build_parser() -> argparse.ArgumentParser:
         sandbox = sub.add_parser("sandbox", help="run the standalone PortOne sandbox")
         sandbox_cli.add_arguments(sandbox)
         sandbox.set_defaults(func=_sandbox)
+
+    bench_cli = _bench_module()
+    if bench_cli is not None:  # a source checkout: `pointcharge bench …` = `python -m bench …`
+        bench = sub.add_parser("bench", help="benchmarks: charge path vs the I/O floor, history (docs/PERFORMANCE.md)")
+        bench_cli.add_arguments(bench)
+        bench.set_defaults(func=bench_cli.dispatch)
     return parser
+
+
+def _bench_module():  # type: ignore[no-untyped-def]
+    """bench/ lives beside the packages in a checkout and is not installed."""
+    root = Path(__file__).resolve().parent.parent
+    if not (root / "bench" / "__main__.py").is_file():
+        return None
+    if str(root) not in sys.path:
+        sys.path.append(str(root))
+    try:
+        from bench import __main__ as bench_cli
+    except ImportError:
+        return None
+    return bench_cli
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command not in ("sandbox", "bench"):  # those two log (and print) their own way
+        _configure_logging(quiet=args.command == "doctor")
     return args.func(args)
+
+
+def _configure_logging(*, quiet: bool) -> None:
+    """Structured logs for every command (``serve`` configures again once it knows its level)."""
+    from api.logs import configure_logging, wants_json
+    from services.settings import Settings
+
+    try:
+        settings = Settings()
+    except Exception:  # noqa: BLE001 - a broken configuration is the command's to report
+        configure_logging(json=False, level="warning" if quiet else "info")
+        return
+    # The doctor prints a report; library chatter (alembic's "Context impl…") would only blur it.
+    configure_logging(json=wants_json(settings), level="warning" if quiet else settings.log_level)
 
 
 if __name__ == "__main__":

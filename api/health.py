@@ -73,9 +73,9 @@ class Readiness:
 
 
 def portone_token_check(charging: Any) -> TokenCheck | None:
-    """The V1 client's token retrieval. It has no public method for it yet: ``_get_token``."""
-    get_token = getattr(charging.providers.get("portone_v1"), "_get_token", None)
-    return get_token if callable(get_token) else None
+    """The V1 client's token retrieval (V2 authenticates every call with its secret: no token)."""
+    check = getattr(charging.providers.get("portone_v1"), "check_credentials", None)
+    return check if callable(check) else None
 
 
 async def healthz(request: Request) -> JSONResponse:

@@ -116,6 +116,12 @@ def redact(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
     return event_dict
 
 
+def _drop_color_message(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
+    # uvicorn passes a copy of its message with ANSI colours as an ``extra``: noise in a log line.
+    event_dict.pop("color_message", None)
+    return event_dict
+
+
 def _shared_processors() -> list[Processor]:
     return [
         structlog.contextvars.merge_contextvars,
@@ -133,7 +139,7 @@ def make_formatter(*, json: bool) -> logging.Formatter:
         else structlog.dev.ConsoleRenderer(colors=False)
     )
     return structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=[*_shared_processors(), structlog.stdlib.ExtraAdder()],
+        foreign_pre_chain=[*_shared_processors(), structlog.stdlib.ExtraAdder(), _drop_color_message],
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             # Tracebacks become text first, so that ``redact`` sees them too.

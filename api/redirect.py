@@ -53,6 +53,13 @@ async def payment_complete(request: Request) -> RedirectResponse:
         outcome = "failed" if exc.code in ("PAYMENT_NOT_FOUND", "BAD_USER_INPUT") else "pending"
         params.update(outcome=outcome, reason=exc.code)
         return _to_frontend(services, params)
+    except Exception as exc:  # noqa: BLE001 - a browser that just paid never gets a 500 page
+        # The database is overloaded or down (a pool timeout, say): we do not know yet. The
+        # webhook, reconciliation or the frontend's claim will settle it; the user is told "pending".
+        log.exception("redirect sync of %s failed", key)
+        metrics.count_charge_error("redirect", exc)
+        params.update(outcome="pending", reason="retry")
+        return _to_frontend(services, params)
     credited = result.entry.amount if result.outcome is Outcome.CREDITED and result.entry else 0
     metrics.count_charge("redirect", result.outcome.value, credited=credited)
     if result.outcome in _CREDITED:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+
 import structlog
 from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from schema.app_services import Services
+
+log = logging.getLogger("pointcharge.webhooks")
 
 
 async def portone_v1_webhook(request: Request) -> JSONResponse:
@@ -23,7 +27,13 @@ async def portone_v2_webhook(request: Request) -> JSONResponse:
 async def _handle(request: Request, services: Services, accept) -> JSONResponse:  # type: ignore[no-untyped-def]
     body = await request.body()
     remote = request.client.host if request.client else None
-    delivery, outcome = await accept(headers=dict(request.headers), body=body, remote_addr=remote)
+    try:
+        delivery, outcome = await accept(headers=dict(request.headers), body=body, remote_addr=remote)
+    except Exception:  # noqa: BLE001 - the database is overloaded or down: nothing was stored
+        # Explicit back-pressure instead of a crash: PortOne retries a 5xx later (V1 on 5xx and
+        # network errors, V2 on any failure), and reconciliation finds whatever it never redelivers.
+        log.exception("webhook not stored")
+        return JSONResponse({"status": "unavailable"}, status_code=503, headers={"Retry-After": "5"})
     # Every later line of this request (the background sync included) names the delivery and payment.
     key_name = "payment_id" if delivery.provider == "portone_v2" else "imp_uid"
     structlog.contextvars.bind_contextvars(

@@ -8,6 +8,7 @@ from services.auth import AuthService
 from services.cancellation import CancelService
 from services.charging import ChargeService
 from services.history import HistoryService
+from services.ratelimit import RateLimiter
 from services.settings import Settings
 from services.webhooks import WebhookService
 
@@ -32,3 +33,4 @@ class Services:
     cancels: CancelService
     webhooks: WebhookService
     portone_client: PortOneClientConfig
+    ratelimit: RateLimiter | None = None  # None: no rate limits (tools, tests of other things)

@@ -25,6 +25,7 @@ class Context:
     _user_id: str | None = field(default=None, init=False)
     _auth_error: DomainError | None = field(default=None, init=False)
     _auth_checked: bool = field(default=False, init=False)
+    _session_checked: bool = field(default=False, init=False)
 
     @property
     def user_id(self) -> str | None:
@@ -51,6 +52,20 @@ class Context:
         if user_id is None:
             raise self._auth_error or DomainError(Code.UNAUTHENTICATED)
         return user_id
+
+    async def require_live_session(self) -> str:
+        """``require_user_id`` plus the revocation check (services.auth.check_session), once per request."""
+        user_id = self.require_user_id()
+        if not self._session_checked:
+            token = self.request.headers.get("authorization", "").partition(" ")[2].strip()
+            await self.services.auth.check_session(token)
+            self._session_checked = True
+        return user_id
+
+    @property
+    def client_ip(self) -> str | None:
+        """The caller's address (behind a proxy: as uvicorn's --forwarded-allow-ips resolved it)."""
+        return self.request.client.host if self.request.client else None
 
     @property
     def refresh_cookie(self) -> str | None:

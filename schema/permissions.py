@@ -15,3 +15,37 @@ class IsAuthenticated(BasePermission):
         # Raises the precise reason (expired, forged, missing) rather than a generic message.
         info.context.require_user_id()
         return True
+
+
+class LiveSession(BasePermission):
+    """For mutations that move money or change credentials: the token's login must not have been
+    revoked (``logoutUser``, ``resetUserPassword``, a reused refresh token). One indexed query;
+    reads stay stateless. Put it after ``IsAuthenticated``."""
+
+    message = "로그인이 만료되었습니다. 다시 로그인해 주세요."
+    error_extensions = {"code": "UNAUTHENTICATED"}
+
+    async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        await info.context.require_live_session()
+        return True
+
+
+def rate_limited(scope: str) -> type[BasePermission]:
+    """A per-user rate limit (services/ratelimit.py) as a permission: ``rate_limited("charge")``."""
+
+    class RateLimited(BasePermission):
+        message = "요청이 너무 많습니다. 잠시 후 다시 시도해 주세요."
+        error_extensions = {"code": "RATE_LIMITED"}
+
+        async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+            limiter = info.context.services.ratelimit
+            if limiter is not None:
+                await limiter.hit_user(scope, info.context.require_user_id())  # raises RATE_LIMITED
+            return True
+
+    RateLimited.__name__ = RateLimited.__qualname__ = f"RateLimited_{scope}"
+    return RateLimited
+
+
+ChargeRateLimit = rate_limited("charge")
+PrepareRateLimit = rate_limited("prepare")

@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from services.db import Database
 from services.errors import Code, DomainError
 from services.models import RefreshToken, User, UserPoint, new_id, utcnow
+from services.ratelimit import RateLimiter
 
 _EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
 MIN_PASSWORD = 8
@@ -78,9 +79,10 @@ def _hash_token(token: str) -> str:
 
 
 class AuthService:
-    def __init__(self, db: Database, config: AuthConfig) -> None:
+    def __init__(self, db: Database, config: AuthConfig, *, ratelimiter: RateLimiter | None = None) -> None:
         self.db = db
         self.config = config
+        self.ratelimiter = ratelimiter
         self._hasher = PasswordHasher(
             time_cost=config.argon2_time_cost,
             memory_cost=config.argon2_memory_kib,
@@ -162,17 +164,23 @@ class AuthService:
 
     # --- tokens ------------------------------------------------------------------------------
 
-    async def login(self, email: str, password: str) -> TokenPair:
+    async def login(self, email: str, password: str, *, client_ip: str | None = None) -> TokenPair:
         try:
             email = normalize_email(email)
         except DomainError:
             email = ""
+        # Brute force: failed attempts per account and per IP, refused before any Argon2 work.
+        account = email or None
+        if self.ratelimiter is not None:
+            await self.ratelimiter.check_login(account, client_ip)
         async with self.db.session() as s:
             user = (
                 await s.execute(select(User).where(User.email == email, User.deleted_at.is_(None)))
             ).scalar_one_or_none() if email else None
         ok = await self._verify(user.password_hash if user else self._dummy_hash, password)
         if user is None or not ok:
+            if self.ratelimiter is not None:
+                await self.ratelimiter.login_failed(account, client_ip)
             raise DomainError(Code.UNAUTHENTICATED, "이메일 또는 비밀번호가 일치하지 않습니다.")
         return await self._issue(user.id, family_id=new_id())
 
@@ -236,9 +244,9 @@ class AuthService:
                     expires_at=expires_at,
                 )
             )
-        return TokenPair(self.access_token(user_id, now=now), refresh_token, expires_at)
+        return TokenPair(self.access_token(user_id, now=now, family_id=family_id), refresh_token, expires_at)
 
-    def access_token(self, user_id: str, *, now: datetime | None = None) -> str:
+    def access_token(self, user_id: str, *, now: datetime | None = None, family_id: str | None = None) -> str:
         now = now or utcnow()
         claims = {
             "sub": user_id,
@@ -247,7 +255,41 @@ class AuthService:
             "exp": int(now.timestamp()) + self.config.access_ttl_s,
             "jti": secrets.token_hex(8),
         }
+        if family_id is not None:
+            claims["fam"] = family_id  # the login it belongs to: revoked with it (see check_session)
         return jwt.encode(claims, self.config.jwt_secret, algorithm=_JWT_ALG)
+
+    async def check_session(self, token: str) -> str:
+        """The revocation check for calls that move money or change credentials.
+
+        Access tokens stay stateless for reads (valid until they expire, 30 minutes at most), but
+        a mutation that moves money, or resets the password, also checks that the login the token
+        came from (its ``fam`` claim, the refresh-token family) is still alive: ``logoutUser``,
+        ``resetUserPassword`` (every login of the user) and a reused refresh token revoke it. One
+        indexed query. Tokens without a ``fam`` claim (minted before this check existed) are
+        refused here; the frontend restores a fresh one from the refresh cookie and retries."""
+        user_id = self.verify_access_token(token)
+        claims = jwt.decode(token, options={"verify_signature": False})  # verified just above
+        family_id = claims.get("fam")
+        if not isinstance(family_id, str) or not family_id:
+            raise DomainError(Code.UNAUTHENTICATED, "로그인이 만료되었습니다. 다시 로그인해 주세요.")
+        async with self.db.session() as s:
+            alive = (
+                await s.execute(
+                    select(RefreshToken.id)
+                    .join(User, User.id == RefreshToken.user_id)
+                    .where(
+                        RefreshToken.family_id == family_id,
+                        RefreshToken.user_id == user_id,
+                        RefreshToken.revoked_at.is_(None),
+                        User.deleted_at.is_(None),
+                    )
+                    .limit(1)
+                )
+            ).first()
+        if alive is None:
+            raise DomainError(Code.UNAUTHENTICATED, "로그아웃되었거나 비밀번호가 변경된 로그인입니다. 다시 로그인해 주세요.")
+        return user_id
 
     def verify_access_token(self, token: str) -> str:
         try:

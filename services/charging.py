@@ -223,6 +223,9 @@ class ChargeService:
         self, remote: ProviderPayment, *, claimant: str | None = None, source: str = "mutation"
     ) -> SyncResult:
         """Records what PortOne says and credits the owner once. Idempotent; safe to race."""
+        unchanged = await self._unchanged_credit(remote, claimant)
+        if unchanged is not None:
+            return unchanged
         for attempt in range(3):
             try:
                 async with self.db.transaction() as s:
@@ -238,6 +241,34 @@ class ChargeService:
         if result.outcome is Outcome.AMOUNT_MISMATCH:
             await self._refund_mismatch(remote)
         return result
+
+    async def _unchanged_credit(self, remote: ProviderPayment, claimant: str | None) -> SyncResult | None:
+        """The duplicate fast path: a payment already credited whose PortOne state has not moved
+        needs no write. Read without a lock, so that a storm of duplicate webhooks, redirects and
+        retries does not queue on the payment's row lock (each waiter holding a pooled connection:
+        docs/RELIABILITY.md). Anything else — a change, a claim by someone else — takes the locked path."""
+        async with self.db.session() as s:
+            payment = (
+                await s.execute(
+                    select(Payment).where(Payment.imp_uid == remote.payment_key, Payment.provider == remote.provider)
+                )
+            ).scalar_one_or_none()
+            if (
+                payment is None
+                or payment.credited_at is None
+                or payment.user_id is None
+                or (claimant is not None and claimant != payment.user_id)
+                or payment.status != remote.status
+                or payment.amount != remote.amount
+                or payment.cancelled_amount != remote.cancelled_amount
+                or payment.currency != remote.currency
+            ):
+                return None
+            entry = await self._credit_entry(s, payment.id)
+        if entry is None:
+            return None
+        outcome = Outcome.CANCELLED if remote.status == st.CANCELLED else Outcome.ALREADY_CREDITED
+        return SyncResult(outcome, payment, entry)
 
     async def sync_by_key(self, payment_key: str, *, source: str, provider: str | None = None) -> SyncResult:
         """Webhooks, redirects and reconciliation: fetch from PortOne (never trust the caller)."""

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import and_, func, or_, select, update
 
-from services import ledger, payment_state as st
+from services import ledger, metrics, payment_state as st
 from services.charging import ChargeService, Outcome
 from services.db import Database
 from services.errors import DomainError
@@ -95,6 +95,8 @@ class Reconciler:
         if self.webhooks is not None:
             await self._failed_webhooks(report, apply)
         await self._ledger_invariants(report)
+        for diff in report.differences:
+            metrics.RECONCILE_DIFFERENCES.labels(diff.kind).inc()
         return report
 
     # --- PortOne's side --------------------------------------------------------------------

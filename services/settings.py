@@ -71,6 +71,14 @@ class Settings(BaseSettings):
     graphql_cache_size: int = 512
     max_body_bytes: int = 256 * 1024
 
+    # Rate limits (services/ratelimit.py): "memory://" (per instance) or "redis://host:6379/0" (shared
+    # by every instance). Limits are `limits` strings ("5/minute;20/hour") or "off".
+    rate_limit_storage: str = "memory://"
+    rate_limit_login_account: str = "5/minute;20/hour"  # failed logins per account
+    rate_limit_login_ip: str = "30/minute;300/hour"  # failed logins per client IP
+    rate_limit_charge: str = "120/minute"  # createPointTransactionOfLoading per user
+    rate_limit_prepare: str = "60/minute"  # preparePointCharge per user
+
     # PortOne. In sandbox mode, the base URLs and keys default to the built-in sandbox.
     portone_v1_base_url: str | None = None
     portone_imp_key: SecretStr | None = None

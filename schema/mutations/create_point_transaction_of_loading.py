@@ -4,7 +4,7 @@ import strawberry
 import structlog
 
 from schema.context import Info
-from schema.permissions import IsAuthenticated
+from schema.permissions import IsAuthenticated, LiveSession, ChargeRateLimit
 from schema.point_types import PointTransaction
 from services import metrics
 from services.charging import Outcome
@@ -14,7 +14,7 @@ from services.errors import Code, DomainError
 @strawberry.type
 class CreatePointTransactionOfLoadingMutation:
     @strawberry.mutation(
-        permission_classes=[IsAuthenticated],
+        permission_classes=[IsAuthenticated, LiveSession, ChargeRateLimit],
         description="결제를 PortOne에서 검증하고 포인트를 충전합니다. 같은 결제는 한 번만 충전됩니다.",
     )
     async def create_point_transaction_of_loading(

@@ -35,7 +35,7 @@ def clear_refresh_cookie(info: Info) -> None:
 class LoginUserMutation:
     @strawberry.mutation
     async def login_user(self, info: Info, email: str, password: str) -> Token:
-        pair = await info.context.services.auth.login(email, password)
+        pair = await info.context.services.auth.login(email, password, client_ip=info.context.client_ip)
         set_refresh_cookie(info, pair)
         return Token(access_token=pair.access_token)
 

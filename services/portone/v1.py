@@ -233,6 +233,10 @@ class PortOneV1Client:
 
     # --- API ---------------------------------------------------------------------------------
 
+    async def check_credentials(self) -> None:
+        """Readiness: a (cached) access token proves PortOne is reachable and our keys work."""
+        await self._get_token()
+
     async def get_payment(self, payment_key: str) -> ProviderPayment:
         if not payment_key or "/" in payment_key or len(payment_key) > 200:
             raise DomainError(Code.PAYMENT_NOT_FOUND)

@@ -1,0 +1,624 @@
+"""Duplicate storm across processes: ``pointcharge serve --workers N`` behind one standalone sandbox.
+
+Many users charge at once while every payment is also submitted ``repeats`` times by the mutation,
+by webhooks (the sandbox's own, duplicated and delayed, plus forged/out-of-order ones: ``ready``,
+``paid``, ``cancelled``, JSON and form) and by the mobile redirect (``GET /payments/complete``), all
+interleaved. Optionally PortOne misbehaves (sandbox fault knobs) and workers are SIGKILLed at
+random moments. Afterwards the invariants are checked against PostgreSQL and the sandbox:
+
+* every paid payment credited exactly once, nothing credited for unpaid ones;
+* ``UserPoint.amount == sum(ledger)`` for every user, and each user's balance is what they paid;
+* ledger charge entries == paid payments; every mutation for one payment returned the same entry;
+* no HTTP 5xx.
+
+Run (PostgreSQL; the database is dropped and recreated)::
+
+    .venv/bin/python -m tests.reliability.storm --payments 10000 --users 500 --workers 4
+    .venv/bin/python -m tests.reliability.storm --payments 300 --crash-every 2        # SIGKILL storm
+    .venv/bin/python -m tests.reliability.storm --payments 300 --faults '{"error_rate": 0.1}'
+
+The pytest variants are in ``tests/reliability/test_storm.py`` (small by default;
+``POINTCHARGE_STORM_PAYMENTS`` scales them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+STORM_DB = "pointcharge_storm"
+PACKAGES = (1000, 5000, 10000, 30000, 50000, 100000)
+CHARGE_STATUS = "충전"
+
+SIGNUP = "mutation($i: CreateUserInput!){ createUser(createUserInput: $i){ _id } }"
+LOGIN = "mutation($e: String!, $p: String!){ loginUser(email: $e, password: $p){ accessToken } }"
+PREPARE = "mutation($a: Int!) { preparePointCharge(amount: $a) { merchantUid amount } }"
+CHARGE = "mutation($i: ID!) { createPointTransactionOfLoading(impUid: $i) { _id amount } }"
+HISTORY = "{ fetchPointTransactionsOfLoading(page: 1) { _id amount } }"
+
+
+@dataclass
+class StormConfig:
+    payments: int = 200
+    users: int = 20
+    repeats: int = 10  # per channel: mutation, webhook, redirect
+    workers: int = 4
+    concurrency: int = 8  # payment flows in flight (x 3*repeats requests each)
+    unprepared_share: float = 0.2  # codecamp flow: no preparePointCharge, credited to the claimant
+    failed_share: float = 0.1  # failed at PortOne; forged "paid" webhooks must change nothing
+    crash_every_s: float = 0.0  # > 0: SIGKILL a random worker this often
+    faults: dict = field(default_factory=dict)  # PortOne API fault knobs during the storm
+    webhook_faults: dict = field(default_factory=lambda: {"webhook_duplicate": 1.0, "webhook_delay_ms": 100})
+    seed: int = 1
+    database_url: str = ""  # the storm database (created); derived from the admin URL when empty
+    admin_url: str = DEFAULT_PG  # any database on the same server, to CREATE DATABASE from
+    db_pool_size: int = 5
+    db_max_overflow: int = 10
+    request_timeout_s: float = 60.0
+    verbose: bool = True
+
+
+@dataclass
+class PaymentRecord:
+    index: int
+    kind: str  # prepared | unprepared | failed
+    user: int
+    amount: int
+    merchant_uid: str | None = None
+    imp_uid: str | None = None
+    mutation_ids: set = field(default_factory=set)
+    mutation_codes: Counter = field(default_factory=Counter)
+
+
+@dataclass
+class Report:
+    config: dict
+    duration_s: float = 0.0
+    requests: int = 0
+    requests_per_s: float = 0.0
+    status: dict = field(default_factory=dict)
+    http_5xx: int = 0
+    transport_errors: int = 0
+    mutation_codes: dict = field(default_factory=dict)
+    latency_ms: dict = field(default_factory=dict)
+    kills: int = 0
+    sandbox_webhooks: int = 0
+    live: dict = field(default_factory=dict)  # invariants right after the storm
+    settled: dict = field(default_factory=dict)  # after replay + reconcile + client retries
+    settle: dict = field(default_factory=dict)
+    payments_paid: int = 0
+    payments_unpaid: int = 0
+    ledger_charges: int = 0
+    server_log_tail: list = field(default_factory=list)  # the API's last stderr lines (warnings and up)
+
+    @property
+    def violations(self) -> dict:
+        final = self.settled or self.live
+        out = {k: v for k, v in final.items() if v}
+        if self.http_5xx:
+            out["http_5xx"] = self.http_5xx
+        return out
+
+
+# --- processes ---------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path="/" + name))
+
+
+async def recreate_database(admin_url: str, name: str) -> str:
+    """DROP + CREATE ``name`` on the server of ``admin_url``; returns its SQLAlchemy URL."""
+    import asyncpg
+
+    parts = urlsplit(admin_url.replace("+asyncpg", ""))
+    conn = await asyncpg.connect(
+        host=parts.hostname or "127.0.0.1", port=parts.port or 5432, user=parts.username or "postgres",
+        password=parts.password, database=(parts.path or "/postgres").lstrip("/") or "postgres",
+    )
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return with_database(admin_url, name)
+
+
+def sandbox_defaults() -> object:
+    from sandbox.config import SandboxConfig
+
+    return SandboxConfig()
+
+
+def api_env(database_url: str, sandbox_url: str, cfg: StormConfig) -> dict[str, str]:
+    sb = sandbox_defaults()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("POINTCHARGE_")}
+    env.update(
+        POINTCHARGE_DATABASE_URL=database_url,
+        POINTCHARGE_MODE="sandbox",
+        POINTCHARGE_JWT_SECRET="storm-test-jwt-secret-0123456789abcdef",
+        POINTCHARGE_ARGON2_TIME_COST="1",
+        POINTCHARGE_ARGON2_MEMORY_KIB="1024",
+        POINTCHARGE_ARGON2_PARALLELISM="1",
+        POINTCHARGE_PORTONE_V1_BASE_URL=f"{sandbox_url}/v1",
+        POINTCHARGE_PORTONE_IMP_KEY=sb.imp_key,  # type: ignore[attr-defined]
+        POINTCHARGE_PORTONE_IMP_SECRET=sb.imp_secret,  # type: ignore[attr-defined]
+        POINTCHARGE_PORTONE_V2_BASE_URL=f"{sandbox_url}/v2",
+        POINTCHARGE_PORTONE_V2_SECRET=sb.v2_api_secret,  # type: ignore[attr-defined]
+        POINTCHARGE_PORTONE_STORE_ID=sb.store_id,  # type: ignore[attr-defined]
+        POINTCHARGE_PORTONE_TIMEOUT_S="5",
+        POINTCHARGE_DB_POOL_SIZE=str(cfg.db_pool_size),
+        POINTCHARGE_DB_MAX_OVERFLOW=str(cfg.db_max_overflow),
+        # A handful of users send thousands of charges in minutes: this is a load test, not abuse.
+        POINTCHARGE_RATE_LIMIT_CHARGE="off",
+        POINTCHARGE_RATE_LIMIT_PREPARE="off",
+        POINTCHARGE_LOG_LEVEL="warning",
+    )
+    return env
+
+
+def wait_http(url: str, proc: subprocess.Popen, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if httpx.get(url, timeout=1).status_code < 500:
+                return
+        except httpx.TransportError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            err = proc.stderr.read().decode()[-3000:] if proc.stderr and proc.poll() is not None else ""
+            raise RuntimeError(f"{url} did not come up (exit {proc.poll()}): {err}")
+        time.sleep(0.1)
+
+
+def stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+
+
+@contextmanager
+def running(cmd: list[str], env: dict[str, str], ready_url: str) -> Iterator[subprocess.Popen]:
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        wait_http(ready_url, proc)
+        # Drain stderr in the background so a chatty process never blocks on a full pipe.
+        import threading
+
+        tail: list[bytes] = []
+
+        def drain() -> None:
+            assert proc.stderr is not None
+            for line in proc.stderr:
+                tail.append(line)
+                del tail[:-200]
+
+        threading.Thread(target=drain, daemon=True).start()
+        proc.stderr_tail = tail  # type: ignore[attr-defined]
+        yield proc
+    finally:
+        stop(proc)
+
+
+def worker_pids(parent: int) -> list[int]:
+    """uvicorn's worker processes (children of the supervisor)."""
+    pids: list[int] = []
+    try:
+        for task in Path(f"/proc/{parent}/task").iterdir():
+            children = (task / "children").read_text().split()
+            pids.extend(int(c) for c in children)
+    except OSError:
+        pass
+    # uvicorn may also keep a resource tracker child around; keep those that run our app.
+    workers = []
+    for pid in pids:
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if b"resource_tracker" not in cmdline:
+            workers.append(pid)
+    return workers
+
+
+def cli(env: dict[str, str], *args: str, timeout: float = 900) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "api.cli", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
+    )
+
+
+# --- the storm ---------------------------------------------------------------------------------
+
+
+def client(base_url: str, timeout: float) -> httpx.AsyncClient:
+    """httpx's API on aiohttp's connection pool: httpx's own pool serialises hundreds of concurrent
+    requests (docs/PERFORMANCE.md), which would make the load generator the bottleneck."""
+    limits = httpx.Limits(max_connections=256, max_keepalive_connections=128)
+    try:
+        from httpx_aiohttp import AiohttpTransport
+    except ImportError:  # pragma: no cover
+        return httpx.AsyncClient(base_url=base_url, timeout=timeout, limits=limits)
+    return httpx.AsyncClient(base_url=base_url, timeout=timeout, transport=AiohttpTransport(limits=limits))
+
+
+class Driver:
+    def __init__(self, cfg: StormConfig, api: str, sandbox: str) -> None:
+        self.cfg = cfg
+        self.api = api
+        self.sandbox = sandbox
+        self.rng = random.Random(cfg.seed)
+        self.http = client(api, cfg.request_timeout_s)
+        self.sb = client(sandbox, cfg.request_timeout_s)
+        self.status: Counter = Counter()
+        self.transport_errors = 0
+        self.latency: dict[str, list[float]] = defaultdict(list)
+        self.tokens: list[str] = []
+
+    async def close(self) -> None:
+        await self.http.aclose()
+        await self.sb.aclose()
+
+    async def request(self, kind: str, method: str, url: str, **kw: object) -> httpx.Response | None:
+        started = time.perf_counter()
+        try:
+            response = await self.http.request(method, url, **kw)  # type: ignore[arg-type]
+        except httpx.TransportError:
+            self.transport_errors += 1  # a worker was killed under this request (crash mode)
+            return None
+        self.latency[kind].append((time.perf_counter() - started) * 1000)
+        self.status[(kind, response.status_code)] += 1
+        return response
+
+    async def gql(self, kind: str, query: str, variables: dict, token: str | None = None) -> dict | None:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        response = await self.request(kind, "POST", "/graphql", json={"query": query, "variables": variables}, headers=headers)
+        if response is None or response.status_code >= 500:
+            return None
+        return response.json()
+
+    async def login_users(self) -> None:
+        async def one(i: int) -> str:
+            email, password = f"storm{i}@example.com", "password123"
+            for _ in range(5):
+                await self.gql("signup", SIGNUP, {"i": {"email": email, "password": password, "name": f"폭풍{i}"}})
+                login = await self.gql("login", LOGIN, {"e": email, "p": password})
+                if login and login.get("data"):
+                    return login["data"]["loginUser"]["accessToken"]
+                await asyncio.sleep(0.5)
+            raise RuntimeError(f"user {i} could not log in: {login}")
+
+        sem = asyncio.Semaphore(8)
+
+        async def bounded(i: int) -> str:
+            async with sem:
+                return await one(i)
+
+        self.tokens = list(await asyncio.gather(*(bounded(i) for i in range(self.cfg.users))))
+
+    def plan(self) -> list[PaymentRecord]:
+        records = []
+        for i in range(self.cfg.payments):
+            r = self.rng.random()
+            kind = "failed" if r < self.cfg.failed_share else (
+                "unprepared" if r < self.cfg.failed_share + self.cfg.unprepared_share else "prepared")
+            amount = self.rng.choice(PACKAGES) if kind != "unprepared" else 100 * self.rng.randint(1, 500)
+            records.append(PaymentRecord(index=i, kind=kind, user=i % self.cfg.users, amount=amount))
+        return records
+
+    async def pay(self, rec: PaymentRecord) -> bool:
+        token = self.tokens[rec.user]
+        if rec.kind != "unprepared":
+            for _ in range(5):
+                order = await self.gql("prepare", PREPARE, {"a": rec.amount}, token)
+                if order and order.get("data"):
+                    rec.merchant_uid = order["data"]["preparePointCharge"]["merchantUid"]
+                    break
+                await asyncio.sleep(0.3)
+            else:
+                return False
+        body: dict = {"amount": rec.amount, "webhook": True, "outcome": "failed" if rec.kind == "failed" else "paid"}
+        if rec.merchant_uid:
+            body["merchant_uid"] = rec.merchant_uid
+        response = await self.sb.post("/_control/payments", json=body)
+        response.raise_for_status()
+        paid = response.json()
+        rec.imp_uid, rec.merchant_uid = paid["imp_uid"], paid["merchant_uid"]
+        return True
+
+    def actions(self, rec: PaymentRecord) -> list:
+        token = self.tokens[rec.user]
+        out = []
+        for i in range(self.cfg.repeats):
+            out.append(self.mutation(rec, token))
+            status = self.rng.choice(["paid", "paid", "ready", "cancelled"])
+            out.append(self.webhook(rec, status, form=i % 2 == 1))
+            out.append(self.redirect(rec))
+        self.rng.shuffle(out)
+        return out
+
+    async def mutation(self, rec: PaymentRecord, token: str) -> None:
+        await asyncio.sleep(self.rng.random() * 0.05)
+        result = await self.gql("mutation", CHARGE, {"i": rec.imp_uid}, token)
+        if result is None:
+            rec.mutation_codes["transport_or_5xx"] += 1
+            return
+        if result.get("errors"):
+            rec.mutation_codes[(result["errors"][0].get("extensions") or {}).get("code", "NO_CODE")] += 1
+        else:
+            rec.mutation_ids.add(result["data"]["createPointTransactionOfLoading"]["_id"])
+            rec.mutation_codes["OK"] += 1
+
+    async def webhook(self, rec: PaymentRecord, status: str, *, form: bool) -> None:
+        await asyncio.sleep(self.rng.random() * 0.05)
+        body = {"imp_uid": rec.imp_uid, "merchant_uid": rec.merchant_uid, "status": status}
+        await self.request("webhook", "POST", "/webhooks/portone", **({"data": body} if form else {"json": body}))
+
+    async def redirect(self, rec: PaymentRecord) -> None:
+        await asyncio.sleep(self.rng.random() * 0.05)
+        await self.request(
+            "redirect", "GET", "/payments/complete",
+            params={"imp_uid": rec.imp_uid, "merchant_uid": rec.merchant_uid, "imp_success": "true"},
+        )
+
+    async def storm(self, records: list[PaymentRecord]) -> None:
+        sem = asyncio.Semaphore(self.cfg.concurrency)
+        done = 0
+        started = time.monotonic()
+
+        async def flow(rec: PaymentRecord) -> None:
+            nonlocal done
+            async with sem:
+                if await self.pay(rec):
+                    await asyncio.gather(*self.actions(rec))
+                    # and the user looks at their history meanwhile
+                    await self.gql("history", HISTORY, {}, self.tokens[rec.user])
+            done += 1
+            if self.cfg.verbose and done % max(1, len(records) // 10) == 0:
+                rate = done / max(time.monotonic() - started, 1e-6)
+                print(f"  storm: {done}/{len(records)} payments ({rate:.1f}/s)", flush=True)
+
+        await asyncio.gather(*(flow(r) for r in records))
+
+
+async def killer(serve: subprocess.Popen, every_s: float, stop_event: asyncio.Event, rng: random.Random) -> int:
+    kills = 0
+    while not stop_event.is_set():
+        try:
+            await asyncio.wait_for(stop_event.wait(), timeout=every_s * (0.5 + rng.random()))
+        except TimeoutError:
+            pass
+        if stop_event.is_set():
+            break
+        pids = worker_pids(serve.pid)
+        if pids:
+            victim = rng.choice(pids)
+            try:
+                os.kill(victim, signal.SIGKILL)
+                kills += 1
+            except ProcessLookupError:
+                pass
+    return kills
+
+
+# --- invariants --------------------------------------------------------------------------------
+
+
+async def wait_quiet(database_url: str, sandbox: str, timeout: float = 120.0) -> None:
+    """Until the sandbox has no webhook left to send and no delivery is still being processed."""
+    engine = create_async_engine(database_url)
+    deadline = time.monotonic() + timeout
+    try:
+        async with httpx.AsyncClient(base_url=sandbox, timeout=10) as sb:
+            while time.monotonic() < deadline:
+                pending = (await sb.get("/_control/webhooks")).json()["pending"]
+                async with engine.connect() as conn:
+                    received = (await conn.execute(text(
+                        "SELECT COUNT(*) FROM webhook_deliveries WHERE outcome = 'received' "
+                        "AND received_at > now() - interval '30 seconds'"))).scalar_one()
+                if not pending and not received:
+                    return
+                await asyncio.sleep(0.5)
+    finally:
+        await engine.dispose()
+
+
+async def check(database_url: str, records: list[PaymentRecord]) -> dict[str, int]:
+    engine = create_async_engine(database_url)
+    try:
+        async with engine.connect() as conn:
+            charges = dict((await conn.execute(
+                text("SELECT imp_uid, COUNT(*) FROM point_transactions WHERE status = :s GROUP BY imp_uid"),
+                {"s": CHARGE_STATUS})).all())
+            balances = (await conn.execute(text(
+                "SELECT p.user_id, u.email, p.amount, COALESCE((SELECT SUM(t.amount) FROM point_transactions t "
+                "WHERE t.user_id = p.user_id), 0) FROM user_points p JOIN users u ON u.id = p.user_id"))).all()
+    finally:
+        await engine.dispose()
+    paid = [r for r in records if r.imp_uid and r.kind != "failed"]
+    unpaid = {r.imp_uid for r in records if r.imp_uid and r.kind == "failed"}
+    expected: Counter = Counter()
+    for r in paid:
+        expected[f"storm{r.user}@example.com"] += r.amount
+    out = {
+        "double_credits": sum(1 for r in paid if charges.get(r.imp_uid, 0) > 1),
+        "lost_payments": sum(1 for r in paid if charges.get(r.imp_uid, 0) == 0),
+        "credits_for_unpaid": sum(1 for k in charges if k in unpaid),
+        "unknown_credits": sum(1 for k in charges if k not in {r.imp_uid for r in records}),
+        "ledger_entries_minus_paid": sum(charges.values()) - len(paid),
+        "balance_ne_ledger": sum(1 for _, _, cached, summed in balances if cached != summed),
+        "wrong_user_balance": sum(1 for _, email, cached, _ in balances if cached != expected.get(email, 0)),
+        "mutation_ids_disagree": sum(1 for r in records if len(r.mutation_ids) > 1),
+    }
+    return out
+
+
+async def settle(env: dict[str, str], driver: Driver, records: list[PaymentRecord]) -> dict:
+    """What happens after an incident: replay stored webhooks, reconcile, and users retry once."""
+    out: dict = {}
+    replay = await asyncio.to_thread(cli, env, "webhooks", "replay")
+    out["replay"] = replay.stdout.strip().splitlines()[-1:] if replay.stdout else replay.stderr[-300:]
+    rec = await asyncio.to_thread(cli, env, "reconcile", "--days", "1", "--apply", "--json")
+    try:
+        report = json.loads(rec.stdout)
+        out["reconcile_fixed"] = Counter(d["kind"] for d in report["differences"] if d["fixed"])
+        out["reconcile_remaining"] = Counter(d["kind"] for d in report["differences"] if not d["fixed"])
+    except (json.JSONDecodeError, KeyError):
+        out["reconcile_error"] = (rec.stdout + rec.stderr)[-500:]
+    retried = 0
+    sem = asyncio.Semaphore(16)
+
+    async def retry(r: PaymentRecord) -> None:
+        nonlocal retried
+        if r.imp_uid and r.kind != "failed" and not r.mutation_ids:
+            async with sem:
+                retried += 1
+                await driver.mutation(r, driver.tokens[r.user])
+
+    await asyncio.gather(*(retry(r) for r in records))
+    out["client_retries"] = retried
+    final = await asyncio.to_thread(cli, env, "reconcile", "--days", "1", "--json")
+    try:
+        out["final_reconcile_remaining"] = Counter(
+            d["kind"] for d in json.loads(final.stdout)["differences"] if not d["fixed"])
+    except (json.JSONDecodeError, KeyError):
+        out["final_reconcile_error"] = (final.stdout + final.stderr)[-500:]
+    return out
+
+
+def percentiles(values: list[float]) -> dict[str, float]:
+    if not values:
+        return {}
+    values = sorted(values)
+    q = lambda p: values[min(len(values) - 1, int(p * len(values)))]  # noqa: E731
+    return {"p50": round(q(0.5), 1), "p95": round(q(0.95), 1), "p99": round(q(0.99), 1),
+            "max": round(values[-1], 1), "mean": round(statistics.fmean(values), 1)}
+
+
+async def run_storm(cfg: StormConfig) -> Report:
+    report = Report(config=asdict(cfg))
+    database_url = cfg.database_url or await recreate_database(cfg.admin_url, STORM_DB)
+    api_port, sandbox_port = free_port(), free_port()
+    api_url, sandbox_url = f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{sandbox_port}"
+    env = api_env(database_url, sandbox_url, cfg)
+    migrated = cli(env, "migrate", timeout=120)
+    if migrated.returncode != 0:
+        raise RuntimeError(migrated.stderr[-2000:])
+    sandbox_cmd = [sys.executable, "-m", "api.cli", "sandbox", "--port", str(sandbox_port),
+                   "--webhook-url", f"{api_url}/webhooks/portone", "--log-level", "warning"]
+    serve_cmd = [sys.executable, "-m", "api.cli", "serve", "--port", str(api_port),
+                 "--workers", str(cfg.workers), "--log-level", "warning"]
+    with running(sandbox_cmd, env, sandbox_url + "/_control/stats"), running(serve_cmd, env, api_url + "/healthz") as serve:
+        # every worker up before the clock starts
+        deadline = time.monotonic() + 30
+        while len(worker_pids(serve.pid)) < cfg.workers and time.monotonic() < deadline:
+            await asyncio.sleep(0.2)
+        driver = Driver(cfg, api_url, sandbox_url)
+        try:
+            await driver.sb.put("/_control/faults", json={**cfg.webhook_faults, **cfg.faults, "seed": cfg.seed})
+            await driver.login_users()
+            records = driver.plan()
+            stop_event = asyncio.Event()
+            kill_task = (asyncio.create_task(killer(serve, cfg.crash_every_s, stop_event, random.Random(cfg.seed)))
+                         if cfg.crash_every_s > 0 else None)
+            started = time.monotonic()
+            await driver.storm(records)
+            report.duration_s = round(time.monotonic() - started, 1)
+            stop_event.set()
+            if kill_task is not None:
+                report.kills = await kill_task
+            await driver.sb.delete("/_control/faults")  # PortOne is fine again
+            await wait_quiet(database_url, sandbox_url)
+            report.live = await check(database_url, records)
+            report.sandbox_webhooks = len((await driver.sb.get("/_control/webhooks")).json()["deliveries"])
+            needs_settle = bool(cfg.crash_every_s or cfg.faults or any(report.live.values()))
+            if needs_settle:
+                # workers restarted by uvicorn's supervisor by now; make sure they are up
+                deadline = time.monotonic() + 30
+                while len(worker_pids(serve.pid)) < cfg.workers and time.monotonic() < deadline:
+                    await asyncio.sleep(0.2)
+                wait_http(api_url + "/healthz", serve)
+                report.settle = await settle(env, driver, records)
+                report.settled = await check(database_url, records)
+        finally:
+            await driver.close()
+            tail = getattr(serve, "stderr_tail", [])
+            report.server_log_tail = [line.decode(errors="replace").rstrip()[:300] for line in tail[-15:]]
+    report.requests = sum(driver.status.values())
+    report.requests_per_s = round(report.requests / max(report.duration_s, 1e-6), 1)
+    report.status = {f"{k} {s}": n for (k, s), n in sorted(driver.status.items())}
+    report.http_5xx = sum(n for (_, s), n in driver.status.items() if s >= 500)
+    report.transport_errors = driver.transport_errors
+    codes: Counter = Counter()
+    for r in records:
+        for code, n in r.mutation_codes.items():
+            codes[f"{r.kind}:{code}"] += n
+    report.mutation_codes = dict(sorted(codes.items()))
+    report.latency_ms = {k: percentiles(v) for k, v in driver.latency.items()}
+    report.payments_paid = sum(1 for r in records if r.imp_uid and r.kind != "failed")
+    report.payments_unpaid = sum(1 for r in records if r.imp_uid and r.kind == "failed")
+    report.ledger_charges = report.payments_paid - (report.settled or report.live).get("lost_payments", 0) + (
+        report.settled or report.live).get("double_credits", 0)
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m tests.reliability.storm", description=__doc__.split("\n\n")[0])
+    p.add_argument("--payments", type=int, default=200)
+    p.add_argument("--users", type=int, default=None, help="default: payments/10, at least 5")
+    p.add_argument("--repeats", type=int, default=10)
+    p.add_argument("--workers", type=int, default=4)
+    p.add_argument("--concurrency", type=int, default=8)
+    p.add_argument("--crash-every", type=float, default=0.0, help="SIGKILL a random worker every ~N seconds")
+    p.add_argument("--faults", default="{}", help='PortOne fault knobs, JSON (e.g. {"error_rate": 0.1})')
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--admin-url", default=os.environ.get("POINTCHARGE_TEST_DATABASE_URL", DEFAULT_PG))
+    p.add_argument("--json", dest="json_out", help="write the report here")
+    args = p.parse_args(argv)
+    cfg = StormConfig(
+        payments=args.payments, users=args.users or max(5, args.payments // 10), repeats=args.repeats,
+        workers=args.workers, concurrency=args.concurrency, crash_every_s=args.crash_every,
+        faults=json.loads(args.faults), seed=args.seed, admin_url=args.admin_url,
+    )
+    report = asyncio.run(run_storm(cfg))
+    data = {**asdict(report), "violations": report.violations}
+    text_out = json.dumps(data, indent=2, ensure_ascii=False, default=str)
+    print(text_out)
+    if args.json_out:
+        Path(args.json_out).write_text(text_out + "\n", encoding="utf-8")
+    return 1 if report.violations else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
