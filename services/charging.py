@@ -19,13 +19,14 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from services import ledger, payment_state as st
 from services.db import Database
 from services.errors import Code, DomainError
 from services.faults import crash_point
 from services.locks import lock_payment
-from services.models import CancelRequest, Payment, PaymentEvent, PointTransaction, utcnow
+from services.models import CancelRequest, Payment, PaymentEvent, PointTransaction, new_id, utcnow
 from services.portone.base import PaymentProvider, ProviderPayment
 
 log = logging.getLogger("pointcharge.charging")
@@ -337,33 +338,47 @@ class ChargeService:
         payment = await lock_payment(s, imp_uid=key)
         if payment is not None:
             return payment
-        # Our prepared order for this merchant_uid: attach the PortOne id to it. An order whose
-        # earlier attempt failed may be paid again under the same merchant_uid with a new imp_uid.
-        attached = await s.execute(
-            update(Payment)
-            .where(
-                Payment.merchant_uid == remote.merchant_uid,
-                Payment.provider == remote.provider,
-                or_(Payment.imp_uid.is_(None), Payment.status.in_([st.PREPARED, st.FAILED])),
+        # First sighting. Our prepared order for this merchant_uid: attach the PortOne id to it (an
+        # order whose earlier attempt failed may be paid again under the same merchant_uid with a
+        # new imp_uid). UPDATE … RETURNING both locks the row and loads it.
+        now = utcnow()
+        payment = (
+            await s.scalars(
+                update(Payment)
+                .where(
+                    Payment.merchant_uid == remote.merchant_uid,
+                    Payment.provider == remote.provider,
+                    or_(Payment.imp_uid.is_(None), Payment.status.in_([st.PREPARED, st.FAILED])),
+                )
+                .values(imp_uid=key, updated_at=now)
+                .returning(Payment),
+                execution_options={"populate_existing": True},
             )
-            .values(imp_uid=key, updated_at=utcnow())
-        )
-        if attached.rowcount == 0:
-            # Nobody prepared it (the codecamp flow, or a payment made elsewhere): record it unowned.
-            insert = pg_insert if s.bind.dialect.name == "postgresql" else sqlite_insert
-            await s.execute(
+        ).one_or_none()
+        if payment is not None:
+            return payment
+        # Nobody prepared it (the codecamp flow, or a payment made elsewhere): record it unowned.
+        insert = pg_insert if s.bind.dialect.name == "postgresql" else sqlite_insert
+        payment = (
+            await s.scalars(
                 insert(Payment)
                 .values(
-                    id=Payment().id,
+                    id=new_id(),
                     provider=remote.provider,
                     imp_uid=key,
                     merchant_uid=remote.merchant_uid,
                     status=st.PREPARED,
-                    created_at=utcnow(),
-                    updated_at=utcnow(),
+                    created_at=now,
+                    updated_at=now,
                 )
                 .on_conflict_do_nothing()
+                .returning(Payment),
+                execution_options={"populate_existing": True},
             )
+        ).one_or_none()
+        if payment is not None:
+            return payment
+        # A concurrent first sighting won the race: wait for its row lock and take its row.
         payment = await lock_payment(s, imp_uid=key)
         if payment is None:
             log.error(
@@ -413,10 +428,11 @@ class ChargeService:
     async def _credit(self, s: AsyncSession, payment: Payment, remote: ProviderPayment) -> PointTransaction:
         # Conditional on credited_at IS NULL: of two transactions racing past the checks above,
         # exactly one updates the row (PostgreSQL re-checks the predicate after the row lock).
+        credited_at = utcnow()
         won = await s.execute(
             update(Payment)
             .where(Payment.id == payment.id, Payment.credited_at.is_(None))
-            .values(credited_at=utcnow(), credited_amount=remote.amount)
+            .values(credited_at=credited_at, credited_amount=remote.amount)
         )
         if won.rowcount != 1:
             raise IntegrityError("credit raced", None, Exception("credited_at already set"))
@@ -431,8 +447,9 @@ class ChargeService:
             payment_id=payment.id,
             imp_uid=remote.payment_key,
         )
-        payment.credited_at = utcnow()
-        payment.credited_amount = remote.amount
+        # Already in the row (the guard above wrote them): tell the ORM without writing them again.
+        set_committed_value(payment, "credited_at", credited_at)
+        set_committed_value(payment, "credited_amount", remote.amount)
         log.info("credited %s points to %s for %s", remote.amount, payment.user_id, remote.payment_key)
         return entry
 
