@@ -49,6 +49,8 @@ class Point:
     sandbox_cpu_pct: float
     foreign_cpu_pct: float  # CPU used by processes that are not part of this benchmark (noise)
     error_samples: dict = field(default_factory=dict)
+    requests_sent: int = 0  # warm-up included: the denominator of the PortOne ratios
+    portone_stats: dict = field(default_factory=dict)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -93,6 +95,7 @@ def run_loadgen(spec: dict, procs_n: int, workdir: Path) -> dict:
             errors[k] = errors.get(k, 0) + v
     return {
         "ok": sum(r["ok"] for r in results),
+        "warmup_sent": sum(r["warmup_sent"] for r in results),
         "errors": sum(r["errors"] for r in results),
         "error_samples": errors,
         "seconds": ended - started,
@@ -119,8 +122,13 @@ class Config:
 def measure(
     *, backend: str, workers: int, target: str, conc: int, base: str, sandbox: str, users: list[tuple[str, str]],
     cfg: Config, monitor: procs.RssMonitor, workdir: Path, server: procs.Proc, sandbox_proc: procs.Proc,
+    expected_rate: float | None = None,
 ) -> Point:
     count = cfg.count if conc > 1 else max(300, cfg.count // 3)
+    if expected_rate:
+        # Enough payments for the time box at the rate seen at the previous concurrency, not more:
+        # creating them through the control API is most of a point's setup time.
+        count = max(300, min(count, math.ceil(expected_rate * cfg.seconds * 1.5)))
     imp_uids = asyncio.run(procs.create_payments(sandbox, count + cfg.warmup))
     if target == "pointcharge":
         jobs = [[users[i % len(users)][1], uid] for i, uid in enumerate(imp_uids)]
@@ -146,7 +154,7 @@ def measure(
     foreign = max(0.0, busy - server_cpu - sandbox_cpu - pg_cpu - loadgen_cpu)
     lat = result["latencies_ms"]
     ok = result["ok"]
-    charged = ok + result["errors"] + cfg.warmup  # every request sent reaches PortOne at most... once
+    charged = ok + result["errors"] + result["warmup_sent"]  # requests sent, warm-up included
     gets = stats.get(procs.PAYMENT_TEMPLATE, 0)
     total = sum(v for k, v in stats.items())
     return Point(
@@ -161,7 +169,7 @@ def measure(
         server_cpu_ms_per_charge=round(1000 * server_cpu / charged, 2) if charged else 0.0,
         server_cpu_pct=round(100 * server_cpu / wall, 1), sandbox_cpu_pct=round(100 * sandbox_cpu / wall, 1),
         foreign_cpu_pct=round(100 * foreign / wall, 1),
-        error_samples=result["error_samples"],
+        error_samples=result["error_samples"], requests_sent=charged, portone_stats=stats,
     )
 
 
@@ -198,6 +206,7 @@ def run(cfg: Config, *, out: Path | None = None, log=print) -> dict:
                         asyncio.run(procs.create_floor_users(floor_base, [u for u, _ in users]))
                         setup[f"{backend} setup peak rss mb (argon2 logins)"] = api_mon.peak_mb()
                     sweep = cfg.concurrency if workers == 1 else cfg.n_workers_concurrency
+                    rates: dict[str, float] = {}
                     for conc in sweep:
                         for target in cfg.targets:
                             base, mon = (api_base, api_mon) if target == "pointcharge" else (floor_base, floor_mon)
@@ -205,7 +214,9 @@ def run(cfg: Config, *, out: Path | None = None, log=print) -> dict:
                                 backend=backend, workers=workers, target=target, conc=conc, base=base,
                                 sandbox=sandbox_base, users=users, cfg=cfg, monitor=mon, workdir=workdir,
                                 server=api if target == "pointcharge" else floor, sandbox_proc=sandbox,
+                                expected_rate=rates.get(target),
                             )
+                            rates[target] = point.charges_per_s
                             points.append(point)
                             log(
                                 f"{backend:8} w={workers} c={conc:<3} {target:11} {point.charges_per_s:8.1f}/s "
@@ -237,7 +248,11 @@ def run(cfg: Config, *, out: Path | None = None, log=print) -> dict:
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(result, indent=1, ensure_ascii=False))
-    shutil.rmtree(workdir, ignore_errors=True)
+    if any(p.errors for p in points):
+        log(f"errors: server logs kept in {workdir}")
+        result["logs"] = str(workdir)
+    else:
+        shutil.rmtree(workdir, ignore_errors=True)
     return result
 
 

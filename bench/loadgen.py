@@ -55,7 +55,7 @@ async def run(spec: dict) -> dict:
     connector = aiohttp.TCPConnector(limit=concurrency, force_close=False)
     latencies: list[float] = []
     errors: dict[str, int] = {}
-    counts = {"ok": 0, "errors": 0}
+    counts = {"ok": 0, "errors": 0, "warmup_sent": 0}
 
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
 
@@ -77,6 +77,7 @@ async def run(spec: dict) -> dict:
                         ok, why = False, type(exc).__name__
                     elapsed = (time.perf_counter() - t0) * 1000
                     if not record:
+                        counts["warmup_sent"] += 1
                         continue
                     if ok:
                         counts["ok"] += 1
@@ -99,6 +100,7 @@ async def run(spec: dict) -> dict:
         "cpu_s": time.process_time(),
         "ok": counts["ok"],
         "errors": counts["errors"],
+        "warmup_sent": counts["warmup_sent"],
         "error_samples": errors,
         "started": started,
         "ended": ended,

@@ -74,8 +74,15 @@ def _instrument() -> list[tuple[object, str, object]]:
         (ChargeService, "_credit", "    _credit: UPDATE payment + ledger"),
         (ledger, "append_entry", "      ledger.append_entry: UPDATE balance RETURNING + INSERT entry (flush)"),
         (ChargeService, "_follow_cancellations", "    _follow_cancellations"),
-        (AuthService, "verify_access_token", "JWT verify"),
+        (AuthService, "verify_access_token", "JWT verify (each call)"),
+        (AuthService, "check_session", "session revocation check: read session + SELECT refresh_tokens"),
     ]
+    try:
+        from services.ratelimit import RateLimiter
+
+        targets.append((RateLimiter, "hit_user", "per-user charge rate limit (limits, in memory)"))
+    except ImportError:
+        pass
     restore = []
     for owner, name, label in targets:
         fn = getattr(owner, name, None)
@@ -296,7 +303,7 @@ async def _micro_graphql(n: int = 2000) -> dict[str, float]:
     from functools import partial
 
     from strawberry.extensions import (
-        AddValidationRules, MaxAliasesLimiter, MaxTokensLimiter, ParserCache, QueryDepthLimiter, ValidationCache,
+        MaxAliasesLimiter, MaxTokensLimiter, ParserCache, QueryDepthLimiter, ValidationCache,
     )
 
     import schema as schema_pkg
@@ -314,6 +321,9 @@ async def _micro_graphql(n: int = 2000) -> dict[str, float]:
         def verify_access_token(self, token: str) -> str:
             return "u"
 
+        async def check_session(self, token: str) -> str:
+            return "u"
+
     class Charging:
         async def claim(self, user_id: str, key: str, **kw: object) -> SyncResult:
             return result
@@ -322,15 +332,19 @@ async def _micro_graphql(n: int = 2000) -> dict[str, float]:
         auth = Auth()
         charging = Charging()
         settings = None
+        ratelimit = None
 
-    class Request:
-        headers = {"authorization": "Bearer x"}
-        cookies: dict = {}
+    from starlette.requests import Request
+    from starlette.responses import Response
 
     from schema.context import Context
 
+    scope = {"type": "http", "method": "POST", "path": "/graphql", "query_string": b"", "root_path": "",
+             "headers": [(b"authorization", b"Bearer x")], "client": ("127.0.0.1", 1), "server": ("bench", 80),
+             "scheme": "http", "state": {}}
+
     def ctx() -> Context:
-        return Context(request=Request(), response=None, services=Services())  # type: ignore[arg-type]
+        return Context(request=Request(dict(scope)), response=Response(), services=Services())  # type: ignore[arg-type]
 
     variables = {"impUid": "imp_1"}
     out: dict[str, float] = {}
@@ -471,7 +485,7 @@ def spy_under_load(backend: str, db_dsn: str, sandbox: str, workdir: Path, charg
         raw = workdir / f"spy-{backend}.txt"
         spy = subprocess.Popen(
             [str(spy_bin), "record", "--pid", str(api.pid), "--format", "raw", "--output", str(raw),
-             "--rate", "250", "--nonblocking"],
+             "--rate", "250", "--gil"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
         time.sleep(1.0)

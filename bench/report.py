@@ -57,11 +57,13 @@ def charge_table(result: dict) -> str:
             floor and floor["p99_ms"], pc and pc["p99_ms"], p99r and round(p99r, 2),
             pc and pc["errors"], floor and floor["errors"],
             pc and pc["portone_gets_per_charge"], pc and pc["peak_rss_mb"], floor and floor["peak_rss_mb"],
+            floor and floor.get("server_cpu_ms_per_charge"), pc and pc.get("server_cpu_ms_per_charge"),
+            max((x.get("foreign_cpu_pct") or 0) for x in (floor, pc) if x),
         ])
     return _md_table(
         ["db", "workers", "clients", "floor /s", "pointcharge /s", "ratio", "floor p50 ms", "pc p50 ms",
          "floor p99 ms", "pc p99 ms", "p99 ratio", "pc errors", "floor errors", "PortOne GETs/charge",
-         "pc peak RSS MB", "floor peak RSS MB"],
+         "pc peak RSS MB", "floor peak RSS MB", "floor CPU ms/charge", "pc CPU ms/charge", "foreign CPU %"],
         rows,
     )
 
@@ -99,8 +101,9 @@ def history_table(result: dict) -> str:
     rows = []
     for r in result["rows"]:
         rows.append([r["backend"], f"{r['entries']:,}", f"{r['user_entries']:,}", r["query"], r.get("page"),
-                     r["p50_ms"], r["p99_ms"], r.get("growth_vs_1k")])
-    return _md_table(["db", "ledger entries", "this user's", "query", "page", "p50 ms", "p99 ms", "p50 vs 1k"], rows)
+                     r["p50_ms"], r["p99_ms"], r.get("growth_vs_1k"), r.get("foreign_cpu_pct")])
+    return _md_table(["db", "ledger entries", "this user's", "query", "page", "p50 ms", "p99 ms", "p50 vs 1k",
+                      "foreign CPU %"], rows)
 
 
 def history_targets(result: dict) -> str:
@@ -120,11 +123,15 @@ def profile_table(result: dict) -> str:
     parts = []
     for run in result.get("runs", []):
         rows = [[name, v["ms_per_charge"], v["share_pct"]] for name, v in run["phases"].items()]
-        parts.append(f"**{run['backend']}, {run['charges']} charges, 1 client (wall time per charge)**\n\n"
-                     + _md_table(["phase", "ms / charge", "% of claim"], rows))
+        stmts = "\n".join(f"    {x}" for x in run.get("statements_of_one_charge", []))
+        parts.append(f"**{run['backend']}, {run['charges']} charges, 1 client (wall time per charge; "
+                     f"{run.get('sql_statements_per_charge')} SQL statements per charge)**\n\n"
+                     + _md_table(["phase", "ms / charge", "% of claim"], rows)
+                     + (f"\n\nThe statements of one first-time charge (time in the driver, statement):\n\n{stmts}" if stmts else ""))
     for name, spy in result.get("py_spy", {}).items():
         rows = [[k, v] for k, v in spy["buckets"].items()]
-        parts.append(f"**py-spy, {name}: CPU samples of the API worker by library ({spy['samples']} samples)**\n\n"
+        parts.append(f"**py-spy --gil, {name}: samples of the thread holding the GIL, by innermost library "
+                     f"frame ({spy['samples']} samples, {spy.get('charges_per_s')} charges/s while sampled)**\n\n"
                      + _md_table(["where", "% of samples"], rows))
     if result.get("micro"):
         rows = [[k, v] for k, v in result["micro"].items()]
@@ -159,8 +166,10 @@ def plot(result: dict, path: Path = PLOT) -> Path | None:
         label = f"{target} ({backend})"
         ax1.plot(xs, [p["charges_per_s"] for p in pts], styles.get(target, "-"), marker="o", color=colors.get(backend), label=label)
         ax2.plot(xs, [p["p99_ms"] for p in pts], styles.get(target, "-"), marker="o", color=colors.get(backend), label=label)
+    ticks = sorted({p["concurrency"] for pts in series.values() for p in pts})
     for ax, title, ylabel in ((ax1, "throughput", "charges / s"), (ax2, "p99 latency", "ms")):
         ax.set_xscale("log", base=2)
+        ax.set_xticks(ticks, [str(t) for t in ticks])
         ax.set_xlabel("concurrent clients (closed loop)")
         ax.set_ylabel(ylabel)
         ax.set_title(f"{title}, 1 API worker")
