@@ -12,6 +12,7 @@ import logging
 
 import strawberry
 from graphql import GraphQLError, GraphQLSyntaxError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from strawberry.types import ExecutionContext
 
 from services.errors import DEFAULT_MESSAGES, Code, DomainError
@@ -51,12 +52,13 @@ def format_error(error: GraphQLError) -> GraphQLError:
             code, detail = Code.GRAPHQL_VALIDATION_FAILED, error.message
         message = DEFAULT_MESSAGES[code] + (f" {detail}" if detail else "")
         return GraphQLError(message, nodes=error.nodes, path=error.path, extensions={"code": code})
-    return GraphQLError(
-        DEFAULT_MESSAGES[Code.INTERNAL_SERVER_ERROR],
-        nodes=error.nodes,
-        path=error.path,
-        extensions={"code": Code.INTERNAL_SERVER_ERROR},
-    )
+    if isinstance(original, PoolTimeout):
+        # Overload, not a bug: every database connection stayed busy past the pool timeout. Nothing
+        # was written by this request; the client may retry (the charge is idempotent).
+        code = Code.SERVICE_UNAVAILABLE
+    else:
+        code = Code.INTERNAL_SERVER_ERROR
+    return GraphQLError(DEFAULT_MESSAGES[code], nodes=error.nodes, path=error.path, extensions={"code": code})
 
 
 class Schema(strawberry.Schema):

@@ -17,8 +17,10 @@ class Code:
     NOT_FOUND = "NOT_FOUND"
     RATE_LIMITED = "RATE_LIMITED"
     INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
+    SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"  # overloaded (no database connection in time): retry
     GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
     GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
+    BAD_REQUEST = "BAD_REQUEST"  # not a GraphQL request at all: bad JSON, no query, a batch (JSON array)…
     # Payments
     PAYMENT_NOT_FOUND = "PAYMENT_NOT_FOUND"
     PAYMENT_NOT_PAID = "PAYMENT_NOT_PAID"
@@ -39,8 +41,10 @@ DEFAULT_MESSAGES: dict[str, str] = {
     Code.NOT_FOUND: "데이터를 찾을 수 없습니다.",
     Code.RATE_LIMITED: "요청이 너무 많습니다. 잠시 후 다시 시도해 주세요.",
     Code.INTERNAL_SERVER_ERROR: "서버 내부 오류가 발생했습니다. 잠시 후 다시 시도해 주세요.",
+    Code.SERVICE_UNAVAILABLE: "요청이 몰려 처리하지 못했습니다. 잠시 후 다시 시도해 주세요.",
     Code.GRAPHQL_PARSE_FAILED: "GraphQL 문서를 해석할 수 없습니다.",
     Code.GRAPHQL_VALIDATION_FAILED: "GraphQL 문서가 스키마에 맞지 않습니다.",
+    Code.BAD_REQUEST: "GraphQL 요청 형식이 올바르지 않습니다.",
     Code.PAYMENT_NOT_FOUND: "결제 내역을 찾을 수 없습니다.",
     Code.PAYMENT_NOT_PAID: "결제가 완료되지 않았습니다.",
     Code.PAYMENT_PENDING: "입금을 기다리는 중입니다. 입금이 확인되면 포인트가 충전됩니다.",

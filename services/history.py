@@ -32,7 +32,10 @@ def _filtered(user_id: str, status: str | None, search: str | None) -> Select:
     if status is not None:
         query = query.where(PointTransaction.status == status)
     if search:
-        search = search.strip()[:MAX_SEARCH]
+        # NUL bytes: PostgreSQL refuses them in text (an unmasked 500 before) and SQLite's driver
+        # cuts the string there (a search for "\x00" matched everything). Other control characters
+        # match nothing anyway.
+        search = "".join(ch for ch in search if ch >= " ").strip()[:MAX_SEARCH]
         if search:
             pattern = _like_pattern(search)
             query = query.where(

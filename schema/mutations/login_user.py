@@ -31,14 +31,19 @@ def clear_refresh_cookie(info: Info) -> None:
     )
 
 
+async def _login(info: Info, email: str, password: str) -> Token:
+    pair = await info.context.services.auth.login(email, password, client_ip=info.context.client_ip)
+    set_refresh_cookie(info, pair)
+    return Token(access_token=pair.access_token)
+
+
 @strawberry.type
 class LoginUserMutation:
     @strawberry.mutation
     async def login_user(self, info: Info, email: str, password: str) -> Token:
-        pair = await info.context.services.auth.login(email, password, client_ip=info.context.client_ip)
-        set_refresh_cookie(info, pair)
-        return Token(access_token=pair.access_token)
+        return await _login(info, email, password)
 
     @strawberry.mutation(description="loginUser와 같습니다 (예제 프론트엔드 호환).")
     async def login_user_example(self, info: Info, email: str, password: str) -> Token:
-        return await self.login_user(info, email, password)
+        # Not self.login_user(...): the root value (self) is None at execution time.
+        return await _login(info, email, password)

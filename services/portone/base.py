@@ -14,6 +14,17 @@ CANCELLED = "cancelled"
 FAILED = "failed"
 
 
+def usable_payment_key(payment_key: str) -> bool:
+    """Whether a client-supplied imp_uid / paymentId can go into a PortOne URL path as it is.
+
+    Control characters made httpx raise InvalidURL (an unmasked 500, found by fuzzing), and ``/``,
+    ``?``, ``#``, ``%``, ``\\`` or a dot segment would make the request a different one. PortOne's ids
+    never contain any of these; a key that does cannot exist there."""
+    if not payment_key or len(payment_key) > 200 or payment_key.strip(".") == "":
+        return False
+    return all(ch.isprintable() and not ch.isspace() and ch not in "/?#%\\" for ch in payment_key)
+
+
 class PortOneUnavailable(DomainError):
     def __init__(self, detail: str) -> None:
         super().__init__(Code.PORTONE_UNAVAILABLE)

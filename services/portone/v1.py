@@ -29,6 +29,7 @@ from services.portone.base import (
     READY,
     ProviderPayment,
     VirtualAccount,
+    usable_payment_key,
 )
 
 log = logging.getLogger("pointcharge.portone.v1")
@@ -238,7 +239,7 @@ class PortOneV1Client:
         await self._get_token()
 
     async def get_payment(self, payment_key: str) -> ProviderPayment:
-        if not payment_key or "/" in payment_key or len(payment_key) > 200:
+        if not usable_payment_key(payment_key):
             raise DomainError(Code.PAYMENT_NOT_FOUND)
         data = await self._call("GET", f"/payments/{payment_key}", idempotent=True)
         if not isinstance(data, dict):

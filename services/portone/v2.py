@@ -42,6 +42,7 @@ from services.portone.base import (
     PortOneUnavailable,
     ProviderPayment,
     VirtualAccount,
+    usable_payment_key,
 )
 
 log = logging.getLogger("pointcharge.portone.v2")
@@ -186,7 +187,7 @@ class PortOneV2Client:
             attempt += 1
 
     async def get_payment(self, payment_key: str) -> ProviderPayment:
-        if not payment_key or len(payment_key) > 200:
+        if not usable_payment_key(payment_key):
             raise DomainError(Code.PAYMENT_NOT_FOUND)
         payment = await self._call(
             "get_payment", lambda: self._sdk.get_payment_async(payment_id=payment_key), retries=READ_RETRIES

@@ -73,6 +73,7 @@ class StormConfig:
     seed: int = 1
     database_url: str = ""  # the storm database (created); derived from the admin URL when empty
     admin_url: str = DEFAULT_PG  # any database on the same server, to CREATE DATABASE from
+    db_name: str = STORM_DB
     db_pool_size: int = 5
     db_max_overflow: int = 10
     request_timeout_s: float = 60.0
@@ -265,7 +266,9 @@ def cli(env: dict[str, str], *args: str, timeout: float = 900) -> subprocess.Com
 def client(base_url: str, timeout: float) -> httpx.AsyncClient:
     """httpx's API on aiohttp's connection pool: httpx's own pool serialises hundreds of concurrent
     requests (docs/PERFORMANCE.md), which would make the load generator the bottleneck."""
-    limits = httpx.Limits(max_connections=256, max_keepalive_connections=128)
+    # Idle connections are dropped after 2 s, before uvicorn's 5 s keep-alive timeout: reusing one
+    # the server is closing at that very moment fails the request (a client-side race, not ours).
+    limits = httpx.Limits(max_connections=256, max_keepalive_connections=128, keepalive_expiry=2.0)
     try:
         from httpx_aiohttp import AiohttpTransport
     except ImportError:  # pragma: no cover
@@ -528,7 +531,7 @@ def percentiles(values: list[float]) -> dict[str, float]:
 
 async def run_storm(cfg: StormConfig) -> Report:
     report = Report(config=asdict(cfg))
-    database_url = cfg.database_url or await recreate_database(cfg.admin_url, STORM_DB)
+    database_url = cfg.database_url or await recreate_database(cfg.admin_url, cfg.db_name)
     api_port, sandbox_port = free_port(), free_port()
     api_url, sandbox_url = f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{sandbox_port}"
     env = api_env(database_url, sandbox_url, cfg)
@@ -593,6 +596,15 @@ async def run_storm(cfg: StormConfig) -> Report:
     return report
 
 
+def plain(value: object) -> object:
+    """JSON-safe: dict keys as strings, all the way down."""
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set)):
+        return [plain(v) for v in value]
+    return value
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m tests.reliability.storm", description=__doc__.split("\n\n")[0])
     p.add_argument("--payments", type=int, default=200)
@@ -604,15 +616,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--faults", default="{}", help='PortOne fault knobs, JSON (e.g. {"error_rate": 0.1})')
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--admin-url", default=os.environ.get("POINTCHARGE_TEST_DATABASE_URL", DEFAULT_PG))
+    p.add_argument("--db-name", default=STORM_DB, help="database to (re)create for the run (default: %(default)s)")
     p.add_argument("--json", dest="json_out", help="write the report here")
     args = p.parse_args(argv)
     cfg = StormConfig(
         payments=args.payments, users=args.users or max(5, args.payments // 10), repeats=args.repeats,
         workers=args.workers, concurrency=args.concurrency, crash_every_s=args.crash_every,
-        faults=json.loads(args.faults), seed=args.seed, admin_url=args.admin_url,
+        faults=json.loads(args.faults), seed=args.seed, admin_url=args.admin_url, db_name=args.db_name,
     )
     report = asyncio.run(run_storm(cfg))
-    data = {**asdict(report), "violations": report.violations}
+    data = plain({**asdict(report), "violations": report.violations})
     text_out = json.dumps(data, indent=2, ensure_ascii=False, default=str)
     print(text_out)
     if args.json_out:
