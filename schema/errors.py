@@ -12,7 +12,7 @@ import logging
 
 import strawberry
 from graphql import GraphQLError, GraphQLSyntaxError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.exc import DBAPIError, TimeoutError as PoolTimeout
 from strawberry.types import ExecutionContext
 
 from services.errors import DEFAULT_MESSAGES, Code, DomainError
@@ -27,6 +27,26 @@ def _root_cause(error: GraphQLError) -> BaseException | None:
     while isinstance(original, GraphQLError) and original.original_error is not None:
         original = original.original_error
     return original
+
+
+_CONNECTION_ERRORS = frozenset({
+    "TooManyConnectionsError", "CannotConnectNowError", "ConnectionDoesNotExistError",
+    "ConnectionFailureError", "AdminShutdownError", "ConnectionRefusedError", "ConnectionResetError",
+})
+
+
+def _database_unavailable(exc: BaseException) -> bool:
+    if isinstance(exc, PoolTimeout) or (isinstance(exc, DBAPIError) and exc.connection_invalidated):
+        return True
+    if isinstance(exc, DBAPIError):
+        inner: BaseException | None = exc.orig
+        for _ in range(3):  # SQLAlchemy's asyncpg adapter wraps the driver's exception once more
+            if inner is None:
+                break
+            if type(inner).__name__ in _CONNECTION_ERRORS:
+                return True
+            inner = inner.__cause__
+    return isinstance(exc, (ConnectionRefusedError, ConnectionResetError))
 
 
 def format_error(error: GraphQLError) -> GraphQLError:
@@ -52,9 +72,10 @@ def format_error(error: GraphQLError) -> GraphQLError:
             code, detail = Code.GRAPHQL_VALIDATION_FAILED, error.message
         message = DEFAULT_MESSAGES[code] + (f" {detail}" if detail else "")
         return GraphQLError(message, nodes=error.nodes, path=error.path, extensions={"code": code})
-    if isinstance(original, PoolTimeout):
-        # Overload, not a bug: every database connection stayed busy past the pool timeout. Nothing
-        # was written by this request; the client may retry (the charge is idempotent).
+    if _database_unavailable(original):
+        # Overload or an outage, not a bug: no database connection in time (pool timeout, the
+        # server's connection limit, a lost connection). Nothing was committed by this request; the
+        # client may retry (the charge is idempotent).
         code = Code.SERVICE_UNAVAILABLE
     else:
         code = Code.INTERNAL_SERVER_ERROR

@@ -50,6 +50,7 @@ DEFAULT_PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 STORM_DB = "pointcharge_storm"
 PACKAGES = (1000, 5000, 10000, 30000, 50000, 100000)
 CHARGE_STATUS = "충전"
+TOKEN_RENEW_S = 20 * 60  # access tokens live 30 minutes
 
 SIGNUP = "mutation($i: CreateUserInput!){ createUser(createUserInput: $i){ _id } }"
 LOGIN = "mutation($e: String!, $p: String!){ loginUser(email: $e, password: $p){ accessToken } }"
@@ -74,8 +75,10 @@ class StormConfig:
     database_url: str = ""  # the storm database (created); derived from the admin URL when empty
     admin_url: str = DEFAULT_PG  # any database on the same server, to CREATE DATABASE from
     db_name: str = STORM_DB
-    db_pool_size: int = 5
-    db_max_overflow: int = 10
+    # Per worker: 4 workers x 10 = 40 connections at most, well under PostgreSQL's default 100
+    # (the suite's own connections and a second storm must fit beside them).
+    db_pool_size: int = 4
+    db_max_overflow: int = 6
     request_timeout_s: float = 60.0
     verbose: bool = True
 
@@ -288,6 +291,8 @@ class Driver:
         self.transport_errors = 0
         self.latency: dict[str, list[float]] = defaultdict(list)
         self.tokens: list[str] = []
+        self.token_at: list[float] = []
+        self.token_locks: dict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     async def close(self) -> None:
         await self.http.aclose()
@@ -329,6 +334,19 @@ class Driver:
                 return await one(i)
 
         self.tokens = list(await asyncio.gather(*(bounded(i) for i in range(self.cfg.users))))
+        self.token_at = [time.monotonic()] * len(self.tokens)
+
+    async def token(self, user: int) -> str:
+        """The user's access token, renewed by logging in again before its 30 minutes run out (as a
+        frontend's restoreAccessToken would): a long storm outlives the first tokens."""
+        if time.monotonic() - self.token_at[user] > TOKEN_RENEW_S:
+            async with self.token_locks[user]:
+                if time.monotonic() - self.token_at[user] > TOKEN_RENEW_S:
+                    login = await self.gql("login", LOGIN, {"e": f"storm{user}@example.com", "p": "password123"})
+                    if login and login.get("data"):
+                        self.tokens[user] = login["data"]["loginUser"]["accessToken"]
+                        self.token_at[user] = time.monotonic()
+        return self.tokens[user]
 
     def plan(self) -> list[PaymentRecord]:
         records = []
@@ -341,7 +359,7 @@ class Driver:
         return records
 
     async def pay(self, rec: PaymentRecord) -> bool:
-        token = self.tokens[rec.user]
+        token = await self.token(rec.user)
         if rec.kind != "unprepared":
             for _ in range(5):
                 order = await self.gql("prepare", PREPARE, {"a": rec.amount}, token)
@@ -360,8 +378,7 @@ class Driver:
         rec.imp_uid, rec.merchant_uid = paid["imp_uid"], paid["merchant_uid"]
         return True
 
-    def actions(self, rec: PaymentRecord) -> list:
-        token = self.tokens[rec.user]
+    def actions(self, rec: PaymentRecord, token: str) -> list:
         out = []
         for i in range(self.cfg.repeats):
             out.append(self.mutation(rec, token))
@@ -404,9 +421,9 @@ class Driver:
             nonlocal done
             async with sem:
                 if await self.pay(rec):
-                    await asyncio.gather(*self.actions(rec))
+                    await asyncio.gather(*self.actions(rec, await self.token(rec.user)))
                     # and the user looks at their history meanwhile
-                    await self.gql("history", HISTORY, {}, self.tokens[rec.user])
+                    await self.gql("history", HISTORY, {}, await self.token(rec.user))
             done += 1
             if self.cfg.verbose and done % max(1, len(records) // 10) == 0:
                 rate = done / max(time.monotonic() - started, 1e-6)
@@ -438,8 +455,9 @@ async def killer(serve: subprocess.Popen, every_s: float, stop_event: asyncio.Ev
 # --- invariants --------------------------------------------------------------------------------
 
 
-async def wait_quiet(database_url: str, sandbox: str, timeout: float = 120.0) -> None:
-    """Until the sandbox has no webhook left to send and no delivery is still being processed."""
+async def wait_quiet(database_url: str, sandbox: str, timeout: float = 120.0, orphan_after_s: int = 30) -> None:
+    """Until the sandbox has no webhook left to send and no delivery is still being processed
+    (a delivery ``received`` longer than ``orphan_after_s`` ago lost its worker: replay's job)."""
     engine = create_async_engine(database_url)
     deadline = time.monotonic() + timeout
     try:
@@ -449,7 +467,7 @@ async def wait_quiet(database_url: str, sandbox: str, timeout: float = 120.0) ->
                 async with engine.connect() as conn:
                     received = (await conn.execute(text(
                         "SELECT COUNT(*) FROM webhook_deliveries WHERE outcome = 'received' "
-                        "AND received_at > now() - interval '30 seconds'"))).scalar_one()
+                        "AND received_at > now() - make_interval(secs => :s)"), {"s": orphan_after_s})).scalar_one()
                 if not pending and not received:
                     return
                 await asyncio.sleep(0.5)
@@ -507,7 +525,7 @@ async def settle(env: dict[str, str], driver: Driver, records: list[PaymentRecor
         if r.imp_uid and r.kind != "failed" and not r.mutation_ids:
             async with sem:
                 retried += 1
-                await driver.mutation(r, driver.tokens[r.user])
+                await driver.mutation(r, await driver.token(r.user))
 
     await asyncio.gather(*(retry(r) for r in records))
     out["client_retries"] = retried
@@ -562,7 +580,7 @@ async def run_storm(cfg: StormConfig) -> Report:
             if kill_task is not None:
                 report.kills = await kill_task
             await driver.sb.delete("/_control/faults")  # PortOne is fine again
-            await wait_quiet(database_url, sandbox_url)
+            await wait_quiet(database_url, sandbox_url, orphan_after_s=5 if cfg.crash_every_s else 30)
             report.live = await check(database_url, records)
             report.sandbox_webhooks = len((await driver.sb.get("/_control/webhooks")).json()["deliveries"])
             needs_settle = bool(cfg.crash_every_s or cfg.faults or any(report.live.values()))

@@ -2,8 +2,8 @@
 
 Small by default so that CI runs them on every PostgreSQL pass; ``POINTCHARGE_STORM_PAYMENTS`` and
 ``POINTCHARGE_STORM_CRASH_PAYMENTS`` scale them (docs/RELIABILITY.md has the big runs' figures).
-They use their own database (``pointcharge_storm``, dropped and recreated) on the server of
-``POINTCHARGE_TEST_DATABASE_URL``, so the suite's ``test`` database is untouched.
+They use their own database (``<suite database>_storm``, e.g. ``test_storm``, dropped and
+recreated) on the server of ``POINTCHARGE_TEST_DATABASE_URL``, so the suite's database is untouched.
 """
 
 from __future__ import annotations
@@ -11,11 +11,16 @@ from __future__ import annotations
 import json
 import os
 
+from urllib.parse import urlsplit
+
 import pytest
 
 from tests.reliability.storm import StormConfig, plain, run_storm
 
 PG_URL = os.environ.get("POINTCHARGE_TEST_DATABASE_URL", "")
+# Named after the suite's database (test → test_storm), so that two suites running at once against
+# one server (a developer's and CI's) never drop each other's storm database.
+STORM_DB = (urlsplit(PG_URL).path.lstrip("/") or "pointcharge") + "_storm"
 
 pytestmark = pytest.mark.skipif(
     not PG_URL.startswith("postgresql"),
@@ -36,8 +41,9 @@ def _print(name: str, report: object) -> None:
 async def test_duplicate_storm_across_four_workers() -> None:
     # given 4 workers behind one sandbox; every payment sent 10x by mutation, webhook and redirect,
     # the sandbox's own webhooks duplicated and delayed
-    payments = int(os.environ.get("POINTCHARGE_STORM_PAYMENTS", "120"))
-    cfg = StormConfig(payments=payments, users=max(5, payments // 10), workers=4, admin_url=PG_URL, verbose=False)
+    payments = int(os.environ.get("POINTCHARGE_STORM_PAYMENTS", "80"))
+    cfg = StormConfig(payments=payments, users=max(5, payments // 10), workers=4, admin_url=PG_URL,
+                      db_name=STORM_DB, verbose=False)
     report = await run_storm(cfg)
     _print("storm", report)
     # then every paid payment is credited exactly once, balances equal their ledgers, no 5xx
@@ -50,9 +56,9 @@ async def test_duplicate_storm_across_four_workers() -> None:
 
 async def test_crash_storm_sigkills_workers_then_replay_and_reconcile() -> None:
     # given the same storm while a random worker is SIGKILLed every ~1.5 s (uvicorn restarts it)
-    payments = int(os.environ.get("POINTCHARGE_STORM_CRASH_PAYMENTS", "60"))
+    payments = int(os.environ.get("POINTCHARGE_STORM_CRASH_PAYMENTS", "40"))
     cfg = StormConfig(payments=payments, users=max(5, payments // 10), workers=4, crash_every_s=1.5,
-                      admin_url=PG_URL, verbose=False)
+                      admin_url=PG_URL, db_name=STORM_DB, verbose=False)
     report = await run_storm(cfg)
     _print("crash storm", report)
     assert report.kills >= 1
