@@ -255,6 +255,13 @@ class Reconciler:
                 diff.fixed = await self._expire(result.payment)
             else:
                 diff.fixed = result.payment.status != row.status
+        for request, payment in stuck:
+            diff = Difference("cancel_in_flight", payment.provider, payment.imp_uid,
+                              f"cancel of {request.amount} requested {request.created_at.isoformat()} not settled",
+                              user_id=request.user_id)
+            report.differences.append(diff)
+            if apply:
+                diff.fixed = await self._settle_cancel(request, payment)
 
     async def _settle_cancel(self, request: CancelRequest, payment: Payment) -> bool:
         try:

@@ -135,3 +135,29 @@ async def test_periodic_rounds_take_turns_on_postgres(api: GQL, sandbox: Sandbox
             assert await reconcile_once(reconciler, db, timedelta(days=1)) is False
             await holder.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": LOCK_KEY})
         assert await reconcile_once(reconciler, db, timedelta(days=1)) is True
+
+
+@pytest.mark.parametrize("reached_portone", [False, True])
+async def test_cancel_left_in_flight_is_settled(
+    api: GQL, sandbox: SandboxControl, clean_db: str, reached_portone: bool
+) -> None:
+    # given a 5,000 charge whose cancel got no answer from PortOne (either never processed, or
+    # processed with the answer lost): the request stays "requested" and holds the points
+    user_id = await api.signup_and_login()
+    paid = await sandbox.pay(5000)
+    await api(CHARGE, {"i": paid["imp_uid"]})
+    await sandbox.faults(error_rate=1.0, process_before_fault=reached_portone, endpoints=["POST /v1/payments/cancel"])
+    cancel = await api("mutation($i: ID!) { cancelPointTransaction(impUid: $i) { amount } }", {"i": paid["imp_uid"]})
+    assert cancel["errors"][0]["extensions"]["code"] == "PORTONE_UNAVAILABLE"
+    await sandbox.clear_faults()
+    assert await count_rows(clean_db, "SELECT COUNT(*) FROM cancel_requests WHERE status = 'requested'") == 1
+    # when reconcile runs once the request is older than the staleness limit
+    report = await reconcile(clean_db, sandbox, apply=True, stale_after=timedelta(0))
+    # then the request is settled by what PortOne says: refunded → points taken once (the listing
+    # shows the refund); not refunded → the request fails and its hold is released
+    kind = "cancelled_not_clawed_back" if reached_portone else "cancel_in_flight"
+    assert [(d.kind, d.fixed) for d in report.differences] == [(kind, True)]
+    assert await count_rows(clean_db, "SELECT COUNT(*) FROM cancel_requests WHERE status = 'requested'") == 0
+    expected = 0 if reached_portone else 5000
+    assert await ledger_invariants(clean_db) == {user_id: expected}
+    assert (await sandbox.v1_payment(paid["imp_uid"]))["cancel_amount"] == 5000 - expected
