@@ -74,8 +74,8 @@ def _instrument() -> list[tuple[object, str, object]]:
         (ChargeService, "_credit", "    _credit: UPDATE payment + ledger"),
         (ledger, "append_entry", "      ledger.append_entry: UPDATE balance RETURNING + INSERT entry (flush)"),
         (ChargeService, "_follow_cancellations", "    _follow_cancellations"),
-        (AuthService, "verify_access_token", "JWT verify (each call)"),
-        (AuthService, "check_session", "session revocation check: read session + SELECT refresh_tokens"),
+        (AuthService, "decode_access_token", "JWT verify (once per request)"),
+        (AuthService, "ensure_login_alive", "session revocation check: read session + SELECT refresh_tokens"),
     ]
     try:
         from services.ratelimit import RateLimiter
@@ -309,6 +309,7 @@ async def _micro_graphql(n: int = 2000) -> dict[str, float]:
     import schema as schema_pkg
     from bench.loadgen import CHARGE_MUTATION
     from schema.errors import Schema
+    from services.auth import AccessClaims
     from services.charging import Outcome, SyncResult
     from services.models import Payment, PointTransaction
     from services.settings import Settings
@@ -318,11 +319,11 @@ async def _micro_graphql(n: int = 2000) -> dict[str, float]:
     result = SyncResult(Outcome.ALREADY_CREDITED, Payment(provider="portone_v1", merchant_uid="m", status="paid"), entry)
 
     class Auth:
-        def verify_access_token(self, token: str) -> str:
-            return "u"
+        def decode_access_token(self, token: str) -> AccessClaims:
+            return AccessClaims("u", "f")
 
-        async def check_session(self, token: str) -> str:
-            return "u"
+        async def ensure_login_alive(self, claims: AccessClaims) -> None:
+            return None
 
     class Charging:
         async def claim(self, user_id: str, key: str, **kw: object) -> SyncResult:

@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from strawberry.types import Info as _Info
 
+from services.auth import AccessClaims
 from services.errors import Code, DomainError
 
 if TYPE_CHECKING:
@@ -22,7 +23,7 @@ class Context:
     request: Request
     response: Response
     services: "Services"
-    _user_id: str | None = field(default=None, init=False)
+    _claims: AccessClaims | None = field(default=None, init=False)
     _auth_error: DomainError | None = field(default=None, init=False)
     _auth_checked: bool = field(default=False, init=False)
     _session_checked: bool = field(default=False, init=False)
@@ -42,10 +43,10 @@ class Context:
                 )
             else:
                 try:
-                    self._user_id = self.services.auth.verify_access_token(token.strip())
+                    self._claims = self.services.auth.decode_access_token(token.strip())
                 except DomainError as exc:
                     self._auth_error = exc
-        return self._user_id
+        return self._claims.user_id if self._claims else None
 
     def require_user_id(self) -> str:
         user_id = self.user_id
@@ -54,11 +55,11 @@ class Context:
         return user_id
 
     async def require_live_session(self) -> str:
-        """``require_user_id`` plus the revocation check (services.auth.check_session), once per request."""
+        """``require_user_id`` plus the revocation check (services.auth.ensure_login_alive), once per request."""
         user_id = self.require_user_id()
         if not self._session_checked:
-            token = self.request.headers.get("authorization", "").partition(" ")[2].strip()
-            await self.services.auth.check_session(token)
+            assert self._claims is not None  # require_user_id succeeded
+            await self.services.auth.ensure_login_alive(self._claims)
             self._session_checked = True
         return user_id
 

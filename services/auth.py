@@ -42,6 +42,12 @@ class AuthConfig:
 
 
 @dataclass(frozen=True)
+class AccessClaims:
+    user_id: str
+    family_id: str | None  # the login (refresh-token family) the token was issued for
+
+
+@dataclass(frozen=True)
 class TokenPair:
     access_token: str
     refresh_token: str
@@ -256,10 +262,10 @@ class AuthService:
             "jti": secrets.token_hex(8),
         }
         if family_id is not None:
-            claims["fam"] = family_id  # the login it belongs to: revoked with it (see check_session)
+            claims["fam"] = family_id  # the login it belongs to: revoked with it (see ensure_login_alive)
         return jwt.encode(claims, self.config.jwt_secret, algorithm=_JWT_ALG)
 
-    async def check_session(self, token: str) -> str:
+    async def ensure_login_alive(self, claims: AccessClaims) -> None:
         """The revocation check for calls that move money or change credentials.
 
         Access tokens stay stateless for reads (valid until they expire, 30 minutes at most), but
@@ -268,10 +274,7 @@ class AuthService:
         ``resetUserPassword`` (every login of the user) and a reused refresh token revoke it. One
         indexed query. Tokens without a ``fam`` claim (minted before this check existed) are
         refused here; the frontend restores a fresh one from the refresh cookie and retries."""
-        user_id = self.verify_access_token(token)
-        claims = jwt.decode(token, options={"verify_signature": False})  # verified just above
-        family_id = claims.get("fam")
-        if not isinstance(family_id, str) or not family_id:
+        if not claims.family_id:
             raise DomainError(Code.UNAUTHENTICATED, "로그인이 만료되었습니다. 다시 로그인해 주세요.")
         async with self.db.session() as s:
             alive = (
@@ -279,8 +282,8 @@ class AuthService:
                     select(RefreshToken.id)
                     .join(User, User.id == RefreshToken.user_id)
                     .where(
-                        RefreshToken.family_id == family_id,
-                        RefreshToken.user_id == user_id,
+                        RefreshToken.family_id == claims.family_id,
+                        RefreshToken.user_id == claims.user_id,
                         RefreshToken.revoked_at.is_(None),
                         User.deleted_at.is_(None),
                     )
@@ -289,9 +292,9 @@ class AuthService:
             ).first()
         if alive is None:
             raise DomainError(Code.UNAUTHENTICATED, "로그아웃되었거나 비밀번호가 변경된 로그인입니다. 다시 로그인해 주세요.")
-        return user_id
 
-    def verify_access_token(self, token: str) -> str:
+    def decode_access_token(self, token: str) -> AccessClaims:
+        """The one place a token is checked: signature, algorithm, expiry, type."""
         try:
             claims = jwt.decode(
                 token,
@@ -305,4 +308,5 @@ class AuthService:
             raise DomainError(Code.UNAUTHENTICATED, "유효하지 않은 토큰입니다.") from None
         if claims.get("typ") != "access" or not isinstance(claims.get("sub"), str):
             raise DomainError(Code.UNAUTHENTICATED, "유효하지 않은 토큰입니다.")
-        return claims["sub"]
+        family_id = claims.get("fam")
+        return AccessClaims(claims["sub"], family_id if isinstance(family_id, str) and family_id else None)
