@@ -26,31 +26,14 @@ import pytest
 
 from api.app import create_app
 from tests.conftest import ledger_invariants, make_settings, wipe_tables
+from tests.browser import ARTIFACTS, launch_chromium
 from tests.servers import reserve_socket, run_server, socket_url
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = os.environ.get("POINTCHARGE_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "test-artifacts"
 README_SCREENSHOT = ROOT / "docs" / "demo-checkout.png"
 TIMEOUT_MS = 15_000
-
-
-def _unavailable(reason: str) -> None:
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"browser tests cannot run under CI: {reason}")
-    pytest.skip(reason)
 
 
 def run_async(coro: Coroutine[object, object, object]) -> object:
@@ -74,21 +57,7 @@ def demo_url(database_url: str) -> Iterator[tuple[str, str]]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
-        _unavailable(f"{CHROMIUM} not found (apt-get install -y chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("the playwright Python package is not installed (pip install -e '.[dev]')")
-    manager = sync_playwright().start()
-    try:
-        instance = manager.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield instance
-        finally:
-            instance.close()
-    finally:
-        manager.stop()
+    yield from launch_chromium()
 
 
 def screenshot(page, name: str) -> Path:

@@ -14,12 +14,10 @@ from __future__ import annotations
 
 import html
 import json
-import os
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from urllib.parse import parse_qs, quote, urlsplit
 
 import httpx
@@ -31,34 +29,17 @@ from starlette.routing import Mount, Route
 
 from sandbox.app import create_app
 from sandbox.config import SandboxConfig
+from tests.browser import ARTIFACTS, launch_chromium
 from tests.servers import run_server
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = os.environ.get("POINTCHARGE_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 IPHONE_UA = (
     "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 "
     "(KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1"
 )
 KST = timezone(timedelta(hours=9))
 TIMEOUT_MS = 10_000
-
-
-def _unavailable(reason: str) -> None:
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"browser tests cannot run under CI: {reason}")
-    pytest.skip(reason)
 
 
 # ---------------------------------------------------------------------- servers
@@ -117,21 +98,7 @@ def servers() -> Iterator[Servers]:
 # ---------------------------------------------------------------------- browser
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
-        _unavailable(f"{CHROMIUM} not found (apt-get install -y chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("the playwright Python package is not installed (pip install -e '.[dev]')")
-    manager = sync_playwright().start()
-    try:
-        instance = manager.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield instance
-        finally:
-            instance.close()
-    finally:
-        manager.stop()
+    yield from launch_chromium()
 
 
 @pytest.fixture
