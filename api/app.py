@@ -221,6 +221,32 @@ def portone_transport(limits: httpx.Limits) -> httpx.AsyncBaseTransport:
     return AiohttpTransport(limits=limits)
 
 
+def open_database(settings: Settings) -> Database:
+    return Database.from_url(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+    )
+
+
+def portone_http(settings: Settings) -> httpx.AsyncClient:
+    """The one HTTP client every PortOne call of a process shares (API, CLI, reconciler). Latency
+    by endpoint comes from event hooks; failures (no response, so no hook) from the transport."""
+    return httpx.AsyncClient(
+        timeout=httpx.Timeout(settings.portone_timeout_s, connect=5.0),
+        transport=metrics.MeasuredTransport(
+            portone_transport(
+                # Idle connections are dropped before the server's keep-alive (uvicorn's 5 s, the
+                # sandbox's) would close them: reusing one as it closes fails the request, and
+                # cancels/prepares are not retried.
+                httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=4.0)
+            )
+        ),
+        event_hooks=metrics.portone_event_hooks(),
+    )
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings()
     configure_logging(json=wants_json(settings), level=settings.log_level)
@@ -229,21 +255,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        db = Database.from_url(
-            settings.database_url,
-            pool_size=settings.db_pool_size,
-            max_overflow=settings.db_max_overflow,
-            busy_timeout_ms=settings.sqlite_busy_timeout_ms,
-        )
-        # PortOne's client: latency by endpoint from event hooks; failures (no response, so no
-        # response hook) from the transport.
-        http = httpx.AsyncClient(
-            timeout=httpx.Timeout(settings.portone_timeout_s, connect=5.0),
-            transport=metrics.MeasuredTransport(
-                portone_transport(httpx.Limits(max_connections=100, max_keepalive_connections=20))
-            ),
-            event_hooks=metrics.portone_event_hooks(),
-        )
+        db = open_database(settings)
+        http = portone_http(settings)
         metrics.track_pool(db.engine)
         try:
             await ensure_migrated(settings, db)

@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import httpx
-
 from schema.app_services import Services
 from services.db import Database
 from services.settings import Settings
@@ -14,15 +12,10 @@ from services.settings import Settings
 
 @asynccontextmanager
 async def runtime(settings: Settings) -> AsyncIterator[tuple[Services, Database]]:
-    from api.app import build_services
+    from api.app import build_services, open_database, portone_http
 
-    db = Database.from_url(
-        settings.database_url,
-        pool_size=settings.db_pool_size,
-        max_overflow=settings.db_max_overflow,
-        busy_timeout_ms=settings.sqlite_busy_timeout_ms,
-    )
-    http = httpx.AsyncClient(timeout=httpx.Timeout(settings.portone_timeout_s, connect=5.0))
+    db = open_database(settings)
+    http = portone_http(settings)
     try:
         yield build_services(settings, db, http), db
     finally:
