@@ -8,6 +8,7 @@ from __future__ import annotations
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.db import Database
 from services.errors import Code, DomainError
 from services.models import CancelRequest, PointTransaction, UserPoint, utcnow
 
@@ -83,7 +84,7 @@ async def reserve(s: AsyncSession, user_id: str, amount: int) -> None:
         raise DomainError(Code.INSUFFICIENT_POINTS, "포인트가 부족하여 취소할 수 없습니다. 이미 사용한 포인트는 취소할 수 없습니다.")
 
 
-async def spend_points(db, user_id: str, amount: int, reason: str, *, key: str) -> PointTransaction:  # type: ignore[no-untyped-def]
+async def spend_points(db: Database, user_id: str, amount: int, reason: str, *, key: str) -> PointTransaction:
     """Spending (the marketplace comes later): never below zero."""
     if amount <= 0:
         raise DomainError(Code.BAD_USER_INPUT, "사용할 포인트는 1 이상이어야 합니다.")

@@ -183,7 +183,7 @@ class WebhookService:
             await s.execute(
                 update(WebhookDelivery)
                 .where(WebhookDelivery.id == delivery_id)
-                .values(outcome=outcome, error=(error or None) and error[:500], processed_at=utcnow(), **fields)
+                .values(outcome=outcome, error=error[:500] if error else None, processed_at=utcnow(), **fields)
             )
 
     async def accept_v1(
