@@ -248,25 +248,19 @@ class ChargeService:
         needs no write. Read without a lock, so that a storm of duplicate webhooks, redirects and
         retries does not queue on the payment's row lock (each waiter holding a pooled connection:
         docs/RELIABILITY.md). Anything else — a change, a claim by someone else — takes the locked path."""
-        async with self.db.session() as s:
-            payment = (
-                await s.execute(
-                    select(Payment).where(Payment.imp_uid == remote.payment_key, Payment.provider == remote.provider)
-                )
-            ).scalar_one_or_none()
-            if (
-                payment is None
-                or payment.credited_at is None
-                or payment.user_id is None
-                or (claimant is not None and claimant != payment.user_id)
-                or payment.status != remote.status
-                or payment.amount != remote.amount
-                or payment.cancelled_amount != remote.cancelled_amount
-                or payment.currency != remote.currency
-            ):
-                return None
-            entry = await self._credit_entry(s, payment.id)
-        if entry is None:
+        known = await self._known_credit(remote.payment_key, remote.provider)
+        if known is None:
+            return None
+        payment, entry = known
+        if (
+            entry is None
+            or payment.user_id is None
+            or (claimant is not None and claimant != payment.user_id)
+            or payment.status != remote.status
+            or payment.amount != remote.amount
+            or payment.cancelled_amount != remote.cancelled_amount
+            or payment.currency != remote.currency
+        ):
             return None
         outcome = Outcome.CANCELLED if remote.status == st.CANCELLED else Outcome.ALREADY_CREDITED
         return SyncResult(outcome, payment, entry)
