@@ -11,6 +11,7 @@ replaces the handler it installed instead of adding another.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import sys
@@ -48,15 +49,23 @@ _ASSIGNMENT = re.compile(
 _PAN = re.compile(r"(?<![\w.])\d(?:[ -]?\d){12,18}(?![\w.])")
 
 
+# Every pattern above needs one of these to match: most values (ids, amounts, statuses) skip the
+# five substitutions (docs/PERFORMANCE.md: redaction was a tenth of a charge's CPU).
+_SUSPECT = re.compile(r"eyJ|(?i:bearer)|=|\d[*xX•]|\d[ -]?\d[ -]?\d[ -]?\d")
+
+
 def _normal(key: str) -> str:
     return re.sub(r"[^a-z0-9]", "", key.lower())
 
 
-def is_secret_key(key: object) -> bool:
-    if not isinstance(key, str):
-        return False
+@functools.lru_cache(maxsize=4096)
+def _is_secret_name(key: str) -> bool:
     normal = _normal(key)
     return normal in _SECRET_KEYS or normal.endswith(_SECRET_SUFFIXES)
+
+
+def is_secret_key(key: object) -> bool:
+    return isinstance(key, str) and _is_secret_name(key)
 
 
 def _luhn(digits: str) -> bool:
@@ -76,8 +85,12 @@ def _pan(match: re.Match[str]) -> str:
 
 def scrub(text: str) -> str:
     """Removes what looks like a secret from free text (messages, tracebacks)."""
-    if not text:
+    if not text or not _SUSPECT.search(text):
         return text
+    return _scrub_all(text)
+
+
+def _scrub_all(text: str) -> str:
     text = _JWT.sub(REDACTED, text)
     text = _BEARER.sub(lambda m: f"{m.group(1)} {REDACTED}", text)
     text = _ASSIGNMENT.sub(lambda m: f"{m.group(1)}={REDACTED}", text)

@@ -66,16 +66,17 @@ def _instrument() -> list[tuple[object, str, object]]:
 
     targets = [
         (ChargeService, "claim", "claim (total)"),
-        (ChargeService, "_known_credit", "  _known_credit: read session, SELECT payment"),
+        (ChargeService, "_known_credit", "  _known_credit: one driver SELECT (ORM only when recorded)"),
         (PortOneV1Client, "get_payment", "  PortOne GET /payments (httpx)"),
         (ChargeService, "sync_payment", "  sync_payment: the write transaction (total)"),
-        (ChargeService, "_upsert_and_lock", "    _upsert_and_lock: SELECT…FOR UPDATE/UPDATE/INSERT/SELECT"),
+        (ChargeService, "_credit_lean", "    _credit_lean: driver transaction, 5 statements + BEGIN/COMMIT"),
+        (ChargeService, "_upsert_and_lock", "    (general path) _upsert_and_lock: SELECT…FOR UPDATE/UPDATE/INSERT/SELECT"),
         (ChargeService, "_record_remote", "    _record_remote (python, no I/O)"),
         (ChargeService, "_credit", "    _credit: UPDATE payment + ledger"),
         (ledger, "append_entry", "      ledger.append_entry: UPDATE balance RETURNING + INSERT entry (flush)"),
         (ChargeService, "_follow_cancellations", "    _follow_cancellations"),
         (AuthService, "decode_access_token", "JWT verify (once per request)"),
-        (AuthService, "ensure_login_alive", "session revocation check: read session + SELECT refresh_tokens"),
+        (AuthService, "ensure_login_alive", "login revocation check: one driver SELECT"),
     ]
     try:
         from services.ratelimit import RateLimiter
@@ -132,6 +133,26 @@ async def _phase_run(backend: str, db_url: str, sandbox: str, charges: int) -> d
                 current["t"] += dt
                 last.append(f"{dt * 1000:6.3f} ms  " + " ".join(statement.split())[:150])
 
+            # The lean path's statements go to the driver directly (services.db.RawConnection):
+            # no SQLAlchemy event sees them, so they are counted here.
+            from services.db import RawConnection
+
+            def _raw_timed(fn):  # type: ignore[no-untyped-def]
+                async def wrapper(self, sql, *args):  # type: ignore[no-untyped-def]
+                    t0 = time.perf_counter()
+                    try:
+                        return await fn(self, sql, *args)
+                    finally:
+                        dt = time.perf_counter() - t0
+                        current["n"] += 1
+                        current["t"] += dt
+                        last.append(f"{dt * 1000:6.3f} ms  [driver] " + " ".join(sql.split())[:140])
+                return wrapper
+
+            for name in ("fetch", "execute"):
+                restore.append((RawConnection, name, RawConnection.__dict__[name]))
+                setattr(RawConnection, name, _raw_timed(RawConnection.__dict__[name]))
+
             transport = httpx.ASGITransport(app=manager.app)  # type: ignore[arg-type]
             async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
                 email = f"profile-{uuid.uuid4().hex[:8]}@bench.example.com"
@@ -174,7 +195,7 @@ async def _phase_run(backend: str, db_url: str, sandbox: str, charges: int) -> d
     phases["  Starlette + Strawberry + JSON outside claim()"] = total - claim
     for label, values in PHASES.items():
         phases[label] = sum(values) / len(request_ms)
-    phases["  (inside claim: time in DB driver cursor.execute)"] = statistics.fmean(sql_ms)
+    phases["(whole request: time in the DB driver, SQLAlchemy and direct)"] = statistics.fmean(sql_ms)
     out = {
         label: {"ms_per_charge": round(v, 3), "share_pct": round(100 * v / claim, 1) if claim else None}
         for label, v in phases.items()

@@ -46,6 +46,12 @@ def _database_unavailable(exc: BaseException) -> bool:
             if type(inner).__name__ in _CONNECTION_ERRORS:
                 return True
             inner = inner.__cause__
+    # The driver's own exceptions (statements run on the driver connection: services.db.raw).
+    if type(exc).__name__ in _CONNECTION_ERRORS:
+        return True
+    # SQLite's busy timeout ran out behind another process's writer.
+    if "database is locked" in str(getattr(exc, "orig", None) or exc):
+        return True
     return isinstance(exc, (ConnectionRefusedError, ConnectionResetError))
 
 

@@ -84,6 +84,13 @@ def _hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+_LOGIN_ALIVE = (
+    "SELECT 1 FROM refresh_tokens JOIN users ON users.id = refresh_tokens.user_id"
+    " WHERE refresh_tokens.family_id = $1 AND refresh_tokens.user_id = $2"
+    " AND refresh_tokens.revoked_at IS NULL AND users.deleted_at IS NULL LIMIT 1"
+)
+
+
 class AuthService:
     def __init__(self, db: Database, config: AuthConfig, *, ratelimiter: RateLimiter | None = None) -> None:
         self.db = db
@@ -276,21 +283,10 @@ class AuthService:
         refused here; the frontend restores a fresh one from the refresh cookie and retries."""
         if not claims.family_id:
             raise DomainError(Code.UNAUTHENTICATED, "로그인이 만료되었습니다. 다시 로그인해 주세요.")
-        async with self.db.session() as s:
-            alive = (
-                await s.execute(
-                    select(RefreshToken.id)
-                    .join(User, User.id == RefreshToken.user_id)
-                    .where(
-                        RefreshToken.family_id == claims.family_id,
-                        RefreshToken.user_id == claims.user_id,
-                        RefreshToken.revoked_at.is_(None),
-                        User.deleted_at.is_(None),
-                    )
-                    .limit(1)
-                )
-            ).first()
-        if alive is None:
+        # On every charge: driver SQL, not the ORM (docs/PERFORMANCE.md).
+        async with self.db.raw() as raw:
+            alive = await raw.fetch(_LOGIN_ALIVE, claims.family_id, claims.user_id)
+        if not alive:
             raise DomainError(Code.UNAUTHENTICATED, "로그아웃되었거나 비밀번호가 변경된 로그인입니다. 다시 로그인해 주세요.")
 
     def decode_access_token(self, token: str) -> AccessClaims:

@@ -22,11 +22,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
 from services import ledger, payment_state as st
-from services.db import Database
+from services.db import RAW_INTEGRITY_ERRORS, Database, RawConnection, RawRollback
 from services.errors import Code, DomainError
 from services.faults import crash_point
 from services.locks import lock_payment
-from services.models import CancelRequest, Payment, PaymentEvent, PointTransaction, new_id, utcnow
+from services.models import CancelRequest, Payment, PaymentEvent, PointTransaction, detached, new_id, utcnow
 from services.portone.base import PaymentProvider, ProviderPayment
 
 log = logging.getLogger("pointcharge.charging")
@@ -78,6 +78,52 @@ def _method_label(pay_method: str | None) -> str:
 def new_merchant_uid() -> str:
     # Sortable by time, unguessable, and within PortOne's merchant_uid limits.
     return f"pc_{int(time.time() * 1000):x}_{secrets.token_hex(6)}"
+
+
+def _snapshot(remote: ProviderPayment) -> str:
+    return json.dumps(remote.raw, ensure_ascii=False, default=str)[:20_000]
+
+
+def _lean_candidate(remote: ProviderPayment) -> bool:
+    """What the lean path can credit: paid in full, in KRW, nothing cancelled, no virtual account."""
+    return (
+        remote.status == st.PAID
+        and remote.currency == "KRW"
+        and remote.amount > 0
+        and remote.cancelled_amount == 0
+        and remote.virtual_account is None
+    )
+
+
+# The lean path's statements (driver SQL: $n placeholders, see services.db.RawConnection).
+_RECORDED = "SELECT 1 FROM payments WHERE imp_uid = $1 AND provider = $2"
+# The payment row under this id, or our order under this merchant_uid: locked first (services/locks.py).
+_LOCK_CANDIDATES_SQLITE = (
+    "SELECT id, imp_uid, user_id, order_amount, status, credited_at, cancelled_amount, created_at"
+    " FROM payments WHERE imp_uid = $1 OR (merchant_uid = $2 AND provider = $3)"
+)
+_LOCK_CANDIDATES = _LOCK_CANDIDATES_SQLITE + " FOR UPDATE"
+_PAYMENT_VALUES = (
+    "imp_uid = $2, user_id = $3, amount = $4, cancelled_amount = 0, credited_amount = $4, currency = $5,"
+    " pay_method = $6, pg_provider = $7, status = 'paid', snapshot = $8, credited_at = $9,"
+    " paid_at = COALESCE(paid_at, $10), updated_at = $9"
+)
+_UPDATE_PAYMENT = f"UPDATE payments SET {_PAYMENT_VALUES} WHERE id = $1 AND credited_at IS NULL RETURNING id"
+_INSERT_PAYMENT = (
+    "INSERT INTO payments (id, imp_uid, user_id, amount, cancelled_amount, credited_amount, currency,"
+    " pay_method, pg_provider, status, snapshot, credited_at, paid_at, updated_at, provider, merchant_uid,"
+    " created_at) VALUES ($1, $2, $3, $4, 0, $4, $5, $6, $7, 'paid', $8, $9, $10, $9, $11, $12, $13)"
+    " ON CONFLICT DO NOTHING RETURNING id"
+)
+_INSERT_EVENT = (
+    "INSERT INTO payment_events (id, payment_id, from_status, to_status, source, detail, created_at)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7)"
+)
+_CREDIT_BALANCE = "UPDATE user_points SET amount = amount + $1, updated_at = $2 WHERE user_id = $3 RETURNING amount"
+_INSERT_ENTRY = (
+    "INSERT INTO point_transactions (id, user_id, payment_id, entry_key, status, amount, balance, imp_uid,"
+    " detail, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+)
 
 
 class ChargeService:
@@ -161,12 +207,17 @@ class ChargeService:
             if payment.user_id is not None and payment.user_id != user_id:
                 raise self._ownership_error(payment)
         remote = await portone.get_payment(payment_key)
-        result = await self.sync_payment(remote, claimant=user_id)
+        result = await self.sync_payment(remote, claimant=user_id, recorded=known is not None)
         return self._raise_unless_credited(result, remote)
 
     async def _known_credit(
         self, payment_key: str, provider: str
     ) -> tuple[Payment, PointTransaction | None] | None:
+        # Most calls are for a payment we have never seen: one statement on the driver says so,
+        # the ORM loads the rows only when there are some.
+        async with self.db.raw() as raw:
+            if not await raw.fetch(_RECORDED, payment_key, provider):
+                return None
         async with self.db.session() as s:
             payment = (
                 await s.execute(
@@ -221,12 +272,25 @@ class ChargeService:
     # --- the sync ----------------------------------------------------------------------------
 
     async def sync_payment(
-        self, remote: ProviderPayment, *, claimant: str | None = None, source: str = "mutation"
+        self,
+        remote: ProviderPayment,
+        *,
+        claimant: str | None = None,
+        source: str = "mutation",
+        recorded: bool | None = None,
     ) -> SyncResult:
-        """Records what PortOne says and credits the owner once. Idempotent; safe to race."""
-        unchanged = await self._unchanged_credit(remote, claimant)
-        if unchanged is not None:
-            return unchanged
+        """Records what PortOne says and credits the owner once. Idempotent; safe to race.
+
+        ``recorded=False``: the caller has just seen no row for this payment (the duplicate fast
+        path cannot apply; a row that appeared since is found under the lock anyway)."""
+        if recorded is not False:
+            unchanged = await self._unchanged_credit(remote, claimant)
+            if unchanged is not None:
+                return unchanged
+        if _lean_candidate(remote):
+            lean = await self._credit_lean(remote, claimant, source)
+            if lean is not None:
+                return lean
         for attempt in range(3):
             try:
                 async with self.db.transaction() as s:
@@ -269,6 +333,102 @@ class ChargeService:
         """Webhooks, redirects and reconciliation: fetch from PortOne (never trust the caller)."""
         remote = await self.provider_for(provider).get_payment(payment_key)
         return await self.sync_payment(remote, source=source)
+
+    async def _credit_lean(self, remote: ProviderPayment, claimant: str | None, source: str) -> SyncResult | None:
+        """The common first sighting — a payment we have not recorded, or our prepared order, now
+        paid in full — credited in one transaction of five statements on the driver connection.
+
+        It writes exactly the rows ``_apply`` writes for that case (the payment, its event, the
+        balance, the ledger entry; tests/services/test_charging_lean.py compares them), takes the
+        locks in the same order (payment row, then balance row), and hands over — rolled back,
+        returning None — whenever anything is unusual or another sync got there first; the
+        general path then decides. Exactly-once still rests on the unique keys and the
+        ``credited_at IS NULL`` guard."""
+        result: SyncResult | None = None
+        try:
+            async with self.db.raw_transaction() as raw:
+                result = await self._credit_lean_in(raw, remote, claimant, source)
+                if result is None:
+                    raise RawRollback
+                crash_point("before_credit_commit")
+        except RAW_INTEGRITY_ERRORS:
+            # A concurrent sync took a unique key first (rolled back): the general path sees its row.
+            return None
+        if result is not None:
+            log.info("credited %s points to %s for %s", remote.amount, result.payment.user_id, remote.payment_key)
+        return result
+
+    async def _credit_lean_in(
+        self, raw: RawConnection, remote: ProviderPayment, claimant: str | None, source: str
+    ) -> SyncResult | None:
+        key = remote.payment_key
+        rows = await raw.fetch(
+            _LOCK_CANDIDATES_SQLITE if raw.is_sqlite else _LOCK_CANDIDATES, key, remote.merchant_uid, remote.provider
+        )
+        now = utcnow()
+        order_amount = None
+        if not rows:
+            # Nobody prepared it (the codecamp flow): the claimant owns it.
+            if claimant is None or self.config.require_prepared_order:
+                return None
+            payment_id, owner, from_status, created_at = new_id(), claimant, st.PREPARED, now
+        elif len(rows) == 1:
+            payment_id, imp_uid, owner, order_amount, from_status, credited_at, cancelled, created = rows[0]
+            # Our prepared order (its first attempt, or one that failed and is paid again).
+            if (
+                imp_uid == key
+                or not (imp_uid is None or from_status in (st.PREPARED, st.FAILED))
+                or owner is None
+                or (claimant is not None and claimant != owner)
+                or (order_amount is not None and order_amount != remote.amount)
+                or credited_at is not None
+                or cancelled != 0
+            ):
+                return None
+            created_at = raw.read_time(created)
+        else:
+            return None
+
+        t = raw.time
+        snapshot = _snapshot(remote)
+        values = (
+            payment_id, key, owner, remote.amount, remote.currency, remote.pay_method,
+            remote.pg_provider, snapshot, t(now), t(remote.paid_at),
+        )  # fmt: skip
+        if not rows:
+            written = await raw.fetch(
+                _INSERT_PAYMENT, *values, remote.provider, remote.merchant_uid, t(created_at)
+            )
+        else:
+            written = await raw.fetch(_UPDATE_PAYMENT, *values)
+        if not written:
+            return None  # a concurrent first sighting or credit won: the general path sees it
+        await raw.fetch(
+            _INSERT_EVENT, new_id(), payment_id, from_status, st.PAID, source, remote.fail_reason, t(now)
+        )
+        balance = await raw.fetch(_CREDIT_BALANCE, remote.amount, t(now), owner)
+        if not balance:
+            return None  # no balance row: the general path reports it
+        entry_id, entry_key = new_id(), f"charge:{payment_id}"
+        detail = f"{_method_label(remote.pay_method)} 충전"[:200]
+        await raw.fetch(
+            _INSERT_ENTRY, entry_id, owner, payment_id, entry_key, ledger.CHARGE,
+            remote.amount, balance[0][0], key, detail, t(now),
+        )  # fmt: skip
+        payment = detached(
+            Payment,
+            id=payment_id, provider=remote.provider, imp_uid=key, merchant_uid=remote.merchant_uid,
+            user_id=owner, order_amount=order_amount, amount=remote.amount, cancelled_amount=0,
+            credited_amount=remote.amount, currency=remote.currency, pay_method=remote.pay_method,
+            pg_provider=remote.pg_provider, status=st.PAID, anomaly=None, snapshot=snapshot,
+            credited_at=now, paid_at=remote.paid_at, created_at=created_at, updated_at=now,
+        )  # fmt: skip
+        entry = detached(
+            PointTransaction,
+            id=entry_id, user_id=owner, payment_id=payment_id, entry_key=entry_key, status=ledger.CHARGE,
+            amount=remote.amount, balance=balance[0][0], imp_uid=key, detail=detail, created_at=now,
+        )  # fmt: skip
+        return SyncResult(Outcome.CREDITED, payment, entry)
 
     async def _apply(
         self, s: AsyncSession, remote: ProviderPayment, claimant: str | None, source: str
@@ -416,7 +576,7 @@ class ChargeService:
             payment.vbank_num = va.account_number
             payment.vbank_holder = va.holder
             payment.vbank_due_at = va.due_at
-        payment.snapshot = json.dumps(remote.raw, ensure_ascii=False, default=str)[:20_000]
+        payment.snapshot = _snapshot(remote)
         payment.updated_at = now
 
     async def _credit(self, s: AsyncSession, payment: Payment, remote: ProviderPayment) -> PointTransaction:

@@ -6,8 +6,12 @@ Services own their transactions: ``async with db.transaction() as s:`` for write
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import re
+import sqlite3
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import event, text
@@ -59,6 +63,78 @@ def _create_sqlite_engine(url: str, busy_timeout_ms: int) -> AsyncEngine:
     return engine
 
 
+def _integrity_errors() -> tuple[type[BaseException], ...]:
+    errors: list[type[BaseException]] = [sqlite3.IntegrityError]
+    try:
+        from asyncpg.exceptions import IntegrityConstraintViolationError
+    except ImportError:  # SQLite-only installs
+        pass
+    else:
+        errors.append(IntegrityConstraintViolationError)
+    return tuple(errors)
+
+
+# A unique key or constraint refused a driver statement (the raw path's IntegrityError).
+RAW_INTEGRITY_ERRORS = _integrity_errors()
+
+_PARAM = re.compile(r"\$(\d+)")
+
+
+class RawConnection:
+    """The driver's own connection (aiosqlite or asyncpg), checked out of the engine's pool, for
+    the few hot statements where the ORM's per-statement cost dominates (docs/PERFORMANCE.md).
+
+    SQL is written once with PostgreSQL's ``$1`` placeholders; SQLite gets ``?1`` (the same
+    numbered binding). Times are bound as SQLAlchemy stores them, so ORM reads see the same rows."""
+
+    def __init__(self, driver: Any, is_sqlite: bool) -> None:
+        self._driver = driver
+        self.is_sqlite = is_sqlite
+
+    async def fetch(self, sql: str, *args: Any) -> Sequence[Sequence[Any]]:
+        if self.is_sqlite:
+            return list(await self._driver.execute_fetchall(_sqlite_sql(sql), args))
+        return await self._driver.fetch(sql, *args)
+
+    def in_transaction(self) -> bool:
+        if self.is_sqlite:
+            return bool(self._driver.in_transaction)
+        return bool(self._driver.is_in_transaction())
+
+    async def execute(self, sql: str) -> None:
+        if self.is_sqlite:
+            await self._driver.execute_fetchall(sql, ())
+        else:
+            await self._driver.execute(sql)
+
+    def time(self, value: datetime | None) -> Any:
+        """A bind value for a UTCDateTime column (services.models)."""
+        if value is None or not self.is_sqlite:
+            return value
+        # SQLAlchemy's SQLite DATETIME storage format, in UTC (UTCDateTime converts on the way in).
+        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+    def read_time(self, value: Any) -> datetime | None:
+        if value is None or isinstance(value, datetime):
+            return value.astimezone(UTC) if value is not None else None
+        return datetime.fromisoformat(value).replace(tzinfo=UTC)
+
+
+_SQLITE_SQL: dict[str, str] = {}
+
+
+def _sqlite_sql(sql: str) -> str:
+    converted = _SQLITE_SQL.get(sql)
+    if converted is None:
+        converted = _SQLITE_SQL[sql] = _PARAM.sub(r"?\1", sql)
+    return converted
+
+
+class RawRollback(Exception):
+    """Raised inside ``Database.raw_transaction`` to roll back without an error (a fast path that
+    found its preconditions gone hands over to the general path)."""
+
+
 class Database:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
@@ -66,6 +142,17 @@ class Database:
         self._read = async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
         writer = engine.execution_options(**{_BEGIN_OPTION: "IMMEDIATE"}) if self.is_sqlite else engine
         self._write = async_sessionmaker(writer, expire_on_commit=False, autoflush=False)
+        self._writer_lock: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
+
+    def _sqlite_writer(self) -> asyncio.Lock:
+        # SQLite has one writer at a time. Writers of this process queue here, in order, instead
+        # of in SQLite's busy handler, which sleeps and retries (seconds of tail latency under
+        # load). Writers in other processes still meet the busy timeout. Per event loop: tests
+        # run several loops over one Database.
+        loop = asyncio.get_running_loop()
+        if self._writer_lock is None or self._writer_lock[0] is not loop:
+            self._writer_lock = (loop, asyncio.Lock())
+        return self._writer_lock[1]
 
     @classmethod
     def from_url(cls, url: str, **kwargs: Any) -> "Database":
@@ -80,8 +167,38 @@ class Database:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """A write transaction: committed on success, rolled back on any exception."""
-        async with self._write() as s, s.begin():
-            yield s
+        if self.is_sqlite:
+            async with self._sqlite_writer(), self._write() as s, s.begin():
+                yield s
+        else:
+            async with self._write() as s, s.begin():
+                yield s
+
+    @asynccontextmanager
+    async def raw(self) -> AsyncIterator[RawConnection]:
+        """A pooled driver connection in autocommit mode: each statement is its own transaction."""
+        async with self.engine.connect() as conn:
+            fairy = await conn.get_raw_connection()
+            raw = RawConnection(fairy.driver_connection, self.is_sqlite)
+            try:
+                yield raw
+            finally:
+                if raw.in_transaction():
+                    # A ROLLBACK that never ran (cancelled, connection lost): the pool's own
+                    # reset does not know about our BEGIN, so this connection must not be reused.
+                    await conn.invalidate()
+
+    @asynccontextmanager
+    async def raw_transaction(self) -> AsyncIterator[RawConnection]:
+        """A write transaction on the driver connection: committed on success, rolled back on
+        any exception (``RawRollback`` is swallowed after the rollback)."""
+        if self.is_sqlite:
+            async with self._sqlite_writer(), self.raw() as raw:
+                async with _raw_tx(raw, "BEGIN IMMEDIATE"):
+                    yield raw
+        else:
+            async with self.raw() as raw, _raw_tx(raw, "BEGIN"):
+                yield raw
 
     async def ping(self) -> None:
         async with self.engine.connect() as conn:
@@ -89,3 +206,16 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+@asynccontextmanager
+async def _raw_tx(raw: RawConnection, begin: str) -> AsyncIterator[None]:
+    await raw.execute(begin)
+    try:
+        yield
+    except BaseException as exc:
+        await raw.execute("ROLLBACK")
+        if isinstance(exc, RawRollback):
+            return
+        raise
+    await raw.execute("COMMIT")

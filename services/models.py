@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator
@@ -17,6 +17,18 @@ def utcnow() -> datetime:
 
 def new_id() -> str:
     return uuid.uuid4().hex
+
+
+_M = TypeVar("_M", bound=SQLModel)
+
+
+def detached(model: type[_M], **values: Any) -> _M:
+    """An instance of ``model`` holding values the database holds, built without SQLModel's
+    ``__init__`` and the ORM's attribute events (~5 µs instead of ~80-150 µs). For results handed
+    back to callers (the lean charge path); never for ``session.add``."""
+    obj = model._sa_class_manager.new_instance()  # type: ignore[attr-defined]
+    obj.__dict__.update(values)
+    return obj
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -1,0 +1,169 @@
+"""The lean first-credit path (services/charging.py ``_credit_lean``) writes exactly what the
+general ORM path writes, and hands over to it whenever it should."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+from sqlalchemy import select, text
+
+import services.charging as charging_module
+from services.auth import AuthConfig, AuthService
+from services.charging import ChargeConfig, ChargeService, Outcome
+from services.db import Database
+from services.errors import DomainError
+from services.models import Payment
+from services.portone.v1 import PortOneV1Client
+from tests.conftest import SandboxControl, ledger_invariants
+
+# Columns that differ between two payments by construction (ids, times, PortOne's ids).
+_OWN = {"id", "imp_uid", "merchant_uid", "created_at", "updated_at", "credited_at", "paid_at", "snapshot"}
+
+
+@dataclass
+class World:
+    db: Database
+    charging: ChargeService
+    user_id: str
+    lean_calls: list[bool]
+
+
+@pytest.fixture
+async def world(clean_db: str, sandbox: SandboxControl, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[World]:
+    db = Database.from_url(clean_db)
+    async with httpx.AsyncClient() as http:
+        auth = AuthService(db, AuthConfig("k" * 40, 600, 600, 1, 1024, 1))
+        user = await auth.create_user("lean@example.com", "password123", "lean")
+        cfg = sandbox.config
+        provider = PortOneV1Client(
+            http, base_url=f"{sandbox.base_url}/v1", imp_key=cfg.imp_key, imp_secret=cfg.imp_secret  # type: ignore[attr-defined]
+        )
+        charging = ChargeService(db, provider, ChargeConfig(None, 100, 2_000_000))
+        calls: list[bool] = []
+        original = ChargeService._credit_lean
+
+        async def spy(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+            result = await original(self, *args, **kwargs)
+            calls.append(result is not None)
+            return result
+
+        monkeypatch.setattr(ChargeService, "_credit_lean", spy)
+        try:
+            yield World(db, charging, user.id, calls)
+        finally:
+            await db.dispose()
+
+
+async def _rows(db: Database, payment_id: str) -> dict:
+    async with db.engine.connect() as conn:
+        payment = dict((await conn.execute(text("SELECT * FROM payments WHERE id = :i"), {"i": payment_id})).mappings().one())
+        events = [
+            tuple(r)
+            for r in await conn.execute(
+                text("SELECT from_status, to_status, source, detail FROM payment_events WHERE payment_id = :i"),
+                {"i": payment_id},
+            )
+        ]
+        entries = [
+            dict(r)
+            for r in (
+                await conn.execute(
+                    text("SELECT entry_key, status, amount, imp_uid, detail FROM point_transactions WHERE payment_id = :i"),
+                    {"i": payment_id},
+                )
+            ).mappings()
+        ]
+    return {"payment": payment, "events": events, "entries": entries}
+
+
+def _comparable(rows: dict) -> dict:
+    payment = rows["payment"]
+    entries = [
+        {**e, "entry_key": e["entry_key"].replace(payment["id"], "<id>"), "imp_uid": e["imp_uid"] == payment["imp_uid"]}
+        for e in rows["entries"]
+    ]
+    return {
+        "payment": {k: v for k, v in payment.items() if k not in _OWN},
+        "times_set": [payment[k] is not None for k in ("created_at", "updated_at", "credited_at", "paid_at")],
+        "events": rows["events"],
+        "entries": entries,
+    }
+
+
+@pytest.mark.parametrize("prepared", [False, True], ids=["codecamp", "prepared-order"])
+async def test_lean_and_general_paths_write_the_same_rows(
+    world: World, sandbox: SandboxControl, monkeypatch: pytest.MonkeyPatch, prepared: bool
+) -> None:
+    async def paid() -> str:
+        fields = {}
+        if prepared:
+            order = await world.charging.prepare(world.user_id, 5000)
+            fields["merchant_uid"] = order.merchant_uid
+        return (await sandbox.pay(5000, **fields))["imp_uid"]
+
+    # given two identical paid payments
+    lean_uid, general_uid = await paid(), await paid()
+
+    # when one is credited by the lean path and the other by the general path
+    lean = await world.charging.claim(world.user_id, lean_uid)
+    monkeypatch.setattr(charging_module, "_lean_candidate", lambda remote: False)
+    general = await world.charging.claim(world.user_id, general_uid)
+
+    # then the lean path ran once (the second was never offered to it), both credited…
+    assert world.lean_calls == [True]
+    assert lean.outcome is Outcome.CREDITED and general.outcome is Outcome.CREDITED
+    # …and the rows differ only in ids and times
+    lean_rows, general_rows = await _rows(world.db, lean.payment.id), await _rows(world.db, general.payment.id)
+    assert _comparable(lean_rows) == _comparable(general_rows)
+    assert json.loads(lean_rows["payment"]["snapshot"])["imp_uid"] == lean_uid
+    balances = await ledger_invariants(str(world.db.engine.url.render_as_string(hide_password=False)))
+    assert balances[world.user_id] == 10_000
+
+    # and what the lean path returned is what the ORM reads back
+    async with world.db.session() as s:
+        stored = (await s.execute(select(Payment).where(Payment.id == lean.payment.id))).scalar_one()
+    assert stored.credited_at == lean.payment.credited_at
+    assert stored.created_at == lean.payment.created_at
+    assert (stored.user_id, stored.amount, stored.status) == (world.user_id, 5000, "paid")
+    assert lean.entry is not None and lean.entry.balance == 5000 and lean.entry.created_at == stored.credited_at
+
+
+async def test_lean_path_hands_over_what_it_does_not_handle(world: World, sandbox: SandboxControl) -> None:
+    # given a prepared order of one user, paid
+    order = await world.charging.prepare(world.user_id, 5000)
+    imp_uid = (await sandbox.pay(5000, merchant_uid=order.merchant_uid))["imp_uid"]
+    auth = AuthService(world.db, AuthConfig("k" * 40, 600, 600, 1, 1024, 1))
+    other = await auth.create_user("other@example.com", "password123", "other")
+
+    # when another user claims it
+    with pytest.raises(DomainError) as raised:
+        await world.charging.claim(other.id, imp_uid)
+
+    # then the lean path declined and rolled back, and the general path refused
+    assert world.lean_calls == [False]
+    assert raised.value.code == "FORBIDDEN"
+    rows = await _rows(world.db, order.id)
+    assert rows["entries"] == []
+    assert rows["payment"]["user_id"] == world.user_id
+    assert rows["payment"]["credited_at"] is None
+
+    # and the owner's claim is credited by the general path too: the refused claim recorded the
+    # payment (bound to its PortOne id), and a recorded payment is never the lean path's
+    result = await world.charging.claim(world.user_id, imp_uid)
+    assert result.outcome is Outcome.CREDITED and world.lean_calls == [False, False]
+    assert len((await _rows(world.db, order.id))["entries"]) == 1
+
+
+async def test_a_raw_transaction_left_open_is_not_returned_to_the_pool(world: World) -> None:
+    # given a raw connection whose transaction was begun but never finished
+    async with world.db.raw() as raw:
+        await raw.execute("BEGIN")
+        await raw.fetch("SELECT 1")
+    # then the next checkout starts clean (the pool did not hand back an open transaction)
+    for _ in range(3):
+        async with world.db.raw() as raw:
+            assert not raw.in_transaction()
