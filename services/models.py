@@ -202,3 +202,9 @@ class WebhookDelivery(SQLModel, table=True):
     error: str | None = Field(default=None, max_length=500)
     attempts: int = Field(default=0)
     processed_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
+
+
+# Mappers are configured on first use of the ORM; ``detached`` instances skip ``__init__``, which is
+# what triggers it, so a fresh worker whose first database work is the lean charge path would build
+# half-instrumented objects. Configure them now, once all the tables above are declared.
+sa.orm.configure_mappers()

@@ -122,6 +122,10 @@ class Report:
         out = {k: v for k, v in final.items() if v}
         if self.http_5xx:
             out["http_5xx"] = self.http_5xx
+        # A masked internal error is a bug even when the money came out right.
+        internal = sum(n for code, n in self.mutation_codes.items() if code.endswith(("INTERNAL_SERVER_ERROR", "NO_CODE")))
+        if internal:
+            out["internal_errors"] = internal
         return out
 
 

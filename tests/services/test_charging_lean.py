@@ -167,3 +167,21 @@ async def test_a_raw_transaction_left_open_is_not_returned_to_the_pool(world: Wo
     for _ in range(3):
         async with world.db.raw() as raw:
             assert not raw.in_transaction()
+
+
+def test_detached_instances_work_in_a_fresh_process() -> None:
+    # given a new interpreter whose first ORM work is a detached instance (a fresh uvicorn worker
+    # whose first request is a lean charge: found by the 2-worker benchmark)
+    import subprocess
+    import sys
+
+    code = (
+        "from services.models import Payment, detached\n"
+        "p = detached(Payment, id='p1', user_id='u1', amount=5000)\n"
+        "print(p.user_id, p.amount, p.anomaly)\n"
+    )
+    # when it reads the instance's attributes
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    # then they are there
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["u1", "5000", "None"]
