@@ -38,21 +38,21 @@ _CONNECTION_ERRORS = frozenset({
 def _database_unavailable(exc: BaseException) -> bool:
     if isinstance(exc, PoolTimeout) or (isinstance(exc, DBAPIError) and exc.connection_invalidated):
         return True
-    if isinstance(exc, DBAPIError):
-        inner: BaseException | None = exc.orig
-        for _ in range(3):  # SQLAlchemy's asyncpg adapter wraps the driver's exception once more
-            if inner is None:
-                break
-            if type(inner).__name__ in _CONNECTION_ERRORS:
-                return True
-            inner = inner.__cause__
-    # The driver's own exceptions (statements run on the driver connection: services.db.raw).
-    if type(exc).__name__ in _CONNECTION_ERRORS:
-        return True
-    # SQLite's busy timeout ran out behind another process's writer.
-    if "database is locked" in str(getattr(exc, "orig", None) or exc):
-        return True
-    return isinstance(exc, (ConnectionRefusedError, ConnectionResetError))
+    # The exception and what it wraps: SQLAlchemy's DBAPIError → its adapter's error → the driver's
+    # own (statements on the driver connection, services.db.raw, raise the driver's directly).
+    cause: BaseException | None = exc
+    for _ in range(4):
+        if cause is None:
+            return False
+        if (
+            type(cause).__name__ in _CONNECTION_ERRORS
+            or isinstance(cause, (ConnectionRefusedError, ConnectionResetError))
+            # SQLite's busy timeout ran out behind another process's writer.
+            or "database is locked" in str(cause)
+        ):
+            return True
+        cause = getattr(cause, "orig", None) or cause.__cause__
+    return False
 
 
 def format_error(error: GraphQLError) -> GraphQLError:

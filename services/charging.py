@@ -80,6 +80,15 @@ def new_merchant_uid() -> str:
     return f"pc_{int(time.time() * 1000):x}_{secrets.token_hex(6)}"
 
 
+def _charge_key(payment_id: str) -> str:
+    """The credit entry's unique key: one charge entry per payment, whatever path writes it."""
+    return f"charge:{payment_id}"
+
+
+def _charge_detail(remote: ProviderPayment) -> str:
+    return f"{_method_label(remote.pay_method)} 충전"[:200]
+
+
 def _snapshot(remote: ProviderPayment) -> str:
     return json.dumps(remote.raw, ensure_ascii=False, default=str)[:20_000]
 
@@ -98,11 +107,10 @@ def _lean_candidate(remote: ProviderPayment) -> bool:
 # The lean path's statements (driver SQL: $n placeholders, see services.db.RawConnection).
 _RECORDED = "SELECT 1 FROM payments WHERE imp_uid = $1 AND provider = $2"
 # The payment row under this id, or our order under this merchant_uid: locked first (services/locks.py).
-_LOCK_CANDIDATES_SQLITE = (
+_LOCK_CANDIDATES = (
     "SELECT id, imp_uid, user_id, order_amount, status, credited_at, cancelled_amount, created_at"
-    " FROM payments WHERE imp_uid = $1 OR (merchant_uid = $2 AND provider = $3)"
+    " FROM payments WHERE imp_uid = $1 OR (merchant_uid = $2 AND provider = $3) FOR UPDATE"
 )
-_LOCK_CANDIDATES = _LOCK_CANDIDATES_SQLITE + " FOR UPDATE"
 _PAYMENT_VALUES = (
     "imp_uid = $2, user_id = $3, amount = $4, cancelled_amount = 0, credited_amount = $4, currency = $5,"
     " pay_method = $6, pg_provider = $7, status = 'paid', snapshot = $8, credited_at = $9,"
@@ -235,7 +243,7 @@ class ChargeService:
     async def _credit_entry(s: AsyncSession, payment_id: str) -> PointTransaction | None:
         return (
             await s.execute(
-                select(PointTransaction).where(PointTransaction.entry_key == f"charge:{payment_id}")
+                select(PointTransaction).where(PointTransaction.entry_key == _charge_key(payment_id))
             )
         ).scalar_one_or_none()
 
@@ -277,13 +285,13 @@ class ChargeService:
         *,
         claimant: str | None = None,
         source: str = "mutation",
-        recorded: bool | None = None,
+        recorded: bool = True,
     ) -> SyncResult:
         """Records what PortOne says and credits the owner once. Idempotent; safe to race.
 
         ``recorded=False``: the caller has just seen no row for this payment (the duplicate fast
         path cannot apply; a row that appeared since is found under the lock anyway)."""
-        if recorded is not False:
+        if recorded:
             unchanged = await self._unchanged_credit(remote, claimant)
             if unchanged is not None:
                 return unchanged
@@ -362,9 +370,7 @@ class ChargeService:
         self, raw: RawConnection, remote: ProviderPayment, claimant: str | None, source: str
     ) -> SyncResult | None:
         key = remote.payment_key
-        rows = await raw.fetch(
-            _LOCK_CANDIDATES_SQLITE if raw.is_sqlite else _LOCK_CANDIDATES, key, remote.merchant_uid, remote.provider
-        )
+        rows = await raw.fetch(_LOCK_CANDIDATES, key, remote.merchant_uid, remote.provider)
         now = utcnow()
         order_amount = None
         if not rows:
@@ -389,31 +395,28 @@ class ChargeService:
         else:
             return None
 
-        t = raw.time
+        stamp = raw.time(now)
         snapshot = _snapshot(remote)
         values = (
             payment_id, key, owner, remote.amount, remote.currency, remote.pay_method,
-            remote.pg_provider, snapshot, t(now), t(remote.paid_at),
+            remote.pg_provider, snapshot, stamp, raw.time(remote.paid_at),
         )  # fmt: skip
         if not rows:
-            written = await raw.fetch(
-                _INSERT_PAYMENT, *values, remote.provider, remote.merchant_uid, t(created_at)
-            )
+            written = await raw.fetch(_INSERT_PAYMENT, *values, remote.provider, remote.merchant_uid, stamp)
         else:
             written = await raw.fetch(_UPDATE_PAYMENT, *values)
         if not written:
             return None  # a concurrent first sighting or credit won: the general path sees it
         await raw.fetch(
-            _INSERT_EVENT, new_id(), payment_id, from_status, st.PAID, source, remote.fail_reason, t(now)
+            _INSERT_EVENT, new_id(), payment_id, from_status, st.PAID, source, remote.fail_reason, stamp
         )
-        balance = await raw.fetch(_CREDIT_BALANCE, remote.amount, t(now), owner)
+        balance = await raw.fetch(_CREDIT_BALANCE, remote.amount, stamp, owner)
         if not balance:
             return None  # no balance row: the general path reports it
-        entry_id, entry_key = new_id(), f"charge:{payment_id}"
-        detail = f"{_method_label(remote.pay_method)} 충전"[:200]
+        entry_id, entry_key, detail = new_id(), _charge_key(payment_id), _charge_detail(remote)
         await raw.fetch(
             _INSERT_ENTRY, entry_id, owner, payment_id, entry_key, ledger.CHARGE,
-            remote.amount, balance[0][0], key, detail, t(now),
+            remote.amount, balance[0][0], key, detail, stamp,
         )  # fmt: skip
         payment = detached(
             Payment,
@@ -596,8 +599,8 @@ class ChargeService:
             user_id=payment.user_id,
             amount=remote.amount,
             status=ledger.CHARGE,
-            entry_key=f"charge:{payment.id}",
-            detail=f"{_method_label(remote.pay_method)} 충전",
+            entry_key=_charge_key(payment.id),
+            detail=_charge_detail(remote),
             payment_id=payment.id,
             imp_uid=remote.payment_key,
         )

@@ -9,14 +9,16 @@ from __future__ import annotations
 import asyncio
 import re
 import sqlite3
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from services.models import UTCDateTime
 
 _BEGIN_OPTION = "pointcharge_sqlite_begin"
 
@@ -80,16 +82,23 @@ RAW_INTEGRITY_ERRORS = _integrity_errors()
 _PARAM = re.compile(r"\$(\d+)")
 
 
+def _same(value: Any) -> Any:
+    return value
+
+
 class RawConnection:
     """The driver's own connection (aiosqlite or asyncpg), checked out of the engine's pool, for
     the few hot statements where the ORM's per-statement cost dominates (docs/PERFORMANCE.md).
 
-    SQL is written once with PostgreSQL's ``$1`` placeholders; SQLite gets ``?1`` (the same
-    numbered binding). Times are bound as SQLAlchemy stores them, so ORM reads see the same rows."""
+    SQL is written once for PostgreSQL (``$1`` placeholders, ``FOR UPDATE``); SQLite gets ``?1``
+    (the same numbered binding) and no ``FOR UPDATE``. Times go through the ORM's own column type
+    (``time`` / ``read_time``), so both paths store and read the same values."""
 
-    def __init__(self, driver: Any, is_sqlite: bool) -> None:
+    def __init__(self, driver: Any, db: "Database") -> None:
         self._driver = driver
-        self.is_sqlite = is_sqlite
+        self.is_sqlite = db.is_sqlite
+        self.time: Callable[[datetime | None], Any] = db.bind_time
+        self.read_time: Callable[[Any], datetime | None] = db.read_time
 
     async def fetch(self, sql: str, *args: Any) -> Sequence[Sequence[Any]]:
         if self.is_sqlite:
@@ -107,18 +116,6 @@ class RawConnection:
         else:
             await self._driver.execute(sql)
 
-    def time(self, value: datetime | None) -> Any:
-        """A bind value for a UTCDateTime column (services.models)."""
-        if value is None or not self.is_sqlite:
-            return value
-        # SQLAlchemy's SQLite DATETIME storage format, in UTC (UTCDateTime converts on the way in).
-        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-
-    def read_time(self, value: Any) -> datetime | None:
-        if value is None or isinstance(value, datetime):
-            return value.astimezone(UTC) if value is not None else None
-        return datetime.fromisoformat(value).replace(tzinfo=UTC)
-
 
 _SQLITE_SQL: dict[str, str] = {}
 
@@ -126,7 +123,8 @@ _SQLITE_SQL: dict[str, str] = {}
 def _sqlite_sql(sql: str) -> str:
     converted = _SQLITE_SQL.get(sql)
     if converted is None:
-        converted = _SQLITE_SQL[sql] = _PARAM.sub(r"?\1", sql)
+        # SQLite has no row locks: BEGIN IMMEDIATE already holds the database's one write lock.
+        converted = _SQLITE_SQL[sql] = _PARAM.sub(r"?\1", sql).replace(" FOR UPDATE", "")
     return converted
 
 
@@ -143,12 +141,19 @@ class Database:
         writer = engine.execution_options(**{_BEGIN_OPTION: "IMMEDIATE"}) if self.is_sqlite else engine
         self._write = async_sessionmaker(writer, expire_on_commit=False, autoflush=False)
         self._writer_lock: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
+        self._begin = "BEGIN IMMEDIATE" if self.is_sqlite else "BEGIN"
+        # What the ORM does to a UTCDateTime column on this database, for the driver statements.
+        time_type = UTCDateTime().dialect_impl(engine.dialect)
+        self.bind_time: Callable[[datetime | None], Any] = time_type.bind_processor(engine.dialect) or _same
+        self.read_time: Callable[[Any], datetime | None] = time_type.result_processor(engine.dialect, None) or _same
 
-    def _sqlite_writer(self) -> asyncio.Lock:
+    def _writer_turn(self) -> AbstractAsyncContextManager[Any]:
         # SQLite has one writer at a time. Writers of this process queue here, in order, instead
         # of in SQLite's busy handler, which sleeps and retries (seconds of tail latency under
         # load). Writers in other processes still meet the busy timeout. Per event loop: tests
-        # run several loops over one Database.
+        # run several loops over one Database. PostgreSQL: row locks, nothing to queue on here.
+        if not self.is_sqlite:
+            return nullcontext()
         loop = asyncio.get_running_loop()
         if self._writer_lock is None or self._writer_lock[0] is not loop:
             self._writer_lock = (loop, asyncio.Lock())
@@ -167,19 +172,15 @@ class Database:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """A write transaction: committed on success, rolled back on any exception."""
-        if self.is_sqlite:
-            async with self._sqlite_writer(), self._write() as s, s.begin():
-                yield s
-        else:
-            async with self._write() as s, s.begin():
-                yield s
+        async with self._writer_turn(), self._write() as s, s.begin():
+            yield s
 
     @asynccontextmanager
     async def raw(self) -> AsyncIterator[RawConnection]:
         """A pooled driver connection in autocommit mode: each statement is its own transaction."""
         async with self.engine.connect() as conn:
             fairy = await conn.get_raw_connection()
-            raw = RawConnection(fairy.driver_connection, self.is_sqlite)
+            raw = RawConnection(fairy.driver_connection, self)
             try:
                 yield raw
             finally:
@@ -192,13 +193,8 @@ class Database:
     async def raw_transaction(self) -> AsyncIterator[RawConnection]:
         """A write transaction on the driver connection: committed on success, rolled back on
         any exception (``RawRollback`` is swallowed after the rollback)."""
-        if self.is_sqlite:
-            async with self._sqlite_writer(), self.raw() as raw:
-                async with _raw_tx(raw, "BEGIN IMMEDIATE"):
-                    yield raw
-        else:
-            async with self.raw() as raw, _raw_tx(raw, "BEGIN"):
-                yield raw
+        async with self._writer_turn(), self.raw() as raw, _raw_tx(raw, self._begin):
+            yield raw
 
     async def ping(self) -> None:
         async with self.engine.connect() as conn:

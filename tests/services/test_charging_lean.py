@@ -26,6 +26,7 @@ _OWN = {"id", "imp_uid", "merchant_uid", "created_at", "updated_at", "credited_a
 
 @dataclass
 class World:
+    url: str
     db: Database
     charging: ChargeService
     user_id: str
@@ -53,7 +54,7 @@ async def world(clean_db: str, sandbox: SandboxControl, monkeypatch: pytest.Monk
 
         monkeypatch.setattr(ChargeService, "_credit_lean", spy)
         try:
-            yield World(db, charging, user.id, calls)
+            yield World(clean_db, db, charging, user.id, calls)
         finally:
             await db.dispose()
 
@@ -120,7 +121,7 @@ async def test_lean_and_general_paths_write_the_same_rows(
     lean_rows, general_rows = await _rows(world.db, lean.payment.id), await _rows(world.db, general.payment.id)
     assert _comparable(lean_rows) == _comparable(general_rows)
     assert json.loads(lean_rows["payment"]["snapshot"])["imp_uid"] == lean_uid
-    balances = await ledger_invariants(str(world.db.engine.url.render_as_string(hide_password=False)))
+    balances = await ledger_invariants(world.url)
     assert balances[world.user_id] == 10_000
 
     # and what the lean path returned is what the ORM reads back
