@@ -1,4 +1,4 @@
-"""Validate sandbox responses against PortOne's official OpenAPI files in shared/portone/.
+"""Validate sandbox responses against PortOne's official OpenAPI files (third_party/portone/).
 
 V1 (Swagger 2.0) `definitions` are JSON Schema draft 4. Two adaptations, both explicit here:
   * Swagger 2.0 has no `nullable`, yet PortOne sends null for absent optional fields (see the
@@ -23,19 +23,21 @@ import jsonschema
 import yaml
 
 
+REPO = Path(__file__).resolve().parents[2]
+VENDORED = REPO / "third_party" / "portone"  # a copy of ../shared/portone's specs (test_spec_files.py)
+REFERENCE = (REPO / ".." / "shared" / "portone").resolve()  # beside the clone, where there is one
+
+
 def spec_dir() -> Path:
     env = os.environ.get("POINTCHARGE_PORTONE_SPEC_DIR")
-    if env:
-        return Path(env)
-    # <repo>/tests/sandbox/spec.py -> <repo>/../shared/portone (CI clones beside shared/ too)
-    return (Path(__file__).resolve().parents[2] / ".." / "shared" / "portone").resolve()
+    return Path(env) if env else VENDORED
 
 
 def _load(name: str) -> dict:
     path = spec_dir() / "openapi" / name
     if not path.is_file():
         raise FileNotFoundError(
-            f"PortOne spec not found at {path}; set POINTCHARGE_PORTONE_SPEC_DIR to the shared/portone folder"
+            f"PortOne spec not found at {path}; set POINTCHARGE_PORTONE_SPEC_DIR to a folder with openapi/*.yml"
         )
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     with path.open(encoding="utf-8") as fh:
