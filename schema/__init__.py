@@ -5,7 +5,8 @@ from __future__ import annotations
 from functools import partial
 
 import strawberry
-from graphql.validation import NoSchemaIntrospectionCustomRule
+from graphql import BREAK, GraphQLError, SelectionSetNode, Visitor, visit
+from graphql.validation import ASTValidationRule, NoSchemaIntrospectionCustomRule, ValidationContext
 from strawberry.extensions import (
     AddValidationRules,
     MaxTokensLimiter,
@@ -52,6 +53,38 @@ class Mutation(
     pass
 
 
+class _EmptySelectionSet(Visitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: SelectionSetNode | None = None
+
+    def enter_selection_set(self, node: SelectionSetNode, *_: object) -> object:
+        if not node.selections:
+            self.found = node
+            return BREAK
+        return None
+
+
+def depth_rule(max_depth: int) -> type[ASTValidationRule]:
+    """Strawberry's depth rule, minus a crash: graphql-core parses an empty selection set
+    (``items { }``) and the rule's ``max()`` over its fields raised ValueError, a masked
+    INTERNAL_SERVER_ERROR (found by the fuzzer). GraphQL requires at least one field there, so such
+    a document is refused as invalid instead, and the depth is measured only on the others."""
+    limiter = max_depth_rule(max_depth, None, None)
+
+    class DepthLimit(ASTValidationRule):
+        def __init__(self, context: ValidationContext) -> None:
+            super().__init__(context)
+            empty = _EmptySelectionSet()
+            visit(context.document, empty)
+            if empty.found is not None:
+                context.report_error(GraphQLError("Selection sets must not be empty.", empty.found))
+            else:
+                limiter(context)  # it measures and reports in its constructor
+
+    return DepthLimit
+
+
 def build_schema(settings: Settings) -> Schema:
     size = settings.graphql_cache_size
     # Extensions are passed as classes/factories: Strawberry builds fresh ones per operation.
@@ -61,7 +94,7 @@ def build_schema(settings: Settings) -> Schema:
     # here: those extensions create a new rule class per instance, i.e. per operation, and the rule
     # classes are part of ValidationCache's key, so it never hit (every request re-validated).
     rules: list = [
-        max_depth_rule(settings.graphql_max_depth, None, None),
+        depth_rule(settings.graphql_max_depth),
         max_aliases_rule(settings.graphql_max_aliases),
     ]
     if not settings.introspection:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from pathlib import Path
 
 from schema import build_schema
@@ -39,6 +41,22 @@ async def test_hundred_level_nested_query_is_refused(gql: GQL) -> None:
     query = "{ fetchUserLoggedIn { " + ("userPoint { user { " * 50) + "_id" + (" } }" * 50) + " } }"
     result = await gql(query)
     assert error_code(result) in ("GRAPHQL_VALIDATION_FAILED", "GRAPHQL_PARSE_FAILED")
+    assert result.get("data") is None
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "{ fetchPointTransactionsByCursor(first: 1) { items { } nextCursor } }",
+        "query($f: Int!) { fetchPointTransactionsByCursor(first: $f) { items { } } }",
+        "{ }",
+    ],
+)
+async def test_empty_selection_set_is_invalid_not_an_internal_error(gql: GQL, query: str) -> None:
+    # given a document with an empty selection set (graphql-core parses it; found by the fuzzer)
+    result = await gql(query)
+    # then it is refused as invalid, and nothing runs
+    assert error_code(result) == "GRAPHQL_VALIDATION_FAILED", result
     assert result.get("data") is None
 
 
