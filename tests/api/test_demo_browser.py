@@ -152,7 +152,10 @@ def test_sign_up_charge_redirect_charge_and_cancel(context, demo_url: tuple[str,
         page.wait_for_url(f"{base}/sandbox/portone/checkout/**")
         screenshot(page, "3-redirect-checkout")
         page.click("#btn-approve")
-        page.wait_for_url(f"{base}/payments/result?**outcome=credited**")
+        # "commit", not "load": the result page reads its query and replaces its URL with "/" while
+        # it loads, so waiting for load on the result URL can miss it (seen once in CI on PostgreSQL:
+        # the page showed the credit, the wait timed out). The next lines check what it showed.
+        page.wait_for_url(f"{base}/payments/result?**outcome=credited**", wait_until="commit")
         expect(message).to_have_text("모바일 결제로 1,000P 충전이 완료되었습니다.")
         expect(page).to_have_url(base + "/")  # the result is read once, then the URL is cleaned
         expect(balance).to_have_text("6,000")
