@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 from datetime import timedelta
 from pathlib import Path
 
@@ -230,10 +231,35 @@ def open_database(settings: Settings) -> Database:
     )
 
 
+class _NoCookies(httpx.Cookies):
+    def extract_cookies(self, response: httpx.Response) -> None:
+        pass
+
+
+class CookielessClient(httpx.AsyncClient):
+    """An ``httpx.AsyncClient`` that neither stores nor sends cookies. PortOne's API authenticates
+    with a token; a cookie in one of its answers (a load balancer's affinity cookie, say) must not
+    ride along on every later call of a client that all users' requests share. It also saves
+    httpx's per-response cookie parsing (e-mail header parsing through ``http.cookiejar``, about
+    3 % of a charge's CPU; docs/PERFORMANCE.md)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._no_cookies = _NoCookies()
+
+    @property  # type: ignore[override]
+    def cookies(self) -> httpx.Cookies:
+        return self._no_cookies
+
+    @cookies.setter
+    def cookies(self, _value: object) -> None:
+        self._no_cookies = _NoCookies()
+
+
 def portone_http(settings: Settings) -> httpx.AsyncClient:
     """The one HTTP client every PortOne call of a process shares (API, CLI, reconciler). Latency
     by endpoint comes from event hooks; failures (no response, so no hook) from the transport."""
-    return httpx.AsyncClient(
+    return CookielessClient(
         timeout=httpx.Timeout(settings.portone_timeout_s, connect=5.0),
         transport=metrics.MeasuredTransport(
             portone_transport(

@@ -217,6 +217,8 @@ def api_env(database_dsn: str, sandbox_base: str) -> dict[str, str]:
         "POINTCHARGE_PORTONE_IMP_SECRET": IMP_SECRET,
         "POINTCHARGE_JWT_SECRET": "bench-jwt-secret-0123456789-abcdefghijklmnop",
         "POINTCHARGE_LOG_LEVEL": API_LOG_LEVEL,
+        # The log format production uses (sandbox mode alone would pick the console renderer).
+        "POINTCHARGE_LOG_FORMAT": "json",
         # The per-user charge limit (120/minute) is policy, not capacity: a load test of 32 users
         # exceeds it by design. Raised, not switched off, so that its cost stays in the path.
         "POINTCHARGE_RATE_LIMIT_CHARGE": "1000000/minute",

@@ -7,18 +7,12 @@ from functools import partial
 import strawberry
 from graphql import BREAK, GraphQLError, SelectionSetNode, Visitor, visit
 from graphql.validation import ASTValidationRule, NoSchemaIntrospectionCustomRule, ValidationContext
-from strawberry.extensions import (
-    AddValidationRules,
-    MaxTokensLimiter,
-    ParserCache,
-    ValidationCache,
-)
 from strawberry.extensions.max_aliases import create_validator as max_aliases_rule
 from strawberry.extensions.query_depth_limiter import create_validator as max_depth_rule
 from strawberry.schema.config import StrawberryConfig
 
 from schema.errors import Schema
-from schema.observability import Observability
+from schema.guards import OperationGuards
 from schema.mutations.create_user import CreateUserMutation
 from schema.mutations.login_user import LoginUserMutation
 from schema.mutations.logout_user import LogoutUserMutation
@@ -86,29 +80,26 @@ def depth_rule(max_depth: int) -> type[ASTValidationRule]:
 
 
 def build_schema(settings: Settings) -> Schema:
-    size = settings.graphql_cache_size
-    # Extensions are passed as classes/factories: Strawberry builds fresh ones per operation.
-    # The caches' LRU stores are shared across instances of the same size, and bounded, so an
-    # attacker sending endless distinct documents cannot grow memory.
     # The depth and alias rules are the ones QueryDepthLimiter/MaxAliasesLimiter install, built once
     # here: those extensions create a new rule class per instance, i.e. per operation, and the rule
-    # classes are part of ValidationCache's key, so it never hit (every request re-validated).
+    # classes are part of the validation cache's key, so it never hit (every request re-validated).
     rules: list = [
         depth_rule(settings.graphql_max_depth),
         max_aliases_rule(settings.graphql_max_aliases),
     ]
     if not settings.introspection:
         rules.append(NoSchemaIntrospectionCustomRule)
-    extensions: list = [
-        partial(MaxTokensLimiter, max_token_count=settings.graphql_max_tokens),
-        partial(ParserCache, maxsize=size),
-        partial(AddValidationRules, rules),
-        partial(ValidationCache, maxsize=size),
-        Observability,  # names the operation for logs and metrics
-    ]
+    # A factory: Strawberry builds a fresh extension per operation. Its parse and validation
+    # caches are bounded, so endless distinct documents cannot grow memory.
+    guards = partial(
+        OperationGuards,
+        max_tokens=settings.graphql_max_tokens,
+        rules=tuple(rules),
+        cache_size=settings.graphql_cache_size,
+    )
     return Schema(
         query=Query,
         mutation=Mutation,
-        extensions=extensions,
+        extensions=[guards],
         config=StrawberryConfig(disable_field_suggestions=settings.is_production),
     )

@@ -1,6 +1,7 @@
 """What a GraphQL request is about, for logs and metrics.
 
-``Observability`` (a schema extension) names the operation once the document is parsed: the client's
+``label_operation`` (called by the ``OperationGuards`` extension once the document is parsed) names
+the operation: the client's
 operation name for the logs, and — for metrics, whose labels must stay bounded — the first root field
 if it is one of the schema's, else ``"other"``. The HTTP view (``api.graphql_view``) counts the
 request when it has the final, formatted errors.
@@ -9,13 +10,11 @@ request when it has the final, formatted errors.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from functools import lru_cache
 
 import structlog
 from graphql import FieldNode, GraphQLSchema, OperationDefinitionNode
 from graphql.utilities import get_operation_ast
-from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionContext
 
 from services.metrics import OTHER
@@ -52,15 +51,12 @@ def root_field_label(execution_context: ExecutionContext) -> str:
     return OTHER
 
 
-class Observability(SchemaExtension):
-    def on_parse(self) -> Iterator[None]:
-        yield
-        ec = self.execution_context
-        label = root_field_label(ec)
-        client_name = ec.operation_name
-        if client_name is not None and not _CLIENT_NAME.fullmatch(client_name):
-            client_name = None  # not a GraphQL name: not worth a log field
-        structlog.contextvars.bind_contextvars(graphql_operation=client_name or label, graphql_field=label)
-        request = getattr(ec.context, "request", None)
-        if request is not None:
-            request.scope.setdefault("state", {})[STATE_KEY] = label
+def label_operation(ec: ExecutionContext) -> None:
+    label = root_field_label(ec)
+    client_name = ec.operation_name
+    if client_name is not None and not _CLIENT_NAME.fullmatch(client_name):
+        client_name = None  # not a GraphQL name: not worth a log field
+    structlog.contextvars.bind_contextvars(graphql_operation=client_name or label, graphql_field=label)
+    request = getattr(ec.context, "request", None)
+    if request is not None:
+        request.scope.setdefault("state", {})[STATE_KEY] = label

@@ -352,13 +352,17 @@ class ChargeService:
         returning None — whenever anything is unusual or another sync got there first; the
         general path then decides. Exactly-once still rests on the unique keys and the
         ``credited_at IS NULL`` guard."""
-        result: SyncResult | None = None
+
+        async def body(raw: RawConnection) -> SyncResult:
+            # Only statements are awaited in here (on SQLite it runs in the driver's thread).
+            result = await self._credit_lean_in(raw, remote, claimant, source)
+            if result is None:
+                raise RawRollback
+            crash_point("before_credit_commit")
+            return result
+
         try:
-            async with self.db.raw_transaction() as raw:
-                result = await self._credit_lean_in(raw, remote, claimant, source)
-                if result is None:
-                    raise RawRollback
-                crash_point("before_credit_commit")
+            result = await self.db.run_raw_transaction(body)
         except RAW_INTEGRITY_ERRORS:
             # A concurrent sync took a unique key first (rolled back): the general path sees its row.
             return None

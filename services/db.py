@@ -9,18 +9,22 @@ from __future__ import annotations
 import asyncio
 import re
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import PoolResetState
+from sqlalchemy.util import greenlet_spawn
 
 from services.models import UTCDateTime
 
 _BEGIN_OPTION = "pointcharge_sqlite_begin"
+T = TypeVar("T")
 
 
 def create_engine(
@@ -28,19 +32,42 @@ def create_engine(
 ) -> AsyncEngine:
     if make_url(url).get_backend_name() == "sqlite":
         return _create_sqlite_engine(url, busy_timeout_ms)
-    return create_async_engine(
+    engine = create_async_engine(
         url,
         pool_size=pool_size,
         max_overflow=max_overflow,
-        pool_pre_ping=True,
+        # No pre-ping: it is a round trip (BEGIN; SELECT; ROLLBACK) on every checkout, and a charge
+        # checks out three times (docs/PERFORMANCE.md). A connection the server closed (restart,
+        # idle timeout, pg_terminate_backend) is seen by asyncpg as soon as the socket says so, and
+        # _discard_closed below replaces it at checkout; pool_recycle bounds a connection's age.
         pool_recycle=1800,
         # A slow pool is back-pressure: fail fast rather than pile up requests behind it.
         pool_timeout=10,
     )
 
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _discard_closed(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        if dbapi_connection.driver_connection.is_closed():
+            # The pool discards this connection and checks out (or opens) another.
+            raise DisconnectionError("connection closed by the server")
+
+    return engine
+
 
 def _create_sqlite_engine(url: str, busy_timeout_ms: int) -> AsyncEngine:
-    engine = create_async_engine(url, connect_args={"timeout": busy_timeout_ms / 1000})
+    engine = create_async_engine(
+        url,
+        connect_args={"timeout": busy_timeout_ms / 1000},
+        # The pool's reset-on-return is a ROLLBACK, i.e. a hop to aiosqlite's thread, on every
+        # check-in, even when nothing is open (most check-ins: the ORM ended its transaction, a
+        # driver statement ran in autocommit). _reset_if_open rolls back only what is still open.
+        pool_reset_on_return=None,
+    )
+
+    @event.listens_for(engine.sync_engine, "reset")
+    def _reset_if_open(dbapi_connection: Any, _record: Any, state: PoolResetState) -> None:
+        if state.asyncio_safe and dbapi_connection.driver_connection.in_transaction:
+            dbapi_connection.rollback()
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -129,7 +156,7 @@ def _sqlite_sql(sql: str) -> str:
 
 
 class RawRollback(Exception):
-    """Raised inside ``Database.raw_transaction`` to roll back without an error (a fast path that
+    """Raised inside ``Database.run_raw_transaction`` to roll back without an error (a fast path that
     found its preconditions gone hands over to the general path)."""
 
 
@@ -177,24 +204,44 @@ class Database:
 
     @asynccontextmanager
     async def raw(self) -> AsyncIterator[RawConnection]:
-        """A pooled driver connection in autocommit mode: each statement is its own transaction."""
-        async with self.engine.connect() as conn:
-            fairy = await conn.get_raw_connection()
-            raw = RawConnection(fairy.driver_connection, self)
-            try:
-                yield raw
-            finally:
-                if raw.in_transaction():
-                    # A ROLLBACK that never ran (cancelled, connection lost): the pool's own
-                    # reset does not know about our BEGIN, so this connection must not be reused.
-                    await conn.invalidate()
+        """A pooled driver connection in autocommit mode: each statement is its own transaction.
 
-    @asynccontextmanager
-    async def raw_transaction(self) -> AsyncIterator[RawConnection]:
-        """A write transaction on the driver connection: committed on success, rolled back on
-        any exception (``RawRollback`` is swallowed after the rollback)."""
-        async with self._writer_turn(), self.raw() as raw, _raw_tx(raw, self._begin):
+        Straight from the pool (no Core ``Connection`` around it: that wrapper was a tenth of a
+        charge's CPU for three checkouts)."""
+        fairy = await self.engine.raw_connection()
+        raw = RawConnection(fairy.driver_connection, self)
+        try:
             yield raw
+        finally:
+            if raw.in_transaction():
+                # A ROLLBACK that never ran (cancelled, connection lost): the pool's reset does not
+                # know about our BEGIN (asyncpg's adapter would not roll it back), so this
+                # connection must not be reused.
+                await greenlet_spawn(fairy.invalidate)
+            else:
+                await greenlet_spawn(fairy.close)
+
+    async def run_raw_transaction(self, body: Callable[[RawConnection], Awaitable[T]]) -> T | None:
+        """Runs ``body`` in a write transaction on the driver connection: committed when it
+        returns, rolled back when it raises; ``RawRollback`` rolls back and returns None.
+
+        ``body`` may await only its connection's statements. On SQLite that lets the whole
+        transaction, BEGIN IMMEDIATE to COMMIT, run in one hand-off to aiosqlite's thread
+        instead of one per statement (see ``_run_in_driver_thread``): the write lock is held for
+        a fraction of the time, and SQLite has one writer at a time."""
+        async with self._writer_turn(), self.raw() as raw:
+            if self.is_sqlite and _runs_in_driver_thread(raw._driver):
+                return await raw._driver._execute(_run_in_driver_thread, raw._driver, body, self)  # type: ignore[no-any-return]
+            await raw.execute(self._begin)
+            try:
+                result = await body(raw)
+            except BaseException as exc:
+                await raw.execute("ROLLBACK")
+                if isinstance(exc, RawRollback):
+                    return None
+                raise
+            await raw.execute("COMMIT")
+            return result
 
     async def ping(self) -> None:
         async with self.engine.connect() as conn:
@@ -204,14 +251,48 @@ class Database:
         await self.engine.dispose()
 
 
-@asynccontextmanager
-async def _raw_tx(raw: RawConnection, begin: str) -> AsyncIterator[None]:
-    await raw.execute(begin)
+def _runs_in_driver_thread(driver: Any) -> bool:
+    # aiosqlite's queue into its thread (``_execute``) and the sqlite3 connection it owns
+    # (``_conn``) are private: pinned in pyproject.toml, and without them the statements go one
+    # hand-off at a time as before. tests/services/test_db_pool.py runs both ways.
+    return callable(getattr(driver, "_execute", None)) and hasattr(type(driver), "_conn")
+
+
+class _InThreadConnection(RawConnection):
+    """The SQLite connection as seen from inside aiosqlite's thread: statements run at once."""
+
+    def __init__(self, conn: sqlite3.Connection, db: "Database") -> None:
+        super().__init__(conn, db)
+        self._conn = conn
+
+    async def fetch(self, sql: str, *args: Any) -> Sequence[Sequence[Any]]:
+        return self._conn.execute(_sqlite_sql(sql), args).fetchall()
+
+    def in_transaction(self) -> bool:
+        return self._conn.in_transaction
+
+    async def execute(self, sql: str) -> None:
+        self._conn.execute(sql)
+
+
+def _run_in_driver_thread(driver: Any, body: Callable[[RawConnection], Awaitable[Any]], db: "Database") -> Any:
+    """The transaction, in aiosqlite's thread. ``body`` is a coroutine whose only awaits are
+    statements that complete at once here, so one ``send`` runs it to its end."""
+    conn: sqlite3.Connection = driver._conn
+    conn.execute("BEGIN IMMEDIATE")
     try:
-        yield
+        coro = body(_InThreadConnection(conn, db))
+        try:
+            coro.send(None)  # type: ignore[attr-defined]
+        except StopIteration as done:
+            result = done.value
+        else:
+            coro.close()  # type: ignore[attr-defined]
+            raise RuntimeError("a raw transaction's body awaited something other than its statements")
     except BaseException as exc:
-        await raw.execute("ROLLBACK")
+        conn.execute("ROLLBACK")
         if isinstance(exc, RawRollback):
-            return
+            return None
         raise
-    await raw.execute("COMMIT")
+    conn.execute("COMMIT")
+    return result

@@ -1,0 +1,63 @@
+"""What every operation goes through before it runs, as one schema extension.
+
+It does what Strawberry's ``MaxTokensLimiter``, ``AddValidationRules``, ``ParserCache`` and
+``ValidationCache`` do, and names the operation for logs and metrics (``schema.observability``).
+As five extensions they cost more than the charge mutation's own execution: Strawberry builds
+every extension and wraps each of its hooks in a fresh context manager on every operation
+(about a tenth of a charge's CPU; docs/PERFORMANCE.md). The caches are the same bounded LRU
+caches, shared by every operation of the process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from functools import cache, lru_cache
+from typing import Any
+
+from graphql import ASTValidationRule, parse
+from strawberry.extensions import SchemaExtension
+
+from schema.observability import label_operation
+
+
+@cache
+def _parse_cache(maxsize: int) -> Callable[..., Any]:
+    return lru_cache(maxsize=maxsize)(parse)
+
+
+@cache
+def _validate_cache(maxsize: int) -> Callable[..., Any]:
+    # Strawberry's validate_document adds its own rules (Maybe, @oneOf) to the ones given.
+    from strawberry.schema.schema import validate_document
+
+    return lru_cache(maxsize=maxsize)(validate_document)
+
+
+class OperationGuards(SchemaExtension):
+    """Pass as a factory (``functools.partial``): Strawberry builds one per operation."""
+
+    def __init__(self, *, max_tokens: int, rules: tuple[type[ASTValidationRule], ...], cache_size: int) -> None:
+        self.max_tokens = max_tokens
+        self.rules = rules
+        self.parse = _parse_cache(cache_size)
+        self.validate = _validate_cache(cache_size)
+
+    def on_operation(self) -> Iterator[None]:
+        ec = self.execution_context
+        # Parsing stops at this many tokens (a huge document costs nothing to refuse), and the
+        # depth, alias and introspection rules join Strawberry's. The rule classes are built once
+        # per schema: they are part of the validation cache's key.
+        ec.parse_options["max_tokens"] = self.max_tokens
+        ec.validation_rules = ec.validation_rules + self.rules
+        yield
+
+    def on_parse(self) -> Iterator[None]:
+        ec = self.execution_context
+        ec.graphql_document = self.parse(ec.query, **ec.parse_options)
+        yield
+        label_operation(ec)
+
+    def on_validate(self) -> Iterator[None]:
+        ec = self.execution_context
+        ec.pre_execution_errors = self.validate(ec.schema._schema, ec.graphql_document, ec.validation_rules)
+        yield
