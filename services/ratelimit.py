@@ -16,13 +16,15 @@ unreachable (Redis down) the limiter fails open and logs: a rate limit must not 
 
 from __future__ import annotations
 
+import asyncio
+import bisect
 import logging
 import math
 import time
 from dataclasses import dataclass
 
 from limits import RateLimitItem, parse_many
-from limits.aio.storage import Storage
+from limits.aio.storage import MemoryStorage, Storage
 from limits.storage import storage_from_string
 from limits.aio.strategies import MovingWindowRateLimiter
 
@@ -62,11 +64,62 @@ def storage_uri(uri: str) -> tuple[str, dict[str, object]]:
     raise ValueError(f"POINTCHARGE_RATE_LIMIT_STORAGE: unsupported URI scheme {scheme!r} (memory:// or redis://)")
 
 
+_EXPIRY_PASS_S = 1.0
+
+
+class InProcessStorage(MemoryStorage):
+    """``limits``' in-process storage with a cheaper expiry pass.
+
+    limits (5.8) starts a pass over every key after each hit whose previous pass has ended, and
+    hands each key's events to a worker thread (``asyncio.to_thread``) to find the expired ones:
+    under load, passes run back to back, one thread hand-off per active user each (5 % of a
+    charge's CPU with 32 users; docs/PERFORMANCE.md). Here a pass runs at most once a second and
+    trims on the event loop (a bisect per key). Counting is unchanged: a moving window reads only
+    the entries inside it, expired ones just wait up to a second longer to be dropped.
+
+    The two methods are limits' private ones (name-mangled ``MemoryStorage.__…``), pinned by the
+    version range in pyproject.toml; tests/services/test_ratelimit_storage.py checks they are
+    still the ones called."""
+
+    def __init__(self, uri: str | None = None, **options: object) -> None:
+        super().__init__(uri, **options)  # type: ignore[arg-type]
+        self._next_pass = 0.0
+
+    async def _MemoryStorage__schedule_expiry(self) -> None:
+        now = time.monotonic()
+        if now < self._next_pass or (self.timer is not None and not self.timer.done()):
+            return
+        self._next_pass = now + _EXPIRY_PASS_S
+        self.timer = asyncio.create_task(self._MemoryStorage__expire_events())
+
+    async def _MemoryStorage__expire_events(self) -> None:
+        now = time.time()
+        for key in list(self.events):
+            events = self.events[key]
+            # Newest first (acquire_entry inserts at the front): keep those not yet expired.
+            kept = events[: bisect.bisect_left(events, -now, key=lambda event: -event.expiry)]
+            if kept:
+                self.events[key] = kept
+            else:
+                self.events.pop(key, None)
+                if key not in self.storage:
+                    self.locks.pop(key, None)
+        for key, expires in list(self.expirations.items()):
+            if expires <= now:
+                self.storage.pop(key, None)
+                self.expirations.pop(key, None)
+                self.locks.pop(key, None)
+
+
 class RateLimiter:
     def __init__(self, config: RateLimitConfig | None = None, *, prefix: str = "pointcharge") -> None:
         self.config = config or RateLimitConfig()
         uri, options = storage_uri(self.config.storage)
-        self.storage: Storage = storage_from_string(uri, key_prefix=prefix, **options)
+        self.storage: Storage = (
+            InProcessStorage(uri, key_prefix=prefix)
+            if uri == "async+memory://"
+            else storage_from_string(uri, key_prefix=prefix, **options)
+        )
         self.strategy = MovingWindowRateLimiter(self.storage)
         self.limits: dict[str, tuple[RateLimitItem, ...]] = {
             "login_account": _items(self.config.login_per_account),
