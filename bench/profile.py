@@ -69,7 +69,7 @@ def _instrument() -> list[tuple[object, str, object]]:
         (ChargeService, "_known_credit", "  _known_credit: one driver SELECT (ORM only when recorded)"),
         (PortOneV1Client, "get_payment", "  PortOne GET /payments (httpx)"),
         (ChargeService, "sync_payment", "  sync_payment: the write transaction (total)"),
-        (ChargeService, "_credit_lean", "    _credit_lean: driver transaction, 5 statements + BEGIN/COMMIT"),
+        (ChargeService, "_credit_lean", "    _credit_lean: driver transaction, 5 statements + BEGIN/COMMIT (+ the credited log line)"),
         (ChargeService, "_upsert_and_lock", "    (general path) _upsert_and_lock: SELECT…FOR UPDATE/UPDATE/INSERT/SELECT"),
         (ChargeService, "_record_remote", "    _record_remote (python, no I/O)"),
         (ChargeService, "_credit", "    _credit: UPDATE payment + ledger"),
@@ -149,9 +149,29 @@ async def _phase_run(backend: str, db_url: str, sandbox: str, charges: int) -> d
                         last.append(f"{dt * 1000:6.3f} ms  [driver] " + " ".join(sql.split())[:140])
                 return wrapper
 
-            for name in ("fetch", "execute"):
-                restore.append((RawConnection, name, RawConnection.__dict__[name]))
-                setattr(RawConnection, name, _raw_timed(RawConnection.__dict__[name]))
+            import services.db as db_module
+
+            # SQLite's lean transaction runs in aiosqlite's thread (services.db._run_in_driver_thread)
+            # through its own connection class; BEGIN IMMEDIATE and COMMIT are counted around it.
+            for cls in (RawConnection, getattr(db_module, "_InThreadConnection", None)):
+                for name in ("fetch", "execute"):
+                    if cls is not None and name in cls.__dict__:
+                        restore.append((cls, name, cls.__dict__[name]))
+                        setattr(cls, name, _raw_timed(cls.__dict__[name]))
+            in_thread = getattr(db_module, "_run_in_driver_thread", None)
+            if in_thread is not None:
+                def _whole(*args):  # type: ignore[no-untyped-def]
+                    t0 = time.perf_counter()
+                    last.append("")
+                    at = len(last) - 1
+                    try:
+                        return in_thread(*args)
+                    finally:
+                        current["n"] += 2
+                        last[at] = (f"{(time.perf_counter() - t0) * 1000:6.3f} ms  [aiosqlite's thread] "
+                                    "BEGIN IMMEDIATE … COMMIT, the whole transaction in one hand-off:")
+                restore.append((db_module, "_run_in_driver_thread", in_thread))
+                db_module._run_in_driver_thread = _whole
 
             transport = httpx.ASGITransport(app=manager.app)  # type: ignore[arg-type]
             async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:

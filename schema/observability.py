@@ -1,10 +1,9 @@
 """What a GraphQL request is about, for logs and metrics.
 
 ``label_operation`` (called by the ``OperationGuards`` extension once the document is parsed) names
-the operation: the client's
-operation name for the logs, and — for metrics, whose labels must stay bounded — the first root field
-if it is one of the schema's, else ``"other"``. The HTTP view (``api.graphql_view``) counts the
-request when it has the final, formatted errors.
+the operation: the client's operation name for the logs, and — for metrics, whose labels must stay
+bounded — the first root field if it is one of the schema's, else ``"other"``. The HTTP view
+(``api.graphql_view``) counts the request when it has the final, formatted errors.
 """
 
 from __future__ import annotations
