@@ -30,7 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     run.add_argument("--warmup", type=int, default=60)
     run.add_argument("--users", type=int, default=32)
     run.add_argument("--loadgen-procs", type=int, default=1, help="load-generator processes")
-    run.add_argument("--target", type=_strs, default=["floor", "pointcharge"])
+    run.add_argument("--target", type=_strs, default=["floor", "stack", "pointcharge"])
     run.add_argument("--out", type=Path, default=RESULTS / "charge-latest.json")
 
     hist = sub.add_parser("history", help="history latency at 1k / 100k / 1M ledger entries")

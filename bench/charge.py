@@ -26,11 +26,14 @@ from bench import procs
 ROOT = procs.ROOT
 
 
+# The floor's GraphQL route (bench/floor.py): the prescribed libraries without pointcharge's own code.
+STACK = "stack"
+
 @dataclass
 class Point:
     backend: str
     workers: int
-    target: str  # pointcharge | floor
+    target: str  # pointcharge | floor | stack (the floor behind Strawberry + httpx)
     concurrency: int
     ok: int
     errors: int
@@ -116,7 +119,7 @@ class Config:
     warmup: int = 60
     loadgen_procs: int = 1
     users: int = 32
-    targets: tuple[str, ...] = ("floor", "pointcharge")
+    targets: tuple[str, ...] = ("floor", "stack", "pointcharge")
 
 
 def measure(
@@ -132,6 +135,10 @@ def measure(
     imp_uids = asyncio.run(procs.create_payments(sandbox, count + cfg.warmup))
     if target == "pointcharge":
         jobs = [[users[i % len(users)][1], uid] for i, uid in enumerate(imp_uids)]
+        url, kind = base + "/graphql", "graphql"
+    elif target == STACK:
+        # The floor's process, its GraphQL route: the same mutation; the bearer is the user id.
+        jobs = [[users[i % len(users)][0], uid] for i, uid in enumerate(imp_uids)]
         url, kind = base + "/graphql", "graphql"
     else:
         jobs = [[users[i % len(users)][0], uid] for i, uid in enumerate(imp_uids)]

@@ -9,6 +9,9 @@ ORM, no JWT. pointcharge is measured against this in the same run (``python -m b
     uvicorn --factory bench.floor:app_factory --port 8200 [--workers N]
 
 ``POST /users {"user_id"}`` opens a balance; ``POST /charge {"user_id", "imp_uid"}`` credits.
+
+``POST /graphql`` is the *stack floor* (bench/stack.py): the same charge behind Strawberry and
+httpx, the libraries pointcharge is built on, without pointcharge's own code.
 """
 
 from __future__ import annotations
@@ -193,11 +196,15 @@ def create_app() -> Starlette:
         store: SQLiteStore | PostgresStore = SQLiteStore(database[len("sqlite:///"):])
     else:
         store = PostgresStore(database, pool_size=int(os.environ.get("FLOOR_PG_POOL", "10")))
-    portone = PortOne(
+    portone_args = (
         os.environ["FLOOR_PORTONE_V1"],
         os.environ.get("FLOOR_IMP_KEY", "sandbox_imp_key"),
         os.environ.get("FLOOR_IMP_SECRET", "sandbox_imp_secret"),
     )
+    portone = PortOne(*portone_args)
+    from bench.stack import HttpxPortOne, StackGraphQL
+
+    stack_portone = HttpxPortOne(*portone_args)
 
     async def charge(request: Request) -> JSONResponse:
         body = await request.json()
@@ -226,15 +233,18 @@ def create_app() -> Starlette:
     async def lifespan(app: Starlette):
         await store.open()
         await portone.open()
+        await stack_portone.open()
         try:
             yield
         finally:
+            await stack_portone.close()
             await portone.close()
             await store.close()
 
     return Starlette(
         routes=[
             Route("/charge", charge, methods=["POST"]),
+            Route("/graphql", StackGraphQL(store, stack_portone), methods=["POST"]),
             Route("/users", add_user, methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
         ],

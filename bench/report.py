@@ -35,35 +35,47 @@ def _fmt(v: object) -> str:
     return str(v)
 
 
-def _pairs(result: dict) -> list[tuple[dict | None, dict | None]]:
-    """(floor, pointcharge) points with the same backend, workers and concurrency."""
+def _points(result: dict) -> list[dict[str, dict]]:
+    """Per (backend, workers, concurrency): its points by target (floor, stack, pointcharge)."""
     keyed: dict[tuple, dict[str, dict]] = {}
     for p in result["points"]:
         keyed.setdefault((p["backend"], p["workers"], p["concurrency"]), {})[p["target"]] = p
-    return [(v.get("floor"), v.get("pointcharge")) for _, v in keyed.items()]
+    return list(keyed.values())
+
+
+def _pairs(result: dict) -> list[tuple[dict | None, dict | None]]:
+    """(floor, pointcharge) points with the same backend, workers and concurrency."""
+    return [(v.get("floor"), v.get("pointcharge")) for v in _points(result)]
+
+
+def _ratio(a: dict | None, b: dict | None, key: str) -> float | None:
+    return round(a[key] / b[key], 2) if a and b and b[key] else None
 
 
 def charge_table(result: dict) -> str:
     rows = []
-    for floor, pc in _pairs(result):
-        ref = pc or floor
+    for by_target in _points(result):
+        floor, stack, pc = by_target.get("floor"), by_target.get("stack"), by_target.get("pointcharge")
+        ref = pc or floor or stack
         assert ref is not None
-        ratio = pc["charges_per_s"] / floor["charges_per_s"] if pc and floor and floor["charges_per_s"] else None
-        p99r = pc["p99_ms"] / floor["p99_ms"] if pc and floor and floor["p99_ms"] else None
         rows.append([
             ref["backend"], ref["workers"], ref["concurrency"],
-            floor and floor["charges_per_s"], pc and pc["charges_per_s"], ratio and round(ratio, 2),
+            floor and floor["charges_per_s"], stack and stack["charges_per_s"], pc and pc["charges_per_s"],
+            _ratio(stack, floor, "charges_per_s"), _ratio(pc, floor, "charges_per_s"),
             floor and floor["p50_ms"], pc and pc["p50_ms"],
-            floor and floor["p99_ms"], pc and pc["p99_ms"], p99r and round(p99r, 2),
+            floor and floor["p99_ms"], stack and stack["p99_ms"], pc and pc["p99_ms"],
+            _ratio(stack, floor, "p99_ms"), _ratio(pc, floor, "p99_ms"),
             pc and pc["errors"], floor and floor["errors"],
             pc and pc["portone_gets_per_charge"], pc and pc["peak_rss_mb"], floor and floor["peak_rss_mb"],
-            floor and floor.get("server_cpu_ms_per_charge"), pc and pc.get("server_cpu_ms_per_charge"),
-            max((x.get("foreign_cpu_pct") or 0) for x in (floor, pc) if x),
+            floor and floor.get("server_cpu_ms_per_charge"), stack and stack.get("server_cpu_ms_per_charge"),
+            pc and pc.get("server_cpu_ms_per_charge"),
+            max((x.get("foreign_cpu_pct") or 0) for x in (floor, stack, pc) if x),
         ])
     return _md_table(
-        ["db", "workers", "clients", "floor /s", "pointcharge /s", "ratio", "floor p50 ms", "pc p50 ms",
-         "floor p99 ms", "pc p99 ms", "p99 ratio", "pc errors", "floor errors", "PortOne GETs/charge",
-         "pc peak RSS MB", "floor peak RSS MB", "floor CPU ms/charge", "pc CPU ms/charge", "foreign CPU %"],
+        ["db", "workers", "clients", "floor /s", "stack /s", "pointcharge /s", "stack ratio", "pc ratio",
+         "floor p50 ms", "pc p50 ms", "floor p99 ms", "stack p99 ms", "pc p99 ms", "stack p99 ratio",
+         "pc p99 ratio", "pc errors", "floor errors", "PortOne GETs/charge", "pc peak RSS MB",
+         "floor peak RSS MB", "floor CPU ms/charge", "stack CPU ms/charge", "pc CPU ms/charge", "foreign CPU %"],
         rows,
     )
 
@@ -78,6 +90,14 @@ def charge_targets(result: dict) -> str:
         p99r = pc["p99_ms"] / floor["p99_ms"] if floor["p99_ms"] else float("inf")
         lines.append(_check(f"throughput ≥ {MIN_THROUGHPUT_RATIO}× floor ({where})", ratio >= MIN_THROUGHPUT_RATIO, f"{ratio:.2f}×"))
         lines.append(_check(f"p99 ≤ {MAX_P99_RATIO}× floor ({where})", p99r <= MAX_P99_RATIO, f"{p99r:.2f}×"))
+    for by_target in _points(result):
+        floor, stack = by_target.get("floor"), by_target.get("stack")
+        if floor and stack and stack["concurrency"] == 32 and floor["charges_per_s"] and floor["p99_ms"]:
+            lines.append(
+                f"- ℹ️ the stack floor ({stack['backend']}, {stack['workers']} worker(s), 32 clients; Strawberry + "
+                f"httpx, none of pointcharge's code): {stack['charges_per_s'] / floor['charges_per_s']:.2f}× "
+                f"the floor's throughput, p99 {stack['p99_ms'] / floor['p99_ms']:.2f}×"
+            )
     gets = [p["portone_gets_per_charge"] for p in result["points"] if p["target"] == "pointcharge"]
     if gets:
         worst = max(gets)
@@ -158,7 +178,7 @@ def plot(result: dict, path: Path = PLOT) -> Path | None:
     if not series:
         return None
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.2))
-    styles = {"floor": "--", "pointcharge": "-"}
+    styles = {"floor": "--", "stack": ":", "pointcharge": "-"}
     colors = {"sqlite": "tab:blue", "postgres": "tab:orange"}
     for (backend, target), pts in sorted(series.items()):
         pts = sorted(pts, key=lambda p: p["concurrency"])
