@@ -152,26 +152,38 @@ async def check_invariant(dsn: str) -> bool:
         await c.close()
 
 
-async def measure(api: str, token: str, queries: list[tuple[str, str, dict]], n: int) -> dict[str, dict]:
-    """Round-robin over the queries (noise from other processes hits them alike); sequential."""
-    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-    bodies = {name: json.dumps({"query": q, "variables": v}).encode() for name, q, v in queries}
-    lat: dict[str, list[float]] = {name: [] for name in bodies}
-    async with aiohttp.ClientSession(headers=headers) as s:
+async def measure(targets: list[tuple[str, str, str, list[tuple[str, str, dict]]]], n: int) -> dict[str, dict]:
+    """Rounds over every (target, query) pair, sequentially, in a new random order each round:
+    drift of the machine and noise from other processes hit them alike, and no request always
+    follows the same one (a request right after the deep page — a long OFFSET scan that empties
+    the CPU caches — or right after the other process ran was ~0.9 ms slower: in a fixed order
+    that penalty landed on the same query every time). ``targets``: (label, api, token, queries);
+    results are keyed ``"label/query"``."""
+    rng = random.Random(20261130)
+    bodies = {
+        f"{label}/{name}": (api, {"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+                            json.dumps({"query": q, "variables": v}).encode())
+        for label, api, token, queries in targets
+        for name, q, v in queries
+    }
+    lat: dict[str, list[float]] = {key: [] for key in bodies}
+    async with aiohttp.ClientSession() as s:
         for i in range(n + 10):
-            for name, body in bodies.items():
+            order = list(bodies.items())
+            rng.shuffle(order)
+            for key, (api, headers, body) in order:
                 t0 = time.perf_counter()
-                async with s.post(api + "/graphql", data=body) as r:
+                async with s.post(api + "/graphql", data=body, headers=headers) as r:
                     data = await r.json()
                 elapsed = (time.perf_counter() - t0) * 1000
                 if data.get("errors"):
                     raise RuntimeError(json.dumps(data["errors"], ensure_ascii=False))
                 if i >= 10:
-                    lat[name].append(elapsed)
+                    lat[key].append(elapsed)
     return {
-        name: {"p50_ms": round(percentile(v, 0.5), 2), "p99_ms": round(percentile(v, 0.99), 2),
-               "mean_ms": round(statistics.fmean(v), 2)}
-        for name, v in lat.items()
+        key: {"p50_ms": round(percentile(v, 0.5), 2), "p99_ms": round(percentile(v, 0.99), 2),
+              "mean_ms": round(statistics.fmean(v), 2)}
+        for key, v in lat.items()
     }
 
 
@@ -190,18 +202,44 @@ def run(backends: list[str], sizes: list[int], requests: int, *, out: Path | Non
         for backend in backends:
             if backend == "postgres":
                 dsn = asyncio.run(procs.recreate_pg_database("bench_history"))
+                ref_dsn = asyncio.run(procs.recreate_pg_database("bench_history_ref"))
             else:
                 dsn = f"sqlite:///{workdir / 'history.db'}"
+                ref_dsn = f"sqlite:///{workdir / 'history-ref.db'}"
             env = procs.api_env(dsn, sandbox_base)
             if backend == "postgres":
                 procs.migrate(env, workdir)
             api, base = procs.start_api(env, 1, workdir, f"history-{backend}")
+            # The reference: a second API on its own database holding the smallest ledger, measured
+            # in the same round-robin as every size. "vs 1k" is the ratio within one window, so
+            # the machine's drift between the steps (±30 % over minutes) does not enter it.
+            ref_api: procs.Proc | None = None
             try:
+                ref_env = procs.api_env(ref_dsn, sandbox_base)
+                if backend == "postgres":
+                    procs.migrate(ref_env, workdir)
+                ref_api, ref_base = procs.start_api(ref_env, 1, workdir, f"history-ref-{backend}")
                 ((user_id, token),) = asyncio.run(procs.create_users(base, 1, prefix=f"history-{backend}-"))
+                ((ref_user, ref_token),) = asyncio.run(procs.create_users(ref_base, 1, prefix=f"history-ref-{backend}-"))
                 others = [uuid.uuid4().hex for _ in range(OTHER_USERS)]
                 seeder = Seeder(user_id, others)
+                ref_others = [uuid.uuid4().hex for _ in range(OTHER_USERS)]
+                ref_seeder = Seeder(ref_user, ref_others)
+                smallest = min(sizes)
+                if backend == "postgres":
+                    asyncio.run(seed_postgres(ref_dsn, ref_seeder, smallest, new_users=ref_others))
+                else:
+                    seed_sqlite(ref_dsn[len("sqlite:///"):], ref_seeder, smallest, new_users=ref_others)
+                assert asyncio.run(check_invariant(ref_dsn)), "seeded ledger breaks user_points == sum(entries)"
+                ref_after = asyncio.run(first_cursor(ref_base, ref_token))
+                ref_deep = max(1, min(MAX_PAGE, ref_seeder.loading[ref_user] // 10))
+                ref_queries = [
+                    ("page 1", PAGE_QUERY, {"p": 1}),
+                    ("deep page", PAGE_QUERY, {"p": ref_deep}),
+                    ("cursor first:10", CURSOR_QUERY, {"a": None}),
+                    ("cursor second page", CURSOR_QUERY, {"a": ref_after}),
+                ]
                 have = 0
-                baseline: dict[str, float] = {}
                 for size in sorted(sizes):
                     t0 = time.time()
                     new_users = others if have == 0 else []
@@ -222,27 +260,34 @@ def run(backends: list[str], sizes: list[int], requests: int, *, out: Path | Non
                         ("cursor second page", CURSOR_QUERY, {"a": after}, None),
                     ]
                     me = psutil.Process()
-                    c0 = (procs.machine_busy_s(), api.cpu_s(), procs.postgres_cpu_s(), sum(me.cpu_times()[:2]), time.time())
-                    measured = asyncio.run(measure(base, token, [(n, q, v) for n, q, v, _ in queries], requests))
-                    c1 = (procs.machine_busy_s(), api.cpu_s(), procs.postgres_cpu_s(), sum(me.cpu_times()[:2]), time.time())
+                    apis = (api, ref_api)
+                    cpu = lambda: (procs.machine_busy_s(), sum(a.cpu_s() for a in apis), procs.postgres_cpu_s(),  # noqa: E731
+                                   sum(me.cpu_times()[:2]), time.time())
+                    c0 = cpu()
+                    measured = asyncio.run(measure(
+                        [("size", base, token, [(n, q, v) for n, q, v, _ in queries]),
+                         ("ref", ref_base, ref_token, ref_queries)],
+                        requests,
+                    ))
+                    c1 = cpu()
                     foreign = (c1[0] - c0[0]) - sum(c1[i] - c0[i] for i in (1, 2, 3))
                     foreign_pct = round(100 * max(0.0, foreign) / (c1[4] - c0[4]), 1)
                     for name, _query, _variables, page in queries:
-                        m = measured[name]
+                        m, ref = measured[f"size/{name}"], measured[f"ref/{name}"]
                         row = {"backend": backend, "entries": size, "user_entries": seeder.counts[user_id],
                                "user_loading_entries": user_loading, "query": name, "page": page,
                                "p50_ms": m["p50_ms"], "p99_ms": m["p99_ms"], "mean_ms": m["mean_ms"],
-                               "foreign_cpu_pct": foreign_pct}
-                        if size == min(sizes):
-                            baseline[name] = m["p50_ms"]
-                        elif name in baseline:
-                            row["growth_vs_1k"] = round(m["p50_ms"] / baseline[name], 2)
+                               "ref_p50_ms": ref["p50_ms"], "foreign_cpu_pct": foreign_pct,
+                               "growth_vs_1k": round(m["p50_ms"] / ref["p50_ms"], 2) if ref["p50_ms"] else None}
                         rows.append(row)
                         log(f"{backend:8} {size:>9,} entries ({seeder.counts[user_id]:,} this user's) {name:18} "
                             f"page {page or '-':>6}  p50 {m['p50_ms']:7.2f}  p99 {m['p99_ms']:7.2f} ms  "
-                            f"{'x' + str(row.get('growth_vs_1k')) if row.get('growth_vs_1k') else ''}  (foreign cpu {foreign_pct}%)")
+                            f"(1k reference alongside: {ref['p50_ms']:.2f} ms, x{row['growth_vs_1k']})  "
+                            f"(foreign cpu {foreign_pct}%)")
             finally:
                 api.stop()
+                if ref_api is not None:
+                    ref_api.stop()
     finally:
         sandbox.stop()
     result = {"kind": "history", "when": time.strftime("%Y-%m-%d %H:%M:%S"), "seeding_s": seeding,

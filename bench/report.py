@@ -121,9 +121,9 @@ def history_table(result: dict) -> str:
     rows = []
     for r in result["rows"]:
         rows.append([r["backend"], f"{r['entries']:,}", f"{r['user_entries']:,}", r["query"], r.get("page"),
-                     r["p50_ms"], r["p99_ms"], r.get("growth_vs_1k"), r.get("foreign_cpu_pct")])
-    return _md_table(["db", "ledger entries", "this user's", "query", "page", "p50 ms", "p99 ms", "p50 vs 1k",
-                      "foreign CPU %"], rows)
+                     r["p50_ms"], r["p99_ms"], r.get("ref_p50_ms"), r.get("growth_vs_1k"), r.get("foreign_cpu_pct")])
+    return _md_table(["db", "ledger entries", "this user's", "query", "page", "p50 ms", "p99 ms",
+                      "1k reference p50 ms (same window)", "p50 vs 1k", "foreign CPU %"], rows)
 
 
 def history_targets(result: dict) -> str:

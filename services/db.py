@@ -225,10 +225,11 @@ class Database:
         """Runs ``body`` in a write transaction on the driver connection: committed when it
         returns, rolled back when it raises; ``RawRollback`` rolls back and returns None.
 
-        ``body`` may await only its connection's statements. On SQLite that lets the whole
-        transaction, BEGIN IMMEDIATE to COMMIT, run in one hand-off to aiosqlite's thread
-        instead of one per statement (see ``_run_in_driver_thread``): the write lock is held for
-        a fraction of the time, and SQLite has one writer at a time."""
+        ``body`` may await only its connection's statements, and should not log. On SQLite that
+        lets the whole transaction, BEGIN IMMEDIATE to COMMIT, run in one hand-off to aiosqlite's
+        thread instead of one per statement (see ``_run_in_driver_thread``): the write lock is held
+        for a fraction of the time, and SQLite has one writer at a time. (That thread does not carry
+        the request's context: a log line written there would lack its request id.)"""
         async with self._writer_turn(), self.raw() as raw:
             if self.is_sqlite and _runs_in_driver_thread(raw._driver):
                 return await raw._driver._execute(_run_in_driver_thread, raw._driver, body, self)  # type: ignore[no-any-return]
