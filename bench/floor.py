@@ -171,21 +171,26 @@ class PortOne:
     async def close(self) -> None:
         await self.session.close()
 
+    async def _post(self, url: str, body: dict) -> dict:
+        async with self.session.post(url, json=body) as r:
+            return await r.json()
+
+    async def _get(self, url: str, headers: dict[str, str]) -> tuple[int, dict]:
+        async with self.session.get(url, headers=headers) as r:
+            return r.status, await r.json()
+
     async def _token(self) -> str:
         if self.token is None:
             async with self.lock:
                 if self.token is None:
-                    async with self.session.post(
-                        self.base + "/users/getToken", json={"imp_key": self.key, "imp_secret": self.secret}
-                    ) as r:
-                        self.token = (await r.json())["response"]["access_token"]
+                    body = await self._post(self.base + "/users/getToken", {"imp_key": self.key, "imp_secret": self.secret})
+                    self.token = body["response"]["access_token"]
         return self.token  # type: ignore[return-value]
 
     async def payment(self, imp_uid: str) -> dict:
         token = await self._token()
-        async with self.session.get(f"{self.base}/payments/{imp_uid}", headers={"Authorization": token}) as r:
-            body = await r.json()
-        if r.status != 200 or body.get("code") != 0:
+        status, body = await self._get(f"{self.base}/payments/{imp_uid}", {"Authorization": token})
+        if status != 200 or body.get("code") != 0:
             raise LookupError(imp_uid)
         return body["response"]
 

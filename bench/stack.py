@@ -9,7 +9,6 @@ rate limit, no ORM, no logging, no metrics: the distance from the floor to here 
 prescribed libraries cost; from here to pointcharge, what pointcharge adds.
 """
 
-import asyncio
 import uuid
 from typing import Any
 
@@ -22,15 +21,11 @@ from strawberry.asgi import GraphQL
 from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.types import Info
 
+from bench.floor import PortOne
 
-class HttpxPortOne:
-    """GET /payments/{imp_uid} with a cached token, through httpx on aiohttp's pool."""
 
-    def __init__(self, base: str, key: str, secret: str) -> None:
-        self.base = base.rstrip("/")
-        self.key, self.secret = key, secret
-        self.token: str | None = None
-        self.lock = asyncio.Lock()
+class HttpxPortOne(PortOne):
+    """The floor's PortOne GET, through httpx on aiohttp's pool (as pointcharge's client)."""
 
     async def open(self) -> None:
         self.client = httpx.AsyncClient(
@@ -40,19 +35,12 @@ class HttpxPortOne:
     async def close(self) -> None:
         await self.client.aclose()
 
-    async def payment(self, imp_uid: str) -> dict:
-        if self.token is None:
-            async with self.lock:
-                if self.token is None:
-                    r = await self.client.post(
-                        self.base + "/users/getToken", json={"imp_key": self.key, "imp_secret": self.secret}
-                    )
-                    self.token = r.json()["response"]["access_token"]
-        r = await self.client.get(f"{self.base}/payments/{imp_uid}", headers={"Authorization": self.token})
-        body = r.json()
-        if r.status_code != 200 or body.get("code") != 0:
-            raise LookupError(imp_uid)
-        return body["response"]
+    async def _post(self, url: str, body: dict) -> dict:
+        return (await self.client.post(url, json=body)).json()
+
+    async def _get(self, url: str, headers: dict[str, str]) -> tuple[int, dict]:
+        r = await self.client.get(url, headers=headers)
+        return r.status_code, r.json()
 
 
 @strawberry.type
