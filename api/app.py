@@ -245,7 +245,7 @@ class CookielessClient(httpx.AsyncClient):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self._no_cookies = _NoCookies()
+        self.cookies = None  # httpx's __init__ sets its jar without the setter below
 
     @property  # type: ignore[override]
     def cookies(self) -> httpx.Cookies:

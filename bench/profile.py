@@ -152,7 +152,7 @@ async def _phase_run(backend: str, db_url: str, sandbox: str, charges: int) -> d
             import services.db as db_module
 
             # SQLite's lean transaction runs in aiosqlite's thread (services.db._run_in_driver_thread)
-            # through its own connection class; BEGIN IMMEDIATE and COMMIT are counted around it.
+            # through its own connection class, BEGIN IMMEDIATE and COMMIT included.
             for cls in (RawConnection, getattr(db_module, "_InThreadConnection", None)):
                 for name in ("fetch", "execute"):
                     if cls is not None and name in cls.__dict__:
@@ -167,9 +167,8 @@ async def _phase_run(backend: str, db_url: str, sandbox: str, charges: int) -> d
                     try:
                         return in_thread(*args)
                     finally:
-                        current["n"] += 2
                         last[at] = (f"{(time.perf_counter() - t0) * 1000:6.3f} ms  [aiosqlite's thread] "
-                                    "BEGIN IMMEDIATE … COMMIT, the whole transaction in one hand-off:")
+                                    "the whole transaction in one hand-off:")
                 restore.append((db_module, "_run_in_driver_thread", in_thread))
                 db_module._run_in_driver_thread = _whole
 

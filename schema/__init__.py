@@ -7,6 +7,7 @@ from functools import partial
 import strawberry
 from graphql import BREAK, GraphQLError, SelectionSetNode, Visitor, visit
 from graphql.validation import ASTValidationRule, NoSchemaIntrospectionCustomRule, ValidationContext
+from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.extensions.max_aliases import create_validator as max_aliases_rule
 from strawberry.extensions.query_depth_limiter import create_validator as max_depth_rule
 from strawberry.schema.config import StrawberryConfig
@@ -89,13 +90,15 @@ def build_schema(settings: Settings) -> Schema:
     ]
     if not settings.introspection:
         rules.append(NoSchemaIntrospectionCustomRule)
-    # A factory: Strawberry builds a fresh extension per operation. Its parse and validation
-    # caches are bounded, so endless distinct documents cannot grow memory.
+    # A factory: Strawberry builds a fresh extension per operation. The parse and validation
+    # caches are Strawberry's, bounded, so endless distinct documents cannot grow memory.
+    size = settings.graphql_cache_size
     guards = partial(
         OperationGuards,
         max_tokens=settings.graphql_max_tokens,
         rules=tuple(rules),
-        cache_size=settings.graphql_cache_size,
+        parse=ParserCache(maxsize=size).cached_parse_document,
+        validate=ValidationCache(maxsize=size).cached_validate_document,
     )
     return Schema(
         query=Query,

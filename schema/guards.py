@@ -4,43 +4,37 @@ It does what Strawberry's ``MaxTokensLimiter``, ``AddValidationRules``, ``Parser
 ``ValidationCache`` do, and names the operation for logs and metrics (``schema.observability``).
 As five extensions they cost more than the charge mutation's own execution: Strawberry builds
 every extension and wraps each of its hooks in a fresh context manager on every operation
-(about a tenth of a charge's CPU; docs/PERFORMANCE.md). The caches are the same bounded LRU
-caches, shared by every operation of the process.
+(about a tenth of a charge's CPU; docs/PERFORMANCE.md). The caches are Strawberry's own.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from functools import cache, lru_cache
-from typing import Any
 
-from graphql import ASTValidationRule, parse
+from graphql import ASTValidationRule, DocumentNode, GraphQLError
 from strawberry.extensions import SchemaExtension
 
 from schema.observability import label_operation
 
 
-@cache
-def _parse_cache(maxsize: int) -> Callable[..., Any]:
-    return lru_cache(maxsize=maxsize)(parse)
-
-
-@cache
-def _validate_cache(maxsize: int) -> Callable[..., Any]:
-    # Strawberry's validate_document adds its own rules (Maybe, @oneOf) to the ones given.
-    from strawberry.schema.schema import validate_document
-
-    return lru_cache(maxsize=maxsize)(validate_document)
-
-
 class OperationGuards(SchemaExtension):
-    """Pass as a factory (``functools.partial``): Strawberry builds one per operation."""
+    """Pass as a factory (``functools.partial``): Strawberry builds one per operation.
 
-    def __init__(self, *, max_tokens: int, rules: tuple[type[ASTValidationRule], ...], cache_size: int) -> None:
+    ``parse`` and ``validate`` are Strawberry's own cached functions, the process-wide bounded LRUs
+    behind its ``ParserCache`` and ``ValidationCache`` (``build_schema`` takes them from there)."""
+
+    def __init__(
+        self,
+        *,
+        max_tokens: int,
+        rules: tuple[type[ASTValidationRule], ...],
+        parse: Callable[..., DocumentNode],
+        validate: Callable[..., list[GraphQLError]],
+    ) -> None:
         self.max_tokens = max_tokens
         self.rules = rules
-        self.parse = _parse_cache(cache_size)
-        self.validate = _validate_cache(cache_size)
+        self.parse = parse
+        self.validate = validate
 
     def on_operation(self) -> Iterator[None]:
         ec = self.execution_context
@@ -61,3 +55,4 @@ class OperationGuards(SchemaExtension):
         ec = self.execution_context
         ec.pre_execution_errors = self.validate(ec.schema._schema, ec.graphql_document, ec.validation_rules)
         yield
+

@@ -215,7 +215,8 @@ class ChargeService:
             if payment.user_id is not None and payment.user_id != user_id:
                 raise self._ownership_error(payment)
         remote = await portone.get_payment(payment_key)
-        result = await self.sync_payment(remote, claimant=user_id, recorded=known is not None)
+        # The duplicate check above is the one sync_payment would make again: skip it there.
+        result = await self.sync_payment(remote, claimant=user_id, duplicate_check=False)
         return self._raise_unless_credited(result, remote)
 
     async def _known_credit(
@@ -285,13 +286,14 @@ class ChargeService:
         *,
         claimant: str | None = None,
         source: str = "mutation",
-        recorded: bool = True,
+        duplicate_check: bool = True,
     ) -> SyncResult:
         """Records what PortOne says and credits the owner once. Idempotent; safe to race.
 
-        ``recorded=False``: the caller has just seen no row for this payment (the duplicate fast
-        path cannot apply; a row that appeared since is found under the lock anyway)."""
-        if recorded:
+        ``duplicate_check=False``: the caller (``claim``) has just read the row itself, and what it
+        read leaves the fast path nothing to answer; a credit that landed since is found under the
+        lock anyway."""
+        if duplicate_check:
             unchanged = await self._unchanged_credit(remote, claimant)
             if unchanged is not None:
                 return unchanged

@@ -233,16 +233,7 @@ class Database:
         async with self._writer_turn(), self.raw() as raw:
             if self.is_sqlite and _runs_in_driver_thread(raw._driver):
                 return await raw._driver._execute(_run_in_driver_thread, raw._driver, body, self)  # type: ignore[no-any-return]
-            await raw.execute(self._begin)
-            try:
-                result = await body(raw)
-            except BaseException as exc:
-                await raw.execute("ROLLBACK")
-                if isinstance(exc, RawRollback):
-                    return None
-                raise
-            await raw.execute("COMMIT")
-            return result
+            return await _transaction(raw, self._begin, body)
 
     async def ping(self) -> None:
         async with self.engine.connect() as conn:
@@ -259,41 +250,37 @@ def _runs_in_driver_thread(driver: Any) -> bool:
     return callable(getattr(driver, "_execute", None)) and hasattr(type(driver), "_conn")
 
 
-class _InThreadConnection(RawConnection):
-    """The SQLite connection as seen from inside aiosqlite's thread: statements run at once."""
-
-    def __init__(self, conn: sqlite3.Connection, db: "Database") -> None:
-        super().__init__(conn, db)
-        self._conn = conn
-
-    async def fetch(self, sql: str, *args: Any) -> Sequence[Sequence[Any]]:
-        return self._conn.execute(_sqlite_sql(sql), args).fetchall()
-
-    def in_transaction(self) -> bool:
-        return self._conn.in_transaction
-
-    async def execute(self, sql: str) -> None:
-        self._conn.execute(sql)
-
-
-def _run_in_driver_thread(driver: Any, body: Callable[[RawConnection], Awaitable[Any]], db: "Database") -> Any:
-    """The transaction, in aiosqlite's thread. ``body`` is a coroutine whose only awaits are
-    statements that complete at once here, so one ``send`` runs it to its end."""
-    conn: sqlite3.Connection = driver._conn
-    conn.execute("BEGIN IMMEDIATE")
+async def _transaction(raw: RawConnection, begin: str, body: Callable[[RawConnection], Awaitable[T]]) -> T | None:
+    await raw.execute(begin)
     try:
-        coro = body(_InThreadConnection(conn, db))
-        try:
-            coro.send(None)  # type: ignore[attr-defined]
-        except StopIteration as done:
-            result = done.value
-        else:
-            coro.close()  # type: ignore[attr-defined]
-            raise RuntimeError("a raw transaction's body awaited something other than its statements")
+        result = await body(raw)
     except BaseException as exc:
-        conn.execute("ROLLBACK")
+        await raw.execute("ROLLBACK")
         if isinstance(exc, RawRollback):
             return None
         raise
-    conn.execute("COMMIT")
+    await raw.execute("COMMIT")
     return result
+
+
+class _InThreadConnection(RawConnection):
+    """The SQLite connection as seen from inside aiosqlite's thread: statements run at once."""
+
+    async def fetch(self, sql: str, *args: Any) -> Sequence[Sequence[Any]]:
+        return self._driver.execute(_sqlite_sql(sql), args).fetchall()  # type: ignore[no-any-return]
+
+    async def execute(self, sql: str) -> None:
+        self._driver.execute(sql)
+
+
+def _run_in_driver_thread(driver: Any, body: Callable[[RawConnection], Awaitable[Any]], db: "Database") -> Any:
+    """The transaction, in aiosqlite's thread. Its statements complete at once here, so a body
+    that awaits only them runs to its end in one ``send``."""
+    transaction = _transaction(_InThreadConnection(driver._conn, db), db._begin, body)
+    try:
+        transaction.send(None)
+    except StopIteration as done:
+        return done.value
+    # It is waiting for something nothing on this thread will ever deliver: roll back and refuse.
+    transaction.throw(RuntimeError("a raw transaction's body awaited something other than its statements"))
+    raise AssertionError("unreachable: the transaction re-raises what it is thrown")
