@@ -8,6 +8,7 @@ import strawberry
 from schema.context import Info
 from schema.types import User
 from services import models
+from services.orders import OrderView
 
 
 @strawberry.type(description="사용된 상품 (마켓 기능과 함께 제공 예정)")
@@ -98,7 +99,7 @@ class PointChargeOrder:
 
     @classmethod
     def from_model(
-        cls, p: models.Payment, *, store_id: str | None = None, channel_key: str | None = None
+        cls, p: models.Payment | OrderView, *, store_id: str | None = None, channel_key: str | None = None
     ) -> "PointChargeOrder":
         v2 = p.provider == PortOneVersion.V2.value
         va = None

@@ -19,8 +19,9 @@ from services.charging import ChargeService
 from services.db import Database
 from services.errors import Code, DomainError
 from services.locks import lock_payment
-from services.models import CancelRequest, PointTransaction, utcnow
+from services.models import CancelRequest, Payment, PointTransaction, utcnow
 from services.portone.base import PortOneRejected, PortOneUnavailable
+from services.portone.refund_account import MISSING as MISSING_REFUND_ACCOUNT, RefundAccount
 
 log = logging.getLogger("pointcharge.cancel")
 
@@ -31,10 +32,24 @@ class CancelService:
         self.charging = charging
 
     async def cancel(
-        self, user_id: str, payment_key: str, amount: int | None = None, reason: str | None = None
+        self,
+        user_id: str,
+        payment_key: str,
+        amount: int | None = None,
+        reason: str | None = None,
+        *,
+        refund_account: RefundAccount | None = None,
+        provider: str | None = None,
     ) -> PointTransaction:
+        """``refund_account``: required for a deposited virtual account (PortOne must know where to
+        send the money back), checked before anything is recorded or sent; passed to PortOne only,
+        never stored. ``provider``: needed only when the user has a V1 and a V2 payment under the
+        same id."""
         reason = (reason or "사용자 요청 취소").strip()[:200] or "사용자 요청 취소"
-        request, provider = await self._record_request(user_id, payment_key.strip(), amount, reason)
+        payment_key = payment_key.strip()
+        request, provider, pay_method = await self._record_request(
+            user_id, payment_key, amount, reason, refund_account is not None, provider
+        )
         try:
             remote = await self.charging.provider_for(provider).cancel(
                 payment_key,
@@ -42,6 +57,7 @@ class CancelService:
                 checksum=request.checksum,
                 reason=reason,
                 request_id=request.id,
+                refund_account=refund_account if pay_method == "vbank" else None,
             )
         except PortOneRejected as exc:
             # PortOne refused for good (e.g. already cancelled in its console): release the hold
@@ -60,14 +76,33 @@ class CancelService:
         return await self._entry_for(request)
 
     async def _record_request(
-        self, user_id: str, payment_key: str, amount: int | None, reason: str
-    ) -> tuple[CancelRequest, str]:
+        self,
+        user_id: str,
+        payment_key: str,
+        amount: int | None,
+        reason: str,
+        has_refund_account: bool,
+        provider: str | None,
+    ) -> tuple[CancelRequest, str, str | None]:
         async with self.db.transaction() as s:
-            payment = await lock_payment(s, imp_uid=payment_key) if payment_key else None
+            found = select(Payment.provider).where(Payment.imp_uid == payment_key, Payment.user_id == user_id)
+            if provider is not None:
+                found = found.where(Payment.provider == provider)
+            providers = list((await s.execute(found)).scalars()) if payment_key else []
+            if len(providers) > 1:
+                raise DomainError(
+                    Code.BAD_USER_INPUT,
+                    "같은 ID의 V1·V2 결제가 모두 있습니다. version(V1 또는 V2)을 지정해 주세요.",
+                    field="version",
+                )
+            payment = await lock_payment(s, provider=providers[0], imp_uid=payment_key) if providers else None
             if payment is None or payment.user_id != user_id:
                 raise DomainError(Code.PAYMENT_NOT_FOUND)
             if payment.credited_at is None:
                 raise DomainError(Code.PAYMENT_NOT_PAID, "충전되지 않은 결제는 취소할 수 없습니다.")
+            if payment.pay_method == "vbank" and not has_refund_account:
+                # A deposited virtual account is refunded by bank transfer to the buyer's account.
+                raise DomainError(Code.BAD_USER_INPUT, MISSING_REFUND_ACCOUNT, field="refundAccount")
             pending = (
                 await s.execute(
                     select(func.coalesce(func.sum(CancelRequest.amount), 0)).where(
@@ -97,7 +132,7 @@ class CancelService:
                 reason=reason,
             )
             s.add(request)
-        return request, payment.provider
+        return request, payment.provider, payment.pay_method
 
     async def _fail(self, request_id: str, error: str) -> None:
         async with self.db.transaction() as s:

@@ -14,12 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.models import Payment
 
 
-async def lock_payment(s: AsyncSession, *, imp_uid: str) -> Payment | None:
-    """Step 1. Returns the row locked until the transaction ends, refreshed from the database."""
+async def lock_payment(s: AsyncSession, *, provider: str, imp_uid: str) -> Payment | None:
+    """Step 1. Returns the row locked until the transaction ends, refreshed from the database.
+    Payment ids are unique per provider only (a V2 paymentId may equal a V1 imp_uid)."""
     return (
         await s.execute(
             select(Payment)
-            .where(Payment.imp_uid == imp_uid)
+            .where(Payment.provider == provider, Payment.imp_uid == imp_uid)
             .with_for_update()
             .execution_options(populate_existing=True)
         )

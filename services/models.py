@@ -91,22 +91,50 @@ class RefreshToken(SQLModel, table=True):
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
 
 
-class Payment(SQLModel, table=True):
-    """One PortOne payment, from the prepared order (if any) to its final state.
+class Order(SQLModel, table=True):
+    """A pre-registered charge order (``preparePointCharge``): who will pay how much, under which
+    merchant_uid. Never updated once written. PortOne may report any number of payment attempts
+    for one order (a virtual account issued, then a card; a failed card, then a retry): each is a
+    row of ``payments`` pointing here, and every one of them that is paid is credited."""
 
-    ``credited_at`` is set in the same transaction as the credit ledger entry: the conditional
-    update on it (``WHERE credited_at IS NULL``) is what makes concurrent syncs credit once.
-    """
-
-    __tablename__ = "payments"
-    __table_args__ = (sa.Index("ix_payments_user_created", "user_id", "created_at"),)
+    __tablename__ = "orders"
+    __table_args__ = (
+        sa.UniqueConstraint("provider", "merchant_uid", name="uq_orders_provider_merchant_uid"),
+        sa.Index("ix_orders_user_created", "user_id", "created_at"),
+    )
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
     provider: str = Field(max_length=16)  # portone_v1 | portone_v2
-    imp_uid: str | None = Field(default=None, max_length=100, sa_column_kwargs={"unique": True})
-    merchant_uid: str = Field(max_length=100, sa_column_kwargs={"unique": True})
+    merchant_uid: str = Field(max_length=100)
+    user_id: str = Field(foreign_key="users.id", max_length=32)
+    amount: int = Field(sa_type=sa.BigInteger)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class Payment(SQLModel, table=True):
+    """One payment attempt PortOne reported, under its id (``imp_uid`` for V1, ``paymentId`` for
+    V2), from its first sighting to its final state. Ids are unique per provider only: V2 ids are
+    chosen by clients and may equal a V1 ``imp_uid``.
+
+    ``order_id``/``order_amount`` are the order the attempt was made for (copied when the attempt
+    is first recorded; orders never change), ``user_id`` whom it is credited to. ``credited_at`` is
+    set in the same transaction as the credit ledger entry: the conditional update on it
+    (``WHERE credited_at IS NULL``) is what makes concurrent syncs credit once.
+    """
+
+    __tablename__ = "payments"
+    __table_args__ = (
+        sa.UniqueConstraint("provider", "imp_uid", name="uq_payments_provider_imp_uid"),
+        sa.Index("ix_payments_user_created", "user_id", "created_at"),
+    )
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    provider: str = Field(max_length=16)  # portone_v1 | portone_v2
+    imp_uid: str = Field(max_length=100)  # the attempt's PortOne id (V2: paymentId)
+    merchant_uid: str = Field(max_length=100, index=True)
+    order_id: str | None = Field(default=None, foreign_key="orders.id", max_length=32, index=True)
     user_id: str | None = Field(default=None, foreign_key="users.id", max_length=32)
-    order_amount: int | None = Field(default=None, sa_type=sa.BigInteger)  # prepared orders only
+    order_amount: int | None = Field(default=None, sa_type=sa.BigInteger)  # the order's amount, if any
     amount: int = Field(default=0, sa_type=sa.BigInteger)  # what PortOne says was paid
     cancelled_amount: int = Field(default=0, sa_type=sa.BigInteger)
     credited_amount: int = Field(default=0, sa_type=sa.BigInteger)  # net points credited for it

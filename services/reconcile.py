@@ -14,13 +14,14 @@ from collections.abc import AsyncIterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import func, select, update
 
 from services import ledger, metrics, payment_state as st
 from services.charging import ChargeService, Outcome
 from services.db import Database
 from services.errors import DomainError
-from services.models import CancelRequest, Payment, PaymentEvent, PointTransaction, UserPoint, utcnow
+from services.models import CancelRequest, Order, Payment, PaymentEvent, PointTransaction, UserPoint, utcnow
+from services.orders import find_order
 from services.portone.base import ProviderPayment
 from services.webhooks import WebhookService
 
@@ -114,33 +115,31 @@ class Reconciler:
                     break
             start = end
 
-    async def _row_for(self, remote: ProviderPayment) -> Payment | None:
-        # One statement (not "by imp_uid, else by merchant_uid"): a sync attaching the imp_uid to
-        # the order between two lookups would otherwise make the order look ownerless.
+    async def _row_for(self, remote: ProviderPayment) -> tuple[Payment | None, Order | None]:
+        """The attempt's row (by provider and PortOne id: every attempt is its own row) and the
+        order it was made for, if any."""
         async with self.db.session() as s:
-            return (
+            row = (
                 await s.execute(
-                    select(Payment)
-                    .where(
-                        or_(
-                            Payment.imp_uid == remote.payment_key,
-                            and_(Payment.merchant_uid == remote.merchant_uid, Payment.provider == remote.provider),
-                        )
-                    )
-                    .order_by((Payment.imp_uid == remote.payment_key).desc())
-                    .limit(1)
+                    select(Payment).where(Payment.provider == remote.provider, Payment.imp_uid == remote.payment_key)
                 )
             ).scalar_one_or_none()
+            order = await find_order(s, remote.provider, remote.merchant_uid) if row is None else None
+            return row, order
 
     async def _compare(self, remote: ProviderPayment, report: Report, apply: bool) -> None:
-        row = await self._row_for(remote)
+        row, order = await self._row_for(remote)
         diff: Difference | None = None
         paid_like = remote.status in (st.PAID, st.PARTIALLY_CANCELLED, st.CANCELLED)
-        owner = row.user_id if row else None
+        # An attempt not recorded yet belongs to its order's owner (a second attempt on an order too).
+        owner = row.user_id if row else (order.user_id if order else None)
         if remote.status == st.PAID and (row is None or row.credited_at is None):
-            if row is not None and row.anomaly == "amount_mismatch":
+            if (row is not None and row.anomaly == "amount_mismatch") or (
+                row is None and order is not None and order.amount != remote.amount
+            ):
                 diff = Difference("mismatch_not_refunded", remote.provider, remote.payment_key,
-                                  f"paid {remote.amount} for an order of {row.order_amount}: refund it", user_id=owner)
+                                  f"paid {remote.amount} for an order of {row.order_amount if row else order.amount}: refund it",  # type: ignore[union-attr]
+                                  user_id=owner)
             elif owner is None:
                 diff = Difference("unclaimed_paid", remote.provider, remote.payment_key,
                                   f"paid {remote.amount} KRW, owner unknown until someone claims it")

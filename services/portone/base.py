@@ -2,9 +2,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from services.errors import Code, DomainError
+
+if TYPE_CHECKING:
+    from services.portone.refund_account import RefundAccount
 
 # Normalised statuses (V1 and V2 map onto these).
 READY = "ready"  # virtual account issued, waiting for the deposit
@@ -88,6 +91,7 @@ class PaymentProvider(Protocol):
         checksum: int,
         reason: str,
         request_id: str,
+        refund_account: RefundAccount | None = None,
     ) -> ProviderPayment: ...
 
     async def list_payments(

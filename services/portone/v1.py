@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 
 from services.errors import Code, DomainError
+from services.portone.refund_account import RefundAccount
 from services.portone.base import (
     PortOneRejected,
     PortOneUnavailable,
@@ -254,14 +255,26 @@ class PortOneV1Client:
         )
 
     async def cancel(
-        self, payment_key: str, *, amount: int, checksum: int, reason: str, request_id: str
+        self,
+        payment_key: str,
+        *,
+        amount: int,
+        checksum: int,
+        reason: str,
+        request_id: str,
+        refund_account: RefundAccount | None = None,
     ) -> ProviderPayment:
-        data = await self._call(
-            "POST",
-            "/payments/cancel",
-            idempotent=False,
-            json={"imp_uid": payment_key, "amount": amount, "checksum": checksum, "reason": reason},
-        )
+        body: dict[str, Any] = {"imp_uid": payment_key, "amount": amount, "checksum": checksum, "reason": reason}
+        if refund_account is not None:
+            # Virtual-account refunds (v1.openapi.yml POST /payments/cancel): never logged.
+            body.update(
+                refund_holder=refund_account.holder,
+                refund_bank=refund_account.bank_code,
+                refund_account=refund_account.number,
+            )
+            if refund_account.tel:
+                body["refund_tel"] = refund_account.tel
+        data = await self._call("POST", "/payments/cancel", idempotent=False, json=body)
         if not isinstance(data, dict):
             raise PortOneUnavailable("malformed cancel response")
         return self._parse(data)

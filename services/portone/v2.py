@@ -23,6 +23,7 @@ from portone_server_sdk import errors as sdk_errors
 from portone_server_sdk._portone_error import PortOneError
 from portone_server_sdk.payment import (
     CancelledPayment,
+    CancelPaymentBodyRefundAccount,
     FailedPayment,
     PaidPayment,
     PartialCancelledPayment,
@@ -32,6 +33,7 @@ from portone_server_sdk.payment import (
 )
 
 from services.errors import Code, DomainError
+from services.portone.refund_account import RefundAccount
 from services.portone.base import (
     CANCELLED,
     FAILED,
@@ -208,8 +210,24 @@ class PortOneV2Client:
         )
 
     async def cancel(
-        self, payment_key: str, *, amount: int, checksum: int, reason: str, request_id: str
+        self,
+        payment_key: str,
+        *,
+        amount: int,
+        checksum: int,
+        reason: str,
+        request_id: str,
+        refund_account: RefundAccount | None = None,
     ) -> ProviderPayment:
+        refund = None
+        if refund_account is not None:
+            refund = CancelPaymentBodyRefundAccount(
+                bank=refund_account.v2_bank,
+                number=refund_account.number,
+                holder_name=refund_account.holder,
+                holder_phone_number=refund_account.tel,
+            )
+
         async def call() -> Any:
             # The key names our cancel request: PortOne answers a repeat with the first result
             # instead of refunding again, so this call (unlike V1's) is safe to retry.
@@ -220,6 +238,7 @@ class PortOneV2Client:
                     amount=amount,
                     reason=reason,
                     current_cancellable_amount=checksum,
+                    refund_account=refund,
                 )
             finally:
                 _idempotency_key.reset(token)

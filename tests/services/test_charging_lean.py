@@ -1,4 +1,4 @@
-"""The lean first-credit path (services/charging.py ``_credit_lean``) writes exactly what the
+"""The lean first-credit path (services/credit_lean.py, via ``ChargeService._credit_lean``) writes exactly what the
 general ORM path writes, and hands over to it whenever it should."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import httpx
 import pytest
 from sqlalchemy import select, text
 
-import services.charging as charging_module
+import services.credit as credit_module
 from services.auth import AuthConfig, AuthService
 from services.charging import ChargeConfig, ChargeService, Outcome
 from services.db import Database
@@ -21,7 +21,7 @@ from services.portone.v1 import PortOneV1Client
 from tests.conftest import SandboxControl, ledger_invariants
 
 # Columns that differ between two payments by construction (ids, times, PortOne's ids).
-_OWN = {"id", "imp_uid", "merchant_uid", "created_at", "updated_at", "credited_at", "paid_at", "snapshot"}
+_OWN = {"id", "imp_uid", "merchant_uid", "order_id", "created_at", "updated_at", "credited_at", "paid_at", "snapshot"}
 
 
 @dataclass
@@ -57,6 +57,11 @@ async def world(clean_db: str, sandbox: SandboxControl, monkeypatch: pytest.Monk
             yield World(clean_db, db, charging, user.id, calls)
         finally:
             await db.dispose()
+
+
+async def _attempt_id(db: Database, imp_uid: str) -> str:
+    async with db.engine.connect() as conn:
+        return (await conn.execute(text("SELECT id FROM payments WHERE imp_uid = :u"), {"u": imp_uid})).scalar_one()
 
 
 async def _rows(db: Database, payment_id: str) -> dict:
@@ -111,7 +116,7 @@ async def test_lean_and_general_paths_write_the_same_rows(
 
     # when one is credited by the lean path and the other by the general path
     lean = await world.charging.claim(world.user_id, lean_uid)
-    monkeypatch.setattr(charging_module, "_lean_candidate", lambda remote: False)
+    monkeypatch.setattr(credit_module, "lean_candidate", lambda remote: False)
     general = await world.charging.claim(world.user_id, general_uid)
 
     # then the lean path ran once (the second was never offered to it), both credited…
@@ -147,7 +152,8 @@ async def test_lean_path_hands_over_what_it_does_not_handle(world: World, sandbo
     # then the lean path declined and rolled back, and the general path refused
     assert world.lean_calls == [False]
     assert raised.value.code == "FORBIDDEN"
-    rows = await _rows(world.db, order.id)
+    attempt_id = await _attempt_id(world.db, imp_uid)
+    rows = await _rows(world.db, attempt_id)
     assert rows["entries"] == []
     assert rows["payment"]["user_id"] == world.user_id
     assert rows["payment"]["credited_at"] is None
@@ -156,7 +162,7 @@ async def test_lean_path_hands_over_what_it_does_not_handle(world: World, sandbo
     # payment (bound to its PortOne id), and a recorded payment is never the lean path's
     result = await world.charging.claim(world.user_id, imp_uid)
     assert result.outcome is Outcome.CREDITED and world.lean_calls == [False, False]
-    assert len((await _rows(world.db, order.id))["entries"]) == 1
+    assert len((await _rows(world.db, attempt_id))["entries"]) == 1
 
 
 async def test_a_raw_transaction_left_open_is_not_returned_to_the_pool(world: World) -> None:

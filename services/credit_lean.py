@@ -1,0 +1,98 @@
+"""The lean first-credit path: the common first sighting of a payment attempt — paid in full by
+card (or any method without a virtual account), never recorded before — credited in one
+transaction of five statements on the driver connection.
+
+It writes exactly the rows the general path (services/sync.py) writes for that case (the attempt,
+its event, the balance, the ledger entry; tests/services/test_charging_lean.py compares them),
+takes the locks in the same order (the new attempt row, then the balance row), and hands over —
+rolled back, returning None — whenever anything is unusual (an attempt already recorded, another
+user's order, an amount that is not the order's…); the general path then decides. Exactly-once
+still rests on the unique keys and the ``credited_at IS NULL`` guard. The rules it applies are
+services/credit.py's, the same the general path applies.
+"""
+
+from __future__ import annotations
+
+from services import credit, ledger, payment_state as st
+from services.db import RawConnection
+from services.models import Payment, PointTransaction, detached, new_id, utcnow
+from services.portone.base import ProviderPayment
+
+# Driver SQL: $n placeholders (services.db.RawConnection).
+RECORDED = "SELECT 1 FROM payments WHERE imp_uid = $1 AND provider = $2"
+# Orders are never updated: read without a lock.
+_ORDER = "SELECT id, user_id, amount FROM orders WHERE provider = $1 AND merchant_uid = $2"
+# A recorded attempt conflicts on (provider, imp_uid): nothing is inserted and the general path takes it.
+_INSERT_PAYMENT = (
+    "INSERT INTO payments (id, imp_uid, user_id, amount, cancelled_amount, credited_amount, currency,"
+    " pay_method, pg_provider, status, snapshot, credited_at, paid_at, updated_at, provider, merchant_uid,"
+    " created_at, order_id, order_amount)"
+    " VALUES ($1, $2, $3, $4, 0, $4, $5, $6, $7, 'paid', $8, $9, $10, $9, $11, $12, $9, $13, $14)"
+    " ON CONFLICT DO NOTHING RETURNING id"
+)
+_INSERT_EVENT = (
+    "INSERT INTO payment_events (id, payment_id, from_status, to_status, source, detail, created_at)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7)"
+)
+_CREDIT_BALANCE = "UPDATE user_points SET amount = amount + $1, updated_at = $2 WHERE user_id = $3 RETURNING amount"
+_INSERT_ENTRY = (
+    "INSERT INTO point_transactions (id, user_id, payment_id, entry_key, status, amount, balance, imp_uid,"
+    " detail, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+)
+
+
+async def credit_first_sighting(
+    raw: RawConnection,
+    remote: ProviderPayment,
+    claimant: str | None,
+    source: str,
+    *,
+    require_prepared_order: bool,
+) -> credit.SyncResult | None:
+    """Only statements are awaited in here (on SQLite it runs in the driver's thread)."""
+    key = remote.payment_key
+    orders = await raw.fetch(_ORDER, remote.provider, remote.merchant_uid)
+    if orders:
+        order_id, owner, order_amount = orders[0]
+        if credit.claim_conflict(owner, order_amount, claimant) or credit.amount_mismatch(remote, order_amount):
+            return None
+    else:
+        # Nobody prepared it (the codecamp flow): the claimant owns it.
+        if claimant is None or require_prepared_order:
+            return None
+        order_id, owner, order_amount = None, claimant, None
+
+    now = utcnow()
+    stamp = raw.time(now)
+    snapshot = credit.snapshot(remote)
+    payment_id = new_id()
+    written = await raw.fetch(
+        _INSERT_PAYMENT, payment_id, key, owner, remote.amount, remote.currency, remote.pay_method,
+        remote.pg_provider, snapshot, stamp, raw.time(remote.paid_at), remote.provider, remote.merchant_uid,
+        order_id, order_amount,
+    )  # fmt: skip
+    if not written:
+        return None  # recorded already (or a concurrent first sighting won): the general path sees it
+    await raw.fetch(_INSERT_EVENT, new_id(), payment_id, st.PREPARED, st.PAID, source, remote.fail_reason, stamp)
+    balance = await raw.fetch(_CREDIT_BALANCE, remote.amount, stamp, owner)
+    if not balance:
+        return None  # no balance row: the general path reports it
+    entry_id, entry_key, detail = new_id(), credit.charge_key(payment_id), credit.charge_detail(remote)
+    await raw.fetch(
+        _INSERT_ENTRY, entry_id, owner, payment_id, entry_key, ledger.CHARGE,
+        remote.amount, balance[0][0], key, detail, stamp,
+    )  # fmt: skip
+    payment = detached(
+        Payment,
+        id=payment_id, provider=remote.provider, imp_uid=key, merchant_uid=remote.merchant_uid,
+        order_id=order_id, user_id=owner, order_amount=order_amount, amount=remote.amount, cancelled_amount=0,
+        credited_amount=remote.amount, currency=remote.currency, pay_method=remote.pay_method,
+        pg_provider=remote.pg_provider, status=st.PAID, anomaly=None, snapshot=snapshot,
+        credited_at=now, paid_at=remote.paid_at, created_at=now, updated_at=now,
+    )  # fmt: skip
+    entry = detached(
+        PointTransaction,
+        id=entry_id, user_id=owner, payment_id=payment_id, entry_key=entry_key, status=ledger.CHARGE,
+        amount=remote.amount, balance=balance[0][0], imp_uid=key, detail=detail, created_at=now,
+    )  # fmt: skip
+    return credit.SyncResult(credit.Outcome.CREDITED, payment, entry)

@@ -1,0 +1,127 @@
+"""Charge orders (preparePointCharge): who will pay how much, registered before PortOne hears of it.
+
+An order is a pre-registration, never a payment: every attempt PortOne reports for its merchant_uid
+is a row of ``payments`` pointing to it (services/models.py). Orders are written once and never
+changed, so reading one needs no lock.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services import payment_state as st
+from services.db import Database
+from services.errors import Code, DomainError
+from services.models import Order, Payment
+from services.portone.base import PaymentProvider
+
+
+@dataclass(frozen=True)
+class ChargeConfig:
+    packages: tuple[int, ...] | None  # None: any amount in [min_amount, max_amount]
+    min_amount: int
+    max_amount: int
+    require_prepared_order: bool = False
+
+
+@dataclass(frozen=True)
+class OrderView:
+    """An order no attempt has been made for yet, shaped like a payment row for the order list
+    (``fetchPointChargeOrders`` shows each attempt, and each order still waiting for one)."""
+
+    id: str
+    provider: str
+    merchant_uid: str
+    order_amount: int
+    created_at: datetime
+    imp_uid: str | None = None
+    amount: int = 0
+    cancelled_amount: int = 0
+    status: str = st.PREPARED
+    pay_method: str | None = None
+    vbank_name: str | None = None
+    vbank_code: str | None = None
+    vbank_num: str | None = None
+    vbank_holder: str | None = None
+    vbank_due_at: datetime | None = None
+
+    @property
+    def updated_at(self) -> datetime:
+        return self.created_at
+
+    @classmethod
+    def of(cls, order: Order) -> "OrderView":
+        return cls(order.id, order.provider, order.merchant_uid, order.amount, order.created_at)
+
+
+def new_merchant_uid() -> str:
+    # Sortable by time, unguessable, and within PortOne's merchant_uid limits.
+    return f"pc_{int(time.time() * 1000):x}_{secrets.token_hex(6)}"
+
+
+def check_amount(config: ChargeConfig, amount: int) -> None:
+    packages = config.packages
+    if packages is not None:
+        if amount not in packages:
+            listed = ", ".join(f"{p:,}" for p in packages)
+            raise DomainError(Code.BAD_USER_INPUT, f"충전 금액은 다음 중 하나여야 합니다: {listed}원", field="amount")
+    elif not config.min_amount <= amount <= config.max_amount:
+        raise DomainError(
+            Code.BAD_USER_INPUT,
+            f"충전 금액은 {config.min_amount:,}원 이상 {config.max_amount:,}원 이하여야 합니다.",
+            field="amount",
+        )
+
+
+async def create_order(db: Database, portone: PaymentProvider, user_id: str, amount: int) -> OrderView:
+    order = Order(provider=portone.name, merchant_uid=new_merchant_uid(), user_id=user_id, amount=amount)
+    # The order exists before PortOne hears of it, so that a webhook arriving first (it can)
+    # already finds its owner.
+    async with db.transaction() as s:
+        s.add(order)
+    await portone.prepare(order.merchant_uid, amount)
+    return OrderView.of(order)
+
+
+async def find_order(s: AsyncSession, provider: str, merchant_uid: str) -> Order | None:
+    return (
+        await s.execute(select(Order).where(Order.provider == provider, Order.merchant_uid == merchant_uid))
+    ).scalar_one_or_none()
+
+
+async def list_orders(db: Database, user_id: str, *, limit: int = 20) -> list[Payment | OrderView]:
+    """The user's attempts, and their orders no attempt has been made for yet, newest first."""
+    async with db.session() as s:
+        attempts = list(
+            (
+                await s.execute(
+                    select(Payment)
+                    .where(Payment.user_id == user_id)
+                    .order_by(Payment.created_at.desc(), Payment.id.desc())
+                    .limit(limit)
+                )
+            ).scalars()
+        )
+        waiting = [
+            OrderView.of(o)
+            for o in (
+                await s.execute(
+                    select(Order)
+                    .where(
+                        Order.user_id == user_id,
+                        ~select(Payment.id).where(Payment.order_id == Order.id).exists(),
+                    )
+                    .order_by(Order.created_at.desc(), Order.id.desc())
+                    .limit(limit)
+                )
+            ).scalars()
+        ]
+    rows: list[Payment | OrderView] = [*attempts, *waiting]
+    rows.sort(key=lambda r: (r.created_at, r.id), reverse=True)
+    return rows[:limit]

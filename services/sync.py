@@ -1,0 +1,233 @@
+"""The general sync: what PortOne says about one payment attempt, applied in the caller's
+transaction — recorded, bound to its owner, credited once, and cancellations followed.
+
+Every state goes through here (a virtual account issued then deposited, a failed attempt that
+turns paid, a cancel, a second sighting); services/credit_lean.py takes only the common first
+sighting and hands everything else over. Both apply services/credit.py's rules.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
+
+from services import credit, ledger, payment_state as st
+from services.credit import Outcome, SyncResult
+from services.locks import lock_payment
+from services.models import CancelRequest, Payment, PaymentEvent, PointTransaction, new_id, utcnow
+from services.orders import find_order
+from services.portone.base import ProviderPayment
+
+log = logging.getLogger("pointcharge.charging")
+
+
+async def apply(
+    s: AsyncSession, remote: ProviderPayment, claimant: str | None, source: str, *, require_prepared_order: bool
+) -> SyncResult:
+    payment = await upsert_and_lock(s, remote)
+
+    conflict = credit.claim_conflict(payment.user_id, payment.order_amount, claimant)
+    if claimant is not None and payment.user_id is None:
+        if require_prepared_order:
+            raise credit.unprepared_refused()
+        payment.user_id = claimant
+
+    record_remote(s, payment, remote, source)
+
+    if conflict is not None:
+        return SyncResult(conflict, payment)
+
+    status = remote.status
+    if status == st.PREPARED:  # V2: the payment window was opened, nothing more yet
+        return SyncResult(Outcome.NOT_PAID, payment)
+    if status == st.READY:
+        return SyncResult(Outcome.PENDING, payment)
+    if status == st.FAILED:
+        return SyncResult(Outcome.NOT_PAID, payment)
+
+    if credit.amount_mismatch(remote, payment.order_amount) and payment.credited_at is None:
+        payment.anomaly = "amount_mismatch"
+        if status in (st.PAID, st.PARTIALLY_CANCELLED):
+            return SyncResult(Outcome.AMOUNT_MISMATCH, payment)
+        return SyncResult(Outcome.NOT_PAID, payment)
+
+    if payment.user_id is None:
+        return SyncResult(Outcome.UNCLAIMED, payment)
+
+    entry: PointTransaction | None
+    outcome: Outcome
+    if payment.credited_at is None:
+        if status == st.CANCELLED and payment.credited_amount == 0:
+            # Cancelled before anyone credited it: nothing to give, nothing to take back.
+            return SyncResult(Outcome.NOT_PAID, payment)
+        entry = await credit_payment(s, payment, remote)
+        outcome = Outcome.CREDITED
+    else:
+        entry = await credit_entry(s, payment.id)
+        outcome = Outcome.ALREADY_CREDITED
+
+    await follow_cancellations(s, payment, remote)
+    if status == st.CANCELLED and outcome is Outcome.ALREADY_CREDITED:
+        outcome = Outcome.CANCELLED
+    return SyncResult(outcome, payment, entry)
+
+
+async def upsert_and_lock(s: AsyncSession, remote: ProviderPayment) -> Payment:
+    """The attempt's row, locked; recorded on its first sighting. An attempt never takes over
+    another's row: each PortOne id (per provider) is its own row, its order found by merchant_uid."""
+    key = remote.payment_key
+    payment = await lock_payment(s, provider=remote.provider, imp_uid=key)
+    if payment is not None:
+        return payment
+    order = await find_order(s, remote.provider, remote.merchant_uid)
+    now = utcnow()
+    insert = pg_insert if s.bind.dialect.name == "postgresql" else sqlite_insert
+    payment = (
+        await s.scalars(
+            insert(Payment)
+            .values(
+                id=new_id(),
+                provider=remote.provider,
+                imp_uid=key,
+                merchant_uid=remote.merchant_uid,
+                order_id=order.id if order else None,
+                # An order's attempts belong to the order's owner; others to whoever claims them.
+                user_id=order.user_id if order else None,
+                order_amount=order.amount if order else None,
+                status=st.PREPARED,
+                created_at=now,
+                updated_at=now,
+            )
+            .on_conflict_do_nothing()
+            .returning(Payment),
+            execution_options={"populate_existing": True},
+        )
+    ).one_or_none()
+    if payment is not None:
+        return payment
+    # A concurrent first sighting won the race: wait for its row lock and take its row.
+    payment = await lock_payment(s, provider=remote.provider, imp_uid=key)
+    if payment is None:  # pragma: no cover - the conflicting row is committed or rolled back
+        raise IntegrityError("attempt raced", None, Exception("conflicting insert vanished"))
+    return payment
+
+
+def record_remote(s: AsyncSession, payment: Payment, remote: ProviderPayment, source: str) -> None:
+    now = utcnow()
+    if st.can_move(payment.status, remote.status):
+        if payment.status != remote.status:
+            s.add(
+                PaymentEvent(
+                    payment_id=payment.id,
+                    from_status=payment.status,
+                    to_status=remote.status,
+                    source=source,
+                    detail=remote.fail_reason,
+                    created_at=now,
+                )
+            )
+        payment.status = remote.status
+    else:
+        log.warning("ignoring illegal transition %s -> %s for %s", payment.status, remote.status, remote.payment_key)
+    payment.amount = remote.amount
+    payment.currency = remote.currency
+    payment.pay_method = remote.pay_method
+    payment.pg_provider = remote.pg_provider
+    if remote.paid_at and payment.paid_at is None:
+        payment.paid_at = remote.paid_at
+    if remote.virtual_account is not None:
+        va = remote.virtual_account
+        payment.vbank_name = va.bank_name
+        payment.vbank_code = va.bank_code
+        payment.vbank_num = va.account_number
+        payment.vbank_holder = va.holder
+        payment.vbank_due_at = va.due_at
+    payment.snapshot = credit.snapshot(remote)
+    payment.updated_at = now
+
+
+async def credit_entry(s: AsyncSession, payment_id: str) -> PointTransaction | None:
+    return (
+        await s.execute(select(PointTransaction).where(PointTransaction.entry_key == credit.charge_key(payment_id)))
+    ).scalar_one_or_none()
+
+
+async def credit_payment(s: AsyncSession, payment: Payment, remote: ProviderPayment) -> PointTransaction:
+    # Conditional on credited_at IS NULL: of two transactions racing past the checks above,
+    # exactly one updates the row (PostgreSQL re-checks the predicate after the row lock).
+    credited_at = utcnow()
+    won = await s.execute(
+        update(Payment)
+        .where(Payment.id == payment.id, Payment.credited_at.is_(None))
+        .values(credited_at=credited_at, credited_amount=remote.amount)
+    )
+    if won.rowcount != 1:
+        raise IntegrityError("credit raced", None, Exception("credited_at already set"))
+    assert payment.user_id is not None
+    entry = await ledger.append_entry(
+        s,
+        user_id=payment.user_id,
+        amount=remote.amount,
+        status=ledger.CHARGE,
+        entry_key=credit.charge_key(payment.id),
+        detail=credit.charge_detail(remote),
+        payment_id=payment.id,
+        imp_uid=remote.payment_key,
+    )
+    # Already in the row (the guard above wrote them): tell the ORM without writing them again.
+    set_committed_value(payment, "credited_at", credited_at)
+    set_committed_value(payment, "credited_amount", remote.amount)
+    log.info("credited %s points to %s for %s", remote.amount, payment.user_id, remote.payment_key)
+    return entry
+
+
+async def follow_cancellations(s: AsyncSession, payment: Payment, remote: ProviderPayment) -> None:
+    """Points follow cancellations made anywhere (our API, PortOne's console)."""
+    already = payment.cancelled_amount
+    if remote.cancelled_amount <= already or payment.credited_at is None:
+        payment.cancelled_amount = max(already, remote.cancelled_amount)
+        return
+    delta = remote.cancelled_amount - already
+    assert payment.user_id is not None
+    # Our own cancel requests that this cancellation completes stop holding points now.
+    resolved = await s.execute(
+        update(CancelRequest)
+        .where(
+            CancelRequest.payment_id == payment.id,
+            CancelRequest.status == "requested",
+            CancelRequest.cancelled_after <= remote.cancelled_amount,
+        )
+        .values(status="succeeded", completed_at=utcnow())
+    )
+    ours = resolved.rowcount > 0
+    # A cancel at PortOne has already refunded the money: the points go whatever the
+    # balance. A negative balance (points spent, then cancelled in PortOne's console) is
+    # recorded and flagged for an operator; spending is refused until it is settled.
+    entry = await ledger.append_entry(
+        s,
+        user_id=payment.user_id,
+        amount=-delta,
+        status=ledger.CANCEL,
+        entry_key=f"cancel:{payment.id}:{remote.cancelled_amount}",
+        detail=f"{credit.method_label(remote.pay_method)} 결제 취소",
+        payment_id=payment.id,
+        imp_uid=remote.payment_key,
+        allow_negative=True,
+    )
+    payment.cancelled_amount = remote.cancelled_amount
+    payment.credited_amount -= delta
+    if entry.balance < 0:
+        payment.anomaly = "negative_balance"
+        log.warning(
+            "user %s balance is %s after a cancel of %s (%s): flagged for an operator",
+            payment.user_id,
+            entry.balance,
+            remote.payment_key,
+            "our request" if ours else "outside our API",
+        )
