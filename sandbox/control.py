@@ -117,6 +117,24 @@ async def deposit(request: Request, store: Store) -> Response:
     return JSONResponse(view(store, payment))
 
 
+async def cancellations(request: Request, store: Store) -> Response:
+    """What PortOne's console shows of each cancel, the refund account included. (The REST API's
+    cancel history has no refund fields: v1.openapi.yml ``PaymentCancelAnnotation``.)"""
+    payment = _payment(store, request.path_params["id"])
+    return JSONResponse([
+        {"amount": c.amount, "reason": c.reason, "trigger": c.trigger, "cancellation_id": c.id,
+         "refund_bank": c.refund_bank, "refund_account": c.refund_account, "refund_holder": c.refund_holder,
+         "refund_tel": c.refund_tel}
+        for c in payment.cancel_history
+    ])
+
+
+async def approve_late(request: Request, store: Store) -> Response:
+    body = await _body(request)
+    payment = await store.approve_late(request.path_params["id"], webhook=_bool(body.get("webhook"), "webhook", True))
+    return JSONResponse(view(store, payment))
+
+
 async def console_cancel(request: Request, store: Store) -> Response:
     body = await _body(request)
     payment = _payment(store, request.path_params["id"])
@@ -256,6 +274,8 @@ def routes() -> list[Route]:
         Route("/_control/payments/{id}", handled(get_payment), methods=["GET"]),
         Route("/_control/payments/{id}/deposit", handled(deposit), methods=["POST"]),
         Route("/_control/payments/{id}/cancel", handled(console_cancel), methods=["POST"]),
+        Route("/_control/payments/{id}/approve-late", handled(approve_late), methods=["POST"]),
+        Route("/_control/payments/{id}/cancellations", handled(cancellations), methods=["GET"]),
         Route("/_control/faults", handled(get_faults), methods=["GET"]),
         Route("/_control/faults", handled(put_faults), methods=["PUT"]),
         Route("/_control/faults", handled(delete_faults), methods=["DELETE"]),

@@ -69,6 +69,22 @@ class Cancellation:
     refund_holder: str | None = None
     refund_bank: str | None = None
     refund_account: str | None = None
+    refund_tel: str | None = None
+
+
+# Refund-account banks PortOne takes: V1 ``refund_bank`` is the KFTC bank code, V2
+# ``refundAccount.bank`` the ``Bank`` enum of v2.openapi.yml (banks only; securities firms left out).
+V1_REFUND_BANKS = frozenset({
+    "002", "003", "004", "007", "011", "012", "020", "023", "027", "031", "032", "034", "035", "037",
+    "039", "045", "048", "050", "064", "071", "081", "088", "089", "090", "092",
+})
+V2_REFUND_BANKS = frozenset({
+    "BANK_OF_KOREA", "KDB", "IBK", "KOOKMIN", "SUHYUP", "KEXIM", "NONGHYUP", "LOCAL_NONGHYUP", "WOORI",
+    "STANDARD_CHARTERED", "CITI", "DAEGU", "BUSAN", "KWANGJU", "JEJU", "JEONBUK", "KYONGNAM", "KFCC",
+    "SHINHYUP", "SAVINGS_BANK", "MORGAN_STANLEY", "HSBC", "DEUTSCHE", "JPMC", "MIZUHO", "MUFG",
+    "BANK_OF_AMERICA", "BNP_PARIBAS", "ICBC", "BANK_OF_CHINA", "NFCF", "UOB", "BOCOM", "CCB", "POST",
+    "HANA", "SHINHAN", "K_BANK", "KAKAO", "TOSS",
+})
 
 
 @dataclass
@@ -406,6 +422,22 @@ class Store:
             self.webhooks.emit(payment, "paid", None)
         return payment
 
+    async def approve_late(self, key: str, *, webhook: bool = True) -> Payment:
+        """A card attempt reported failed (a PG timeout, say) that the PG approved after all:
+        PortOne's record turns paid later, and the buyer's money was taken."""
+        async with self.lock:
+            payment = self.get(key)
+            if payment is None:
+                raise SandboxError("not_found", "존재하지 않는 결제정보입니다.")
+            if payment.status != "failed" or payment.pay_method == "vbank":
+                raise SandboxError("invalid", "실패한 카드 결제건만 나중에 승인될 수 있습니다.")
+            payment.fail_reason = None
+            payment.failed_at = 0
+            self._mark_paid(payment, self.now())
+        if webhook:
+            self.webhooks.emit(payment, "paid", None)
+        return payment
+
     # ------------------------------------------------------------------ cancel
     async def cancel(
         self,
@@ -418,6 +450,7 @@ class Store:
         refund_holder: str | None = None,
         refund_bank: str | None = None,
         refund_account: str | None = None,
+        refund_tel: str | None = None,
         require_refund_account: bool = False,
         webhook: bool = False,
         idempotency_key: str | None = None,
@@ -452,6 +485,7 @@ class Store:
                     refund_holder=refund_holder,
                     refund_bank=refund_bank,
                     refund_account=refund_account,
+                    refund_tel=refund_tel,
                     require_refund_account=require_refund_account,
                 )
             except SandboxError as exc:
@@ -482,6 +516,7 @@ class Store:
         refund_holder: str | None,
         refund_bank: str | None,
         refund_account: str | None,
+        refund_tel: str | None,
         require_refund_account: bool,
     ) -> tuple[Payment, Cancellation]:
         if payment.status == "cancelled":
@@ -508,6 +543,11 @@ class Store:
                     "refund_account_required",
                     "가상계좌 환불에는 환불계좌 정보(refund_holder, refund_bank, refund_account)가 필요합니다.",
                 )
+            banks = V1_REFUND_BANKS if payment.version == "v1" else V2_REFUND_BANKS
+            if refund_bank not in banks:
+                raise SandboxError("refund_account_invalid", "환불계좌 은행코드가 올바르지 않습니다.")
+            if not refund_account.replace("-", "").isdigit():
+                raise SandboxError("refund_account_invalid", "환불계좌 계좌번호가 올바르지 않습니다.")
         now = self.now()
         cancellation = Cancellation(
             id=str(uuid.uuid4()),
@@ -521,6 +561,7 @@ class Store:
             refund_holder=refund_holder,
             refund_bank=refund_bank,
             refund_account=refund_account,
+            refund_tel=refund_tel,
         )
         cancellation.receipt_url = f"{RECEIPT_BASE}/cancel/{cancellation.id}"
         payment.cancel_history.append(cancellation)

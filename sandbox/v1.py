@@ -253,6 +253,7 @@ async def cancel(request: Request, store: Store) -> Response:
             refund_holder=as_str(params.get("refund_holder"), "refund_holder"),
             refund_bank=as_str(params.get("refund_bank"), "refund_bank"),
             refund_account=as_str(params.get("refund_account"), "refund_account"),
+            refund_tel=as_str(params.get("refund_tel"), "refund_tel"),
             require_refund_account=True,
             webhook=False,  # V1 webhooks fire for console cancels only (docs/v1-webhook.md)
         )

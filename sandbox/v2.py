@@ -27,6 +27,7 @@ CANCEL_ERRORS = {
     "exceeds": (409, "CANCEL_AMOUNT_EXCEEDS_CANCELLABLE_AMOUNT"),
     "invalid_amount": (400, "INVALID_REQUEST"),
     "refund_account_required": (400, "INVALID_REQUEST"),
+    "refund_account_invalid": (400, "INVALID_REQUEST"),
     "idempotency_mismatch": (400, "INVALID_REQUEST"),
 }
 V2_STATUSES = ("READY", "PENDING", "VIRTUAL_ACCOUNT_ISSUED", "PAID", "FAILED", "PARTIAL_CANCELLED", "CANCELLED")
@@ -95,6 +96,7 @@ async def cancel_payment(request: Request, store: Store) -> Response:
             refund_holder=as_str(refund.get("holderName"), "refundAccount.holderName"),
             refund_bank=as_str(refund.get("bank"), "refundAccount.bank"),
             refund_account=as_str(refund.get("number"), "refundAccount.number"),
+            refund_tel=as_str(refund.get("holderPhoneNumber"), "refundAccount.holderPhoneNumber"),
             require_refund_account=True,
             webhook=not skip_webhook,
             idempotency_key=key,
