@@ -55,17 +55,17 @@ def upgrade() -> None:
     op.execute(f"DELETE FROM payment_events WHERE payment_id IN ({never_attempted})")
     op.execute(f"DELETE FROM payments WHERE id IN ({never_attempted})")
 
+    # 0002 declared UNIQUE(imp_uid) and UNIQUE(merchant_uid) without names: PostgreSQL named them
+    # (payments_imp_uid_key…), SQLite did not (batch mode names them by _SQLITE_NAMES).
     bind = op.get_bind()
-    if bind.dialect.name == "postgresql":
-        op.drop_constraint('payments_imp_uid_key', 'payments', type_='unique')
-        op.drop_constraint('payments_merchant_uid_key', 'payments', type_='unique')
-        batch = op.batch_alter_table('payments', schema=None)
-    else:
-        batch = op.batch_alter_table('payments', schema=None, naming_convention=_SQLITE_NAMES)
-    with batch as batch_op:
-        if bind.dialect.name != "postgresql":
-            batch_op.drop_constraint('uq_payments_imp_uid', type_='unique')
-            batch_op.drop_constraint('uq_payments_merchant_uid', type_='unique')
+    singles = [
+        uc["name"] or f"uq_payments_{uc['column_names'][0]}"
+        for uc in sa.inspect(bind).get_unique_constraints("payments")
+        if uc["column_names"] in (["imp_uid"], ["merchant_uid"])
+    ]
+    with op.batch_alter_table('payments', schema=None, naming_convention=_SQLITE_NAMES) as batch_op:
+        for name in singles:
+            batch_op.drop_constraint(name, type_='unique')
         batch_op.add_column(sa.Column('order_id', sa.String(length=32), nullable=True))
         batch_op.alter_column('imp_uid', existing_type=sa.String(length=100), nullable=False)
         batch_op.create_unique_constraint('uq_payments_provider_imp_uid', ['provider', 'imp_uid'])
