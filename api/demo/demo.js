@@ -206,7 +206,8 @@
           btn.className = "small cancel-charge";
           btn.textContent = "취소";
           btn.setAttribute("aria-label", fmt(e.amount) + "P 충전 취소");
-          btn.addEventListener("click", function () { cancelCharge(e.impUid, left); });
+          var vbank = !!order && order.payMethod === "vbank";
+          btn.addEventListener("click", function () { cancelCharge(e.impUid, left, vbank); });
           tr.children[4].appendChild(btn);
         } else {
           tr.children[4].innerHTML = '<small class="muted">취소됨</small>';
@@ -374,14 +375,38 @@
     showMessage("success", fmt(tx.amount) + "P 충전이 완료되었습니다. 잔액 " + fmt(tx.balance) + "P");
   }
 
-  async function cancelCharge(impUid, amount) {
-    if (!window.confirm(fmt(amount) + "P 충전을 취소하고 환불할까요?")) return;
+  // A deposited virtual account is refunded by bank transfer: PortOne needs the buyer's account.
+  function askRefundAccount(amount) {
+    var dialog = $("refund-dialog");
+    $("refund-amount").textContent = fmt(amount) + "원";
+    $("refund-number").value = "";
+    $("refund-holder").value = "";
+    return new Promise(function (resolve) {
+      dialog.addEventListener("close", function () {
+        if (dialog.returnValue !== "ok") return resolve(null);
+        resolve({ bank: $("refund-bank").value, number: $("refund-number").value.trim(),
+                  holder: $("refund-holder").value.trim() });
+      }, { once: true });
+      dialog.returnValue = "";
+      dialog.showModal();
+    });
+  }
+
+  async function cancelCharge(impUid, amount, vbank) {
+    var account = null;
+    if (vbank) {
+      account = await askRefundAccount(amount);
+      if (!account) return;
+    } else if (!window.confirm(fmt(amount) + "P 충전을 취소하고 환불할까요?")) {
+      return;
+    }
     setBusy(true);
     try {
       var tx = (await gql("cancelPointTransaction",
-        "mutation Cancel($i: ID!) { cancelPointTransaction(impUid: $i) { amount balance } }",
-        { i: impUid })).cancelPointTransaction;
-      showMessage("success", fmt(-tx.amount) + "P 충전을 취소했습니다. 결제 금액은 카드사를 통해 환불됩니다.");
+        "mutation Cancel($i: ID!, $r: RefundAccountInput) { cancelPointTransaction(impUid: $i, refundAccount: $r) { amount balance } }",
+        { i: impUid, r: account })).cancelPointTransaction;
+      showMessage("success", fmt(-tx.amount) + "P 충전을 취소했습니다. " +
+        (vbank ? "입력한 계좌로 환불됩니다." : "결제 금액은 카드사를 통해 환불됩니다."));
     } catch (e) {
       showError(e);
     } finally {

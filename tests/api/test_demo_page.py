@@ -99,3 +99,26 @@ async def test_mobile_redirect_lands_on_the_demo_page_unless_a_frontend_is_confi
     async with served(make_settings(clean_db, demo_page=False), lifespan=True) as client:
         r = await client.get("/payments/complete", params={"imp_success": "false"})
         assert r.headers["location"].startswith("http://localhost:3000/payments/result?outcome=failed")
+
+
+def test_demo_cancel_asks_for_the_refund_account_of_a_virtual_account() -> None:
+    # given the demo page's script and markup as served
+    from pathlib import Path
+
+    from graphql import parse, validate
+
+    from schema import build_schema
+
+    demo = Path(__file__).resolve().parents[2] / "api" / "demo"
+    js, html = (demo / "demo.js").read_text(), (demo / "index.html").read_text()
+    # then the cancel of a virtual-account charge sends a refund account the schema accepts
+    start = js.index('"mutation Cancel(')
+    document = js[start + 1 : js.index('"', start + 1)]
+    assert "refundAccount: $r" in document
+    schema = build_schema(Settings(_env_file=None))  # type: ignore[call-arg]
+    assert validate(schema._schema, parse(document)) == []
+    # and the page has the form it is read from: a bank (PortOne code), a number and a holder
+    for field in ('id="refund-dialog"', 'id="refund-bank"', 'id="refund-number"', 'id="refund-holder"',
+                  '<option value="004">'):
+        assert field in html, field
+    assert 'order.payMethod === "vbank"' in js
