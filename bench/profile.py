@@ -58,7 +58,7 @@ def _timed(label: str, fn):  # type: ignore[no-untyped-def]
 def _instrument() -> list[tuple[object, str, object]]:
     """Wraps the charge path's steps; returns what to restore. Missing names are skipped (the
     charge path is being reworked concurrently)."""
-    from services import charging, ledger
+    from services import charging, ledger, sync
     from services.auth import AuthService
     from services.charging import ChargeService
     from services.portone.v1 import PortOneV1Client
@@ -70,11 +70,11 @@ def _instrument() -> list[tuple[object, str, object]]:
         (PortOneV1Client, "get_payment", "  PortOne GET /payments (httpx)"),
         (ChargeService, "sync_payment", "  sync_payment: the write transaction (total)"),
         (ChargeService, "_credit_lean", "    _credit_lean: driver transaction, 5 statements + BEGIN/COMMIT (+ the credited log line)"),
-        (ChargeService, "_upsert_and_lock", "    (general path) _upsert_and_lock: SELECT…FOR UPDATE/UPDATE/INSERT/SELECT"),
-        (ChargeService, "_record_remote", "    _record_remote (python, no I/O)"),
-        (ChargeService, "_credit", "    _credit: UPDATE payment + ledger"),
+        (sync, "upsert_and_lock", "    (general path) sync.upsert_and_lock: SELECT…FOR UPDATE/SELECT order/INSERT"),
+        (sync, "record_remote", "    sync.record_remote (python, no I/O)"),
+        (sync, "credit_payment", "    sync.credit_payment: UPDATE payment + ledger"),
         (ledger, "append_entry", "      ledger.append_entry: UPDATE balance RETURNING + INSERT entry (flush)"),
-        (ChargeService, "_follow_cancellations", "    _follow_cancellations"),
+        (sync, "follow_cancellations", "    sync.follow_cancellations"),
         (AuthService, "decode_access_token", "JWT verify (once per request)"),
         (AuthService, "ensure_login_alive", "login revocation check: one driver SELECT"),
     ]
