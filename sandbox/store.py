@@ -543,8 +543,9 @@ class Store:
                     "refund_account_required",
                     "가상계좌 환불에는 환불계좌 정보(refund_holder, refund_bank, refund_account)가 필요합니다.",
                 )
-            banks = V1_REFUND_BANKS if payment.version == "v1" else V2_REFUND_BANKS
-            if refund_bank not in banks:
+            # V1 codes are the KFTC ones; some PGs write them without the leading zero ("88").
+            bank = refund_bank.zfill(3) if payment.version == "v1" and refund_bank.isdigit() else refund_bank
+            if bank not in (V1_REFUND_BANKS if payment.version == "v1" else V2_REFUND_BANKS):
                 raise SandboxError("refund_account_invalid", "환불계좌 은행코드가 올바르지 않습니다.")
             if not refund_account.replace("-", "").isdigit():
                 raise SandboxError("refund_account_invalid", "환불계좌 계좌번호가 올바르지 않습니다.")
