@@ -212,7 +212,7 @@ def api_env(database_url: str, sandbox_url: str, cfg: StormConfig) -> dict[str, 
     return env
 
 
-def wait_http(url: str, proc: subprocess.Popen, timeout: float = 30.0) -> None:
+def wait_http(url: str, proc: subprocess.Popen, timeout: float = 90.0) -> None:  # loaded machines start slowly
     deadline = time.monotonic() + timeout
     while True:
         try:
