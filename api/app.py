@@ -36,6 +36,7 @@ from services.cancellation import CancelService
 from services.charging import ChargeConfig, ChargeService
 from services.db import Database
 from services.history import HistoryService
+from services.items import ItemService
 from services.ratelimit import RateLimitConfig, RateLimiter
 from services.portone.base import PaymentProvider
 from services.portone.v1 import PortOneV1Client
@@ -151,6 +152,7 @@ def build_services(settings: Settings, db: Database, http: httpx.AsyncClient) ->
             channel_key=portone.channel_key if portone.v2_secret else None,
         ),
         ratelimit=ratelimiter,
+        items=ItemService(db, price_max=settings.item_price_max),
     )
 
 

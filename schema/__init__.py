@@ -23,13 +23,21 @@ from schema.mutations.update_user import UpdateUserMutation
 from schema.mutations.cancel_point_transaction import CancelPointTransactionMutation
 from schema.mutations.create_point_transaction_of_loading import CreatePointTransactionOfLoadingMutation
 from schema.mutations.prepare_point_charge import PreparePointChargeMutation
+from schema.mutations.create_useditem import CreateUseditemMutation
+from schema.mutations.update_useditem import UpdateUseditemMutation
+from schema.mutations.delete_useditem import DeleteUseditemMutation
+from schema.mutations.toggle_useditem_pick import ToggleUseditemPickMutation
+from schema.mutations.create_point_transaction_of_buying_and_selling import (
+    CreatePointTransactionOfBuyingAndSellingMutation,
+)
 from schema.queries.points import PointQueries
 from schema.queries.users import UserQueries
+from schema.queries.useditems import UseditemQueries
 from services.settings import Settings
 
 
 @strawberry.type
-class Query(UserQueries, PointQueries):
+class Query(UserQueries, PointQueries, UseditemQueries):
     pass
 
 
@@ -44,6 +52,11 @@ class Mutation(
     PreparePointChargeMutation,
     CreatePointTransactionOfLoadingMutation,
     CancelPointTransactionMutation,
+    CreateUseditemMutation,
+    UpdateUseditemMutation,
+    DeleteUseditemMutation,
+    ToggleUseditemPickMutation,
+    CreatePointTransactionOfBuyingAndSellingMutation,
 ):
     pass
 

@@ -8,6 +8,7 @@ from services.auth import AuthService
 from services.cancellation import CancelService
 from services.charging import ChargeService
 from services.history import HistoryService
+from services.items import ItemService
 from services.ratelimit import RateLimiter
 from services.settings import Settings
 from services.webhooks import WebhookService
@@ -34,3 +35,4 @@ class Services:
     webhooks: WebhookService
     portone_client: PortOneClientConfig
     ratelimit: RateLimiter | None = None  # None: no rate limits (tools, tests of other things)
+    items: ItemService | None = None  # the catalogue and buying (issue 16); built by api.app

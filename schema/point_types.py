@@ -6,16 +6,10 @@ from enum import Enum
 import strawberry
 
 from schema.context import Info
+from schema.item_types import Useditem, item_service
 from schema.types import User
 from services import models
 from services.orders import OrderView
-
-
-@strawberry.type(description="사용된 상품 (마켓 기능과 함께 제공 예정)")
-class Useditem:
-    id: strawberry.ID = strawberry.field(name="_id")
-    name: str
-    price: int | None
 
 
 @strawberry.type
@@ -30,10 +24,14 @@ class PointTransaction:
     updated_at: datetime
     deleted_at: datetime | None
     user_id: strawberry.Private[str]
+    useditem_id: strawberry.Private[str | None] = None
 
-    @strawberry.field
-    def useditem(self) -> Useditem | None:
-        return None
+    @strawberry.field(description="구매·판매 내역의 상품 (충전·취소는 null)")
+    async def useditem(self, info: Info) -> Useditem | None:
+        if self.useditem_id is None:
+            return None
+        # Sold items cannot be deleted; include_deleted only guards against an operator's hand.
+        return Useditem.from_model(await item_service(info).get(self.useditem_id, include_deleted=True))
 
     @strawberry.field
     async def user(self, info: Info) -> User | None:
@@ -52,6 +50,8 @@ class PointTransaction:
             updated_at=e.created_at,  # entries are immutable
             deleted_at=None,
             user_id=e.user_id,
+            # Entries built by the lean charge path (models.detached) may lack the attribute.
+            useditem_id=e.__dict__.get("useditem_id"),
         )
 
 

@@ -31,6 +31,9 @@ class Code:
     INSUFFICIENT_POINTS = "INSUFFICIENT_POINTS"
     ALREADY_CANCELLED = "ALREADY_CANCELLED"
     CANCEL_AMOUNT_INVALID = "CANCEL_AMOUNT_INVALID"
+    # Buying and selling (issue 16)
+    ITEM_SOLD_OUT = "ITEM_SOLD_OUT"
+    CANNOT_BUY_OWN_ITEM = "CANNOT_BUY_OWN_ITEM"
 
 
 DEFAULT_MESSAGES: dict[str, str] = {
@@ -54,6 +57,8 @@ DEFAULT_MESSAGES: dict[str, str] = {
     Code.INSUFFICIENT_POINTS: "포인트가 부족합니다.",
     Code.ALREADY_CANCELLED: "이미 취소된 결제입니다.",
     Code.CANCEL_AMOUNT_INVALID: "취소 금액이 올바르지 않습니다.",
+    Code.ITEM_SOLD_OUT: "이미 판매된 상품입니다.",
+    Code.CANNOT_BUY_OWN_ITEM: "자신의 상품은 구매할 수 없습니다.",
 }
 
 

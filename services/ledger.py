@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.db import Database
 from services.errors import Code, DomainError
+from services.locks import lock_balances
 from services.models import CancelRequest, PointTransaction, UserPoint, utcnow
 
 CHARGE = "충전"
@@ -28,17 +29,21 @@ async def append_entry(
     detail: str,
     payment_id: str | None = None,
     imp_uid: str | None = None,
+    useditem_id: str | None = None,
     allow_negative: bool = False,
 ) -> PointTransaction:
     """Moves the balance and appends its entry. Must run inside the caller's transaction.
 
-    The balance UPDATE is conditional (``amount + delta >= 0`` unless ``allow_negative``): it both
-    locks the balance row and refuses to overdraw, without a read-then-write race.
+    A debit (unless ``allow_negative``) first checks ``spendable`` (balance row locked, then the
+    holds read); the UPDATE stays conditional on ``amount + delta >= 0`` as well, a second guard
+    that needs no lock (SQLite ignores FOR UPDATE).
     """
     now = utcnow()
     stmt = update(UserPoint).where(UserPoint.user_id == user_id)
     if not allow_negative and amount < 0:
-        stmt = stmt.where(UserPoint.amount - held_points(user_id) + amount >= 0)
+        if await spendable(s, user_id) + amount < 0:
+            raise DomainError(Code.INSUFFICIENT_POINTS)
+        stmt = stmt.where(UserPoint.amount + amount >= 0)
     balance = (
         await s.execute(
             stmt.values(amount=UserPoint.amount + amount, updated_at=now).returning(UserPoint.amount)
@@ -54,6 +59,7 @@ async def append_entry(
         amount=amount,
         balance=balance,
         imp_uid=imp_uid,
+        useditem_id=useditem_id,
         detail=detail[:200],
         created_at=now,
     )
@@ -64,23 +70,34 @@ async def append_entry(
     return entry
 
 
-def held_points(user_id: str):  # type: ignore[no-untyped-def]
-    """Points promised to cancels in flight: not spendable until PortOne answers."""
-    return (
-        select(func.coalesce(func.sum(CancelRequest.amount), 0))
-        .where(CancelRequest.user_id == user_id, CancelRequest.status == "requested")
-        .scalar_subquery()
-    )
+async def spendable(s: AsyncSession, user_id: str) -> int:
+    """The balance minus the points held by cancels in flight, with the balance row locked for the
+    rest of the transaction. The one way every debit (spend, purchase, cancel hold) asks.
+
+    The lock comes first and the holds are read by a later statement. Read in the same statement
+    (a subquery of the conditional UPDATE, as before), PostgreSQL took the holds from the snapshot
+    the statement started with, before it waited for the row: a transaction queued behind another
+    one's new hold did not see it, and two cancels, or a spend and a cancel, both passed (7 of 10
+    and 2 of 10 racing trials overdrew; tests/services/test_hold_race.py). Every hold is written
+    under this same lock, so the later statement sees all holds committed before we got it. SQLite
+    has one writer at a time; the same code is right there too."""
+    balance = (await lock_balances(s, user_id)).get(user_id)
+    if balance is None:
+        return 0
+    held = (
+        await s.execute(
+            select(func.coalesce(func.sum(CancelRequest.amount), 0)).where(
+                CancelRequest.user_id == user_id, CancelRequest.status == "requested"
+            )
+        )
+    ).scalar_one()
+    return balance - int(held)
 
 
 async def reserve(s: AsyncSession, user_id: str, amount: int) -> None:
-    """Locks the balance row and checks that ``amount`` is available beyond existing holds."""
-    ok = await s.execute(
-        update(UserPoint)
-        .where(UserPoint.user_id == user_id, UserPoint.amount - held_points(user_id) >= amount)
-        .values(updated_at=utcnow())
-    )
-    if ok.rowcount != 1:
+    """Locks the balance row and checks that ``amount`` is available beyond existing holds; the
+    caller records its hold (a ``CancelRequest``) in the same transaction, under the lock."""
+    if await spendable(s, user_id) < amount:
         raise DomainError(Code.INSUFFICIENT_POINTS, "포인트가 부족하여 취소할 수 없습니다. 이미 사용한 포인트는 취소할 수 없습니다.")
 
 

@@ -1,7 +1,10 @@
-"""Row locks, in one fixed order everywhere: the payment row first, then the user's balance row.
+"""Row locks, in one fixed order everywhere: the payment row or the item row first, then the users'
+balance rows, several of them in ascending user id.
 
 Two transactions that both touch a payment and a balance (a credit and a cancel, say) therefore
-queue on the payment row and can never deadlock. On PostgreSQL these are real row locks
+queue on the payment row and can never deadlock; a purchase (item, then buyer's and seller's
+balances by id) cannot deadlock with another purchase between the same two users going the other
+way, nor with a charge or a cancel (they lock one balance only). On PostgreSQL these are real row locks
 (``FOR UPDATE``); SQLite ignores ``FOR UPDATE`` but every write transaction there begins with
 ``BEGIN IMMEDIATE`` (one writer at a time), and the updates that matter are conditional anyway.
 """
@@ -11,7 +14,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.models import Payment
+from services.models import Payment, UserPoint, Useditem
 
 
 async def lock_payment(s: AsyncSession, *, provider: str, imp_uid: str) -> Payment | None:
@@ -27,4 +30,31 @@ async def lock_payment(s: AsyncSession, *, provider: str, imp_uid: str) -> Payme
     ).scalar_one_or_none()
 
 
-# Step 2, the balance row, is locked by the conditional UPDATE in services.ledger.append_entry.
+async def lock_useditem(s: AsyncSession, *, item_id: str) -> Useditem | None:
+    """Step 1 of a purchase or an item write (in place of a payment): the item row, not deleted."""
+    return (
+        await s.execute(
+            select(Useditem)
+            .where(Useditem.id == item_id, Useditem.deleted_at.is_(None))
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    ).scalar_one_or_none()
+
+
+async def lock_balances(s: AsyncSession, *user_ids: str) -> dict[str, int]:
+    """Step 2: the users' balance rows, in ascending user id (one statement each, so the order is
+    ours, not the planner's). Returns the balances as they are under the lock; a user without a
+    balance row is missing from the result.
+
+    On PostgreSQL (READ COMMITTED) every later statement of the transaction reads a snapshot taken
+    after these locks were granted, so it sees everything committed by whoever held them before:
+    that is what makes ``services.ledger.spendable`` see their holds."""
+    balances: dict[str, int] = {}
+    for user_id in sorted(set(user_ids)):
+        amount = (
+            await s.execute(select(UserPoint.amount).where(UserPoint.user_id == user_id).with_for_update())
+        ).scalar_one_or_none()
+        if amount is not None:
+            balances[user_id] = int(amount)
+    return balances

@@ -178,6 +178,72 @@ class PointTransaction(SQLModel, table=True):
     imp_uid: str | None = Field(default=None, max_length=100)
     detail: str = Field(default="", max_length=200)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    # 구매/판매 entries: the item bought or sold (entry_key "buy:<item id>" / "sell:<item id>").
+    useditem_id: str | None = Field(default=None, foreign_key="useditems.id", max_length=32, index=True)
+
+
+class UseditemAddress(SQLModel, table=True):
+    """Where an item can be picked up (codecamp's UseditemAddress)."""
+
+    __tablename__ = "useditem_addresses"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    zipcode: str | None = Field(default=None, max_length=10)
+    address: str | None = Field(default=None, max_length=200)
+    address_detail: str | None = Field(default=None, max_length=200)
+    lat: float | None = Field(default=None)  # coordinates, not money: floats are fine here
+    lng: float | None = Field(default=None)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    deleted_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
+
+
+class Useditem(SQLModel, table=True):
+    """An item for sale. ``price`` is the server's: a purchase charges this, never a client's number.
+
+    ``buyer_id`` is set once, by the purchase (``WHERE buyer_id IS NULL``); with the unique ledger
+    keys ``buy:<id>``/``sell:<id>`` that is what makes an item sell once."""
+
+    __tablename__ = "useditems"
+    __table_args__ = (
+        sa.Index("ix_useditems_listing", "deleted_at", "sold_at", "created_at", "id"),
+        sa.Index("ix_useditems_seller_created", "seller_id", "created_at"),
+        sa.Index("ix_useditems_buyer_created", "buyer_id", "created_at"),
+        sa.Index("ix_useditems_picked", "picked_count"),
+        sa.CheckConstraint("price > 0", name="ck_useditems_price_positive"),
+        sa.CheckConstraint("picked_count >= 0", name="ck_useditems_picked_count"),
+    )
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    name: str = Field(max_length=100)
+    remarks: str = Field(default="", max_length=300)
+    contents: str = Field(default="", sa_type=sa.Text)
+    price: int = Field(sa_type=sa.BigInteger)
+    tags: list[str] = Field(default_factory=list, sa_type=sa.JSON)
+    images: list[str] = Field(default_factory=list, sa_type=sa.JSON)
+    picked_count: int = Field(default=0)
+    address_id: str | None = Field(default=None, foreign_key="useditem_addresses.id", max_length=32)
+    seller_id: str = Field(foreign_key="users.id", max_length=32)
+    buyer_id: str | None = Field(default=None, foreign_key="users.id", max_length=32)
+    sold_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    deleted_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
+
+
+class UseditemPick(SQLModel, table=True):
+    """A user's 찜 of an item; the unique pair is what makes toggling idempotent under races."""
+
+    __tablename__ = "useditem_picks"
+    __table_args__ = (
+        sa.UniqueConstraint("useditem_id", "user_id", name="uq_useditem_picks_item_user"),
+        sa.Index("ix_useditem_picks_user_created", "user_id", "created_at"),
+    )
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    useditem_id: str = Field(foreign_key="useditems.id", max_length=32)
+    user_id: str = Field(foreign_key="users.id", max_length=32)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
 
 
 class PaymentEvent(SQLModel, table=True):

@@ -104,6 +104,9 @@ class Settings(BaseSettings):
     charge_max: int = 2_000_000
     require_prepared_order: bool = False
 
+    # Items for sale (services/items.py): the highest price a seller may set, in KRW.
+    item_price_max: int = Field(default=100_000_000, ge=1)
+
     # Periodic reconciliation inside `serve` (seconds; 0 = off) over the last N days.
     reconcile_every: float = 0
     reconcile_window_days: float = 2

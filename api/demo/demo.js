@@ -8,6 +8,8 @@
  *   callback → createPointTransactionOfLoading(impUid: rsp.imp_uid)
  *   모바일(리디렉션): m_redirect_url = <origin>/payments/complete, which verifies and credits, then
  *   sends the browser back here (/payments/result?outcome=…)
+ *   상점: fetchUseditems, createUseditem, createPointTransactionOfBuyingAndSelling(useritemId) — the
+ *   price is the server's; the page never sends one with a purchase
  */
 (function () {
   "use strict";
@@ -33,13 +35,19 @@
     PORTONE_UNAVAILABLE: "결제사(PortOne)와 연결이 원활하지 않습니다. 결제는 안전하게 처리되니 잠시 후 새로고침해 주세요.",
     INSUFFICIENT_POINTS: "포인트가 부족합니다.",
     ALREADY_CANCELLED: "이미 취소된 결제입니다.",
+    ITEM_SOLD_OUT: "이미 판매된 상품입니다.",
+    CANNOT_BUY_OWN_ITEM: "자신의 상품은 구매할 수 없습니다.",
     NETWORK: "서버에 연결할 수 없습니다. 네트워크 상태를 확인해 주세요."
   };
   // The same code can mean something more precise in one operation.
   var OVERRIDES = {
     loginUser: { UNAUTHENTICATED: "이메일 또는 비밀번호가 일치하지 않습니다." },
     createUser: { CONFLICT: "이미 가입된 이메일입니다. 로그인해 주세요." },
-    cancelPointTransaction: { INSUFFICIENT_POINTS: "이미 사용한 포인트는 취소할 수 없습니다." }
+    cancelPointTransaction: { INSUFFICIENT_POINTS: "이미 사용한 포인트는 취소할 수 없습니다." },
+    createPointTransactionOfBuyingAndSelling: {
+      INSUFFICIENT_POINTS: "포인트가 부족합니다. 충전한 뒤 다시 시도해 주세요.",
+      NOT_FOUND: "판매가 끝났거나 삭제된 상품입니다."
+    }
   };
   // Not failures: shown as information.
   var INFO_CODES = { PAYMENT_PENDING: true };
@@ -59,7 +67,7 @@
     PAYMENT_NOT_FOUND: MESSAGES.PAYMENT_NOT_FOUND
   };
 
-  var state = { token: null, user: null, config: null, selected: null, busy: false };
+  var state = { token: null, user: null, config: null, selected: null, busy: false, tab: "charge" };
   var restoring = null;
 
   function $(id) { return document.getElementById(id); }
@@ -139,15 +147,17 @@
   function signedOut() {
     state.token = null;
     state.user = null;
+    state.tab = "charge";  // the next login starts where a first visit does
     $("loading").hidden = true;
     $("auth").hidden = false;
-    ["account", "charge", "pending", "history"].forEach(function (id) { $(id).hidden = true; });
+    ["account", "tabs", "charge", "pending", "history", "shop", "trades"].forEach(function (id) { $(id).hidden = true; });
   }
 
   // ------------------------------------------------------------------ data
   var ME = "query Me {" +
     " fetchUserLoggedIn { _id email name userPoint { amount } }" +
-    " fetchPointTransactions { _id impUid amount balance status statusDetail createdAt }" +
+    " fetchPointTransactions { _id impUid amount balance status statusDetail createdAt useditem { _id name } }" +
+    " fetchUseditems { _id name price remarks seller { _id name } }" +
     " fetchPointChargeOrders { merchantUid impUid amount paidAmount cancelledAmount status payMethod" +
     "   virtualAccount { bankName accountNumber holder dueAt } }" +
     " }";
@@ -158,12 +168,130 @@
     $("loading").hidden = true;
     $("auth").hidden = true;
     $("account").hidden = false;
-    $("charge").hidden = false;
+    $("tabs").hidden = false;
     $("user-name").textContent = state.user.name;
     $("user-email").textContent = state.user.email;
     $("balance").textContent = fmt(state.user.userPoint ? state.user.userPoint.amount : 0);
     renderHistory(data.fetchPointTransactions, data.fetchPointChargeOrders);
     renderPending(data.fetchPointChargeOrders);
+    renderItems(data.fetchUseditems);
+    renderTrades(data.fetchPointTransactions);
+    showTab(state.tab);
+  }
+
+  // ------------------------------------------------------------------ 상점 (items and buying)
+  function showTab(tab) {
+    state.tab = tab;
+    var shop = tab === "shop";
+    $("charge").hidden = shop;
+    $("history").hidden = shop;
+    $("pending").hidden = shop || !state.hasPending;
+    $("shop").hidden = !shop;
+    $("trades").hidden = !shop;
+    $("tab-charge").setAttribute("aria-selected", String(!shop));
+    $("tab-shop").setAttribute("aria-selected", String(shop));
+    $("tab-charge").className = shop ? "secondary" : "";
+    $("tab-shop").className = shop ? "" : "secondary";
+  }
+
+  function renderItems(items) {
+    var body = $("item-rows");
+    body.textContent = "";
+    items.forEach(function (item) {
+      var tr = document.createElement("tr");
+      tr.dataset.itemId = item._id;
+      var name = document.createElement("td");
+      name.textContent = item.name;
+      if (item.remarks) {
+        var remarks = document.createElement("span");
+        remarks.className = "detail";
+        remarks.textContent = item.remarks;
+        name.appendChild(remarks);
+      }
+      var price = document.createElement("td");
+      price.className = "num";
+      price.textContent = fmt(item.price) + "P";
+      var seller = document.createElement("td");
+      seller.textContent = item.seller ? item.seller.name : "";
+      var action = document.createElement("td");
+      if (item.seller && state.user && item.seller._id === state.user._id) {
+        action.innerHTML = '<small class="muted">내 상품</small>';
+      } else {
+        var btn = document.createElement("button");
+        btn.type = "button";
+        btn.className = "small buy-item";
+        btn.textContent = "구매";
+        btn.setAttribute("aria-label", item.name + " 구매");
+        btn.addEventListener("click", function () { buyItem(item); });
+        action.appendChild(btn);
+      }
+      [name, price, seller, action].forEach(function (td) { tr.appendChild(td); });
+      body.appendChild(tr);
+    });
+    $("items-empty").hidden = items.length > 0;
+  }
+
+  function renderTrades(entries) {
+    var rows = entries.filter(function (e) { return e.status === "구매" || e.status === "판매"; });
+    var body = $("trade-rows");
+    body.textContent = "";
+    rows.forEach(function (e) {
+      var tr = document.createElement("tr");
+      tr.dataset.status = e.status;
+      var cells = [when(e.createdAt), null, signed(e.amount) + "P", fmt(e.balance) + "P"];
+      cells.forEach(function (text, i) {
+        var td = document.createElement("td");
+        if (i >= 2) td.className = "num" + (i === 2 ? (e.amount < 0 ? " minus" : " plus") : "");
+        if (text !== null) td.textContent = text;
+        tr.appendChild(td);
+      });
+      var badge = document.createElement("span");
+      badge.className = "status" + (e.status === "구매" ? " cancel" : "");
+      badge.textContent = e.status;
+      var detail = document.createElement("span");
+      detail.className = "detail";
+      detail.textContent = e.useditem ? e.useditem.name : e.statusDetail;
+      tr.children[1].appendChild(badge);
+      tr.children[1].appendChild(detail);
+      body.appendChild(tr);
+    });
+    $("trades-empty").hidden = rows.length > 0;
+  }
+
+  async function onCreateItem(ev) {
+    ev.preventDefault();
+    var name = $("item-name").value.trim(), price = parseInt($("item-price").value, 10);
+    if (!name || !(price > 0)) return showMessage("error", "상품명과 가격(1 이상)을 입력해 주세요.");
+    setBusy(true);
+    try {
+      var item = (await gql("createUseditem",
+        "mutation CreateItem($i: CreateUseditemInput!) { createUseditem(createUseditemInput: $i) { _id name price } }",
+        { i: { name: name, price: price, remarks: $("item-remarks").value.trim(), contents: "" } })).createUseditem;
+      $("item-form").reset();
+      showMessage("success", "‘" + item.name + "’ 상품을 " + fmt(item.price) + "P에 등록했습니다.");
+    } catch (e) {
+      showError(e);
+    } finally {
+      setBusy(false);
+      await refresh().catch(showError);
+    }
+  }
+
+  async function buyItem(item) {
+    if (!window.confirm("‘" + item.name + "’을(를) " + fmt(item.price) + "P에 구매할까요?")) return;
+    setBusy(true);
+    try {
+      // Only the item's id: the server charges its own price.
+      var sold = (await gql("createPointTransactionOfBuyingAndSelling",
+        "mutation Buy($id: ID!) { createPointTransactionOfBuyingAndSelling(useritemId: $id) { _id name price soldAt seller { name } } }",
+        { id: item._id })).createPointTransactionOfBuyingAndSelling;
+      showMessage("success", "‘" + sold.name + "’을(를) " + fmt(sold.price) + "P에 구매했습니다.");
+    } catch (e) {
+      showError(e);
+    } finally {
+      setBusy(false);
+      await refresh().catch(showError);
+    }
   }
 
   function renderHistory(entries, orders) {
@@ -231,7 +359,8 @@
         (va.holder ? " (예금주 " + va.holder + ")" : "") + (va.dueAt ? " · " + when(va.dueAt) + "까지" : "");
       list.appendChild(li);
     });
-    $("pending").hidden = ready.length === 0;
+    state.hasPending = ready.length > 0;
+    $("pending").hidden = !state.hasPending || state.tab === "shop";
   }
 
   function renderPackages(config) {
@@ -448,6 +577,9 @@
     $("btn-signup").addEventListener("click", onSignup);
     $("btn-logout").addEventListener("click", onLogout);
     $("btn-pay").addEventListener("click", onPay);
+    $("tab-charge").addEventListener("click", function () { showTab("charge"); });
+    $("tab-shop").addEventListener("click", function () { showTab("shop"); });
+    $("item-form").addEventListener("submit", onCreateItem);
     var redirected = takeRedirectResult();
     try {
       state.config = (await gql("fetchPointChargeConfig",

@@ -237,3 +237,65 @@ def test_decline_close_and_virtual_account_deposit(context, demo_url: tuple[str,
 
     assert js_errors == []
     assert list(run_async(ledger_invariants(database_url)).values()) == [30000]  # type: ignore[union-attr]
+
+
+def test_shop_tab_list_create_and_buy(context, demo_url: tuple[str, str]) -> None:
+    from playwright.sync_api import expect
+
+    base, database_url = demo_url
+    js_errors: list[str] = []
+    page = open_demo(context, base, js_errors)
+    message = page.locator("#message")
+    balance = page.locator("#balance")
+    try:
+        # --- a seller lists an item at 3,000 in the 상점 tab
+        sign_up(page, "seller@example.com", "판매자")
+        page.click("#tab-shop")
+        expect(page.locator("#shop")).to_be_visible()
+        expect(page.locator("#charge")).to_be_hidden()
+        expect(page.locator("#items-empty")).to_be_visible()
+        page.fill("#item-name", "중고 자전거")
+        page.fill("#item-price", "3000")
+        page.fill("#item-remarks", "거의 새것")
+        page.click("#btn-create-item")
+        expect(message).to_contain_text("3,000P에 등록했습니다")
+        own = page.locator("#item-rows tr", has_text="중고 자전거")
+        expect(own).to_contain_text("내 상품")
+        expect(own.locator("button.buy-item")).to_have_count(0)
+        page.click("#btn-logout")
+
+        # --- a buyer charges 5,000, then buys it: balance and 구매 history follow
+        sign_up(page, "buyer@example.com", "구매자")
+        frame = open_checkout(page, 5000)
+        frame.locator("#btn-approve").click()
+        expect(balance).to_have_text("5,000")
+        page.click("#tab-shop")
+        row = page.locator("#item-rows tr", has_text="중고 자전거")
+        expect(row).to_contain_text("3,000P")
+        expect(row).to_contain_text("판매자")
+        row.locator("button.buy-item").click()
+        expect(message).to_have_text("‘중고 자전거’을(를) 3,000P에 구매했습니다.")
+        expect(balance).to_have_text("2,000")
+        bought = page.locator('#trade-rows tr[data-status="구매"]')
+        expect(bought).to_have_count(1)
+        expect(bought.first).to_contain_text("중고 자전거")
+        expect(bought.first).to_contain_text("−3,000P")
+        expect(page.locator("#item-rows tr", has_text="중고 자전거")).to_have_count(0)  # sold: off the list
+        screenshot(page, "6-shop-bought")
+        page.click("#btn-logout")
+
+        # --- the seller sees the 판매 and the points
+        page.fill("#email", "seller@example.com")
+        page.fill("#password", "password123")
+        page.click("#btn-login")
+        expect(balance).to_have_text("3,000")
+        page.click("#tab-shop")
+        sold = page.locator('#trade-rows tr[data-status="판매"]')
+        expect(sold).to_have_count(1)
+        expect(sold.first).to_contain_text("+3,000P")
+    except Exception:
+        screenshot(page, "failure")
+        raise
+
+    assert js_errors == []
+    assert sorted(run_async(ledger_invariants(database_url)).values()) == [2000, 3000]  # type: ignore[union-attr]

@@ -17,6 +17,15 @@ Run (PostgreSQL; the database is dropped and recreated)::
     .venv/bin/python -m tests.reliability.storm --payments 300 --crash-every 2        # SIGKILL storm
     .venv/bin/python -m tests.reliability.storm --payments 300 --faults '{"error_rate": 0.1}'
 
+With ``--buying`` the users also list items (``createUseditem``) and, after each payment flow, buy
+one: the same purchase sent ``buy_repeats`` times by its buyer plus once by another user racing for
+it (``createPointTransactionOfBuyingAndSelling``); sellers now and then try their own items. Then
+also: no item sold twice, every purchase a client saw succeed is in the database (and nothing else
+is), sum(구매) == -sum(판매), no negative balance, and each balance == what the user paid - what they
+bought + what they sold::
+
+    .venv/bin/python -m tests.reliability.storm --payments 300 --buying
+
 The pytest variants are in ``tests/reliability/test_storm.py`` (small by default;
 ``POINTCHARGE_STORM_PAYMENTS`` scales them).
 """
@@ -57,6 +66,10 @@ LOGIN = "mutation($e: String!, $p: String!){ loginUser(email: $e, password: $p){
 PREPARE = "mutation($a: Int!) { preparePointCharge(amount: $a) { merchantUid amount } }"
 CHARGE = "mutation($i: ID!) { createPointTransactionOfLoading(impUid: $i) { _id amount } }"
 HISTORY = "{ fetchPointTransactionsOfLoading(page: 1) { _id amount } }"
+CREATE_ITEM = "mutation($i: CreateUseditemInput!) { createUseditem(createUseditemInput: $i) { _id price } }"
+BUY = "mutation($id: ID!) { createPointTransactionOfBuyingAndSelling(useritemId: $id) { _id price buyer { _id } } }"
+BUY_HISTORY = "{ fetchPointTransactionsOfBuying { _id amount useditem { _id } } fetchUseditems { _id price } }"
+ITEM_PRICES = (1000, 2000, 3000, 5000, 10000, 30000)
 
 
 @dataclass
@@ -81,6 +94,10 @@ class StormConfig:
     db_max_overflow: int = 6
     request_timeout_s: float = 60.0
     verbose: bool = True
+    # The buying mix (off by default: the storms above are charges only).
+    buying: bool = False
+    items_per_user: int = 10
+    buy_repeats: int = 3  # the buyer sends each purchase this many times at once
 
 
 @dataclass
@@ -114,6 +131,7 @@ class Report:
     payments_paid: int = 0
     payments_unpaid: int = 0
     ledger_charges: int = 0
+    buying: dict = field(default_factory=dict)  # the buying mix: answers and sales
     server_log_tail: list = field(default_factory=list)  # the API's last stderr lines (warnings and up)
 
     @property
@@ -188,12 +206,13 @@ def api_env(database_url: str, sandbox_url: str, cfg: StormConfig) -> dict[str, 
         # A handful of users send thousands of charges in minutes: this is a load test, not abuse.
         POINTCHARGE_RATE_LIMIT_CHARGE="off",
         POINTCHARGE_RATE_LIMIT_PREPARE="off",
+        POINTCHARGE_RATE_LIMIT_ITEM="off",  # item writes, once they are rate limited (issue 18)
         POINTCHARGE_LOG_LEVEL="warning",
     )
     return env
 
 
-def wait_http(url: str, proc: subprocess.Popen, timeout: float = 30.0) -> None:
+def wait_http(url: str, proc: subprocess.Popen, timeout: float = 90.0) -> None:  # loaded machines start slowly
     deadline = time.monotonic() + timeout
     while True:
         try:
@@ -297,6 +316,12 @@ class Driver:
         self.tokens: list[str] = []
         self.token_at: list[float] = []
         self.token_locks: dict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self.user_ids: list[str] = []
+        # the buying mix
+        self.items: list[dict] = []  # {"id", "price", "seller": user index}
+        self.buy_codes: Counter = Counter()
+        self.bought_ok: dict[str, set[int]] = defaultdict(set)  # item id -> users a purchase told OK
+        self.buy_unknown: set[tuple[str, int]] = set()  # (item, user): transport error or 5xx
 
     async def close(self) -> None:
         await self.http.aclose()
@@ -331,6 +356,11 @@ class Driver:
                 await asyncio.sleep(0.5)
             raise RuntimeError(f"user {i} could not log in: {login}")
 
+        async def me(token: str) -> str:
+            result = await self.gql("me", "{ fetchUserLoggedIn { _id } }", {}, token)
+            assert result and result.get("data"), result
+            return result["data"]["fetchUserLoggedIn"]["_id"]
+
         sem = asyncio.Semaphore(8)
 
         async def bounded(i: int) -> str:
@@ -339,6 +369,53 @@ class Driver:
 
         self.tokens = list(await asyncio.gather(*(bounded(i) for i in range(self.cfg.users))))
         self.token_at = [time.monotonic()] * len(self.tokens)
+        if self.cfg.buying:
+            self.user_ids = list(await asyncio.gather(*(me(t) for t in self.tokens)))
+
+    async def list_items(self) -> None:
+        """Every user puts ``items_per_user`` items up for sale (prices the server will charge)."""
+        sem = asyncio.Semaphore(8)
+
+        async def one(user: int, n: int) -> None:
+            price = self.rng.choice(ITEM_PRICES)
+            item = {"name": f"폭풍 상품 {user}-{n}", "remarks": "storm", "contents": "storm", "price": price}
+            async with sem:
+                for _ in range(5):
+                    result = await self.gql("create_item", CREATE_ITEM, {"i": item}, await self.token(user))
+                    if result and result.get("data"):
+                        self.items.append({"id": result["data"]["createUseditem"]["_id"], "price": price, "seller": user})
+                        return
+                    await asyncio.sleep(0.3)
+            raise RuntimeError(f"user {user} could not list an item: {result}")
+
+        await asyncio.gather(*(one(u, n) for u in range(self.cfg.users) for n in range(self.cfg.items_per_user)))
+
+    async def buy(self, item: dict, user: int) -> None:
+        await asyncio.sleep(self.rng.random() * 0.05)
+        result = await self.gql("buy", BUY, {"id": item["id"]}, await self.token(user))
+        if result is None:
+            self.buy_codes["transport_or_5xx"] += 1
+            self.buy_unknown.add((item["id"], user))
+            return
+        if result.get("errors"):
+            self.buy_codes[(result["errors"][0].get("extensions") or {}).get("code", "NO_CODE")] += 1
+            return
+        sold = result["data"]["createPointTransactionOfBuyingAndSelling"]
+        if sold["price"] != item["price"] or sold["buyer"]["_id"] != self.user_ids[user]:
+            self.buy_codes["WRONG_ANSWER"] += 1
+        self.buy_codes["OK"] += 1
+        self.bought_ok[item["id"]].add(user)
+
+    async def buy_round(self, user: int) -> None:
+        """One purchase: the buyer sends it ``buy_repeats`` times at once and another user races for
+        the same item; one round in ten, the seller tries its own item too."""
+        item = self.rng.choice(self.items)
+        rival = self.rng.randrange(self.cfg.users)
+        buyers = [user] * self.cfg.buy_repeats + [rival]
+        if self.rng.random() < 0.1:
+            buyers.append(item["seller"])
+        await asyncio.gather(*(self.buy(item, b) for b in buyers))
+        await self.gql("history", BUY_HISTORY, {}, await self.token(user))
 
     async def token(self, user: int) -> str:
         """The user's access token, renewed by logging in again before its 30 minutes run out (as a
@@ -426,6 +503,8 @@ class Driver:
             async with sem:
                 if await self.pay(rec):
                     await asyncio.gather(*self.actions(rec, await self.token(rec.user)))
+                    if self.cfg.buying and self.items:
+                        await self.buy_round(rec.user)
                     # and the user looks at their history meanwhile
                     await self.gql("history", HISTORY, {}, await self.token(rec.user))
             done += 1
@@ -479,7 +558,8 @@ async def wait_quiet(database_url: str, sandbox: str, timeout: float = 120.0, or
         await engine.dispose()
 
 
-async def check(database_url: str, records: list[PaymentRecord]) -> dict[str, int]:
+async def check(database_url: str, records: list[PaymentRecord], driver: Driver | None = None) -> dict[str, int]:
+    buying = driver is not None and driver.cfg.buying
     engine = create_async_engine(database_url)
     try:
         async with engine.connect() as conn:
@@ -489,6 +569,21 @@ async def check(database_url: str, records: list[PaymentRecord]) -> dict[str, in
             balances = (await conn.execute(text(
                 "SELECT p.user_id, u.email, p.amount, COALESCE((SELECT SUM(t.amount) FROM point_transactions t "
                 "WHERE t.user_id = p.user_id), 0) FROM user_points p JOIN users u ON u.id = p.user_id"))).all()
+            sales = (await conn.execute(text(
+                "SELECT i.id, i.price, b.email, s.email FROM useditems i JOIN users b ON b.id = i.buyer_id "
+                "JOIN users s ON s.id = i.seller_id"))).all() if buying else []
+            sums = (await conn.execute(text(
+                "SELECT status, COALESCE(SUM(amount), 0), COUNT(*) FROM point_transactions "
+                "WHERE status IN ('구매', '판매') GROUP BY status"))).all() if buying else []
+            wrong_entries = (await conn.execute(text(
+                "SELECT COUNT(*) FROM useditems i WHERE (i.buyer_id IS NOT NULL AND ("
+                " (SELECT COALESCE(SUM(t.amount), 0) FROM point_transactions t WHERE t.useditem_id = i.id"
+                "   AND t.status = '구매' AND t.user_id = i.buyer_id) <> -i.price OR"
+                " (SELECT COALESCE(SUM(t.amount), 0) FROM point_transactions t WHERE t.useditem_id = i.id"
+                "   AND t.status = '판매' AND t.user_id = i.seller_id) <> i.price OR"
+                " (SELECT COUNT(*) FROM point_transactions t WHERE t.useditem_id = i.id) <> 2))"
+                " OR (i.buyer_id IS NULL AND EXISTS (SELECT 1 FROM point_transactions t WHERE t.useditem_id = i.id))"
+            ))).scalar_one() if buying else 0
     finally:
         await engine.dispose()
     paid = [r for r in records if r.imp_uid and r.kind != "failed"]
@@ -496,6 +591,36 @@ async def check(database_url: str, records: list[PaymentRecord]) -> dict[str, in
     expected: Counter = Counter()
     for r in paid:
         expected[f"storm{r.user}@example.com"] += r.amount
+    buying_out: dict[str, int] = {}
+    if buying:
+        assert driver is not None
+        email = lambda user: f"storm{user}@example.com"  # noqa: E731
+        db_buyer = {item_id: buyer for item_id, _, buyer, _ in sales}
+        for item_id, price, buyer, seller in sales:
+            expected[buyer] -= price
+            expected[seller] += price
+        by_status = {status: (int(total), int(n)) for status, total, n in sums}
+        buy_sum, buy_n = by_status.get("구매", (0, 0))
+        sell_sum, sell_n = by_status.get("판매", (0, 0))
+        buying_out = {
+            # two different users were told the same item is theirs
+            "items_sold_twice": sum(1 for users in driver.bought_ok.values() if len(users) > 1),
+            # a client was told OK and the database says otherwise
+            "acknowledged_sales_missing": sum(
+                1 for item_id, users in driver.bought_ok.items() if any(db_buyer.get(item_id) != email(u) for u in users)
+            ),
+            # the database has a sale no client was told about, and none lost its answer
+            "unexplained_sales": sum(
+                1 for item_id, _, buyer, _ in sales
+                if not any(email(u) == buyer for u in driver.bought_ok.get(item_id, ()))
+                and not any(i == item_id and email(u) == buyer for i, u in driver.buy_unknown)
+            ),
+            "buy_sum_ne_minus_sell_sum": int(buy_sum + sell_sum != 0),
+            "sale_entries_ne_sold_items": abs(buy_n - len(sales)) + abs(sell_n - len(sales)),
+            "sale_entries_wrong": int(wrong_entries),
+            "negative_balances": sum(1 for _, _, cached, _ in balances if cached < 0),
+            "wrong_buy_answers": driver.buy_codes.get("WRONG_ANSWER", 0),
+        }
     out = {
         "double_credits": sum(1 for r in paid if charges.get(r.imp_uid, 0) > 1),
         "lost_payments": sum(1 for r in paid if charges.get(r.imp_uid, 0) == 0),
@@ -505,6 +630,7 @@ async def check(database_url: str, records: list[PaymentRecord]) -> dict[str, in
         "balance_ne_ledger": sum(1 for _, _, cached, summed in balances if cached != summed),
         "wrong_user_balance": sum(1 for _, email, cached, _ in balances if cached != expected.get(email, 0)),
         "mutation_ids_disagree": sum(1 for r in records if len(r.mutation_ids) > 1),
+        **buying_out,
     }
     return out
 
@@ -573,6 +699,8 @@ async def run_storm(cfg: StormConfig) -> Report:
         try:
             await driver.sb.put("/_control/faults", json={**cfg.webhook_faults, **cfg.faults, "seed": cfg.seed})
             await driver.login_users()
+            if cfg.buying:
+                await driver.list_items()
             records = driver.plan()
             stop_event = asyncio.Event()
             kill_task = (asyncio.create_task(killer(serve, cfg.crash_every_s, stop_event, random.Random(cfg.seed)))
@@ -585,7 +713,7 @@ async def run_storm(cfg: StormConfig) -> Report:
                 report.kills = await kill_task
             await driver.sb.delete("/_control/faults")  # PortOne is fine again
             await wait_quiet(database_url, sandbox_url, orphan_after_s=5 if cfg.crash_every_s else 30)
-            report.live = await check(database_url, records)
+            report.live = await check(database_url, records, driver)
             report.sandbox_webhooks = len((await driver.sb.get("/_control/webhooks")).json()["deliveries"])
             needs_settle = bool(cfg.crash_every_s or cfg.faults or any(report.live.values()))
             if needs_settle:
@@ -595,7 +723,7 @@ async def run_storm(cfg: StormConfig) -> Report:
                     await asyncio.sleep(0.2)
                 wait_http(api_url + "/healthz", serve)
                 report.settle = await settle(env, driver, records)
-                report.settled = await check(database_url, records)
+                report.settled = await check(database_url, records, driver)
         finally:
             await driver.close()
             tail = getattr(serve, "stderr_tail", [])
@@ -611,6 +739,12 @@ async def run_storm(cfg: StormConfig) -> Report:
             codes[f"{r.kind}:{code}"] += n
     report.mutation_codes = dict(sorted(codes.items()))
     report.latency_ms = {k: percentiles(v) for k, v in driver.latency.items()}
+    if cfg.buying:
+        report.buying = {
+            "items": len(driver.items),
+            "answers": dict(sorted(driver.buy_codes.items())),
+            "items_sold": sum(1 for users in driver.bought_ok.values() if users),
+        }
     report.payments_paid = sum(1 for r in records if r.imp_uid and r.kind != "failed")
     report.payments_unpaid = sum(1 for r in records if r.imp_uid and r.kind == "failed")
     report.ledger_charges = report.payments_paid - (report.settled or report.live).get("lost_payments", 0) + (
@@ -639,12 +773,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--admin-url", default=os.environ.get("POINTCHARGE_TEST_DATABASE_URL", DEFAULT_PG))
     p.add_argument("--db-name", default=STORM_DB, help="database to (re)create for the run (default: %(default)s)")
+    p.add_argument("--buying", action="store_true", help="add the buying mix (items listed and bought)")
+    p.add_argument("--items-per-user", type=int, default=10)
     p.add_argument("--json", dest="json_out", help="write the report here")
     args = p.parse_args(argv)
     cfg = StormConfig(
         payments=args.payments, users=args.users or max(5, args.payments // 10), repeats=args.repeats,
         workers=args.workers, concurrency=args.concurrency, crash_every_s=args.crash_every,
         faults=json.loads(args.faults), seed=args.seed, admin_url=args.admin_url, db_name=args.db_name,
+        buying=args.buying, items_per_user=args.items_per_user,
     )
     report = asyncio.run(run_storm(cfg))
     data = plain({**asdict(report), "violations": report.violations})

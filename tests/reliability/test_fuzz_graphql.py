@@ -124,6 +124,9 @@ VALID = [
     "mutation($i: ID!) { createPointTransactionOfLoading(impUid: $i) { _id amount } }",
     "mutation($i: ID!, $a: Int) { cancelPointTransaction(impUid: $i, amount: $a) { _id } }",
     "mutation($i: UpdateUserInput!) { updateUser(updateUserInput: $i) { name picture } }",
+    "mutation($i: CreateUseditemInput!) { createUseditem(createUseditemInput: $i) { _id price tags useditemAddress { lat } } }",
+    "mutation($i: ID!) { createPointTransactionOfBuyingAndSelling(useritemId: $i) { _id price buyer { _id } } }",
+    "query($s: String, $p: Int, $a: Boolean) { fetchUseditems(search: $s, page: $p, isSoldout: $a) { _id name } }",
 ]
 
 

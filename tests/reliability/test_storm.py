@@ -68,3 +68,19 @@ async def test_crash_storm_sigkills_workers_then_replay_and_reconcile() -> None:
     assert not report.settle.get("final_reconcile_remaining"), report.settle
     # requests cut by a kill are connection errors, never a 5xx
     assert report.http_5xx == 0
+
+
+async def test_buying_storm_across_four_workers() -> None:
+    # given the duplicate storm plus the buying mix: every user lists items; after each payment its
+    # user buys one (3 copies of the purchase at once) while another user races for the same item
+    payments = int(os.environ.get("POINTCHARGE_STORM_BUYING_PAYMENTS", "60"))
+    cfg = StormConfig(payments=payments, users=max(5, payments // 10), workers=4, admin_url=PG_URL,
+                      db_name=STORM_DB, verbose=False, buying=True)
+    report = await run_storm(cfg)
+    _print("buying storm", report)
+    # then no item sold twice, every acknowledged sale recorded, 구매 == -판매, balances exact, no 5xx
+    assert report.violations == {}, report.violations
+    assert not any(report.live.values()), report.live
+    answers = report.buying["answers"]
+    assert answers.get("OK", 0) > 0 and answers.get("ITEM_SOLD_OUT", 0) + answers.get("INSUFFICIENT_POINTS", 0) > 0
+    assert set(answers) <= {"OK", "ITEM_SOLD_OUT", "INSUFFICIENT_POINTS", "CANNOT_BUY_OWN_ITEM"}, answers
