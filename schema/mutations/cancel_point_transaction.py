@@ -4,7 +4,7 @@ import strawberry
 import structlog
 
 from schema.context import Info
-from schema.permissions import IsAuthenticated, LiveSession
+from schema.permissions import CancelRateLimit, IsAuthenticated, LiveSession
 from schema.point_types import PointTransaction
 from services import metrics
 
@@ -12,7 +12,7 @@ from services import metrics
 @strawberry.type
 class CancelPointTransactionMutation:
     @strawberry.mutation(
-        permission_classes=[IsAuthenticated, LiveSession],
+        permission_classes=[IsAuthenticated, LiveSession, CancelRateLimit],
         description="충전을 취소하고 PortOne에서 환불합니다. amount를 생략하면 남은 금액 전부를 취소합니다. 반환값은 취소 내역입니다.",
     )
     async def cancel_point_transaction(
