@@ -201,14 +201,15 @@ async def test_a_thousand_forged_webhooks_cost_one_lookup_per_payment_id(clean_d
     biggest = await count_rows(clean_db, "SELECT MAX(LENGTH(body)) FROM webhook_deliveries")
     headers = await count_rows(clean_db, "SELECT MAX(LENGTH(headers)) FROM webhook_deliveries")
     failed = await count_rows(clean_db, "SELECT COUNT(*) FROM webhook_deliveries WHERE outcome = 'failed'")
+    duplicates = await count_rows(clean_db, "SELECT COUNT(*) FROM webhook_deliveries WHERE outcome = 'duplicate'")
     print(f"\n1,000 forged webhooks from one IP in {elapsed:.1f} s: {lookups} PortOne GETs for {len(ids)} ids, "
           f"{stored} deliveries stored, body <= {biggest} B, headers <= {headers} B, {failed} failed, "
-          f"answers {sorted(set(statuses))}")
+          f"{duplicates} duplicate, answers {sorted(set(statuses))}")
     # then PortOne was asked at most once per payment id, and each stored body fits in 1 KiB
     assert all(s == 200 for s in statuses)
     assert lookups <= len(ids)
     assert biggest <= 1024 and headers <= 1024
-    assert failed <= len(ids)
+    assert failed <= len(ids) and failed + duplicates == 1000
     # and reconciliation retries the failed ones a bounded number of times, then abandons them
     await _age_deliveries(clean_db, 5)
     runs: list[tuple[bool, int, int]] = []
