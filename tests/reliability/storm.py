@@ -198,7 +198,9 @@ def api_env(database_url: str, sandbox_url: str, cfg: StormConfig) -> dict[str, 
     return env
 
 
-def wait_http(url: str, proc: subprocess.Popen, timeout: float = 30.0) -> None:
+# Four workers took 54 s to answer on the shared 2-core machine at load 16 (2026-12-02): 30 s was not
+# enough there; a healthy start is a few seconds and is not slowed by the longer bound.
+def wait_http(url: str, proc: subprocess.Popen, timeout: float = 120.0) -> None:
     deadline = time.monotonic() + timeout
     while True:
         try:
