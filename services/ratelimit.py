@@ -214,7 +214,7 @@ class RateLimiter:
     async def login_succeeded(self, attempt: "LoginAttempt") -> None:
         """A right password gives its slot back, unless its account or address is being refused
         right now (a burst: the slot would be one more guess for the others)."""
-        keep: list[tuple[RateLimitItem, str, str]] = []
+        returned: list[tuple[RateLimitItem, str, str]] = []
         for held in attempt.held:
             _item, scope, key = held
             try:
@@ -222,8 +222,8 @@ class RateLimiter:
             except Exception:  # noqa: BLE001
                 refused = 1
             if not refused:
-                keep.append(held)
-        await self._give_back(keep)
+                returned.append(held)
+        await self._give_back(returned)
 
     async def _mark_refused(self, scope: str, key: str, item: RateLimitItem) -> None:
         try:
