@@ -52,8 +52,30 @@ class ConfigurationError(RuntimeError):
     pass
 
 
+def sandbox_key_problems(settings: Settings) -> list[str]:
+    """The sandbox's built-in PortOne keys are public (in this repository): in production they can
+    only mean a copied sandbox configuration."""
+    if not settings.is_production:
+        return []
+    try:
+        from sandbox.config import SandboxConfig
+    except ImportError:  # an install without the emulator has no such defaults to copy
+        return []
+    defaults = SandboxConfig()
+    problems: list[str] = []
+    for name, value, default in (
+        ("POINTCHARGE_PORTONE_IMP_KEY", settings.portone_imp_key, defaults.imp_key),
+        ("POINTCHARGE_PORTONE_IMP_SECRET", settings.portone_imp_secret, defaults.imp_secret),
+        ("POINTCHARGE_PORTONE_V2_SECRET", settings.portone_v2_secret, defaults.v2_api_secret),
+        ("POINTCHARGE_PORTONE_WEBHOOK_SECRET", settings.portone_webhook_secret, defaults.v2_webhook_secret),
+    ):
+        if value is not None and default and value.get_secret_value() == default:
+            problems.append(f"{name} is the PortOne sandbox's default key, not one from the PortOne console")
+    return problems
+
+
 def check_settings(settings: Settings) -> None:
-    problems = settings.production_problems()
+    problems = settings.production_problems() + sandbox_key_problems(settings)
     if problems:
         raise ConfigurationError(
             "production 모드 설정 오류 / refusing to start in production mode:\n- " + "\n- ".join(problems)
@@ -83,6 +105,11 @@ def build_ratelimiter(settings: Settings) -> RateLimiter:
             login_per_ip=settings.rate_limit_login_ip,
             charge_per_user=settings.rate_limit_charge,
             prepare_per_user=settings.rate_limit_prepare,
+            signup_per_ip=settings.rate_limit_signup,
+            cancel_per_user=settings.rate_limit_cancel,
+            item_per_user=settings.rate_limit_item,
+            password_reset_per_user=settings.rate_limit_password_reset,
+            webhook_per_ip=settings.rate_limit_webhook,
         )
     )
 
@@ -143,6 +170,10 @@ def build_services(settings: Settings, db: Database, http: httpx.AsyncClient) ->
             charging,
             allowed_ips=settings.webhook_allowed_ips,
             v2_webhook_secrets=portone.webhook_secrets,
+            ratelimiter=ratelimiter,
+            dedup_s=settings.webhook_dedup_s,
+            retry_max_attempts=settings.webhook_retry_max_attempts,
+            retry_max_age=timedelta(hours=settings.webhook_retry_max_age_hours),
         ),
         portone_client=PortOneClientConfig(
             merchant_code=portone.merchant_code,

@@ -246,8 +246,44 @@ def diagnose(settings: Settings, db: DatabaseStatus | None) -> Report:
             "set POINTCHARGE_FRONTEND_URL to your frontend's public https URL",
         )
 
+    # What `serve` refuses in production (issue 18), said the same way here.
+    if settings.cookie_samesite.strip().lower() == "none" and not settings.cookie_secure:
+        p(
+            "POINTCHARGE_COOKIE_SAMESITE",
+            "SameSite=None without Secure: the refresh cookie would go over plain HTTP (browsers drop it)",
+            "set POINTCHARGE_COOKIE_SECURE=true (the default in production) or POINTCHARGE_COOKIE_SAMESITE=lax",
+        )
+    from api.app import sandbox_key_problems
+
+    for problem in sandbox_key_problems(settings) if settings.is_production else []:
+        name = problem.split(" ", 1)[0]
+        p(name, "is the PortOne sandbox's built-in default (public, in this repository)",
+          f"copy the real value from the PortOne console into {name}")
+    if settings.metrics_token is None or not settings.metrics_token.get_secret_value():
+        report.warning(
+            "POINTCHARGE_METRICS_TOKEN",
+            "not set: /metrics answers only loopback clients (403 to everyone else)",
+            "set it to scrape from another host with 'Authorization: Bearer <token>'",
+        )
+    else:
+        ok("/metrics needs the bearer token (POINTCHARGE_METRICS_TOKEN) except from loopback")
+    if not settings.webhook_allowed_ips:
+        report.warning(
+            "POINTCHARGE_WEBHOOK_ALLOWED_IPS",
+            "not set: anyone can post V1 webhooks (unsigned by PortOne's design); each costs a PortOne "
+            f"lookup, limited to {settings.rate_limit_webhook} per address and one per payment every "
+            f"{settings.webhook_dedup_s:g} s",
+            "list PortOne's published webhook source addresses (see PortOne's docs; they change rarely)",
+        )
+
     # The database.
-    if settings.is_sqlite:
+    if settings.is_sqlite and settings.allow_sqlite_in_production:
+        report.warning(
+            "POINTCHARGE_DATABASE_URL",
+            "SQLite in production (POINTCHARGE_ALLOW_SQLITE_IN_PRODUCTION=true): one instance, one writer",
+            "use PostgreSQL for more than one instance",
+        )
+    elif settings.is_sqlite:
         p(
             "POINTCHARGE_DATABASE_URL",
             "SQLite is the embedded development database (one machine, one writer at a time)",

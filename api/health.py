@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import hmac
+import ipaddress
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -90,6 +92,22 @@ async def readyz(request: Request) -> JSONResponse:
     return JSONResponse(body, status_code=200 if ready else 503)
 
 
+def _loopback(host: str | None) -> bool:
+    try:
+        return host is not None and ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 async def metrics_endpoint(request: Request) -> Response:
+    # Counters name users' payment volumes and our error rates: loopback (a sidecar, a local
+    # agent) or the bearer token (POINTCHARGE_METRICS_TOKEN), nobody else. Behind a proxy the
+    # client is the forwarded address (uvicorn's --forwarded-allow-ips), not the proxy's.
+    services = getattr(request.app.state, "services", None)
+    token = services.settings.metrics_token.get_secret_value() if services and services.settings.metrics_token else ""
+    if not _loopback(request.client.host if request.client else None):
+        scheme, _, presented = request.headers.get("authorization", "").partition(" ")
+        if not token or scheme.lower() != "bearer" or not hmac.compare_digest(presented.strip(), token):
+            return Response("forbidden\n", status_code=403, media_type="text/plain")
     body, content_type = metrics.render()
     return Response(body, media_type=content_type)

@@ -71,6 +71,8 @@ def format_report(report: Report) -> str:
         f"reconcile {report.since.isoformat(timespec='seconds')} .. {report.until.isoformat(timespec='seconds')}"
         f"  ({'apply' if report.applied else 'report only'}; {report.checked_remote} PortOne payments checked)"
     ]
+    if report.abandoned:
+        lines.append(f"{report.abandoned} failed webhook deliveries abandoned (retry budget spent; not differences)")
     if not report.differences:
         lines.append("clean: no differences")
         return "\n".join(lines)
@@ -94,7 +96,7 @@ def _replay(args: argparse.Namespace) -> int:
         async with runtime(Settings()) as (services, _db):
             ids = await services.webhooks.pending_ids(failed_only=args.failed, delivery_id=args.id)
             for delivery_id in ids:
-                outcome = await services.webhooks.process(delivery_id)
+                outcome = await services.webhooks.process(delivery_id, coalesce=False)
                 counts[outcome] = counts.get(outcome, 0) + 1
                 print(f"{delivery_id}  {outcome}")
         return counts

@@ -11,6 +11,7 @@ import structlog
 from starlette.requests import Request
 from starlette.responses import RedirectResponse
 
+from api.webhooks import throttled
 from schema.app_services import Services
 from services import metrics
 from services.charging import Outcome
@@ -45,6 +46,11 @@ async def payment_complete(request: Request) -> RedirectResponse:
         )
         return _to_frontend(services, params)
     structlog.contextvars.bind_contextvars(**{k: v[:100] for k, v in params.items() if v})
+    if await throttled(services, "redirect", request.client.host if request.client else None) is not None:
+        # One address past POINTCHARGE_RATE_LIMIT_WEBHOOK: no PortOne lookup. The browser still
+        # lands on the result page, told "pending"; the frontend's claim or the webhook settles it.
+        params.update(outcome="pending", reason="rate_limited")
+        return _to_frontend(services, params)
     try:
         result = await services.charging.sync_by_key(key, source="redirect", provider=provider)
     except DomainError as exc:

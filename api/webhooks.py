@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from schema.app_services import Services
+from services.webhooks import ip_allowed
 
 log = logging.getLogger("pointcharge.webhooks")
 
@@ -24,9 +25,28 @@ async def portone_v2_webhook(request: Request) -> JSONResponse:
     return await _handle(request, services, services.webhooks.accept_v2)
 
 
+async def throttled(services: Services, scope: str, remote: str | None) -> int | None:
+    """Seconds to wait when ``remote`` is over its per-address limit of ``scope`` (``webhook`` or
+    ``redirect``; POINTCHARGE_RATE_LIMIT_WEBHOOK), else None. V1 webhooks are unsigned by PortOne's
+    design and each costs a PortOne lookup: without this one address could make us call PortOne
+    as fast as it can send. Addresses in POINTCHARGE_WEBHOOK_ALLOWED_IPS (PortOne's) are exempt."""
+    limiter = services.ratelimit
+    if limiter is None or limiter.exempt(scope):
+        return None
+    allowed = services.settings.webhook_allowed_ips
+    if allowed and ip_allowed(remote, allowed):
+        return None
+    return await limiter.hit_ip(scope, remote)
+
+
 async def _handle(request: Request, services: Services, accept) -> JSONResponse:  # type: ignore[no-untyped-def]
-    body = await request.body()
     remote = request.client.host if request.client else None
+    retry_after = await throttled(services, "webhook", remote)
+    if retry_after is not None:
+        # Nothing stored, PortOne not asked. PortOne itself retries a non-2xx later, so even a
+        # real delivery refused here (an allow-list not set, a limit set too low) is not lost.
+        return JSONResponse({"status": "rate_limited"}, status_code=429, headers={"Retry-After": str(retry_after)})
+    body = await request.body()
     try:
         delivery, outcome = await accept(headers=dict(request.headers), body=body, remote_addr=remote)
     except Exception:  # noqa: BLE001 - the database is overloaded or down: nothing was stored

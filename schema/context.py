@@ -64,6 +64,11 @@ class Context:
         return user_id
 
     @property
+    def login_id(self) -> str | None:
+        """The login (refresh-token family) the caller's access token belongs to."""
+        return self._claims.family_id if self.user_id is not None and self._claims else None
+
+    @property
     def client_ip(self) -> str | None:
         """The caller's address (behind a proxy: as uvicorn's --forwarded-allow-ips resolved it)."""
         return self.request.client.host if self.request.client else None

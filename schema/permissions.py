@@ -18,9 +18,10 @@ class IsAuthenticated(BasePermission):
 
 
 class LiveSession(BasePermission):
-    """For mutations that move money or change credentials: the token's login must not have been
-    revoked (``logoutUser``, ``resetUserPassword``, a reused refresh token). One indexed query;
-    reads stay stateless. Put it after ``IsAuthenticated``."""
+    """For every mutation that changes state: the token's login must not have been revoked
+    (``logoutUser``, ``resetUserPassword``, a reused refresh token). One indexed query; reads stay
+    stateless. Put it after ``IsAuthenticated``. tests/reliability/test_hardening.py walks the
+    Mutation type and fails for a mutation without it (the exemptions are listed there)."""
 
     message = "로그인이 만료되었습니다. 다시 로그인해 주세요."
     error_extensions = {"code": "UNAUTHENTICATED"}
@@ -47,5 +48,28 @@ def rate_limited(scope: str) -> type[BasePermission]:
     return RateLimited
 
 
+def rate_limited_by_ip(scope: str) -> type[BasePermission]:
+    """A per-client-address rate limit as a permission (for calls made before there is a user)."""
+
+    class RateLimitedByIp(BasePermission):
+        message = "요청이 너무 많습니다. 잠시 후 다시 시도해 주세요."
+        error_extensions = {"code": "RATE_LIMITED"}
+
+        async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+            limiter = info.context.services.ratelimit
+            if limiter is not None and info.context.client_ip:
+                await limiter.hit_user(scope, info.context.client_ip)  # raises RATE_LIMITED
+            return True
+
+    RateLimitedByIp.__name__ = RateLimitedByIp.__qualname__ = f"RateLimitedByIp_{scope}"
+    return RateLimitedByIp
+
+
 ChargeRateLimit = rate_limited("charge")
 PrepareRateLimit = rate_limited("prepare")
+CancelRateLimit = rate_limited("cancel")
+PasswordResetRateLimit = rate_limited("password_reset")
+# Item writes (createUseditem, updateUseditem, deleteUseditem, toggleUseditemPick,
+# createPointTransactionOfBuyingAndSelling): put it after IsAuthenticated, LiveSession.
+ItemRateLimit = rate_limited("item")
+SignupRateLimit = rate_limited_by_ip("signup")

@@ -14,12 +14,12 @@ import re
 import secrets
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from services.db import Database
@@ -171,20 +171,42 @@ class AuthService:
             raise DomainError(Code.UNAUTHENTICATED, "사용자를 찾을 수 없습니다. 다시 로그인해 주세요.")
         return user
 
-    async def reset_password(self, user_id: str, password: str) -> None:
+    async def reset_password(
+        self, user_id: str, password: str, *, family_id: str | None = None, max_login_age_s: float | None = None
+    ) -> None:
+        """A new password for the caller. With ``family_id`` (the caller's login): that login must
+        be younger than ``max_login_age_s`` — the signature has no old password (frontends call
+        ``resetUserPassword(password)``), so a stolen but older session cannot lock the owner out —
+        and it stays; every other login of the user ends."""
         _check_password(password)
-        password_hash = await self._hash(password)
         now = utcnow()
+        if family_id is not None and max_login_age_s is not None:
+            async with self.db.session() as s:
+                logged_in_at = (
+                    await s.execute(
+                        select(func.min(RefreshToken.created_at)).where(
+                            RefreshToken.family_id == family_id, RefreshToken.user_id == user_id
+                        )
+                    )
+                ).scalar_one_or_none()
+            if logged_in_at is not None and logged_in_at.tzinfo is None:
+                logged_in_at = logged_in_at.replace(tzinfo=UTC)
+            if logged_in_at is None or (now - logged_in_at).total_seconds() > max_login_age_s:
+                raise DomainError(
+                    Code.UNAUTHENTICATED,
+                    "비밀번호를 바꾸려면 다시 로그인해 주세요. (최근 로그인만 비밀번호를 바꿀 수 있습니다.)",
+                    reason="LOGIN_TOO_OLD",
+                )
+        password_hash = await self._hash(password)
         async with self.db.transaction() as s:
             await s.execute(
                 update(User).where(User.id == user_id).values(password_hash=password_hash, updated_at=now)
             )
-            # A new password ends every other login.
-            await s.execute(
-                update(RefreshToken)
-                .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
-                .values(revoked_at=now)
-            )
+            # A new password ends every other login (the one that changed it goes on).
+            others = update(RefreshToken).where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
+            if family_id is not None:
+                others = others.where(RefreshToken.family_id != family_id)
+            await s.execute(others.values(revoked_at=now))
 
     # --- tokens ------------------------------------------------------------------------------
 
@@ -193,19 +215,19 @@ class AuthService:
             email = normalize_email(email)
         except DomainError:
             email = ""
-        # Brute force: failed attempts per account and per IP, refused before any Argon2 work.
+        # Brute force: the attempt takes its slot per IP and per account *before* any Argon2
+        # work, atomically (services/ratelimit.py): parallel attempts cannot all pass a check.
         account = email or None
-        if self.ratelimiter is not None:
-            await self.ratelimiter.check_login(account, client_ip)
+        attempt = await self.ratelimiter.begin_login(account, client_ip) if self.ratelimiter is not None else None
         async with self.db.session() as s:
             user = (
                 await s.execute(select(User).where(User.email == email, User.deleted_at.is_(None)))
             ).scalar_one_or_none() if email else None
         ok = await self._verify(user.password_hash if user else self._dummy_hash, password)
         if user is None or not ok:
-            if self.ratelimiter is not None:
-                await self.ratelimiter.login_failed(account, client_ip)
             raise DomainError(Code.UNAUTHENTICATED, "이메일 또는 비밀번호가 일치하지 않습니다.")
+        if attempt is not None:
+            await self.ratelimiter.login_succeeded(attempt)  # type: ignore[union-attr]
         return await self._issue(user.id, family_id=new_id())
 
     async def refresh(self, refresh_token: str | None) -> TokenPair:

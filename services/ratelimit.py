@@ -1,14 +1,22 @@
-"""Rate limits (the ``limits`` package): login brute force and charging floods.
+"""Rate limits (the ``limits`` package): login brute force, sign-ups, charging and cancel floods,
+item writes, and webhook/redirect floods per address.
 
 Moving windows, kept in process memory by default (``memory://``: each instance counts alone) or in
 Redis (``POINTCHARGE_RATE_LIMIT_STORAGE=redis://host:6379/0``) so that N instances share one count.
 
-* Login: **failed** attempts are counted, per account and per client IP; once either is over its
-  limit, further attempts are refused with ``RATE_LIMITED`` *before* the password is checked (no
-  Argon2 work for an attacker). Successful logins are never counted, so an office behind one NAT
-  address or a load test logging in many users is not throttled.
+* Login: every attempt takes a slot, per client IP and per account, *atomically and before* the
+  password is checked (hit-then-verify: the moving window's acquire is one locked step in memory, one
+  Lua script in Redis), so N parallel attempts cannot all pass a check made before any of them
+  failed. Past the limit, ``RATE_LIMITED`` with no Argon2 work. A successful login gives its slot
+  back (an office behind one NAT address, a load test logging many users in, are not throttled) —
+  except while that account or address is being refused (a burst is under way), so that a right
+  password among a burst cannot free a slot for one more guess.
 * Charging: every ``preparePointCharge`` / ``createPointTransactionOfLoading`` call counts against
   its user; the defaults leave room for double clicks and retry loops, not for a script.
+* Per user: ``cancelPointTransaction``, ``resetUserPassword``, item writes. Per client IP:
+  ``createUser``, and ``/webhooks/portone`` + ``/payments/complete`` (each its own count).
+* A de-duplication window per payment (``first_in_window``): it only saves PortOne calls — every
+  sync is idempotent — so memory storage (one window per instance) is as correct as Redis.
 
 A limit is a ``limits`` string (``"5/minute;20/hour"``); ``off`` disables it. When the storage is
 unreachable (Redis down) the limiter fails open and logs: a rate limit must not take payments down.
@@ -21,9 +29,9 @@ import bisect
 import logging
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from limits import RateLimitItem, parse_many
+from limits import RateLimitItem, RateLimitItemPerSecond, parse_many
 from limits.aio.storage import MemoryStorage, Storage
 from limits.storage import storage_from_string
 from limits.aio.strategies import MovingWindowRateLimiter
@@ -42,6 +50,11 @@ class RateLimitConfig:
     login_per_ip: str = "30/minute;300/hour"
     charge_per_user: str = "120/minute"
     prepare_per_user: str = "60/minute"
+    signup_per_ip: str = "20/minute;200/hour"
+    cancel_per_user: str = "10/minute;50/hour"
+    item_per_user: str = "60/minute;1000/hour"
+    password_reset_per_user: str = "5/minute;20/hour"
+    webhook_per_ip: str = "1200/minute"
 
 
 def _items(spec: str) -> tuple[RateLimitItem, ...]:
@@ -111,6 +124,17 @@ class InProcessStorage(MemoryStorage):
                 self.locks.pop(key, None)
 
 
+def _refused_key(scope: str, key: str) -> str:
+    return f"refused/{scope}/{key}"
+
+
+@dataclass
+class LoginAttempt:
+    """The slots one login attempt holds (limit item, scope, key)."""
+
+    held: list[tuple[RateLimitItem, str, str]] = field(default_factory=list)
+
+
 class RateLimiter:
     def __init__(self, config: RateLimitConfig | None = None, *, prefix: str = "pointcharge") -> None:
         self.config = config or RateLimitConfig()
@@ -126,6 +150,12 @@ class RateLimiter:
             "login_ip": _items(self.config.login_per_ip),
             "charge": _items(self.config.charge_per_user),
             "prepare": _items(self.config.prepare_per_user),
+            "signup": _items(self.config.signup_per_ip),
+            "cancel": _items(self.config.cancel_per_user),
+            "item": _items(self.config.item_per_user),
+            "password_reset": _items(self.config.password_reset_per_user),
+            "webhook": _items(self.config.webhook_per_ip),
+            "redirect": _items(self.config.webhook_per_ip),  # same limit, its own count
         }
 
     # --- primitives ----------------------------------------------------------------------------
@@ -159,25 +189,104 @@ class RateLimiter:
 
     # --- login ---------------------------------------------------------------------------------
 
-    async def check_login(self, account: str | None, ip: str | None) -> None:
-        """Before verifying a password: refuses when the account or the IP failed too often."""
-        for scope, key in (("login_account", account), ("login_ip", ip)):
-            if key:
-                retry = await self._over(scope, key)
-                if retry is not None:
+    async def begin_login(self, account: str | None, ip: str | None) -> "LoginAttempt":
+        """Takes this attempt's slot per client IP, then per account, before the password is
+        checked; refuses (``RATE_LIMITED``) when either is full. The acquire is atomic, so
+        parallel attempts never all pass."""
+        attempt = LoginAttempt()
+        for scope, key in (("login_ip", ip), ("login_account", account)):
+            if not key:
+                continue
+            for item in self.limits[scope]:
+                try:
+                    acquired = await self.strategy.hit(item, scope, key)
+                except Exception as exc:  # noqa: BLE001 - fail open, see _over
+                    log.warning("rate limit storage unavailable (%s): not limiting", type(exc).__name__)
+                    continue
+                if not acquired:
+                    await self._give_back(attempt.held)  # a refused attempt costs nothing
+                    await self._mark_refused(scope, key, item)
                     log.warning("login rate limited (%s)", scope)
-                    raise self._refuse(retry)
+                    raise self._refuse(await self._retry_after(item, scope, key))
+                attempt.held.append((item, scope, key))
+        return attempt
 
-    async def login_failed(self, account: str | None, ip: str | None) -> None:
-        if account:
-            await self._hit("login_account", account)
-        if ip:
-            await self._hit("login_ip", ip)
+    async def login_succeeded(self, attempt: "LoginAttempt") -> None:
+        """A right password gives its slot back, unless its account or address is being refused
+        right now (a burst: the slot would be one more guess for the others)."""
+        returned: list[tuple[RateLimitItem, str, str]] = []
+        for held in attempt.held:
+            _item, scope, key = held
+            try:
+                refused = await self.storage.get(_refused_key(scope, key))
+            except Exception:  # noqa: BLE001
+                refused = 1
+            if not refused:
+                returned.append(held)
+        await self._give_back(returned)
+
+    async def _mark_refused(self, scope: str, key: str, item: RateLimitItem) -> None:
+        try:
+            await self.storage.incr(_refused_key(scope, key), item.get_expiry())
+        except Exception:  # noqa: BLE001
+            pass
+
+    async def _retry_after(self, item: RateLimitItem, scope: str, key: str) -> int | None:
+        try:
+            reset, _remaining = await self.strategy.get_window_stats(item, scope, key)
+        except Exception:  # noqa: BLE001
+            return None
+        return max(1, math.ceil(reset - time.time()))
+
+    async def _give_back(self, held: list[tuple[RateLimitItem, str, str]]) -> None:
+        """Removes one entry from each moving window (the newest: the count is what matters).
+        limits has no "un-hit"; the moving window is a newest-first list in both storages (memory:
+        ``events[key]``; Redis: a list the acquire script LPUSHes to), pinned by pyproject's range."""
+        for item, scope, key in held:
+            full_key = item.key_for(scope, key)
+            try:
+                if isinstance(self.storage, MemoryStorage):
+                    async with self.storage.locks[full_key]:
+                        events = self.storage.events.get(full_key)
+                        if events:
+                            events.pop(0)
+                else:
+                    bridge = self.storage.bridge  # type: ignore[attr-defined]
+                    await bridge.get_connection().lpop(bridge.prefixed_key(full_key))
+            except Exception as exc:  # noqa: BLE001 - at worst the slot expires with its window
+                log.warning("rate limit slot not given back (%s)", type(exc).__name__)
+
+    # --- per address ------------------------------------------------------------------------------
+
+    def exempt(self, scope: str) -> bool:
+        return not self.limits.get(scope)
+
+    async def hit_ip(self, scope: str, ip: str | None) -> int | None:
+        """Counts a request from ``ip``; returns seconds to wait when it is over (None: go on)."""
+        if not ip or not self.limits.get(scope):
+            return None
+        if await self._hit(scope, ip):
+            return None
+        log.warning("%s rate limited for address %s", scope, ip)
+        return await self._over(scope, ip) or 1
+
+    async def first_in_window(self, key: str, seconds: float) -> bool:
+        """True for the first call with ``key`` in a ``seconds`` moving window, False for the
+        others. Fails open (True): it only saves work that is safe to repeat."""
+        if seconds <= 0:
+            return True
+        item = RateLimitItemPerSecond(1, max(1, math.ceil(seconds)))
+        try:
+            return await self.strategy.hit(item, "window", key)
+        except Exception as exc:  # noqa: BLE001
+            log.warning("rate limit storage unavailable (%s): no de-duplication", type(exc).__name__)
+            return True
 
     # --- charging ------------------------------------------------------------------------------
 
     async def hit_user(self, scope: str, user_id: str) -> None:
-        """Counts a charging call (``charge`` or ``prepare``); refuses once the user is over."""
+        """Counts a call of ``scope`` (``charge``, ``prepare``, ``cancel``, ``item``, ``signup`` keyed by
+        address…) for ``user_id``; refuses once it is over."""
         if not self.limits.get(scope):
             return
         if not await self._hit(scope, user_id):

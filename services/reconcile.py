@@ -48,6 +48,9 @@ class Report:
     applied: bool
     checked_remote: int = 0
     differences: list[Difference] = field(default_factory=list)
+    # Failed webhook deliveries past their retry budget (services/webhooks.py): counted, not
+    # differences — a forged webhook for a payment that does not exist must not keep every run unclean.
+    abandoned: int = 0
 
     @property
     def remaining(self) -> list[Difference]:
@@ -63,6 +66,7 @@ class Report:
             "until": self.until.isoformat(),
             "applied": self.applied,
             "checked_remote": self.checked_remote,
+            "abandoned_webhooks": self.abandoned,
             "differences": [asdict(d) for d in self.differences],
             "remaining": len(self.remaining),
             "clean": self.clean,
@@ -281,13 +285,18 @@ class Reconciler:
 
     async def _failed_webhooks(self, report: Report, apply: bool) -> None:
         assert self.webhooks is not None
-        cutoff = utcnow() - timedelta(minutes=1)
-        ids = await self.webhooks.pending_ids(failed_only=False, older_than=cutoff)
+        now = utcnow()
+        # Past the retry budget: abandoned (with --apply) or counted as such (report only).
+        report.abandoned = (
+            await self.webhooks.abandon_exhausted(now=now) if apply else await self.webhooks.exhausted_count(now=now)
+        )
+        cutoff = now - timedelta(minutes=1)
+        ids = await self.webhooks.pending_ids(failed_only=False, older_than=cutoff, retryable_at=now)
         for delivery_id in ids:
             diff = Difference("webhook_unprocessed", None, None, f"delivery {delivery_id}")
             report.differences.append(diff)
             if apply:
-                diff.fixed = await self.webhooks.process(delivery_id) == "processed"
+                diff.fixed = await self.webhooks.process(delivery_id, coalesce=False) == "processed"
 
     async def _ledger_invariants(self, report: Report) -> None:
         """Reported, never silently "fixed": a broken invariant is a bug to understand."""

@@ -78,6 +78,29 @@ class Settings(BaseSettings):
     rate_limit_login_ip: str = "30/minute;300/hour"  # failed logins per client IP
     rate_limit_charge: str = "120/minute"  # createPointTransactionOfLoading per user
     rate_limit_prepare: str = "60/minute"  # preparePointCharge per user
+    # Issue 18 (docs/RELIABILITY.md, "Rate limits"): sign-ups per client IP; cancels, password resets
+    # and item writes per user; /webhooks/portone and /payments/complete per client IP (each its own
+    # count; addresses in webhook_allowed_ips are exempt). All `limits` strings or "off".
+    rate_limit_signup: str = "20/minute;200/hour"
+    rate_limit_cancel: str = "10/minute;50/hour"
+    rate_limit_password_reset: str = "5/minute;20/hour"
+    rate_limit_item: str = "60/minute;1000/hour"
+    # PortOne sends from a few addresses: 1,200 a minute from each is ~60 webhooks a second from
+    # three of them, many times a busy shop's peak (two webhooks per payment at most, usually one).
+    rate_limit_webhook: str = "1200/minute"
+    # One PortOne lookup per payment (and claimed status) per this many seconds, however many
+    # webhooks name it; 0 = off. Only saves PortOne calls: every sync is idempotent.
+    webhook_dedup_s: float = 5.0
+    # Reconciliation retries a failed delivery this many times / for this long, then reports it
+    # "abandoned" (a forged webhook for a payment that does not exist fails forever).
+    webhook_retry_max_attempts: int = 5
+    webhook_retry_max_age_hours: float = 72.0
+    # resetUserPassword(password) has no old password: it needs a login younger than this (seconds).
+    password_reset_max_age: int = 10 * 60
+    # Production refuses SQLite unless this is set (one machine, one writer at a time).
+    allow_sqlite_in_production: bool = False
+    # /metrics: served to loopback, or to anyone presenting "Authorization: Bearer <token>".
+    metrics_token: SecretStr | None = None
 
     # PortOne. In sandbox mode, the base URLs and keys default to the built-in sandbox.
     portone_v1_base_url: str | None = None
@@ -187,5 +210,30 @@ class Settings(BaseSettings):
         base = self.portone_v1_base_url or ""
         if "/sandbox/" in base or base.startswith("http://127.") or "localhost" in base:
             problems.append("POINTCHARGE_PORTONE_V1_BASE_URL points at a sandbox, not PortOne")
+        problems.extend(self.unsafe_production_settings())
+        return problems
+
+    def unsafe_production_settings(self) -> list[str]:
+        """Settings that are fine on a laptop and unsafe with real money (issue 18). The API always
+        allows credentials (the refresh cookie), so a wildcard origin would hand every site the
+        users' sessions; SameSite=None without Secure is dropped by browsers or sent over HTTP."""
+        problems: list[str] = []
+        if not self.is_production:
+            return problems
+        if "*" in self.cors_origins:
+            problems.append(
+                'POINTCHARGE_CORS_ORIGINS is "*" while credentials (the refresh cookie) are allowed: '
+                "list your frontends' origins"
+            )
+        if self.cookie_samesite.strip().lower() == "none" and not self.cookie_secure:
+            problems.append(
+                "POINTCHARGE_COOKIE_SAMESITE=none without POINTCHARGE_COOKIE_SECURE=true: the refresh cookie "
+                "would be sent over plain HTTP (browsers refuse it)"
+            )
+        if self.is_sqlite and not self.allow_sqlite_in_production:
+            problems.append(
+                "POINTCHARGE_DATABASE_URL is SQLite (one machine, one writer): use PostgreSQL, or set "
+                "POINTCHARGE_ALLOW_SQLITE_IN_PRODUCTION=true for a deliberate single-instance setup"
+            )
         return problems
 

@@ -13,24 +13,35 @@ import json
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from urllib.parse import parse_qs
 
 from portone_server_sdk import webhook as portone_webhook
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from services import metrics
 from services.charging import ChargeService, Outcome
 from services.db import Database
 from services.errors import DomainError
 from services.models import WebhookDelivery, utcnow
+from services.ratelimit import RateLimiter
 
 log = logging.getLogger("pointcharge.webhooks")
 
 V1_STATUSES = frozenset({"ready", "paid", "cancelled", "failed"})
-MAX_BODY = 64 * 1024
+# PortOne's webhooks are well under 1 KiB (V1: imp_uid, merchant_uid, status[, cancellation_id];
+# V2: type, timestamp, data{paymentId, storeId, transactionId…}): a bigger body is not one of theirs.
+MAX_BODY = 8 * 1024
+# What is kept of a body and of the headers for the audit trail: nothing is re-read from them
+# (processing re-fetches the payment by its key), so a forged 8 KiB body costs at most this.
+STORED_BODY = 1024
+STORED_HEADERS = 1024
 # Headers worth keeping for an audit; cookies and auth headers never are.
 _DROP_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"})
+_KEEP_HEADERS = (
+    "content-type", "content-length", "user-agent", "x-forwarded-for", "x-real-ip", "x-request-id",
+    "webhook-id", "webhook-timestamp", "webhook-signature",
+)
 
 
 class InvalidWebhook(Exception):
@@ -111,16 +122,38 @@ def _v2_event(webhook: object, payload: str) -> tuple[str, str | None]:
     return event[:64], payment_id
 
 
-def storable_body(body: bytes) -> str:
-    """The body as received: text when it is clean UTF-8, otherwise base64 (PostgreSQL text
-    cannot hold NUL bytes, and a replay must see the original bytes)."""
+def storable_body(body: bytes, limit: int = STORED_BODY) -> str:
+    """The body as received, at most ``limit`` characters: text when it is clean UTF-8, otherwise
+    base64 (PostgreSQL text cannot hold NUL bytes). A longer body keeps its beginning and says so."""
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         text = None
     if text is not None and "\x00" not in text:
-        return text
-    return "base64:" + base64.b64encode(body).decode()
+        if len(text.encode()) <= limit:
+            return text
+        marker = f"…[truncated, {len(body)} bytes]"
+        head = body[: limit - len(marker.encode())].decode("utf-8", errors="ignore")
+        return head + marker
+    encoded = "base64:" + base64.b64encode(body).decode()
+    if len(encoded) <= limit:
+        return encoded
+    marker = f"…[truncated, {len(body)} bytes]"
+    return encoded[: limit - len(marker.encode())] + marker
+
+
+def storable_headers(headers: Mapping[str, str], limit: int = STORED_HEADERS) -> str:
+    """The headers an audit needs (never cookies or credentials), each value capped, the whole
+    JSON at most ``limit`` characters."""
+    lowered = {k.lower(): v for k, v in headers.items() if k.lower() not in _DROP_HEADERS}
+    kept: dict[str, str] = {}
+    for name in _KEEP_HEADERS:
+        if name in lowered:
+            kept[name] = lowered[name][:200]
+            if len(json.dumps(kept, ensure_ascii=False).encode()) > limit:
+                kept.pop(name)
+                break
+    return json.dumps(kept, ensure_ascii=False)
 
 
 def ip_allowed(remote_addr: str | None, allowed: Sequence[str]) -> bool:
@@ -135,6 +168,19 @@ def ip_allowed(remote_addr: str | None, allowed: Sequence[str]) -> bool:
     return any(address in ipaddress.ip_network(net, strict=False) for net in allowed)
 
 
+def _cancellation_id(delivery: WebhookDelivery) -> str:
+    """V1's cancellation_id, read back from the stored body (only when it says "cancelled")."""
+    if delivery.provider != "portone_v1" or delivery.event != "cancelled":
+        return ""
+    body = delivery.body or ""
+    try:
+        data = json.loads(body)
+        value = data.get("cancellation_id") if isinstance(data, dict) else None
+    except ValueError:
+        value = parse_qs(body).get("cancellation_id", [None])[-1]
+    return value[:100] if isinstance(value, str) else ""
+
+
 class WebhookService:
     def __init__(
         self,
@@ -143,11 +189,20 @@ class WebhookService:
         *,
         allowed_ips: Sequence[str] = (),
         v2_webhook_secrets: Sequence[str] = (),
+        ratelimiter: RateLimiter | None = None,
+        dedup_s: float = 0.0,
+        retry_max_attempts: int = 5,
+        retry_max_age: timedelta = timedelta(hours=72),
     ) -> None:
         self.db = db
         self.charging = charging
         self.allowed_ips = tuple(allowed_ips)
         self.v2_secrets = tuple(v2_webhook_secrets)
+        self.ratelimiter = ratelimiter
+        self.dedup_s = dedup_s
+        # Reconciliation's retry budget for a failed delivery (then it is "abandoned").
+        self.retry_max_attempts = retry_max_attempts
+        self.retry_max_age = retry_max_age
 
     async def record(
         self,
@@ -161,12 +216,11 @@ class WebhookService:
         payment_key: str | None = None,
         event: str | None = None,
     ) -> WebhookDelivery:
-        kept = {k: v for k, v in headers.items() if k.lower() not in _DROP_HEADERS}
         delivery = WebhookDelivery(
             provider=provider,
             remote_addr=remote_addr,
-            headers=json.dumps(kept, ensure_ascii=False),
-            body=storable_body(body[:MAX_BODY]),
+            headers=storable_headers(headers),
+            body=storable_body(body),
             outcome=outcome,
             error=error,
             payment_key=payment_key,
@@ -243,13 +297,28 @@ class WebhookService:
         )
         return delivery, outcome
 
-    async def process(self, delivery_id: str) -> str:
-        """Re-fetches the payment from PortOne and syncs it. Safe to run any number of times."""
+    async def process(self, delivery_id: str, *, coalesce: bool = True) -> str:
+        """Re-fetches the payment from PortOne and syncs it. Safe to run any number of times.
+
+        With ``coalesce`` (live deliveries), a delivery naming a payment — and claiming a status —
+        that another delivery had fetched within ``dedup_s`` seconds is recorded as ``duplicate``
+        without asking PortOne again: a burst of 1,000 forged webhooks for one id costs one GET.
+        The status (and V1's cancellation id) is part of the key so that a real change (ready →
+        paid, a second partial cancel) never waits for a window. A delivery coalesced with a fetch
+        that ran just before PortOne changed is no worse off than a dropped webhook: the mutation,
+        the redirect and reconciliation's listing still find the payment. The window lives in the
+        rate-limit storage (per instance in memory, shared in Redis); it never decides money."""
         async with self.db.session() as s:
             delivery = await s.get(WebhookDelivery, delivery_id)
         if delivery is None or not delivery.payment_key:
             metrics.WEBHOOK_DELIVERIES.labels(delivery.provider if delivery else "unknown", "ignored").inc()
             return "ignored"
+        if coalesce and self.ratelimiter is not None and self.dedup_s > 0:
+            window = f"{delivery.provider}/{delivery.payment_key}/{delivery.event or ''}/{_cancellation_id(delivery)}"
+            if not await self.ratelimiter.first_in_window(window, self.dedup_s):
+                await self.mark(delivery_id, "duplicate", error=f"fetched within {self.dedup_s:g} s by another delivery")
+                metrics.WEBHOOK_DELIVERIES.labels(delivery.provider, "duplicate").inc()
+                return "duplicate"
         async with self.db.transaction() as s:
             await s.execute(
                 update(WebhookDelivery)
@@ -279,11 +348,49 @@ class WebhookService:
         log.info("webhook %s for %s: %s", delivery_id, delivery.payment_key, result.outcome)
         return "processed"
 
+    def _exhausted(self, now: datetime):  # type: ignore[no-untyped-def]
+        return (WebhookDelivery.outcome == "failed") & (
+            (WebhookDelivery.attempts >= self.retry_max_attempts)
+            | (WebhookDelivery.received_at < now - self.retry_max_age)
+        )
+
+    async def exhausted_count(self, *, now: datetime | None = None) -> int:
+        async with self.db.session() as s:
+            return int(
+                (await s.execute(select(func.count()).where(self._exhausted(now or utcnow())))).scalar_one()
+            )
+
+    async def abandon_exhausted(self, *, now: datetime | None = None) -> int:
+        """Failed deliveries past the retry budget (attempts or age) become ``abandoned``: a
+        forged webhook for a payment PortOne does not know fails forever and would keep every
+        reconciliation unclean and costing a PortOne call. Returns how many. Nothing is lost: a
+        real payment is still found by reconciliation's listing of PortOne's payments."""
+        now = now or utcnow()
+        async with self.db.transaction() as s:
+            result = await s.execute(
+                update(WebhookDelivery)
+                .where(self._exhausted(now))
+                .values(outcome="abandoned", processed_at=now)
+            )
+        abandoned = int(result.rowcount or 0)
+        if abandoned:
+            metrics.WEBHOOK_DELIVERIES.labels("any", "abandoned").inc(abandoned)
+            log.warning("%d failed webhook deliveries abandoned after their retry budget", abandoned)
+        return abandoned
+
     async def pending_ids(
-        self, *, failed_only: bool, delivery_id: str | None = None, older_than: datetime | None = None
+        self,
+        *,
+        failed_only: bool,
+        delivery_id: str | None = None,
+        older_than: datetime | None = None,
+        retryable_at: datetime | None = None,
     ) -> list[str]:
-        """Deliveries to (re)process: failed ones, and ``received`` ones a crash left behind."""
+        """Deliveries to (re)process: failed ones, and ``received`` ones a crash left behind. With
+        ``retryable_at``, failed ones past the retry budget at that time are left out."""
         query = select(WebhookDelivery.id).order_by(WebhookDelivery.received_at)
+        if retryable_at is not None:
+            query = query.where(~self._exhausted(retryable_at))
         if older_than is not None:
             query = query.where(WebhookDelivery.received_at < older_than)
         if delivery_id:

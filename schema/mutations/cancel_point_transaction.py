@@ -6,7 +6,7 @@ import strawberry
 import structlog
 
 from schema.context import Info
-from schema.permissions import IsAuthenticated, LiveSession
+from schema.permissions import CancelRateLimit, IsAuthenticated, LiveSession
 from schema.point_types import PointTransaction, PortOneVersion
 from services import metrics
 from services.portone.refund_account import RefundAccount
@@ -23,7 +23,7 @@ class RefundAccountInput:
 @strawberry.type
 class CancelPointTransactionMutation:
     @strawberry.mutation(
-        permission_classes=[IsAuthenticated, LiveSession],
+        permission_classes=[IsAuthenticated, LiveSession, CancelRateLimit],
         description="충전을 취소하고 PortOne에서 환불합니다. amount를 생략하면 남은 금액 전부를 취소합니다. 입금된 가상계좌는 refundAccount가 필요합니다. 반환값은 취소 내역입니다.",
     )
     async def cancel_point_transaction(

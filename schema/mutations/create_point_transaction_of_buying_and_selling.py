@@ -5,13 +5,13 @@ import structlog
 
 from schema.context import Info
 from schema.item_types import Useditem, item_service
-from schema.permissions import IsAuthenticated, LiveSession
+from schema.permissions import IsAuthenticated, ItemRateLimit, LiveSession
 
 
 @strawberry.type
 class CreatePointTransactionOfBuyingAndSellingMutation:
     @strawberry.mutation(
-        permission_classes=[IsAuthenticated, LiveSession],
+        permission_classes=[IsAuthenticated, LiveSession, ItemRateLimit],
         description=(
             "포인트로 상품을 구매합니다. 가격은 서버에 등록된 상품 가격입니다. 구매자에게 구매(-가격), "
             "판매자에게 판매(+가격) 내역이 한 번에 기록됩니다. 같은 구매자의 재시도는 상품을 그대로 돌려주고 "

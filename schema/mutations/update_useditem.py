@@ -4,13 +4,13 @@ import strawberry
 
 from schema.context import Info
 from schema.item_types import UpdateUseditemInput, Useditem, item_service
-from schema.permissions import IsAuthenticated, LiveSession
+from schema.permissions import IsAuthenticated, ItemRateLimit, LiveSession
 
 
 @strawberry.type
 class UpdateUseditemMutation:
     @strawberry.mutation(
-        permission_classes=[IsAuthenticated, LiveSession],
+        permission_classes=[IsAuthenticated, LiveSession, ItemRateLimit],
         description="자신의 상품을 수정합니다 (판매된 뒤에는 수정할 수 없습니다). 보낸 항목만 바뀝니다.",
     )
     async def update_useditem(

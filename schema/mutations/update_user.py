@@ -3,13 +3,13 @@ from __future__ import annotations
 import strawberry
 
 from schema.context import Info
-from schema.permissions import IsAuthenticated
+from schema.permissions import IsAuthenticated, LiveSession
 from schema.types import UpdateUserInput, User
 
 
 @strawberry.type
 class UpdateUserMutation:
-    @strawberry.mutation(permission_classes=[IsAuthenticated])
+    @strawberry.mutation(permission_classes=[IsAuthenticated, LiveSession])
     async def update_user(self, info: Info, update_user_input: UpdateUserInput) -> User:
         i = update_user_input
         user = await info.context.services.auth.update_user(

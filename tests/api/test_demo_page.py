@@ -20,6 +20,7 @@ PRODUCTION = {
     "portone_v1_base_url": "https://api.iamport.kr",
     "portone_imp_key": "live-key",
     "portone_imp_secret": "live-secret",
+    "allow_sqlite_in_production": True,  # the suite's database may be SQLite
 }
 
 

@@ -129,6 +129,7 @@ async def test_production_hides_graphiql_and_introspection(clean_db: str) -> Non
         portone_v1_base_url="https://api.iamport.kr",
         portone_imp_key="k",
         portone_imp_secret="s",
+        allow_sqlite_in_production=True,  # the suite's database may be SQLite
     )
     app = create_app(settings)
     async with LifespanManager(app) as m:
