@@ -308,7 +308,8 @@ def build(charge_path: Path, history_path: Path, profile_path: Path, *, write_do
             f"### Charge path ({charge['when']}, {m.get('cpus')} cores, Python {m.get('python')}, "
             f"{charge['wall_s']} s wall)\n\n" + charge_table(charge) + "\n\n" + charge_targets(charge)
         )
-        if write_docs and plot(charge):
+        # Without matplotlib the plot is not redrawn; the one on disk is still referenced.
+        if (write_docs and plot(charge)) or PLOT.exists():
             parts.append(f"![throughput and p99 vs concurrency]({PLOT.name})")
         parts.append(f"### With realistic PortOne latency ({charge['when']})\n\n" + latency_section(charge))
     if history:

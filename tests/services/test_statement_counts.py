@@ -180,6 +180,17 @@ def test_every_flow_has_its_expected_counts() -> None:
     assert sorted(FLOWS) == sorted(EXPECTED)
 
 
+def test_performance_doc_shows_these_counts() -> None:
+    # given the table docs/PERFORMANCE.md shows between its COUNTS markers
+    from bench import report
+
+    doc = report.DOC.read_text()
+    shown = doc.split("<!-- COUNTS:BEGIN -->\n", 1)[1].split("\n<!-- COUNTS:END -->", 1)[0]
+    # then it is this module's EXPECTED, as `python -m bench counts` writes it
+    assert report.expected_counts() == EXPECTED
+    assert shown == report.statement_counts_table(), "run `python -m bench counts` after changing EXPECTED"
+
+
 def _dialect(database_url: str) -> str:
     return "postgresql" if database_url.startswith("postgresql") else "sqlite"
 
