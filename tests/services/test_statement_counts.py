@@ -45,9 +45,11 @@ from tests.conftest import GQL, SandboxControl, api_settings, count_rows
 
 # flow -> {dialect: (SQL statements, PortOne requests)}
 EXPECTED: dict[str, dict[str, tuple[int, int]]] = {
+    "prepare an order (mutation)": {"sqlite": (5, 1), "postgresql": (5, 1)},
     "first credit, prepared order (mutation)": {"sqlite": (9, 1), "postgresql": (9, 1)},
     "first credit, no prepared order (mutation; the bench's charge)": {"sqlite": (9, 1), "postgresql": (9, 1)},
     "duplicate claim by the same user (mutation)": {"sqlite": (6, 0), "postgresql": (6, 0)},
+    "mobile redirect, prepared order (credits its owner)": {"sqlite": (8, 1), "postgresql": (8, 1)},
     "webhook for an already-credited payment": {"sqlite": (14, 1), "postgresql": (14, 1)},
     "webhook first sighting, prepared order (credits its owner)": {"sqlite": (17, 1), "postgresql": (17, 1)},
     "webhook first sighting, no prepared order (recorded unowned)": {"sqlite": (20, 1), "postgresql": (20, 1)},
@@ -116,6 +118,16 @@ def flow(name: str) -> Callable[[Callable[[Harness], Awaitable[None]]], Callable
     return register
 
 
+@flow("prepare an order (mutation)")
+async def prepare_order(h: Harness) -> None:
+    async with h.measure():
+        merchant_uid = await h.prepare(5000)
+    assert await h.rows(
+        "SELECT COUNT(*) FROM payments WHERE merchant_uid = :m AND user_id = :u AND status = 'prepared'",
+        m=merchant_uid, u=h.user_id,
+    ) == 1
+
+
 @flow("first credit, prepared order (mutation)")
 async def first_credit_prepared(h: Harness) -> None:
     merchant_uid = await h.prepare(5000)
@@ -140,6 +152,20 @@ async def duplicate_claim(h: Harness) -> None:
     async with h.measure():
         again = await h.charge(paid["imp_uid"])
     assert again["_id"] == first["_id"]
+
+
+@flow("mobile redirect, prepared order (credits its owner)")
+async def redirect_prepared(h: Harness) -> None:
+    merchant_uid = await h.prepare(5000)
+    paid = await h.sandbox.pay(5000, merchant_uid=merchant_uid)
+    async with h.measure():
+        response = await h.gql.client.get(
+            "/payments/complete", params={"imp_uid": paid["imp_uid"], "merchant_uid": merchant_uid, "imp_success": "true"}
+        )
+    assert response.status_code == 303 and "outcome=credited" in response.headers["location"], response.headers
+    assert await h.rows(
+        "SELECT COUNT(*) FROM point_transactions WHERE imp_uid = :i AND user_id = :u", i=paid["imp_uid"], u=h.user_id
+    ) == 1
 
 
 @flow("webhook for an already-credited payment")
