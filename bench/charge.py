@@ -3,7 +3,9 @@
 For each database (SQLite, PostgreSQL) and worker count: a fresh database, the API
 (``pointcharge serve --workers N``) and the floor (``bench/floor.py``, same workers) against one
 standalone sandbox; then for each concurrency, paid payments are created through the sandbox's
-control API and a closed-loop load generator (separate process) claims each one once.
+control API and a closed-loop load generator (separate process) claims each one once. After the
+1-worker sweep, the realistic-latency scenario: the sandbox answers every PortOne request 150 ms
+late, and 32 clients charge through the stack floor and pointcharge (``concurrency_bound``).
 """
 
 from __future__ import annotations
