@@ -31,6 +31,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     run.add_argument("--users", type=int, default=32)
     run.add_argument("--loadgen-procs", type=int, default=1, help="load-generator processes")
     run.add_argument("--target", type=_strs, default=["floor", "stack", "pointcharge"])
+    run.add_argument("--latency-ms", type=int, default=150,
+                     help="the realistic-latency scenario: PortOne (sandbox) latency in ms; 0 leaves it out")
+    run.add_argument("--latency-clients", type=int, default=32, help="clients in the latency scenario")
+    run.add_argument("--latency-only", action="store_true", help="run only the latency scenario")
     run.add_argument("--out", type=Path, default=RESULTS / "charge-latest.json")
 
     hist = sub.add_parser("history", help="history latency at 1k / 100k / 1M ledger entries")
@@ -51,6 +55,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     rep.add_argument("--history", type=Path, default=RESULTS / "history-latest.json")
     rep.add_argument("--profile", type=Path, default=RESULTS / "profile-latest.json")
     rep.add_argument("--no-docs", action="store_true", help="print only")
+
+    sub.add_parser("counts", help="the statement-count table (tests/services/test_statement_counts.py) into docs/PERFORMANCE.md")
     return parser
 
 
@@ -74,11 +80,15 @@ def dispatch(args: argparse.Namespace) -> int:
             backends=backends, workers=args.workers, concurrency=args.concurrency,
             n_workers_concurrency=args.n_concurrency, seconds=args.seconds, count=args.count,
             warmup=args.warmup, loadgen_procs=args.loadgen_procs, users=args.users, targets=tuple(args.target),
+            latency_ms=args.latency_ms, latency_clients=args.latency_clients, latency_only=args.latency_only,
         )
         result = charge.run(cfg, out=args.out)
         print()
-        print(report.charge_table(result))
-        print(report.charge_targets(result))
+        if any(not p.get("latency_ms") for p in result["points"]):
+            print(report.charge_table(result))
+            print(report.charge_targets(result))
+            print()
+        print(report.latency_section(result))
         print(f"\nJSON: {args.out}")
         return 0
     if args.bench_command == "history":
@@ -100,6 +110,9 @@ def dispatch(args: argparse.Namespace) -> int:
         print()
         print(report.profile_table(result))
         print(f"\nJSON: {args.out}")
+        return 0
+    if args.bench_command == "counts":
+        print(report.write_counts())
         return 0
     if args.bench_command == "report":
         text = report.build(args.charge, args.history, args.profile, write_docs=not args.no_docs)

@@ -3,7 +3,9 @@
 For each database (SQLite, PostgreSQL) and worker count: a fresh database, the API
 (``pointcharge serve --workers N``) and the floor (``bench/floor.py``, same workers) against one
 standalone sandbox; then for each concurrency, paid payments are created through the sandbox's
-control API and a closed-loop load generator (separate process) claims each one once.
+control API and a closed-loop load generator (separate process) claims each one once. After the
+1-worker sweep, the realistic-latency scenario: the sandbox answers every PortOne request 150 ms
+late, and 32 clients charge through the stack floor and pointcharge (``concurrency_bound``).
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ class Point:
     error_samples: dict = field(default_factory=dict)
     requests_sent: int = 0  # warm-up included: the denominator of the PortOne ratios
     portone_stats: dict = field(default_factory=dict)
+    latency_ms: int = 0  # the sandbox's injected latency on every PortOne API request (0: none)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -120,12 +123,24 @@ class Config:
     loadgen_procs: int = 1
     users: int = 32
     targets: tuple[str, ...] = ("floor", "stack", "pointcharge")
+    # The realistic-latency scenario: PortOne answering in latency_ms (the sandbox's latency fault),
+    # latency_clients clients, 1 worker, the stack floor and pointcharge. 0 leaves it out.
+    latency_ms: int = 150
+    latency_clients: int = 32
+    latency_targets: tuple[str, ...] = (STACK, "pointcharge")
+    latency_only: bool = False  # only the latency scenario (no sweep)
+
+
+def concurrency_bound(clients: int, latency_ms: float) -> float:
+    """The most a closed loop of ``clients`` can do when each request waits ``latency_ms`` for
+    PortOne: every client has one request in flight, each lasting at least the latency."""
+    return clients / (latency_ms / 1000.0)
 
 
 def measure(
     *, backend: str, workers: int, target: str, conc: int, base: str, sandbox: str, users: list[tuple[str, str]],
     cfg: Config, monitor: procs.RssMonitor, workdir: Path, server: procs.Proc, sandbox_proc: procs.Proc,
-    expected_rate: float | None = None,
+    expected_rate: float | None = None, latency_ms: int = 0,
 ) -> Point:
     count = cfg.count if conc > 1 else max(300, cfg.count // 3)
     if expected_rate:
@@ -177,6 +192,7 @@ def measure(
         server_cpu_pct=round(100 * server_cpu / wall, 1), sandbox_cpu_pct=round(100 * sandbox_cpu / wall, 1),
         foreign_cpu_pct=round(100 * foreign / wall, 1),
         error_samples=result["error_samples"], requests_sent=charged, portone_stats=stats,
+        latency_ms=latency_ms,
     )
 
 
@@ -214,27 +230,42 @@ def run(cfg: Config, *, out: Path | None = None, log=print) -> dict:
                         setup[f"{backend} setup peak rss mb (argon2 logins)"] = api_mon.peak_mb()
                     sweep = cfg.concurrency if workers == 1 else cfg.n_workers_concurrency
                     rates: dict[str, float] = {}
-                    for conc in sweep:
+
+                    def one(target: str, conc: int, *, expected: float | None, latency_ms: int = 0) -> Point:
+                        base, mon = (api_base, api_mon) if target == "pointcharge" else (floor_base, floor_mon)
+                        point = measure(
+                            backend=backend, workers=workers, target=target, conc=conc, base=base,
+                            sandbox=sandbox_base, users=users, cfg=cfg, monitor=mon, workdir=workdir,
+                            server=api if target == "pointcharge" else floor, sandbox_proc=sandbox,
+                            expected_rate=expected, latency_ms=latency_ms,
+                        )
+                        points.append(point)
+                        log(
+                            f"{backend:8} w={workers} c={conc:<3} {target:11} "
+                            f"{f'PortOne +{latency_ms} ms ' if latency_ms else ''}{point.charges_per_s:8.1f}/s "
+                            f"p50 {point.p50_ms:7.2f} p99 {point.p99_ms:7.2f} ms  err {point.errors}  "
+                            f"gets/charge {point.portone_gets_per_charge}  rss {point.peak_rss_mb} MB  "
+                            f"cpu/charge {point.server_cpu_ms_per_charge} ms (server {point.server_cpu_pct}%, "
+                            f"sandbox {point.sandbox_cpu_pct}%, loadgen {point.loadgen_cpu_pct}%, "
+                            f"foreign {point.foreign_cpu_pct}%)"
+                        )
+                        if point.error_samples:
+                            log(f"    errors: {point.error_samples}")
+                        return point
+
+                    for conc in [] if cfg.latency_only else sweep:
                         for target in cfg.targets:
-                            base, mon = (api_base, api_mon) if target == "pointcharge" else (floor_base, floor_mon)
-                            point = measure(
-                                backend=backend, workers=workers, target=target, conc=conc, base=base,
-                                sandbox=sandbox_base, users=users, cfg=cfg, monitor=mon, workdir=workdir,
-                                server=api if target == "pointcharge" else floor, sandbox_proc=sandbox,
-                                expected_rate=rates.get(target),
-                            )
-                            rates[target] = point.charges_per_s
-                            points.append(point)
-                            log(
-                                f"{backend:8} w={workers} c={conc:<3} {target:11} {point.charges_per_s:8.1f}/s "
-                                f"p50 {point.p50_ms:7.2f} p99 {point.p99_ms:7.2f} ms  err {point.errors}  "
-                                f"gets/charge {point.portone_gets_per_charge}  rss {point.peak_rss_mb} MB  "
-                                f"cpu/charge {point.server_cpu_ms_per_charge} ms (server {point.server_cpu_pct}%, "
-                                f"sandbox {point.sandbox_cpu_pct}%, loadgen {point.loadgen_cpu_pct}%, "
-                                f"foreign {point.foreign_cpu_pct}%)"
-                            )
-                            if point.error_samples:
-                                log(f"    errors: {point.error_samples}")
+                            rates[target] = one(target, conc, expected=rates.get(target)).charges_per_s
+                    if cfg.latency_ms and workers == 1:
+                        # What a production user sees: PortOne is tens to hundreds of milliseconds
+                        # away, so at a fixed number of clients the ceiling is clients / latency.
+                        bound = concurrency_bound(cfg.latency_clients, cfg.latency_ms)
+                        asyncio.run(procs.sandbox_faults(sandbox_base, latency_ms=cfg.latency_ms))
+                        try:
+                            for target in (t for t in cfg.latency_targets if t in cfg.targets):
+                                one(target, cfg.latency_clients, expected=bound, latency_ms=cfg.latency_ms)
+                        finally:
+                            asyncio.run(procs.sandbox_faults(sandbox_base))
                 finally:
                     api_mon.stop()
                     floor_mon.stop()

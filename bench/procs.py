@@ -315,6 +315,17 @@ async def sandbox_stats(sandbox_base: str, *, reset: bool = False) -> dict[str, 
             return await r.json()
 
 
+async def sandbox_faults(sandbox_base: str, **knobs: object) -> None:
+    """Sets the sandbox's injected faults (``latency_ms``, …); none: clears them."""
+    async with aiohttp.ClientSession() as s:
+        if knobs:
+            async with s.put(sandbox_base + "/_control/faults", json=knobs) as r:
+                r.raise_for_status()
+        else:
+            async with s.delete(sandbox_base + "/_control/faults") as r:
+                r.raise_for_status()
+
+
 async def graphql(session: aiohttp.ClientSession, base: str, query: str, variables: dict, token: str | None = None) -> dict:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     async with session.post(base + "/graphql", json={"query": query, "variables": variables}, headers=headers) as r:

@@ -99,11 +99,13 @@ def _instrument() -> list[tuple[object, str, object]]:
 
 
 async def _phase_run(backend: str, db_url: str, sandbox: str, charges: int) -> dict:
+    from contextlib import AsyncExitStack
+
     import httpx
     from asgi_lifespan import LifespanManager
-    from sqlalchemy import event
 
     from api.app import create_app
+    from bench.statements import record_statements
     from services.settings import Settings
 
     env = procs.api_env(db_url, sandbox)
@@ -116,59 +118,23 @@ async def _phase_run(backend: str, db_url: str, sandbox: str, charges: int) -> d
     sql_ms: list[float] = []
     try:
         app = create_app(settings)
-        async with LifespanManager(app) as manager:
-            engine = app.state.db.engine.sync_engine
-            current = {"n": 0, "t": 0.0}
-
-            @event.listens_for(engine, "before_cursor_execute")
-            def _before(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
-                conn.info["t0"] = time.perf_counter()
-
-            last: list[str] = []
-
-            @event.listens_for(engine, "after_cursor_execute")
-            def _after(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
-                current["n"] += 1
-                dt = time.perf_counter() - conn.info.pop("t0", time.perf_counter())
-                current["t"] += dt
-                last.append(f"{dt * 1000:6.3f} ms  " + " ".join(statement.split())[:150])
-
-            # The lean path's statements go to the driver directly (services.db.RawConnection):
-            # no SQLAlchemy event sees them, so they are counted here.
-            from services.db import RawConnection
-
-            def _raw_timed(fn):  # type: ignore[no-untyped-def]
-                async def wrapper(self, sql, *args):  # type: ignore[no-untyped-def]
-                    t0 = time.perf_counter()
-                    try:
-                        return await fn(self, sql, *args)
-                    finally:
-                        dt = time.perf_counter() - t0
-                        current["n"] += 1
-                        current["t"] += dt
-                        last.append(f"{dt * 1000:6.3f} ms  [driver] " + " ".join(sql.split())[:140])
-                return wrapper
-
+        async with LifespanManager(app) as manager, AsyncExitStack() as stack:
+            # The guard's instrument (tests/services/test_statement_counts.py): ORM statements and
+            # their BEGIN/COMMIT/ROLLBACK, and the driver statements of the lean path.
+            log = stack.enter_context(record_statements(app.state.db.engine.sync_engine))
             import services.db as db_module
 
-            # SQLite's lean transaction runs in aiosqlite's thread (services.db._run_in_driver_thread)
-            # through its own connection class, BEGIN IMMEDIATE and COMMIT included.
-            for cls in (RawConnection, getattr(db_module, "_InThreadConnection", None)):
-                for name in ("fetch", "execute"):
-                    if cls is not None and name in cls.__dict__:
-                        restore.append((cls, name, cls.__dict__[name]))
-                        setattr(cls, name, _raw_timed(cls.__dict__[name]))
+            # SQLite's lean transaction runs in aiosqlite's thread (services.db._run_in_driver_thread),
+            # BEGIN IMMEDIATE to COMMIT in one hand-off: its whole time, next to its statements'.
+            whole: list[float] = []
             in_thread = getattr(db_module, "_run_in_driver_thread", None)
             if in_thread is not None:
                 def _whole(*args):  # type: ignore[no-untyped-def]
                     t0 = time.perf_counter()
-                    last.append("")
-                    at = len(last) - 1
                     try:
                         return in_thread(*args)
                     finally:
-                        last[at] = (f"{(time.perf_counter() - t0) * 1000:6.3f} ms  [aiosqlite's thread] "
-                                    "the whole transaction in one hand-off:")
+                        whole.append((time.perf_counter() - t0) * 1000)
                 restore.append((db_module, "_run_in_driver_thread", in_thread))
                 db_module._run_in_driver_thread = _whole
 
@@ -191,8 +157,8 @@ async def _phase_run(backend: str, db_url: str, sandbox: str, charges: int) -> d
                         PHASES.clear()
                         stmts.clear()
                         sql_ms.clear()
-                    current["n"], current["t"] = 0, 0.0
-                    last.clear()
+                    log.clear()
+                    whole.clear()
                     t0 = time.perf_counter()
                     r = await client.post(
                         "/graphql", json={"query": CHARGE_MUTATION, "variables": {"impUid": uid}},
@@ -203,8 +169,12 @@ async def _phase_run(backend: str, db_url: str, sandbox: str, charges: int) -> d
                     assert not body.get("errors"), body
                     if i >= 20:
                         request_ms.append(elapsed)
-                        stmts.append(current["n"])
-                        sql_ms.append(current["t"] * 1000)
+                        stmts.append(len(log))
+                        sql_ms.append(log.driver_ms)
+                last = log.lines()
+                if whole:
+                    at = next((k for k, line in enumerate(last) if "BEGIN IMMEDIATE" in line), 0)
+                    last.insert(at, f"{whole[-1]:6.3f} ms  [aiosqlite's thread] the whole transaction in one hand-off:")
     finally:
         for owner, name, fn in restore:
             setattr(owner, name, fn)

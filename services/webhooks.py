@@ -325,27 +325,26 @@ class WebhookService:
                 .where(WebhookDelivery.id == delivery_id)
                 .values(attempts=WebhookDelivery.attempts + 1)
             )
+        provider, payment_key = delivery.provider, delivery.payment_key
         try:
-            result = await self.charging.sync_by_key(
-                delivery.payment_key, source="webhook", provider=delivery.provider
-            )
+            result = await self.charging.sync_by_key(payment_key, source="webhook", provider=provider)
         except DomainError as exc:
             metrics.count_charge_error("webhook", exc)
-            metrics.WEBHOOK_DELIVERIES.labels(delivery.provider, "failed").inc()
+            metrics.WEBHOOK_DELIVERIES.labels(provider, "failed").inc()
             await self.mark(delivery_id, "failed", error=f"{exc.code}: {exc.message}")
-            log.warning("webhook %s for %s failed: %s", delivery_id, delivery.payment_key, exc.code)
+            log.warning("webhook %s for %s failed: %s", delivery_id, payment_key, exc.code)
             return "failed"
         except Exception as exc:  # noqa: BLE001 - recorded for replay; the request already got its 200
             metrics.count_charge_error("webhook", exc)
-            metrics.WEBHOOK_DELIVERIES.labels(delivery.provider, "failed").inc()
+            metrics.WEBHOOK_DELIVERIES.labels(provider, "failed").inc()
             await self.mark(delivery_id, "failed", error=type(exc).__name__)
-            log.exception("webhook %s for %s crashed", delivery_id, delivery.payment_key)
+            log.exception("webhook %s for %s crashed", delivery_id, payment_key)
             return "failed"
         credited = result.entry.amount if result.outcome is Outcome.CREDITED and result.entry else 0
         metrics.count_charge("webhook", result.outcome.value, credited=credited)
         await self.mark(delivery_id, "processed", error=None)
-        metrics.WEBHOOK_DELIVERIES.labels(delivery.provider, "processed").inc()
-        log.info("webhook %s for %s: %s", delivery_id, delivery.payment_key, result.outcome)
+        metrics.WEBHOOK_DELIVERIES.labels(provider, "processed").inc()
+        log.info("webhook %s for %s: %s", delivery_id, payment_key, result.outcome)
         return "processed"
 
     def _exhausted(self, now: datetime):  # type: ignore[no-untyped-def]

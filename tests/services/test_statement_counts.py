@@ -1,0 +1,252 @@
+"""The statement-count guard: how many SQL statements and PortOne requests each charge-path flow
+costs, asserted exactly (the way Django's ``assertNumQueries`` does), on whichever database the
+suite runs on (SQLite by default, PostgreSQL under ``POINTCHARGE_TEST_DATABASE_URL``; CI runs both).
+
+A timing cannot guard the hot path on a shared machine; a count can. Exact equality, so that an
+added statement fails and so does one that disappears without anyone saying why (a removed check
+is as worth a look as an added one). When a change means to move a count, change ``EXPECTED`` in
+the same commit and the table in docs/PERFORMANCE.md ("Statements per flow") with it; the failure
+message lists the statements the flow sent.
+
+What is counted (bench/statements.py): every statement SQLAlchemy executes, its BEGIN / COMMIT /
+ROLLBACK (a read session is BEGIN, its SELECTs, ROLLBACK), and every statement of services/db.py's
+driver connections (the login revocation check, the duplicate pre-check, the lean credit
+transaction with its BEGIN and COMMIT). PortOne requests are counted where they arrive: the
+sandbox's ``/_control/stats``, over real HTTP. The application runs in-process (ASGI), so a
+webhook's background processing has finished when its response is read.
+
+The two databases send the same statements today; the table keeps one column per dialect because
+they need not (e.g. a data-modifying CTE that only PostgreSQL would get, or a SQLite-only
+conditional update where PostgreSQL relies on ``FOR UPDATE``).
+
+Every measured request runs after a warm-up charge in the same process: the PortOne access token
+is cached and the pool's connections are open, so first-use costs (token fetch, dialect set-up)
+are not in the counts.
+
+Adding a flow (e.g. the purchase, ``createPointTransactionOfBuyingAndSelling``): write one
+``@flow("…")`` coroutine below that sets up what it needs, then runs exactly the request to measure
+inside ``async with h.measure():`` and asserts the request's result (a flow that fails would
+count the statements of an error), and add its line to ``EXPECTED``. A test checks that the two
+stay in step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+
+from bench.statements import StatementLog, record_statements
+from tests.conftest import GQL, SandboxControl, api_settings, count_rows
+
+# flow -> {dialect: (SQL statements, PortOne requests)}
+EXPECTED: dict[str, dict[str, tuple[int, int]]] = {
+    "prepare an order (mutation)": {"sqlite": (5, 1), "postgresql": (5, 1)},
+    "first credit, prepared order (mutation)": {"sqlite": (9, 1), "postgresql": (9, 1)},
+    "first credit, no prepared order (mutation; the bench's charge)": {"sqlite": (9, 1), "postgresql": (9, 1)},
+    "duplicate claim by the same user (mutation)": {"sqlite": (6, 0), "postgresql": (6, 0)},
+    "mobile redirect, prepared order (credits its owner)": {"sqlite": (8, 1), "postgresql": (8, 1)},
+    "webhook for an already-credited payment": {"sqlite": (14, 1), "postgresql": (14, 1)},
+    "webhook first sighting, prepared order (credits its owner)": {"sqlite": (17, 1), "postgresql": (17, 1)},
+    "webhook first sighting, no prepared order (recorded unowned)": {"sqlite": (20, 1), "postgresql": (20, 1)},
+}
+
+CHARGE = "mutation($i: ID!) { createPointTransactionOfLoading(impUid: $i) { _id impUid amount balance status } }"
+PREPARE = "mutation($a: Int!) { preparePointCharge(amount: $a) { merchantUid } }"
+
+
+@dataclass
+class Counted:
+    statements: StatementLog
+    portone: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class Harness:
+    gql: GQL
+    sandbox: SandboxControl
+    database_url: str
+    user_id: str
+    _log: StatementLog
+    counted: Counted | None = None
+
+    @asynccontextmanager
+    async def measure(self) -> AsyncIterator[None]:
+        """Counts what the block sends (once per flow)."""
+        assert self.counted is None, "a flow measures one block"
+        await self.sandbox.http.delete("/_control/stats")
+        self._log.clear()
+        self._log.recording = True
+        try:
+            yield
+        finally:
+            self._log.recording = False
+        self.counted = Counted(StatementLog(list(self._log.statements)), await self.sandbox.stats())
+
+    async def charge(self, imp_uid: str) -> dict:
+        result = await self.gql(CHARGE, {"i": imp_uid})
+        assert "errors" not in result, result
+        return result["data"]["createPointTransactionOfLoading"]
+
+    async def prepare(self, amount: int) -> str:
+        result = await self.gql(PREPARE, {"a": amount})
+        assert "errors" not in result, result
+        return result["data"]["preparePointCharge"]["merchantUid"]
+
+    async def webhook(self, imp_uid: str, merchant_uid: str, status: str = "paid") -> None:
+        response = await self.gql.client.post(
+            "/webhooks/portone", json={"imp_uid": imp_uid, "merchant_uid": merchant_uid, "status": status}
+        )
+        assert response.status_code == 200 and response.json()["status"] == "accepted", response.text
+
+    async def rows(self, sql: str, **params: object) -> int:
+        return await count_rows(self.database_url, sql, **params)
+
+
+FLOWS: dict[str, Callable[[Harness], Awaitable[None]]] = {}
+
+
+def flow(name: str) -> Callable[[Callable[[Harness], Awaitable[None]]], Callable[[Harness], Awaitable[None]]]:
+    def register(fn: Callable[[Harness], Awaitable[None]]) -> Callable[[Harness], Awaitable[None]]:
+        FLOWS[name] = fn
+        return fn
+
+    return register
+
+
+@flow("prepare an order (mutation)")
+async def prepare_order(h: Harness) -> None:
+    async with h.measure():
+        merchant_uid = await h.prepare(5000)
+    assert await h.rows(
+        "SELECT COUNT(*) FROM payments WHERE merchant_uid = :m AND user_id = :u AND status = 'prepared'",
+        m=merchant_uid, u=h.user_id,
+    ) == 1
+
+
+@flow("first credit, prepared order (mutation)")
+async def first_credit_prepared(h: Harness) -> None:
+    merchant_uid = await h.prepare(5000)
+    paid = await h.sandbox.pay(5000, merchant_uid=merchant_uid)
+    async with h.measure():
+        tx = await h.charge(paid["imp_uid"])
+    assert tx["amount"] == 5000 and tx["status"] == "충전"
+
+
+@flow("first credit, no prepared order (mutation; the bench's charge)")
+async def first_credit_codecamp(h: Harness) -> None:
+    paid = await h.sandbox.pay(1000)
+    async with h.measure():
+        tx = await h.charge(paid["imp_uid"])
+    assert tx["amount"] == 1000 and tx["status"] == "충전"
+
+
+@flow("duplicate claim by the same user (mutation)")
+async def duplicate_claim(h: Harness) -> None:
+    paid = await h.sandbox.pay(1000)
+    first = await h.charge(paid["imp_uid"])
+    async with h.measure():
+        again = await h.charge(paid["imp_uid"])
+    assert again["_id"] == first["_id"]
+
+
+@flow("mobile redirect, prepared order (credits its owner)")
+async def redirect_prepared(h: Harness) -> None:
+    merchant_uid = await h.prepare(5000)
+    paid = await h.sandbox.pay(5000, merchant_uid=merchant_uid)
+    async with h.measure():
+        response = await h.gql.client.get(
+            "/payments/complete", params={"imp_uid": paid["imp_uid"], "merchant_uid": merchant_uid, "imp_success": "true"}
+        )
+    assert response.status_code == 303 and "outcome=credited" in response.headers["location"], response.headers
+    assert await h.rows(
+        "SELECT COUNT(*) FROM point_transactions WHERE imp_uid = :i AND user_id = :u", i=paid["imp_uid"], u=h.user_id
+    ) == 1
+
+
+@flow("webhook for an already-credited payment")
+async def webhook_already_credited(h: Harness) -> None:
+    paid = await h.sandbox.pay(1000)
+    tx = await h.charge(paid["imp_uid"])
+    async with h.measure():
+        await h.webhook(paid["imp_uid"], paid["merchant_uid"])
+    assert await h.rows("SELECT COUNT(*) FROM webhook_deliveries WHERE outcome = 'processed'") == 1
+    assert await h.rows("SELECT COUNT(*) FROM point_transactions WHERE imp_uid = :i", i=tx["impUid"]) == 1
+
+
+@flow("webhook first sighting, prepared order (credits its owner)")
+async def webhook_first_sighting_prepared(h: Harness) -> None:
+    merchant_uid = await h.prepare(5000)
+    paid = await h.sandbox.pay(5000, merchant_uid=merchant_uid)
+    async with h.measure():
+        await h.webhook(paid["imp_uid"], merchant_uid)
+    assert await h.rows("SELECT COUNT(*) FROM webhook_deliveries WHERE outcome = 'processed'") == 1
+    assert await h.rows(
+        "SELECT COUNT(*) FROM point_transactions WHERE imp_uid = :i AND user_id = :u AND amount = 5000",
+        i=paid["imp_uid"], u=h.user_id,
+    ) == 1
+
+
+@flow("webhook first sighting, no prepared order (recorded unowned)")
+async def webhook_first_sighting_unowned(h: Harness) -> None:
+    paid = await h.sandbox.pay(3000)
+    async with h.measure():
+        await h.webhook(paid["imp_uid"], paid["merchant_uid"])
+    assert await h.rows("SELECT COUNT(*) FROM webhook_deliveries WHERE outcome = 'processed'") == 1
+    assert await h.rows(
+        "SELECT COUNT(*) FROM payments WHERE imp_uid = :i AND user_id IS NULL AND status = 'paid'", i=paid["imp_uid"]
+    ) == 1
+
+
+def test_every_flow_has_its_expected_counts() -> None:
+    assert sorted(FLOWS) == sorted(EXPECTED)
+
+
+def test_performance_doc_shows_these_counts() -> None:
+    # given the table docs/PERFORMANCE.md shows between its COUNTS markers
+    from bench import report
+
+    doc = report.DOC.read_text()
+    shown = doc.split("<!-- COUNTS:BEGIN -->\n", 1)[1].split("\n<!-- COUNTS:END -->", 1)[0]
+    # then it is this module's EXPECTED, as `python -m bench counts` writes it
+    assert report.expected_counts() == EXPECTED
+    assert shown == report.statement_counts_table(), "run `python -m bench counts` after changing EXPECTED"
+
+
+def _dialect(database_url: str) -> str:
+    return "postgresql" if database_url.startswith("postgresql") else "sqlite"
+
+
+@pytest.mark.parametrize("name", list(EXPECTED))
+async def test_statement_and_portone_request_counts(name: str, clean_db: str, sandbox: SandboxControl) -> None:
+    from api.app import create_app
+
+    # given the API in-process, a logged-in user, and one warm-up charge (PortOne token, connections)
+    app = create_app(api_settings(clean_db, sandbox))
+    async with LifespanManager(app) as manager:
+        transport = httpx.ASGITransport(app=manager.app)  # type: ignore[arg-type]
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            gql = GQL(client)
+            user_id = await gql.signup_and_login()
+            with record_statements(app.state.db.engine.sync_engine) as log:
+                log.recording = False
+                h = Harness(gql, sandbox, clean_db, user_id, log)
+                await h.charge((await sandbox.pay(1000))["imp_uid"])
+
+                # when the flow's request runs
+                await FLOWS[name](h)
+
+    # then it sent exactly the expected number of statements and PortOne requests
+    assert h.counted is not None, f"flow {name!r} never called h.measure()"
+    statements, portone = len(h.counted.statements), sum(h.counted.portone.values())
+    expected = EXPECTED[name][_dialect(clean_db)]
+    listing = "\n".join(h.counted.statements.lines())
+    assert (statements, portone) == expected, (
+        f"{name} on {_dialect(clean_db)}: {statements} statements and {portone} PortOne requests "
+        f"{h.counted.portone}, expected {expected[0]} and {expected[1]} (update EXPECTED and "
+        f"docs/PERFORMANCE.md if the change is meant). The statements:\n{listing}"
+    )
