@@ -6,7 +6,9 @@ real HTTP on 127.0.0.1, the app opened on http://localhost:<port> — different 
 where a cross-site refresh cookie is lost. Per app: sign up → charge 5,000 in the sandbox checkout
 (a double click opens one checkout) → reload (session restored by the cookie) → 1,000 the way
 phones pay (m_redirect_url → /payments/complete → the SPA's own /payments/result) → cancel the
-first charge → the history shows +5,000 / +1,000 / -5,000 with balances 5,000 / 6,000 / 1,000.
+first charge → the history shows +5,000 / +1,000 / -5,000 with balances 5,000 / 6,000 / 1,000
+→ a virtual account listed as pending, then credited by the sandbox's deposit webhook. A wrong
+password first: the error is shown from its extensions.code.
 
 Needs Node/npm (the apps' lockfiles are installed with `npm ci` and built when dist/ is missing or
 older than the sources), Debian's Chromium and the playwright package. Missing ones skip the tests
@@ -87,9 +89,12 @@ def preview(request: pytest.FixtureRequest, api: str) -> Iterator[str]:
     port = free_port()
     env = {**os.environ, "POINTCHARGE_API_URL": api}
     vite = app_dir / "node_modules" / "vite" / "bin" / "vite.js"
+    ARTIFACTS.mkdir(exist_ok=True)
+    log_path = ARTIFACTS / f"example-{request.param}-vite.log"
+    log = log_path.open("w")  # a file, not a pipe nobody reads while the test runs
     proc = subprocess.Popen(
         ["node", str(vite), "preview", "--host", "127.0.0.1", "--port", str(port), "--strictPort"],
-        cwd=app_dir, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=app_dir, env=env, stdout=log, stderr=subprocess.STDOUT, text=True,
     )
     try:
         deadline = time.monotonic() + 30
@@ -101,7 +106,7 @@ def preview(request: pytest.FixtureRequest, api: str) -> Iterator[str]:
                 pass
             if proc.poll() is not None or time.monotonic() > deadline:
                 proc.kill()
-                pytest.fail(f"vite preview did not start: {proc.stdout.read() if proc.stdout else ''}")
+                pytest.fail(f"vite preview did not start: {log_path.read_text()}")
             time.sleep(0.2)
         yield f"http://localhost:{port}"
     finally:
@@ -110,6 +115,7 @@ def preview(request: pytest.FixtureRequest, api: str) -> Iterator[str]:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+        log.close()
 
 
 @pytest.fixture(scope="module")
@@ -118,7 +124,7 @@ def browser() -> Iterator[object]:
 
 
 @pytest.mark.parametrize("preview", ["react", "vue"], indirect=True)
-def test_example_app_charge_redirect_cancel_history(browser, preview: str, database_url: str, request) -> None:
+def test_example_app_charge_redirect_cancel_history(browser, api: str, preview: str, database_url: str, request) -> None:
     from playwright.sync_api import expect
 
     name = request.node.callspec.params["preview"]
@@ -140,8 +146,15 @@ def test_example_app_charge_redirect_cancel_history(browser, preview: str, datab
 
     try:
         page.goto(app + "/")
-        # --- sign up (createUser + loginUser)
+        # --- an error is shown from its extensions.code (an unknown account cannot log in)
         expect(page.locator("#auth")).to_be_visible()
+        page.fill("#email", f"{name}@example.com")
+        page.fill("#password", "wrong-password")
+        page.click("#btn-login")
+        expect(message).to_have_attribute("data-code", "UNAUTHENTICATED")
+        expect(message).to_contain_text("이메일 또는 비밀번호가 일치하지 않습니다.")
+
+        # --- sign up (createUser + loginUser)
         page.fill("#email", f"{name}@example.com")
         page.fill("#password", "password123")
         page.fill("#name", "김철수")
@@ -205,6 +218,25 @@ def test_example_app_charge_redirect_cancel_history(browser, preview: str, datab
         page.get_by_role("tab", name="전체").click()
         expect(rows).to_have_count(3)
         shot("4-history")
+
+        # --- a virtual account: listed as pending until the deposit's webhook credits it
+        page.click('.package[data-amount="30000"]')
+        page.click("#btn-pay")
+        page.frame_locator("iframe.imp-sandbox-frame").locator("#btn-vbank").click()
+        expect(message).to_have_attribute("data-code", "PAYMENT_PENDING")
+        pending = page.locator("#pending li")
+        expect(pending).to_have_count(1)
+        expect(pending.first).to_contain_text("30,000원")
+        imp_uid = pending.first.get_attribute("data-imp-uid")
+        r = httpx.post(f"{api}/sandbox/portone/_control/payments/{imp_uid}/deposit", json={}, timeout=10)
+        assert r.status_code == 200, r.text
+        deadline = time.monotonic() + 10
+        while balance.inner_text() != "31,000" and time.monotonic() < deadline:
+            time.sleep(0.3)
+            page.reload()
+            balance.wait_for()
+        expect(balance).to_have_text("31,000")
+        expect(page.locator("#pending")).to_have_count(0)
     except Exception:
         shot("failure")
         raise
@@ -212,4 +244,4 @@ def test_example_app_charge_redirect_cancel_history(browser, preview: str, datab
         ctx.close()
 
     assert js_errors == []
-    assert list(run_async(ledger_invariants(database_url)).values()) == [1000]  # type: ignore[union-attr]
+    assert list(run_async(ledger_invariants(database_url)).values()) == [31000]  # type: ignore[union-attr]
