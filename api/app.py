@@ -24,6 +24,7 @@ from api.demo_page import demo_routes
 from api.graphql_view import GraphQLView
 from api.health import Readiness, healthz, metrics_endpoint, portone_token_check, readyz
 from api.logs import configure_logging, wants_json
+from api.origins import cors_origin_regex
 from api.middleware import BodySizeLimit, RequestId
 from api.redirect import payment_complete
 from api.webhooks import portone_v1_webhook, portone_v2_webhook
@@ -379,6 +380,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
+            # Sandbox: any localhost/127.0.0.1 port (Vite dev 5173, preview 4173, …); production: None.
+            allow_origin_regex=cors_origin_regex(settings),
             allow_credentials=True,
             allow_methods=["GET", "POST", "OPTIONS"],
             allow_headers=["Authorization", "Content-Type", "Apollo-Require-Preflight", "X-Request-ID"],

@@ -11,6 +11,7 @@ import structlog
 from starlette.requests import Request
 from starlette.responses import RedirectResponse
 
+from api.origins import trusted_return_origin
 from api.webhooks import throttled
 from schema.app_services import Services
 from services import metrics
@@ -44,13 +45,13 @@ async def payment_complete(request: Request) -> RedirectResponse:
             reason=q.get("error_code") or q.get("code") or "no_payment",
             message=q.get("error_msg") or q.get("message") or "",
         )
-        return _to_frontend(services, params)
+        return _to_frontend(services, params, q.get("return_to"))
     structlog.contextvars.bind_contextvars(**{k: v[:100] for k, v in params.items() if v})
     if await throttled(services, "redirect", request.client.host if request.client else None) is not None:
         # One address past POINTCHARGE_RATE_LIMIT_WEBHOOK: no PortOne lookup. The browser still
         # lands on the result page, told "pending"; the frontend's claim or the webhook settles it.
         params.update(outcome="pending", reason="rate_limited")
-        return _to_frontend(services, params)
+        return _to_frontend(services, params, q.get("return_to"))
     try:
         result = await services.charging.sync_by_key(key, source="redirect", provider=provider)
     except DomainError as exc:
@@ -58,14 +59,14 @@ async def payment_complete(request: Request) -> RedirectResponse:
         # PortOne unreachable: we do not know yet. The webhook or the frontend's retry will tell.
         outcome = "failed" if exc.code in ("PAYMENT_NOT_FOUND", "BAD_USER_INPUT") else "pending"
         params.update(outcome=outcome, reason=exc.code)
-        return _to_frontend(services, params)
+        return _to_frontend(services, params, q.get("return_to"))
     except Exception as exc:  # noqa: BLE001 - a browser that just paid never gets a 500 page
         # The database is overloaded or down (a pool timeout, say): we do not know yet. The
         # webhook, reconciliation or the frontend's claim will settle it; the user is told "pending".
         log.exception("redirect sync of %s failed", key)
         metrics.count_charge_error("redirect", exc)
         params.update(outcome="pending", reason="retry")
-        return _to_frontend(services, params)
+        return _to_frontend(services, params, q.get("return_to"))
     credited = result.entry.amount if result.outcome is Outcome.CREDITED and result.entry else 0
     metrics.count_charge("redirect", result.outcome.value, credited=credited)
     if result.outcome in _CREDITED:
@@ -74,13 +75,17 @@ async def payment_complete(request: Request) -> RedirectResponse:
         params.update(outcome="pending", reason="claim_required" if result.outcome is Outcome.UNCLAIMED else "vbank_ready")
     else:
         params.update(outcome="failed", reason=result.outcome.value)
-    return _to_frontend(services, params)
+    return _to_frontend(services, params, q.get("return_to"))
 
 
-def _to_frontend(services: Services, params: dict[str, str]) -> RedirectResponse:
+def _to_frontend(services: Services, params: dict[str, str], return_to: str | None = None) -> RedirectResponse:
     settings = services.settings
-    # No frontend_url (the demo page is on and serves the result page): a relative Location, so the
-    # browser stays on the origin it used — and keeps its refresh cookie (localhost ≠ 127.0.0.1).
-    base = (settings.frontend_url or "").rstrip("/") + settings.redirect_result_path
+    # m_redirect_url may name the app to come back to (…/payments/complete?return_to=<origin>; the
+    # examples/ apps do): honoured only for a trusted origin (api/origins.py), never an open redirect.
+    # Otherwise, with no frontend_url (the demo page is on and serves the result page), a relative
+    # Location keeps the browser on the origin it used — and its refresh cookie (localhost ≠ 127.0.0.1);
+    # an app whose dev server proxies /payments/complete lands on its own /payments/result that way.
+    origin = trusted_return_origin(settings, return_to)
+    base = (origin or (settings.frontend_url or "").rstrip("/")) + settings.redirect_result_path
     query = urlencode({k: v for k, v in params.items() if v})
     return RedirectResponse(f"{base}?{query}", status_code=303)

@@ -357,6 +357,15 @@
       if (o.impUid) li.dataset.impUid = o.impUid;
       li.textContent = fmt(o.amount) + "원 · " + (va.bankName || "") + " " + (va.accountNumber || "") +
         (va.holder ? " (예금주 " + va.holder + ")" : "") + (va.dueAt ? " · " + when(va.dueAt) + "까지" : "");
+      if (state.config && state.config.testMode && o.impUid) {
+        // Sandbox only: the buyer's deposit, as POST /sandbox/portone/_control/payments/{imp_uid}/deposit.
+        var pay = document.createElement("button");
+        pay.type = "button";
+        pay.className = "small deposit";
+        pay.textContent = "입금하기 (테스트)";
+        pay.addEventListener("click", function () { simulateDeposit(o.impUid, o.amount); });
+        li.appendChild(pay);
+      }
       list.appendChild(li);
     });
     state.hasPending = ready.length > 0;
@@ -541,6 +550,31 @@
     } finally {
       setBusy(false);
       await refresh().catch(showError);
+    }
+  }
+
+  // The sandbox's deposit: its webhook credits the points a moment later (as PortOne's would).
+  async function simulateDeposit(impUid, amount) {
+    if (state.busy) return;
+    setBusy(true);
+    try {
+      var r = await fetch("/sandbox/portone/_control/payments/" + encodeURIComponent(impUid) + "/deposit", {
+        method: "POST", headers: { "Content-Type": "application/json" }, body: "{}"
+      });
+      if (!r.ok) throw new GqlError("INTERNAL_SERVER_ERROR", "", "deposit");
+      showMessage("info", fmt(amount) + "원을 입금했습니다. 입금 확인(웹훅)을 기다리는 중입니다…");
+      for (var i = 0; i < 25; i++) {
+        await refresh();
+        if (!document.querySelector('#pending-list li[data-imp-uid="' + CSS.escape(impUid) + '"]')) {
+          return showMessage("success", "가상계좌 입금이 확인되어 " + fmt(amount) + "P가 충전되었습니다.");
+        }
+        await new Promise(function (resolve) { setTimeout(resolve, 400); });
+      }
+      showMessage("info", "입금 확인이 늦어지고 있습니다. 잠시 후 새로고침해 주세요.");
+    } catch (e) {
+      showError(e);
+    } finally {
+      setBusy(false);
     }
   }
 

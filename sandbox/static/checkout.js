@@ -81,4 +81,12 @@
   buttons.forEach(function (b) {
     b.addEventListener("click", function () { complete(b.getAttribute("data-action")); });
   });
+  // Escape inside the overlay's iframe closes it like its × (the parent page owns the ×).
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape" || session.mode !== "iframe" || document.body.getAttribute("data-done")) return;
+    if (buttons.some(function (b) { return b.disabled; })) return; // the payment is being processed
+    if (window.parent === window) return;
+    var origin = session.origin && session.origin !== "null" ? session.origin : "*";
+    window.parent.postMessage({ type: "imp-sandbox:close", sdk: session.sdk, rid: session.rid }, origin);
+  });
 })();

@@ -175,15 +175,26 @@
     box.appendChild(close);
     box.appendChild(iframe);
     overlay.appendChild(box);
+    // Like the ×: a click on the backdrop (not the window) and Escape close the checkout.
+    overlay.addEventListener("click", function (event) { if (event.target === overlay) cancelPending(); });
     document.body.appendChild(overlay);
     return iframe;
   }
 
+  // Escape in the page; the checkout inside the iframe forwards its own Escape (imp-sandbox:close).
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape" && document.getElementById(OVERLAY_ID)) cancelPending();
+  });
+
   window.addEventListener("message", function (event) {
     if (event.origin !== SANDBOX_ORIGIN) return;
     var data = event.data;
-    if (!data || typeof data !== "object" || data.type !== "imp-sandbox:result") return;
-    if (data.sdk !== "v1") return;
+    if (!data || typeof data !== "object" || data.sdk !== "v1") return;
+    if (data.type === "imp-sandbox:close") {
+      if (state.pending && state.pending.rid === data.rid && !state.pending.popup) cancelPending();
+      return;
+    }
+    if (data.type !== "imp-sandbox:result") return;
     finish(data.rid, data.response);
   });
 

@@ -1,0 +1,74 @@
+// Every GraphQL operation of the app, typed by GraphQL Code Generator (`npm run codegen`).
+import { graphql } from "./gql";
+
+export const CONFIG = graphql(`
+  query PointChargeConfig {
+    fetchPointChargeConfig { merchantCode pg testMode packages minAmount maxAmount }
+  }
+`);
+
+export const ME = graphql(`
+  query Me {
+    fetchUserLoggedIn { _id email name userPoint { _id amount } }
+  }
+`);
+
+export const ORDERS = graphql(`
+  query ChargeOrders {
+    fetchPointChargeOrders {
+      _id merchantUid impUid amount paidAmount cancelledAmount status payMethod
+      virtualAccount { bankName accountNumber holder dueAt }
+    }
+  }
+`);
+
+export const HISTORY_ENTRY = graphql(`
+  fragment HistoryEntry on PointTransaction { _id impUid amount balance status statusDetail createdAt }
+`);
+
+export const HISTORY_ALL = graphql(`
+  query HistoryAll($page: Int!) { fetchPointTransactions(page: $page) { ...HistoryEntry } }
+`);
+export const HISTORY_LOADING = graphql(`
+  query HistoryLoading($page: Int!) { fetchPointTransactionsOfLoading(page: $page) { ...HistoryEntry } }
+`);
+export const HISTORY_BUYING = graphql(`
+  query HistoryBuying($page: Int!) { fetchPointTransactionsOfBuying(page: $page) { ...HistoryEntry } }
+`);
+export const HISTORY_SELLING = graphql(`
+  query HistorySelling($page: Int!) { fetchPointTransactionsOfSelling(page: $page) { ...HistoryEntry } }
+`);
+export const HISTORY_COUNTS = graphql(`
+  query HistoryCounts {
+    fetchPointTransactionsCountOfLoading
+    fetchPointTransactionsCountOfBuying
+    fetchPointTransactionsCountOfSelling
+  }
+`);
+
+export const SIGN_UP = graphql(`
+  mutation SignUp($input: CreateUserInput!) { createUser(createUserInput: $input) { _id } }
+`);
+export const LOGIN = graphql(`
+  mutation Login($email: String!, $password: String!) { loginUser(email: $email, password: $password) { accessToken } }
+`);
+export const RESTORE = graphql(`
+  mutation Restore { restoreAccessToken { accessToken } }
+`);
+export const LOGOUT = graphql(`
+  mutation Logout { logoutUser }
+`);
+
+export const PREPARE = graphql(`
+  mutation Prepare($amount: Int!) { preparePointCharge(amount: $amount) { merchantUid amount } }
+`);
+export const CHARGE = graphql(`
+  mutation Charge($impUid: ID!) { createPointTransactionOfLoading(impUid: $impUid) { _id amount balance } }
+`);
+// Issue 17 adds refundAccount (virtual-account refunds) to this mutation: one more variable here
+// and its fields in CancelCharge's form.
+export const CANCEL = graphql(`
+  mutation Cancel($impUid: ID!, $reason: String) {
+    cancelPointTransaction(impUid: $impUid, reason: $reason) { _id amount balance }
+  }
+`);

@@ -1,0 +1,52 @@
+// The PortOne (I'mport) V1 browser SDK loaded by index.html: the sandbox's emulator in sandbox
+// mode (/sandbox/portone/iamport.js, proxied to the API), https://cdn.iamport.kr/v1/iamport.js in
+// production. Both answer IMP.init / IMP.request_pay the same way.
+import { API_URL } from "./apollo";
+
+export interface RequestPayParams {
+  pg: string;
+  pay_method: "card" | "trans" | "vbank";
+  merchant_uid: string;
+  name: string;
+  amount: number;
+  buyer_email?: string;
+  buyer_name?: string;
+  m_redirect_url?: string;
+}
+
+export interface RequestPayResponse {
+  success: boolean;
+  imp_uid: string | null;
+  merchant_uid: string;
+  error_code?: string | null;
+  error_msg?: string | null;
+}
+
+interface Iamport {
+  init(merchantCode: string): void;
+  request_pay(params: RequestPayParams, callback: (rsp: RequestPayResponse) => void): void;
+  /** Sandbox SDK only: pay the way phones do (leave the page, come back through m_redirect_url). */
+  sandbox_force_redirect?: boolean;
+}
+
+declare global {
+  interface Window {
+    IMP?: Iamport;
+  }
+}
+
+export function sdk(): Iamport {
+  if (!window.IMP) throw new Error("SDK_NOT_LOADED");
+  return window.IMP;
+}
+
+/** Where PortOne sends a phone after paying: the API verifies and credits there, then sends the
+ * browser back to this app's /payments/result (return_to: an origin the API allows). */
+export function completeUrl(): string {
+  const base = API_URL || window.location.origin;
+  return `${base}/payments/complete?return_to=${encodeURIComponent(window.location.origin)}`;
+}
+
+export function requestPay(params: RequestPayParams): Promise<RequestPayResponse> {
+  return new Promise((resolve) => sdk().request_pay(params, resolve));
+}

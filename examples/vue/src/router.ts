@@ -1,0 +1,12 @@
+import { createRouter, createWebHistory } from "vue-router";
+import HomePage from "./components/HomePage.vue";
+import PaymentResult from "./components/PaymentResult.vue";
+
+export const router = createRouter({
+  history: createWebHistory(),
+  routes: [
+    // Back from the mobile redirect (m_redirect_url → the API's /payments/complete → here).
+    { path: "/payments/result", component: PaymentResult },
+    { path: "/:rest(.*)*", component: HomePage },
+  ],
+});

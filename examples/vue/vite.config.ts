@@ -1,0 +1,19 @@
+import vue from '@vitejs/plugin-vue'
+import { defineConfig, type ProxyOptions } from 'vite'
+
+// Same site by default: the API's paths are proxied, so the browser sees one origin, the
+// httpOnly refresh cookie (SameSite=Lax) is first-party and CORS never comes into play.
+// /payments/result is this app's own route, so only /payments/complete goes to the API.
+const api = process.env.POINTCHARGE_API_URL ?? 'http://127.0.0.1:8000'
+const proxy: Record<string, ProxyOptions> = {
+  '/graphql': { target: api },
+  '/payments/complete': { target: api },
+  '/sandbox': { target: api }, // the sandbox's SDK and checkout (sandbox mode only)
+}
+
+// https://vite.dev/config/
+export default defineConfig({
+  plugins: [vue()],
+  server: { proxy },
+  preview: { proxy },
+})
