@@ -22,6 +22,7 @@ PRODUCTION = {
     "portone_v1_base_url": "https://api.iamport.kr",
     "portone_imp_key": "live-key",
     "portone_imp_secret": "live-secret",
+    "allow_sqlite_in_production": True,  # the suite's database may be SQLite (issue 18 refuses it otherwise)
 }
 LOCAL_ORIGINS = ["http://localhost:4173", "http://127.0.0.1:4173", "http://localhost:5173", "http://localhost:61234", "http://[::1]:4173"]
 HOSTILE_ORIGINS = [

@@ -22,6 +22,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 import httpx
 import pytest
+from playwright.sync_api import expect
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
@@ -227,9 +228,10 @@ def test_approve_calls_back_with_sdk_response_and_payment_is_paid(context, serve
     params = v1_params()
     request_pay(page, params)
     frame = approval_frame(page)
-    assert frame.locator("#order-name").inner_text() == "포인트 10,000P 충전"
-    assert frame.locator("#order-amount").inner_text() == "10,000원"
-    assert frame.locator("#order-id").inner_text() == params["merchant_uid"]
+    # The frame fills the order in after its session loads: wait for the text, not the first paint.
+    expect(frame.locator("#order-name")).to_have_text("포인트 10,000P 충전")
+    expect(frame.locator("#order-amount")).to_have_text("10,000원")
+    expect(frame.locator("#order-id")).to_have_text(params["merchant_uid"])
     screenshot(page, "v1-approval-page")
     frame.locator("#btn-approve").click()
 
@@ -433,7 +435,7 @@ def test_v2_request_payment_approve_and_decline(context, servers):
     params = v2_params(servers)
     request_payment_v2(page, params)
     frame = approval_frame(page, "iframe.portone-sandbox-frame")
-    assert frame.locator("#order-id").inner_text() == params["paymentId"]
+    expect(frame.locator("#order-id")).to_have_text(params["paymentId"])
     screenshot(page, "v2-approval-page")
     frame.locator("#btn-approve").click()
     rsp = sdk_result(page)
