@@ -7,7 +7,9 @@ where a cross-site refresh cookie is lost. Per app: sign up → charge 5,000 in 
 (a double click opens one checkout) → reload (session restored by the cookie) → 1,000 the way
 phones pay (m_redirect_url → /payments/complete → the SPA's own /payments/result) → cancel the
 first charge → the history shows +5,000 / +1,000 / -5,000 with balances 5,000 / 6,000 / 1,000
-→ a virtual account listed as pending, then credited by the sandbox's deposit webhook. A wrong
+→ a virtual account listed as pending, then credited by the sandbox's deposit webhook → 10,000 of
+it cancelled through the form: without a refund account BAD_USER_INPUT and nothing changes; with
+one the history shows -10,000 / 21,000 and the sandbox's cancel carries the refund fields. A wrong
 password first: the error is shown from its extensions.code.
 
 Needs Node/npm (the apps' lockfiles are installed with `npm ci` and built when dist/ is missing or
@@ -237,6 +239,43 @@ def test_example_app_charge_redirect_cancel_history(browser, api: str, preview: 
             balance.wait_for()
         expect(balance).to_have_text("31,000")
         expect(page.locator("#pending")).to_have_count(0)
+
+        # --- part of the deposited virtual account refunded: the form asks for the refund account
+        def cancels_at_portone() -> list[dict]:
+            r = httpx.get(f"{api}/sandbox/portone/_control/payments/{imp_uid}/cancellations", timeout=10)
+            assert r.status_code == 200, r.text
+            return r.json()
+
+        vrow = page.locator('#history-rows tr[data-status="충전"]').filter(has_text="+30,000P")
+        vrow.locator(".cancel-charge").click()
+        form = vrow.locator("form.cancel-form")
+        expect(form).to_have_attribute("data-pay-method", "vbank")
+        expect(form.locator(".refund-account")).to_be_visible()
+        form.locator('input[name="amount"]').fill("10000")
+        # without the account: BAD_USER_INPUT from the API, nothing changed here or at PortOne
+        form.locator(".confirm-cancel").click()
+        expect(message).to_have_attribute("data-code", "BAD_USER_INPUT")
+        expect(message).to_contain_text("환불 계좌를 입력해 주세요.")
+        expect(balance).to_have_text("31,000")
+        expect(rows).to_have_count(4)
+        assert cancels_at_portone() == []
+        # with it (a double click sends one cancel)
+        form.locator('select[name="refund-bank"]').select_option("088")
+        form.locator('input[name="refund-number"]').fill("110-432-1987654")
+        form.locator('input[name="refund-holder"]').fill("김철수")
+        form.locator(".confirm-cancel").dblclick()
+        expect(message).to_have_text("10,000P 충전을 취소했습니다. 잔액 21,000P 입력한 계좌로 환불됩니다.")
+        expect(balance).to_have_text("21,000")
+        expect(rows).to_have_count(5)
+        expect(rows.nth(0)).to_have_attribute("data-status", "취소")
+        expect(rows.nth(0)).to_have_attribute("data-imp-uid", imp_uid or "")
+        expect(rows.nth(0).locator("td.amount")).to_have_text("-10,000P")
+        expect(rows.nth(0).locator("td.balance")).to_have_text("21,000P")
+        expect(vrow.locator(".cancel-charge")).to_be_visible()  # 20,000 is left to cancel
+        assert [
+            (c["amount"], c["refund_bank"], c["refund_account"], c["refund_holder"]) for c in cancels_at_portone()
+        ] == [(10000, "088", "1104321987654", "김철수")]
+        shot("5-vbank-refund")
     except Exception:
         shot("failure")
         raise
@@ -244,4 +283,4 @@ def test_example_app_charge_redirect_cancel_history(browser, api: str, preview: 
         ctx.close()
 
     assert js_errors == []
-    assert list(run_async(ledger_invariants(database_url)).values()) == [31000]  # type: ignore[union-attr]
+    assert list(run_async(ledger_invariants(database_url)).values()) == [21000]  # type: ignore[union-attr]

@@ -25,6 +25,10 @@ const OVERRIDES: Record<string, Record<string, string>> = {
   loginUser: { UNAUTHENTICATED: "이메일 또는 비밀번호가 일치하지 않습니다." },
   cancelPointTransaction: { INSUFFICIENT_POINTS: "이미 사용한 포인트는 취소할 수 없습니다." },
 };
+// Codes whose server message is more precise than any fixed text (it names the field).
+const SERVER_WORDED: Record<string, ReadonlySet<string>> = {
+  cancelPointTransaction: new Set(["BAD_USER_INPUT"]),
+};
 /** Not failures: shown as information. */
 export const INFO_CODES = new Set(["PAYMENT_PENDING"]);
 
@@ -45,7 +49,13 @@ export function describe(error: unknown, operation?: string): Problem {
   } else if (error instanceof Error) {
     code = "NETWORK";
   }
-  const message = (operation && OVERRIDES[operation]?.[code]) || MESSAGES[code] || serverMessage || MESSAGES.INTERNAL_SERVER_ERROR;
+  const preferServer = !!operation && !!serverMessage && !!SERVER_WORDED[operation]?.has(code);
+  const message =
+    (preferServer && serverMessage) ||
+    (operation && OVERRIDES[operation]?.[code]) ||
+    MESSAGES[code] ||
+    serverMessage ||
+    MESSAGES.INTERNAL_SERVER_ERROR;
   return { code, message };
 }
 

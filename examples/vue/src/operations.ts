@@ -65,10 +65,11 @@ export const PREPARE = graphql(`
 export const CHARGE = graphql(`
   mutation Charge($impUid: ID!) { createPointTransactionOfLoading(impUid: $impUid) { _id amount balance } }
 `);
-// Issue 17 adds refundAccount (virtual-account refunds) to this mutation: one more variable here
-// and its fields in CancelCharge's form.
+// amount omitted cancels what is left; refundAccount only for a deposited virtual account.
 export const CANCEL = graphql(`
-  mutation Cancel($impUid: ID!, $reason: String) {
-    cancelPointTransaction(impUid: $impUid, reason: $reason) { _id amount balance }
+  mutation Cancel($impUid: ID!, $amount: Int, $reason: String, $refundAccount: RefundAccountInput) {
+    cancelPointTransaction(impUid: $impUid, amount: $amount, reason: $reason, refundAccount: $refundAccount) {
+      _id amount balance
+    }
   }
 `);

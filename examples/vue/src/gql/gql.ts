@@ -29,7 +29,7 @@ type Documents = {
     "\n  mutation Logout { logoutUser }\n": typeof types.LogoutDocument,
     "\n  mutation Prepare($amount: Int!) { preparePointCharge(amount: $amount) { merchantUid amount } }\n": typeof types.PrepareDocument,
     "\n  mutation Charge($impUid: ID!) { createPointTransactionOfLoading(impUid: $impUid) { _id amount balance } }\n": typeof types.ChargeDocument,
-    "\n  mutation Cancel($impUid: ID!, $reason: String) {\n    cancelPointTransaction(impUid: $impUid, reason: $reason) { _id amount balance }\n  }\n": typeof types.CancelDocument,
+    "\n  mutation Cancel($impUid: ID!, $amount: Int, $reason: String, $refundAccount: RefundAccountInput) {\n    cancelPointTransaction(impUid: $impUid, amount: $amount, reason: $reason, refundAccount: $refundAccount) {\n      _id amount balance\n    }\n  }\n": typeof types.CancelDocument,
 };
 const documents: Documents = {
     "\n  query PointChargeConfig {\n    fetchPointChargeConfig { merchantCode pg testMode packages minAmount maxAmount }\n  }\n": types.PointChargeConfigDocument,
@@ -47,7 +47,7 @@ const documents: Documents = {
     "\n  mutation Logout { logoutUser }\n": types.LogoutDocument,
     "\n  mutation Prepare($amount: Int!) { preparePointCharge(amount: $amount) { merchantUid amount } }\n": types.PrepareDocument,
     "\n  mutation Charge($impUid: ID!) { createPointTransactionOfLoading(impUid: $impUid) { _id amount balance } }\n": types.ChargeDocument,
-    "\n  mutation Cancel($impUid: ID!, $reason: String) {\n    cancelPointTransaction(impUid: $impUid, reason: $reason) { _id amount balance }\n  }\n": types.CancelDocument,
+    "\n  mutation Cancel($impUid: ID!, $amount: Int, $reason: String, $refundAccount: RefundAccountInput) {\n    cancelPointTransaction(impUid: $impUid, amount: $amount, reason: $reason, refundAccount: $refundAccount) {\n      _id amount balance\n    }\n  }\n": types.CancelDocument,
 };
 
 /**
@@ -127,7 +127,7 @@ export function graphql(source: "\n  mutation Charge($impUid: ID!) { createPoint
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  mutation Cancel($impUid: ID!, $reason: String) {\n    cancelPointTransaction(impUid: $impUid, reason: $reason) { _id amount balance }\n  }\n"): (typeof documents)["\n  mutation Cancel($impUid: ID!, $reason: String) {\n    cancelPointTransaction(impUid: $impUid, reason: $reason) { _id amount balance }\n  }\n"];
+export function graphql(source: "\n  mutation Cancel($impUid: ID!, $amount: Int, $reason: String, $refundAccount: RefundAccountInput) {\n    cancelPointTransaction(impUid: $impUid, amount: $amount, reason: $reason, refundAccount: $refundAccount) {\n      _id amount balance\n    }\n  }\n"): (typeof documents)["\n  mutation Cancel($impUid: ID!, $amount: Int, $reason: String, $refundAccount: RefundAccountInput) {\n    cancelPointTransaction(impUid: $impUid, amount: $amount, reason: $reason, refundAccount: $refundAccount) {\n      _id amount balance\n    }\n  }\n"];
 
 export function graphql(source: string) {
   return (documents as any)[source] ?? {};
