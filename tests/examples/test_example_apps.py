@@ -259,6 +259,7 @@ def test_example_app_charge_redirect_cancel_history(browser, api: str, preview: 
         expect(balance).to_have_text("31,000")
         expect(rows).to_have_count(4)
         assert cancels_at_portone() == []
+        shot("5-refund-account-missing")
         # with it (a double click sends one cancel)
         form.locator('select[name="refund-bank"]').select_option("088")
         form.locator('input[name="refund-number"]').fill("110-432-1987654")
@@ -275,7 +276,7 @@ def test_example_app_charge_redirect_cancel_history(browser, api: str, preview: 
         assert [
             (c["amount"], c["refund_bank"], c["refund_account"], c["refund_holder"]) for c in cancels_at_portone()
         ] == [(10000, "088", "1104321987654", "김철수")]
-        shot("5-vbank-refund")
+        shot("6-vbank-refunded")
     except Exception:
         shot("failure")
         raise
