@@ -33,7 +33,7 @@ export default function App() {
         {notice && (
           <p id="message" className={`message ${notice.kind}`} role={notice.kind === "error" ? "alert" : "status"} data-code={notice.code}>
             {notice.text}
-            {notice.code && notice.kind === "error" && <code className="code"> {notice.code}</code>}
+            {notice.code && notice.kind === "error" && <code className="code">{notice.code}</code>}
           </p>
         )}
         {signedIn === null && <p className="muted">불러오는 중…</p>}
