@@ -9,8 +9,8 @@ What counts as one statement, the same way on SQLite (aiosqlite) and PostgreSQL 
   ``BEGIN`` is a real statement that services/db.py's ``begin`` hook executes, so it also reaches the
   cursor event; it is counted once, from the ``begin`` event. On PostgreSQL the asyncpg adapter sends
   its ``BEGIN`` with the first statement and no cursor event sees it.)
-- every statement of the driver connections services/db.py hands out (``RawConnection``, and
-  ``_InThreadConnection``, the SQLite lean transaction run in aiosqlite's thread), ``BEGIN``,
+- every statement of the driver connections services/db.py hands out (``RawConnection`` and its
+  subclasses: ``_InThreadConnection``, the SQLite lean transaction run in aiosqlite's thread), ``BEGIN``,
   ``COMMIT`` and ``ROLLBACK`` included.
 
 What is not counted: asyncpg's statement preparation and type introspection (per connection,
@@ -64,12 +64,17 @@ class StatementLog:
 
 
 def _raw_classes() -> list[type]:
+    """services.db's driver connection and every subclass of it (today ``_InThreadConnection``, the
+    SQLite lean transaction in aiosqlite's thread): found by inheritance, not by name, so that a
+    renamed or added one is still counted rather than silently missed."""
     import services.db as db_module
 
-    classes: list[type] = [db_module.RawConnection]
-    in_thread = getattr(db_module, "_InThreadConnection", None)
-    if in_thread is not None:
-        classes.append(in_thread)
+    classes: list[type] = []
+    pending: list[type] = [db_module.RawConnection]
+    while pending:
+        cls = pending.pop()
+        classes.append(cls)
+        pending.extend(cls.__subclasses__())
     return classes
 
 

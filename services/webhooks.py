@@ -168,11 +168,11 @@ def ip_allowed(remote_addr: str | None, allowed: Sequence[str]) -> bool:
     return any(address in ipaddress.ip_network(net, strict=False) for net in allowed)
 
 
-def _cancellation_id(delivery: WebhookDelivery) -> str:
+def _cancellation_id(provider: str, event: str | None, stored_body: str | None) -> str:
     """V1's cancellation_id, read back from the stored body (only when it says "cancelled")."""
-    if delivery.provider != "portone_v1" or delivery.event != "cancelled":
+    if provider != "portone_v1" or event != "cancelled":
         return ""
-    body = delivery.body or ""
+    body = stored_body or ""
     try:
         data = json.loads(body)
         value = data.get("cancellation_id") if isinstance(data, dict) else None
@@ -308,24 +308,46 @@ class WebhookService:
         that ran just before PortOne changed is no worse off than a dropped webhook: the mutation,
         the redirect and reconciliation's listing still find the payment. The window lives in the
         rate-limit storage (per instance in memory, shared in Redis); it never decides money."""
-        async with self.db.session() as s:
-            delivery = await s.get(WebhookDelivery, delivery_id)
-        if delivery is None or not delivery.payment_key:
+        # Counting the attempt (before the sync: a crash mid-sync still shows it was tried) also
+        # reads what the window and the sync need: one statement, where a read and then the count
+        # were two transactions (docs/PERFORMANCE.md, "Statements per flow").
+        async with self.db.transaction() as s:
+            row = (
+                await s.execute(
+                    update(WebhookDelivery)
+                    .where(
+                        WebhookDelivery.id == delivery_id,
+                        WebhookDelivery.payment_key.is_not(None),
+                        WebhookDelivery.payment_key != "",
+                    )
+                    .values(attempts=WebhookDelivery.attempts + 1)
+                    .returning(
+                        WebhookDelivery.provider,
+                        WebhookDelivery.payment_key,
+                        WebhookDelivery.event,
+                        WebhookDelivery.body,
+                    )
+                )
+            ).one_or_none()
+        if row is None:  # no such delivery, or nothing to fetch: not an attempt
+            async with self.db.session() as s:
+                delivery = await s.get(WebhookDelivery, delivery_id)
             metrics.WEBHOOK_DELIVERIES.labels(delivery.provider if delivery else "unknown", "ignored").inc()
             return "ignored"
+        provider, payment_key, event, body = row
         if coalesce and self.ratelimiter is not None and self.dedup_s > 0:
-            window = f"{delivery.provider}/{delivery.payment_key}/{delivery.event or ''}/{_cancellation_id(delivery)}"
+            window = f"{provider}/{payment_key}/{event or ''}/{_cancellation_id(provider, event, body)}"
             if not await self.ratelimiter.first_in_window(window, self.dedup_s):
-                await self.mark(delivery_id, "duplicate", error=f"fetched within {self.dedup_s:g} s by another delivery")
-                metrics.WEBHOOK_DELIVERIES.labels(delivery.provider, "duplicate").inc()
+                # Coalesced, so not an attempt after all: the count taken back in the same
+                # statement that records the outcome (the retry budget counts fetches only).
+                await self.mark(
+                    delivery_id,
+                    "duplicate",
+                    error=f"fetched within {self.dedup_s:g} s by another delivery",
+                    attempts=WebhookDelivery.attempts - 1,
+                )
+                metrics.WEBHOOK_DELIVERIES.labels(provider, "duplicate").inc()
                 return "duplicate"
-        async with self.db.transaction() as s:
-            await s.execute(
-                update(WebhookDelivery)
-                .where(WebhookDelivery.id == delivery_id)
-                .values(attempts=WebhookDelivery.attempts + 1)
-            )
-        provider, payment_key = delivery.provider, delivery.payment_key
         try:
             result = await self.charging.sync_by_key(payment_key, source="webhook", provider=provider)
         except DomainError as exc:

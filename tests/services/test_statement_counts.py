@@ -23,11 +23,13 @@ Every measured request runs after a warm-up charge in the same process: the Port
 is cached and the pool's connections are open, so first-use costs (token fetch, dialect set-up)
 are not in the counts.
 
-Adding a flow (e.g. the purchase, ``createPointTransactionOfBuyingAndSelling``): write one
-``@flow("…")`` coroutine below that sets up what it needs, then runs exactly the request to measure
-inside ``async with h.measure():`` and asserts the request's result (a flow that fails would
-count the statements of an error), and add its line to ``EXPECTED``. A test checks that the two
-stay in step.
+The flows check their results in the order/attempt model (migration 0004): a prepared order is a
+row of ``orders``, each payment attempt a row of ``payments`` pointing at it by ``order_id``.
+
+Adding a flow: write one ``@flow("…")`` coroutine below that sets up what it needs, then runs
+exactly the request to measure inside ``async with h.measure():`` and asserts the request's result
+(a flow that fails would count the statements of an error), and add its line to ``EXPECTED``. A
+test checks that the two stay in step.
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ from tests.conftest import GQL, SandboxControl, api_settings, count_rows
 
 # flow -> {dialect: (SQL statements, PortOne requests)}
 EXPECTED: dict[str, dict[str, tuple[int, int]]] = {
-    "prepare an order (mutation)": {"sqlite": (5, 1), "postgresql": (5, 1)},
+    "prepare an order (mutation)": {"sqlite": (4, 1), "postgresql": (4, 1)},
     "first credit, prepared order (mutation)": {"sqlite": (9, 1), "postgresql": (9, 1)},
     "first credit, no prepared order (mutation; the bench's charge)": {"sqlite": (9, 1), "postgresql": (9, 1)},
     "duplicate claim by the same user (mutation)": {"sqlite": (6, 0), "postgresql": (6, 0)},
@@ -53,10 +55,15 @@ EXPECTED: dict[str, dict[str, tuple[int, int]]] = {
     "webhook for an already-credited payment": {"sqlite": (14, 1), "postgresql": (14, 1)},
     "webhook first sighting, prepared order (credits its owner)": {"sqlite": (17, 1), "postgresql": (17, 1)},
     "webhook first sighting, no prepared order (recorded unowned)": {"sqlite": (20, 1), "postgresql": (20, 1)},
+    "purchase of another user's item (mutation)": {"sqlite": (15, 0), "postgresql": (15, 0)},
+    "full cancel of a credited charge (mutation)": {"sqlite": (27, 1), "postgresql": (27, 1)},
 }
 
 CHARGE = "mutation($i: ID!) { createPointTransactionOfLoading(impUid: $i) { _id impUid amount balance status } }"
 PREPARE = "mutation($a: Int!) { preparePointCharge(amount: $a) { merchantUid } }"
+ITEM = "mutation($i: CreateUseditemInput!) { createUseditem(createUseditemInput: $i) { _id } }"
+BUY = "mutation($id: ID!) { createPointTransactionOfBuyingAndSelling(useritemId: $id) { _id price soldAt } }"
+CANCEL = "mutation($i: ID!) { cancelPointTransaction(impUid: $i) { amount balance } }"
 
 
 @dataclass
@@ -106,6 +113,14 @@ class Harness:
     async def rows(self, sql: str, **params: object) -> int:
         return await count_rows(self.database_url, sql, **params)
 
+    async def attempt_of_order(self, imp_uid: str, merchant_uid: str) -> int:
+        """Paid attempts under ``imp_uid`` that point at this user's order ``merchant_uid``."""
+        return await self.rows(
+            "SELECT COUNT(*) FROM payments p JOIN orders o ON o.id = p.order_id"
+            " WHERE p.imp_uid = :i AND o.merchant_uid = :m AND o.user_id = :u AND p.user_id = :u AND p.status = 'paid'",
+            i=imp_uid, m=merchant_uid, u=self.user_id,
+        )
+
 
 FLOWS: dict[str, Callable[[Harness], Awaitable[None]]] = {}
 
@@ -122,10 +137,12 @@ def flow(name: str) -> Callable[[Callable[[Harness], Awaitable[None]]], Callable
 async def prepare_order(h: Harness) -> None:
     async with h.measure():
         merchant_uid = await h.prepare(5000)
+    # an order is its own row (orders, migration 0004); no payment attempt exists before PortOne reports one
     assert await h.rows(
-        "SELECT COUNT(*) FROM payments WHERE merchant_uid = :m AND user_id = :u AND status = 'prepared'",
+        "SELECT COUNT(*) FROM orders WHERE merchant_uid = :m AND user_id = :u AND amount = 5000",
         m=merchant_uid, u=h.user_id,
     ) == 1
+    assert await h.rows("SELECT COUNT(*) FROM payments WHERE merchant_uid = :m", m=merchant_uid) == 0
 
 
 @flow("first credit, prepared order (mutation)")
@@ -135,6 +152,7 @@ async def first_credit_prepared(h: Harness) -> None:
     async with h.measure():
         tx = await h.charge(paid["imp_uid"])
     assert tx["amount"] == 5000 and tx["status"] == "충전"
+    assert await h.attempt_of_order(paid["imp_uid"], merchant_uid) == 1
 
 
 @flow("first credit, no prepared order (mutation; the bench's charge)")
@@ -166,6 +184,7 @@ async def redirect_prepared(h: Harness) -> None:
     assert await h.rows(
         "SELECT COUNT(*) FROM point_transactions WHERE imp_uid = :i AND user_id = :u", i=paid["imp_uid"], u=h.user_id
     ) == 1
+    assert await h.attempt_of_order(paid["imp_uid"], merchant_uid) == 1
 
 
 @flow("webhook for an already-credited payment")
@@ -189,6 +208,7 @@ async def webhook_first_sighting_prepared(h: Harness) -> None:
         "SELECT COUNT(*) FROM point_transactions WHERE imp_uid = :i AND user_id = :u AND amount = 5000",
         i=paid["imp_uid"], u=h.user_id,
     ) == 1
+    assert await h.attempt_of_order(paid["imp_uid"], merchant_uid) == 1
 
 
 @flow("webhook first sighting, no prepared order (recorded unowned)")
@@ -198,8 +218,42 @@ async def webhook_first_sighting_unowned(h: Harness) -> None:
         await h.webhook(paid["imp_uid"], paid["merchant_uid"])
     assert await h.rows("SELECT COUNT(*) FROM webhook_deliveries WHERE outcome = 'processed'") == 1
     assert await h.rows(
-        "SELECT COUNT(*) FROM payments WHERE imp_uid = :i AND user_id IS NULL AND status = 'paid'", i=paid["imp_uid"]
+        "SELECT COUNT(*) FROM payments WHERE imp_uid = :i AND user_id IS NULL AND order_id IS NULL AND status = 'paid'",
+        i=paid["imp_uid"],
     ) == 1
+    assert await h.rows("SELECT COUNT(*) FROM point_transactions WHERE imp_uid = :i", i=paid["imp_uid"]) == 0
+
+
+@flow("purchase of another user's item (mutation)")
+async def purchase(h: Harness) -> None:
+    buyer_token = h.gql.token
+    seller_id = await h.gql.signup_and_login("seller@example.com", name="판매자")
+    item = await h.gql(ITEM, {"i": {"name": "중고 자전거", "remarks": "거의 새것", "contents": "한 번 탔습니다.", "price": 3000}})
+    assert "errors" not in item, item
+    item_id = item["data"]["createUseditem"]["_id"]
+    h.gql.token = buyer_token
+    await h.charge((await h.sandbox.pay(5000))["imp_uid"])  # 6,000 with the warm-up's 1,000
+    async with h.measure():
+        bought = await h.gql(BUY, {"id": item_id})
+    assert "errors" not in bought, bought
+    assert bought["data"]["createPointTransactionOfBuyingAndSelling"]["_id"] == item_id
+    assert await h.rows(
+        "SELECT COUNT(*) FROM point_transactions WHERE user_id = :u AND amount = -3000 AND balance = 3000", u=h.user_id
+    ) == 1
+    assert await h.rows(
+        "SELECT COUNT(*) FROM point_transactions WHERE user_id = :u AND amount = 3000 AND balance = 3000", u=seller_id
+    ) == 1
+
+
+@flow("full cancel of a credited charge (mutation)")
+async def cancel(h: Harness) -> None:
+    paid = await h.sandbox.pay(2000)
+    await h.charge(paid["imp_uid"])
+    async with h.measure():
+        result = await h.gql(CANCEL, {"i": paid["imp_uid"]})
+    assert "errors" not in result, result
+    assert result["data"]["cancelPointTransaction"] == {"amount": -2000, "balance": 1000}
+    assert (await h.sandbox.v1_payment(paid["imp_uid"]))["cancel_amount"] == 2000
 
 
 def test_every_flow_has_its_expected_counts() -> None:
