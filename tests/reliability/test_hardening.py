@@ -24,6 +24,7 @@ import pytest
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from tests.conftest import GQL, SandboxControl, api_settings, count_rows, error_code
+from tests.reliability.test_abuse import _redis_up
 
 ROOT = Path(__file__).resolve().parents[2]
 LOGIN = "mutation($e: String!, $p: String!){ loginUser(email: $e, password: $p){ accessToken } }"
@@ -76,19 +77,6 @@ class VerifyCounter:
     @property
     def total(self) -> int:
         return self.ok + self.wrong
-
-
-async def _redis_up() -> bool:
-    try:
-        import redis.asyncio as redis
-
-        client = redis.Redis(host="127.0.0.1", port=6379, socket_connect_timeout=0.5)
-        try:
-            return bool(await client.ping())
-        finally:
-            await client.aclose()
-    except Exception:  # noqa: BLE001
-        return False
 
 
 async def _fresh_storage(storage: str) -> None:
