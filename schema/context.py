@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import Response
+from strawberry.dataloader import DataLoader
 from strawberry.types import Info as _Info
 
 from services.auth import AccessClaims
@@ -27,6 +29,15 @@ class Context:
     _auth_error: DomainError | None = field(default=None, init=False)
     _auth_checked: bool = field(default=False, init=False)
     _session_checked: bool = field(default=False, init=False)
+    _loaders: dict[str, DataLoader[str, Any]] = field(default_factory=dict, init=False, repr=False)
+
+    def loader(self, name: str, load: Callable[[Sequence[str]], Awaitable[Sequence[Any]]]) -> DataLoader[str, Any]:
+        """One DataLoader per request and kind of row: the seller of every item on a page, or the
+        item of every ledger entry, is read in one batched query instead of one session each."""
+        found = self._loaders.get(name)
+        if found is None:
+            found = self._loaders[name] = DataLoader(load_fn=load)  # type: ignore[arg-type]
+        return found
 
     @property
     def user_id(self) -> str | None:

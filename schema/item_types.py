@@ -41,7 +41,7 @@ class UseditemAddress:
 async def _user(info: Info, user_id: str | None) -> User | None:
     if user_id is None:
         return None
-    user = await item_service(info).user(user_id)
+    user = await info.context.loader("users", item_service(info).users).load(user_id)
     return User.from_model(user) if user is not None else None
 
 

@@ -9,6 +9,7 @@ from schema.context import Info
 from schema.item_types import Useditem, item_service
 from schema.types import User
 from services import models
+from services.errors import Code, DomainError
 from services.orders import OrderView
 
 
@@ -30,8 +31,11 @@ class PointTransaction:
     async def useditem(self, info: Info) -> Useditem | None:
         if self.useditem_id is None:
             return None
-        # Sold items cannot be deleted; include_deleted only guards against an operator's hand.
-        return Useditem.from_model(await item_service(info).get(self.useditem_id, include_deleted=True))
+        # Sold items cannot be deleted; deleted ones are still loaded, against an operator's hand.
+        item = await info.context.loader("items", item_service(info).many).load(self.useditem_id)
+        if item is None:
+            raise DomainError(Code.NOT_FOUND, "상품을 찾을 수 없습니다.")
+        return Useditem.from_model(item)
 
     @strawberry.field
     async def user(self, info: Info) -> User | None:

@@ -12,6 +12,7 @@ both balance rows by user id):
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -304,11 +305,11 @@ class ItemService:
 
     # --- reads -----------------------------------------------------------------------------
 
-    async def get(self, item_id: str, *, include_deleted: bool = False) -> Useditem:
+    async def get(self, item_id: str) -> Useditem:
         item_id = item_id_or_not_found(item_id)
         async with self.db.session() as s:
             item = await s.get(Useditem, item_id)
-        if item is None or (item.deleted_at is not None and not include_deleted):
+        if item is None or item.deleted_at is not None:
             raise DomainError(Code.NOT_FOUND, "상품을 찾을 수 없습니다.")
         return item
 
@@ -316,9 +317,17 @@ class ItemService:
         async with self.db.session() as s:
             return await s.get(UseditemAddress, address_id)
 
-    async def user(self, user_id: str) -> User | None:
+    async def users(self, user_ids: Sequence[str]) -> list[User | None]:
+        """Sellers and buyers of a page of items, in one query (a DataLoader's batch)."""
         async with self.db.session() as s:
-            return await s.get(User, user_id)
+            found = {u.id: u for u in (await s.execute(select(User).where(User.id.in_(user_ids)))).scalars()}
+        return [found.get(i) for i in user_ids]
+
+    async def many(self, item_ids: Sequence[str]) -> list[Useditem | None]:
+        """The items of a page of ledger entries, deleted ones included, in one query."""
+        async with self.db.session() as s:
+            found = {i.id: i for i in (await s.execute(select(Useditem).where(Useditem.id.in_(item_ids)))).scalars()}
+        return [found.get(i) for i in item_ids]
 
     @staticmethod
     def _searched(query: Select, search: str | None) -> Select:

@@ -102,7 +102,7 @@ async def reserve(s: AsyncSession, user_id: str, amount: int) -> None:
 
 
 async def spend_points(db: Database, user_id: str, amount: int, reason: str, *, key: str) -> PointTransaction:
-    """Spending (the marketplace comes later): never below zero."""
+    """A plain debit with no item (purchases go through ``services.items``): never below zero."""
     if amount <= 0:
         raise DomainError(Code.BAD_USER_INPUT, "사용할 포인트는 1 이상이어야 합니다.")
     async with db.transaction() as s:
