@@ -11,6 +11,8 @@ import uuid
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from services import access_line
+
 
 class BodySizeLimit:
     """Rejects request bodies over ``max_bytes`` with 413 before they reach a handler."""
@@ -125,10 +127,12 @@ class RequestId:
         outer = structlog.contextvars.get_contextvars()
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=request_id)
+        notes, notes_token = access_line.open_notes()
 
         def log_access() -> None:
             nonlocal logged
             logged = True
+            notes.written = True
             # Load balancers and Prometheus poll these every few seconds: not worth a line each.
             quiet = scope.get("path") in _POLLED and status < 400
             client = scope.get("client")
@@ -139,6 +143,7 @@ class RequestId:
                 scope.get("path"),
                 status,
                 extra={
+                    **notes.fields,
                     "method": scope.get("method"),
                     "path": scope.get("path"),
                     "status": status,
@@ -164,6 +169,7 @@ class RequestId:
         finally:
             if not logged:
                 log_access()
+            access_line.close_notes(notes_token)
             structlog.contextvars.clear_contextvars()
             structlog.contextvars.bind_contextvars(**outer)
 

@@ -178,7 +178,10 @@ class ChargeService:
                 # and finds the winner's row.
                 if attempt == 2:
                     raise
-        if result.outcome is Outcome.AMOUNT_MISMATCH:
+        if result.outcome is Outcome.CREDITED:
+            # Logged once it is committed (a rolled-back race loser credited nothing).
+            credit.log_credit(log, remote.amount, result.payment.user_id, remote.payment_key)
+        elif result.outcome is Outcome.AMOUNT_MISMATCH:
             await self._refund_mismatch(remote)
         return result
 
@@ -230,7 +233,7 @@ class ChargeService:
             # A concurrent sync took a unique key first (rolled back): the general path sees its row.
             return None
         if result is not None:
-            log.info("credited %s points to %s for %s", remote.amount, result.payment.user_id, remote.payment_key)
+            credit.log_credit(log, remote.amount, result.payment.user_id, remote.payment_key)
         return result
 
     async def _refund_mismatch(self, remote: ProviderPayment) -> None:

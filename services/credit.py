@@ -10,10 +10,11 @@ paid for one order are two credits: nothing is silently kept, nothing silently r
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from enum import StrEnum
 
-from services import payment_state as st
+from services import access_line, payment_state as st
 from services.errors import Code, DomainError
 from services.models import Payment, PointTransaction
 from services.portone.base import ProviderPayment
@@ -48,6 +49,12 @@ class SyncResult:
     outcome: Outcome
     payment: Payment
     entry: PointTransaction | None = None  # the credit entry, when there is one
+
+
+def log_credit(log: logging.Logger, amount: int, user_id: str | None, payment_key: str) -> None:
+    """Every credit is logged once: on the access line of the request that made it, else on its own."""
+    if not access_line.add(credited_points=amount, credited_user_id=user_id, credited_payment=payment_key):
+        log.info("credited %s points to %s for %s", amount, user_id, payment_key)
 
 
 def method_label(pay_method: str | None) -> str:

@@ -183,7 +183,6 @@ async def credit_payment(s: AsyncSession, payment: Payment, remote: ProviderPaym
     # Already in the row (the guard above wrote them): tell the ORM without writing them again.
     set_committed_value(payment, "credited_at", credited_at)
     set_committed_value(payment, "credited_amount", remote.amount)
-    log.info("credited %s points to %s for %s", remote.amount, payment.user_id, remote.payment_key)
     return entry
 
 

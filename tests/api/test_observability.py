@@ -447,3 +447,41 @@ async def test_a_full_flow_logs_context_and_no_secret(
     webhook = [line for line in lines if line.get("logger") == "pointcharge.webhooks"]
     assert webhook and all(line.get("imp_uid") == paid["imp_uid"] and line.get("request_id") for line in webhook)
     assert all({"timestamp", "level", "event"} <= set(line) for line in lines)
+
+
+async def test_a_credit_is_logged_once_on_the_access_line_of_its_request_else_on_its_own(
+    debug_api: GQL, sandbox: SandboxControl, log_capture: _Capture, clean_db: str
+) -> None:
+    api = debug_api
+    user_id = await api.signup_and_login(email="lee@example.com")
+    # given a payment the user claims through the mutation
+    paid = await sandbox.pay(5000)
+    response = await api.client.post(
+        "/graphql",
+        json={"query": CHARGE, "variables": {"i": paid["imp_uid"]}},
+        headers={"Authorization": f"Bearer {api.token}", "X-Request-ID": "credit-by-mutation"},
+    )
+    assert response.json()["data"]["createPointTransactionOfLoading"]["amount"] == 5000, response.json()
+    # and a prepared order whose payment only the webhook reports (credited in its background task)
+    prepared = await api(PREPARE, {"a": 10000})
+    assert "errors" not in prepared, prepared
+    order = prepared["data"]["preparePointCharge"]
+    hooked = await sandbox.pay(10000, merchant_uid=order["merchantUid"])
+    hook = {"imp_uid": hooked["imp_uid"], "merchant_uid": hooked["merchant_uid"], "status": "paid"}
+    response = await api.client.post("/webhooks/portone", json=hook, headers={"X-Request-ID": "credit-by-webhook"})
+    assert response.status_code == 200
+    await eventually(lambda: _is(processed_deliveries(clean_db), 1))
+
+    lines = log_capture.lines()
+    # then the mutation's credit is on its access line, and no other line of that request says it
+    by_mutation = [line for line in lines if line.get("request_id") == "credit-by-mutation"]
+    said = [line for line in by_mutation if "credited_points" in line or "credited" in line["event"]]
+    assert len(said) == 1, by_mutation
+    assert said[0]["logger"] == "pointcharge.access" and said[0]["status"] == 200
+    assert said[0]["credited_points"] == 5000 and said[0]["credited_user_id"] == user_id
+    assert said[0]["credited_payment"] == paid["imp_uid"]
+    # and the webhook's credit, made after its access line was written, has a line of its own
+    by_webhook = [line for line in lines if line.get("request_id") == "credit-by-webhook"]
+    own = [line for line in by_webhook if line["event"].startswith("credited 10000 points")]
+    assert len(own) == 1 and own[0]["logger"] == "pointcharge.charging", by_webhook
+    assert not any("credited_points" in line for line in by_webhook)
