@@ -66,17 +66,17 @@ def _instrument() -> list[tuple[object, str, object]]:
 
     targets = [
         (ChargeService, "claim", "claim (total)"),
-        (ChargeService, "_known_credit", "  _known_credit: one driver SELECT (ORM only when recorded)"),
+        (ChargeService, "_known_credit", "  _known_credit: one driver SELECT, with the login revocation check (ORM only when recorded)"),
         (PortOneV1Client, "get_payment", "  PortOne GET /payments (httpx)"),
         (ChargeService, "sync_payment", "  sync_payment: the write transaction (total)"),
-        (ChargeService, "_credit_lean", "    _credit_lean: driver transaction, 5 statements + BEGIN/COMMIT (+ the credited log line)"),
+        (ChargeService, "_credit_lean", "    _credit_lean: driver transaction, 5 statements + BEGIN/COMMIT"),
         (sync, "upsert_and_lock", "    (general path) sync.upsert_and_lock: SELECT…FOR UPDATE/SELECT order/INSERT"),
         (sync, "record_remote", "    sync.record_remote (python, no I/O)"),
         (sync, "credit_payment", "    sync.credit_payment: UPDATE payment + ledger"),
         (ledger, "append_entry", "      ledger.append_entry: UPDATE balance RETURNING + INSERT entry (flush)"),
         (sync, "follow_cancellations", "    sync.follow_cancellations"),
         (AuthService, "decode_access_token", "JWT verify (once per request)"),
-        (AuthService, "ensure_login_alive", "login revocation check: one driver SELECT"),
+        (AuthService, "ensure_login_alive", "login revocation check on its own (other mutations; not the charge)"),
     ]
     try:
         from services.ratelimit import RateLimiter

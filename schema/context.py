@@ -11,7 +11,7 @@ from starlette.responses import Response
 from strawberry.dataloader import DataLoader
 from strawberry.types import Info as _Info
 
-from services.auth import AccessClaims
+from services.auth import AccessClaims, login_to_check
 from services.errors import Code, DomainError
 
 if TYPE_CHECKING:
@@ -73,6 +73,16 @@ class Context:
             await self.services.auth.ensure_login_alive(self._claims)
             self._session_checked = True
         return user_id
+
+    def login_to_check(self) -> tuple[str, str] | None:
+        """``require_user_id``, and the login for a service that checks its revocation in its own
+        first statement (``ChargeService.claim``) instead of ``LiveSession``'s query; None when
+        this request has checked it already."""
+        self.require_user_id()
+        if self._session_checked:
+            return None
+        assert self._claims is not None  # require_user_id succeeded
+        return login_to_check(self._claims)
 
     @property
     def login_id(self) -> str | None:

@@ -92,6 +92,25 @@ _LOGIN_ALIVE = (
     " AND refresh_tokens.revoked_at IS NULL AND users.deleted_at IS NULL LIMIT 1"
 )
 
+# The same check as one boolean over $1 (the login's family id) and $2 (its user), for a service
+# that asks it in its own first statement (ChargeService.claim: the check and the charge's
+# duplicate pre-check in one statement on one pooled connection, every charge).
+LOGIN_ALIVE_EXISTS = f"EXISTS ({_LOGIN_ALIVE})"
+_NO_LOGIN = "로그인이 만료되었습니다. 다시 로그인해 주세요."
+_REVOKED = "로그아웃되었거나 비밀번호가 변경된 로그인입니다. 다시 로그인해 주세요."
+
+
+def login_to_check(claims: AccessClaims) -> tuple[str, str]:
+    """The parameters of ``LOGIN_ALIVE_EXISTS`` for these claims; a token without a login (minted
+    before the check existed) is refused outright."""
+    if not claims.family_id:
+        raise DomainError(Code.UNAUTHENTICATED, _NO_LOGIN)
+    return claims.family_id, claims.user_id
+
+
+def login_revoked() -> DomainError:
+    return DomainError(Code.UNAUTHENTICATED, _REVOKED)
+
 
 _VERIFIED_TOKENS = 4096
 _EXPIRED = "토큰이 만료되었습니다. 다시 로그인해 주세요."
@@ -314,13 +333,12 @@ class AuthService:
         ``resetUserPassword`` (every login of the user) and a reused refresh token revoke it. One
         indexed query. Tokens without a ``fam`` claim (minted before this check existed) are
         refused here; the frontend restores a fresh one from the refresh cookie and retries."""
-        if not claims.family_id:
-            raise DomainError(Code.UNAUTHENTICATED, "로그인이 만료되었습니다. 다시 로그인해 주세요.")
-        # On every charge: driver SQL, not the ORM (docs/PERFORMANCE.md).
+        params = login_to_check(claims)
+        # On every money-moving mutation: driver SQL, not the ORM (docs/PERFORMANCE.md).
         async with self.db.raw() as raw:
-            alive = await raw.fetch(_LOGIN_ALIVE, claims.family_id, claims.user_id)
+            alive = await raw.fetch(_LOGIN_ALIVE, *params)
         if not alive:
-            raise DomainError(Code.UNAUTHENTICATED, "로그아웃되었거나 비밀번호가 변경된 로그인입니다. 다시 로그인해 주세요.")
+            raise login_revoked()
 
     def decode_access_token(self, token: str) -> AccessClaims:
         """The one place a token is checked: signature, algorithm, expiry, type."""

@@ -21,7 +21,7 @@ import logging
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from services import credit, credit_lean, orders, payment_state as st, sync
+from services import auth, credit, credit_lean, orders, payment_state as st, sync
 from services.credit import Outcome, SyncResult
 from services.db import RAW_INTEGRITY_ERRORS, Database, RawConnection, RawRollback
 from services.errors import Code, DomainError
@@ -33,6 +33,14 @@ from services.portone.base import PaymentProvider, ProviderPayment
 __all__ = ["ChargeConfig", "ChargeService", "Outcome", "SyncResult", "new_merchant_uid"]
 
 log = logging.getLogger("pointcharge.charging")
+
+# The mutation's first statement: is the caller's login alive ($1, $2: services.auth's check), and
+# has this payment been recorded ($3, $4)? One pooled connection and one round trip for both,
+# on every charge, before PortOne is asked anything.
+_LIVE_AND_RECORDED = (
+    f"SELECT {auth.LOGIN_ALIVE_EXISTS},"
+    " EXISTS (SELECT 1 FROM payments WHERE imp_uid = $3 AND provider = $4)"
+)
 
 
 class ChargeService:
@@ -76,13 +84,24 @@ class ChargeService:
 
     # --- claiming (the mutation) -------------------------------------------------------------
 
-    async def claim(self, user_id: str, payment_key: str, *, provider: str | None = None) -> SyncResult:
-        """A user says "I paid, here is the id". Raises the domain error for every non-credit."""
+    async def claim(
+        self,
+        user_id: str,
+        payment_key: str,
+        *,
+        provider: str | None = None,
+        login: tuple[str, str] | None = None,
+    ) -> SyncResult:
+        """A user says "I paid, here is the id". Raises the domain error for every non-credit.
+
+        ``login``: the caller's login to check for revocation (services.auth.login_to_check) in
+        the same statement as the duplicate pre-check; a revoked one is refused before anything is
+        read or PortOne is asked. Only a malformed id is answered before it (nothing is read)."""
         portone = self.provider_for(provider)
         payment_key = payment_key.strip()
         if not payment_key or len(payment_key) > 100:
             raise DomainError(Code.PAYMENT_NOT_FOUND)
-        known = await self._known_credit(payment_key, portone.name)
+        known = await self._known_credit(payment_key, portone.name, login=login)
         if known is not None:
             payment, entry = known
             if payment.user_id == user_id and entry is not None:
@@ -97,13 +116,19 @@ class ChargeService:
         return self._raise_unless_credited(result, remote)
 
     async def _known_credit(
-        self, payment_key: str, provider: str
+        self, payment_key: str, provider: str, *, login: tuple[str, str] | None = None
     ) -> tuple[Payment, PointTransaction | None] | None:
         # Most calls are for a payment we have never seen: one statement on the driver says so,
         # the ORM loads the rows only when there are some.
         async with self.db.raw() as raw:
-            if not await raw.fetch(credit_lean.RECORDED, payment_key, provider):
-                return None
+            if login is None:
+                recorded = bool(await raw.fetch(credit_lean.RECORDED, payment_key, provider))
+            else:
+                alive, recorded = (await raw.fetch(_LIVE_AND_RECORDED, *login, payment_key, provider))[0]
+                if not alive:
+                    raise auth.login_revoked()
+        if not recorded:
+            return None
         async with self.db.session() as s:
             payment = (
                 await s.execute(

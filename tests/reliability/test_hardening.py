@@ -275,6 +275,9 @@ async def test_webhook_and_redirect_are_limited_per_ip_except_allowed_sources(
 # an access token from the refresh cookie) or end one (logout works from the refresh cookie, so that
 # a user whose access token expired can still log out; it can only take privileges away).
 SESSION_EXEMPT = {"createUser", "loginUser", "loginUserExample", "restoreAccessToken", "logoutUser"}
+# Mutations whose service checks the login itself, in its own first statement (the charge: with its
+# duplicate pre-check, one statement on one pooled connection). They are tested by behaviour below.
+SESSION_CHECKED_BY_SERVICE = {"createPointTransactionOfLoading"}
 
 
 def test_every_state_changing_mutation_checks_the_live_session() -> None:
@@ -290,13 +293,39 @@ def test_every_state_changing_mutation_checks_the_live_session() -> None:
         permissions = list(field.permission_classes)
         if name in SESSION_EXEMPT:
             continue
+        if name in SESSION_CHECKED_BY_SERVICE:
+            if IsAuthenticated not in permissions:
+                missing.append(f"{name} (no IsAuthenticated)")
+            continue
         if LiveSession not in permissions or IsAuthenticated not in permissions:
             missing.append(name)
         elif permissions.index(LiveSession) < permissions.index(IsAuthenticated):
             missing.append(f"{name} (LiveSession before IsAuthenticated)")
     # every exemption names a mutation that exists (a renamed one must not leave a stale entry)
-    assert SESSION_EXEMPT <= set(names), SESSION_EXEMPT - set(names)
+    assert SESSION_EXEMPT | SESSION_CHECKED_BY_SERVICE <= set(names), SESSION_EXEMPT - set(names)
     assert missing == [], f"mutations without the live-session check: {missing}"
+
+
+async def test_a_logged_out_token_cannot_charge_and_portone_is_not_asked(api: GQL, sandbox: SandboxControl) -> None:
+    # given a user with a credited charge and a copy of their access token
+    await api.signup_and_login("charge-after-logout@example.com")
+    credited = await sandbox.pay(5000)
+    assert error_code(await api(CHARGE, {"i": credited["imp_uid"]})) is None
+    stolen = api.token
+    fresh_payment = await sandbox.pay(1000)
+    # when they log out
+    assert (await api("mutation { logoutUser }"))["data"]["logoutUser"] is True
+    await sandbox.http.delete("/_control/stats")
+    # then the old token neither charges a new payment nor gets the credited one's entry back …
+    assert error_code(await api(CHARGE, {"i": fresh_payment["imp_uid"]}, token=stolen)) == "UNAUTHENTICATED"
+    retried = await api(CHARGE, {"i": credited["imp_uid"]}, token=stolen)
+    assert error_code(retried) == "UNAUTHENTICATED" and retried.get("data") is None
+    # … and PortOne was not asked about either
+    assert (await sandbox.stats()).get("GET /v1/payments/{imp_uid}", 0) == 0
+    # while a fresh login charges the new payment (one lookup)
+    fresh = (await api(LOGIN, {"e": "charge-after-logout@example.com", "p": "password123"}))["data"]["loginUser"]
+    assert error_code(await api(CHARGE, {"i": fresh_payment["imp_uid"]}, token=fresh["accessToken"])) is None
+    assert (await sandbox.stats()).get("GET /v1/payments/{imp_uid}", 0) == 1
 
 
 async def test_a_logged_out_token_cannot_rename_the_user(api: GQL) -> None:

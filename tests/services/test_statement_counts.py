@@ -48,9 +48,9 @@ from tests.conftest import GQL, SandboxControl, api_settings, count_rows
 # flow -> {dialect: (SQL statements, PortOne requests)}
 EXPECTED: dict[str, dict[str, tuple[int, int]]] = {
     "prepare an order (mutation)": {"sqlite": (4, 1), "postgresql": (4, 1)},
-    "first credit, prepared order (mutation)": {"sqlite": (9, 1), "postgresql": (9, 1)},
-    "first credit, no prepared order (mutation; the bench's charge)": {"sqlite": (9, 1), "postgresql": (9, 1)},
-    "duplicate claim by the same user (mutation)": {"sqlite": (6, 0), "postgresql": (6, 0)},
+    "first credit, prepared order (mutation)": {"sqlite": (8, 1), "postgresql": (8, 1)},
+    "first credit, no prepared order (mutation; the bench's charge)": {"sqlite": (8, 1), "postgresql": (8, 1)},
+    "duplicate claim by the same user (mutation)": {"sqlite": (5, 0), "postgresql": (5, 0)},
     "mobile redirect, prepared order (credits its owner)": {"sqlite": (8, 1), "postgresql": (8, 1)},
     "webhook for an already-credited payment": {"sqlite": (14, 1), "postgresql": (14, 1)},
     "webhook first sighting, prepared order (credits its owner)": {"sqlite": (17, 1), "postgresql": (17, 1)},
