@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from services import auth, credit, credit_lean, orders, payment_state as st, sync
@@ -118,29 +117,17 @@ class ChargeService:
     async def _known_credit(
         self, payment_key: str, provider: str, *, login: tuple[str, str] | None = None
     ) -> tuple[Payment, PointTransaction | None] | None:
-        # Most calls are for a payment we have never seen: one statement on the driver says so,
-        # the ORM loads the rows only when there are some.
+        # One driver statement reads the attempt and its credit entry, or finds none (most calls:
+        # a payment we have never seen). A claim asks first, with its login check, whether there is
+        # a row to read.
         async with self.db.raw() as raw:
-            if login is None:
-                recorded = bool(await raw.fetch(credit_lean.RECORDED, payment_key, provider))
-            else:
+            if login is not None:
                 alive, recorded = (await raw.fetch(_LIVE_AND_RECORDED, *login, payment_key, provider))[0]
                 if not alive:
                     raise auth.login_revoked()
-        if not recorded:
-            return None
-        async with self.db.session() as s:
-            payment = (
-                await s.execute(
-                    select(Payment).where(Payment.imp_uid == payment_key, Payment.provider == provider)
-                )
-            ).scalar_one_or_none()
-            if payment is None:
-                return None
-            entry = None
-            if payment.credited_at is not None:
-                entry = await sync.credit_entry(s, payment.id)
-            return payment, entry
+                if not recorded:
+                    return None
+            return await credit_lean.load_recorded(raw, payment_key, provider)
 
     def _raise_unless_credited(self, result: SyncResult, remote: ProviderPayment) -> SyncResult:
         outcome = result.outcome

@@ -13,13 +13,57 @@ services/credit.py's, the same the general path applies.
 
 from __future__ import annotations
 
+from typing import Any
+
 from services import credit, ledger, payment_state as st
 from services.db import RawConnection
-from services.models import Payment, PointTransaction, detached, new_id, utcnow
+from services.models import Payment, PointTransaction, UTCDateTime, detached, new_id, utcnow
 from services.portone.base import ProviderPayment
 
 # Driver SQL: $n placeholders (services.db.RawConnection).
-RECORDED = "SELECT 1 FROM payments WHERE imp_uid = $1 AND provider = $2"
+
+
+
+def _columns(model: Any) -> tuple[tuple[str, bool], ...]:
+    """(column, is a UTC time) for every column of ``model``'s table, in the table's order."""
+    return tuple((c.name, isinstance(c.type, UTCDateTime)) for c in model.__table__.columns)
+
+
+_PAYMENT_COLUMNS = _columns(Payment)
+_ENTRY_COLUMNS = _columns(PointTransaction)
+# A recorded attempt and its credit entry (the entry's unique key is credit.charge_key's), one
+# statement in autocommit: the duplicate fast path of a claim, webhook or redirect reads no more.
+_RECORDED_ROWS = (
+    "SELECT "
+    + ", ".join(f"p.{name}" for name, _ in _PAYMENT_COLUMNS)
+    + ", "
+    + ", ".join(f"e.{name}" for name, _ in _ENTRY_COLUMNS)
+    + " FROM payments p LEFT JOIN point_transactions e ON e.entry_key = 'charge:' || p.id"
+    " WHERE p.imp_uid = $1 AND p.provider = $2"
+)
+assert credit.charge_key("X") == "charge:X", "_RECORDED_ROWS joins on charge_key's format"
+
+
+def _values(raw: RawConnection, columns: tuple[tuple[str, bool], ...], row: Any) -> dict[str, Any]:
+    return {name: raw.read_time(value) if is_time else value for (name, is_time), value in zip(columns, row)}
+
+
+async def load_recorded(
+    raw: RawConnection, payment_key: str, provider: str
+) -> tuple[Payment, PointTransaction | None] | None:
+    """The attempt recorded under ``payment_key`` and its credit entry (None until credited), as
+    the ORM would load them, from one driver statement."""
+    rows = await raw.fetch(_RECORDED_ROWS, payment_key, provider)
+    if not rows:
+        return None
+    row, split = rows[0], len(_PAYMENT_COLUMNS)
+    payment = detached(Payment, **_values(raw, _PAYMENT_COLUMNS, row[:split]))
+    entry = None
+    if payment.credited_at is not None and row[split] is not None:
+        entry = detached(PointTransaction, **_values(raw, _ENTRY_COLUMNS, row[split:]))
+    return payment, entry
+
+
 # Orders are never updated: read without a lock.
 _ORDER = "SELECT id, user_id, amount FROM orders WHERE provider = $1 AND merchant_uid = $2"
 # A recorded attempt conflicts on (provider, imp_uid): nothing is inserted and the general path takes it.

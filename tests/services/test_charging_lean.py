@@ -165,6 +165,44 @@ async def test_lean_path_hands_over_what_it_does_not_handle(world: World, sandbo
     assert len((await _rows(world.db, attempt_id))["entries"]) == 1
 
 
+async def test_the_duplicate_fast_path_reads_what_the_orm_reads(world: World, sandbox: SandboxControl) -> None:
+    from services.credit_lean import load_recorded
+    from services.models import PointTransaction
+
+    # given a credited payment, one recorded but not credited (another user's order), and one unknown
+    credited_uid = (await sandbox.pay(5000))["imp_uid"]
+    await world.charging.claim(world.user_id, credited_uid)
+    order = await world.charging.prepare(world.user_id, 5000)
+    uncredited_uid = (await sandbox.pay(5000, merchant_uid=order.merchant_uid))["imp_uid"]
+    auth = AuthService(world.db, AuthConfig("k" * 40, 600, 600, 1, 1024, 1))
+    other = await auth.create_user("reader@example.com", "password123", "reader")
+    with pytest.raises(DomainError):
+        await world.charging.claim(other.id, uncredited_uid)
+
+    # when the driver statement loads each
+    async with world.db.raw() as raw:
+        loaded = {uid: await load_recorded(raw, uid, "portone_v1") for uid in (credited_uid, uncredited_uid, "imp_none")}
+
+    # then every column is what the ORM loads, times included, and the entry only once credited
+    async with world.db.session() as s:
+        for uid in (credited_uid, uncredited_uid):
+            stored = (await s.execute(select(Payment).where(Payment.imp_uid == uid))).scalar_one()
+            payment, entry = loaded[uid]  # type: ignore[misc]
+            for column in Payment.__table__.columns:
+                assert getattr(payment, column.name) == getattr(stored, column.name), (uid, column.name)
+            if uid == uncredited_uid:
+                assert payment.credited_at is None and entry is None
+                continue
+            stored_entry = (
+                await s.execute(select(PointTransaction).where(PointTransaction.payment_id == stored.id))
+            ).scalar_one()
+            assert entry is not None
+            for column in PointTransaction.__table__.columns:
+                assert getattr(entry, column.name) == getattr(stored_entry, column.name), column.name
+            assert entry.created_at.tzinfo is not None and entry.amount == 5000
+    assert loaded["imp_none"] is None
+
+
 async def test_a_raw_transaction_left_open_is_not_returned_to_the_pool(world: World) -> None:
     # given a raw connection whose transaction was begun but never finished
     async with world.db.raw() as raw:
