@@ -48,6 +48,7 @@ class SyncResult:
     outcome: Outcome
     payment: Payment
     entry: PointTransaction | None = None  # the credit entry, when there is one
+    cancel_entry: PointTransaction | None = None  # the 취소 entry this sync wrote, if it wrote one
 
 
 def method_label(pay_method: str | None) -> str:
