@@ -18,7 +18,7 @@ from services import ledger
 from services.charging import ChargeService
 from services.db import Database
 from services.errors import Code, DomainError
-from services.locks import lock_payment
+from services.locks import lock_own_payment, lock_payment
 from services.models import CancelRequest, Payment, PointTransaction, utcnow
 from services.portone.base import PortOneRejected, PortOneUnavailable
 from services.portone.refund_account import MISSING as MISSING_REFUND_ACCOUNT, RefundAccount
@@ -72,8 +72,11 @@ class CancelService:
             # or reconciliation settles it once PortOne answers.
             log.warning("cancel %s of %s: PortOne unavailable, left pending", request.id, payment_key)
             raise
-        await self.charging.sync_payment(remote, source="cancel")
-        return await self._entry_for(request)
+        # The attempt is recorded and credited (checked under its lock above) and PortOne's answer
+        # moved it: the duplicate fast path has nothing to answer, its reads would be repeated
+        # under the lock anyway.
+        result = await self.charging.sync_payment(remote, source="cancel", duplicate_check=False)
+        return await self._entry_for(request, result.cancel_entry)
 
     async def _record_request(
         self,
@@ -85,17 +88,23 @@ class CancelService:
         provider: str | None,
     ) -> tuple[CancelRequest, str, str | None]:
         async with self.db.transaction() as s:
-            found = select(Payment.provider).where(Payment.imp_uid == payment_key, Payment.user_id == user_id)
-            if provider is not None:
-                found = found.where(Payment.provider == provider)
-            providers = list((await s.execute(found)).scalars()) if payment_key else []
-            if len(providers) > 1:
-                raise DomainError(
-                    Code.BAD_USER_INPUT,
-                    "같은 ID의 V1·V2 결제가 모두 있습니다. version(V1 또는 V2)을 지정해 주세요.",
-                    field="version",
-                )
-            payment = await lock_payment(s, provider=providers[0], imp_uid=payment_key) if providers else None
+            # One statement finds and locks the attempt in the common case; the two steps below
+            # run only when it finds nothing (no such attempt, or V1 and V2 attempts under one id).
+            payment = (
+                await lock_own_payment(s, user_id=user_id, imp_uid=payment_key, provider=provider) if payment_key else None
+            )
+            if payment is None and payment_key:
+                found = select(Payment.provider).where(Payment.imp_uid == payment_key, Payment.user_id == user_id)
+                if provider is not None:
+                    found = found.where(Payment.provider == provider)
+                providers = list((await s.execute(found)).scalars())
+                if len(providers) > 1:
+                    raise DomainError(
+                        Code.BAD_USER_INPUT,
+                        "같은 ID의 V1·V2 결제가 모두 있습니다. version(V1 또는 V2)을 지정해 주세요.",
+                        field="version",
+                    )
+                payment = await lock_payment(s, provider=providers[0], imp_uid=payment_key) if providers else None
             if payment is None or payment.user_id != user_id:
                 raise DomainError(Code.PAYMENT_NOT_FOUND)
             if payment.credited_at is None:
@@ -142,14 +151,19 @@ class CancelService:
                 .values(status="failed", error=error[:500], completed_at=utcnow())
             )
 
-    async def _entry_for(self, request: CancelRequest) -> PointTransaction:
+    async def _entry_for(self, request: CancelRequest, written: PointTransaction | None) -> PointTransaction:
+        """``written``: the 취소 entry the sync just wrote, if any; the one this request asked for
+        needs no read. Otherwise (someone else's sync wrote it, or PortOne reported another total)
+        it is read."""
+        if written is not None and written.entry_key == self._entry_key(request):
+            return written
         async with self.db.session() as s:
             entry = (
                 await s.execute(
                     select(PointTransaction).where(
                         PointTransaction.payment_id == request.payment_id,
                         PointTransaction.status == ledger.CANCEL,
-                        PointTransaction.entry_key == f"cancel:{request.payment_id}:{request.cancelled_after}",
+                        PointTransaction.entry_key == self._entry_key(request),
                     )
                 )
             ).scalar_one_or_none()
@@ -168,3 +182,8 @@ class CancelService:
         if entry is None:
             raise DomainError(Code.INTERNAL_SERVER_ERROR)
         return entry
+
+    @staticmethod
+    def _entry_key(request: CancelRequest) -> str:
+        # services/sync.py's follow_cancellations keys a 취소 entry by the cancelled total it brings.
+        return f"cancel:{request.payment_id}:{request.cancelled_after}"

@@ -165,9 +165,9 @@ class ChargeService:
     ) -> SyncResult:
         """Records what PortOne says and credits the owner once. Idempotent; safe to race.
 
-        ``duplicate_check=False``: the caller (``claim``) has just read the row itself, and what it
-        read leaves the fast path nothing to answer; a credit that landed since is found under the
-        lock anyway."""
+        ``duplicate_check=False``: the fast path has nothing to answer, and the caller knows it —
+        ``claim`` has just read the row itself; a cancel's own answer from PortOne moved the
+        recorded, credited attempt. Whatever landed since is found under the lock anyway."""
         if duplicate_check:
             unchanged = await self._unchanged_credit(remote, claimant)
             if unchanged is not None:

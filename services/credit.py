@@ -49,6 +49,7 @@ class SyncResult:
     outcome: Outcome
     payment: Payment
     entry: PointTransaction | None = None  # the credit entry, when there is one
+    cancel_entry: PointTransaction | None = None  # the 취소 entry this sync wrote, if it wrote one
 
 
 def log_credit(log: logging.Logger, amount: int, user_id: str | None, payment_key: str) -> None:

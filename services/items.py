@@ -2,11 +2,13 @@
 
 A purchase is one transaction, locks in the fixed order of services/locks.py (the item row, then
 both balance rows by user id):
-1. the item, not deleted; a retry by its buyer returns it and moves nothing;
-2. the buyer's spendable points (balance minus holds of cancels in flight, ``ledger.spendable``);
-3. ``buyer_id`` set by a conditional update (``WHERE buyer_id IS NULL``: SQLite has no row locks),
-   the buyer's ``구매`` entry (``buy:<item>``, -price) and the seller's ``판매`` (``sell:<item>``,
-   +price): the unique entry keys refuse a second sale of the item whatever the code above does.
+1. the item, not deleted; a retry by its buyer returns it and moves nothing; then both balances;
+2. the buyer's debit and ``구매`` entry (``buy:<item>``, -price), the debit conditional on the
+   balance minus the holds of cancels in flight: one statement, right under the balance lock
+   (``ledger.append_entry(balance_locked=True)``);
+3. ``buyer_id`` set by a conditional update (``WHERE buyer_id IS NULL``: SQLite has no row locks)
+   and the seller's ``판매`` (``sell:<item>``, +price): the unique entry keys refuse a second sale
+   of the item whatever the code above does.
 """
 
 from __future__ import annotations
@@ -282,8 +284,13 @@ class ItemService:
         if item.seller_id == buyer_id:
             raise DomainError(Code.CANNOT_BUY_OWN_ITEM)
         await lock_balances(s, buyer_id, item.seller_id)
-        if await ledger.spendable(s, buyer_id) < item.price:
-            raise DomainError(Code.INSUFFICIENT_POINTS)
+        # Both rows are locked from here on: the debit checks balance minus holds in its own
+        # conditional UPDATE (no second read of the row, no second sum of the holds). It comes
+        # before the item's guard so that a short buyer is told so first, as before.
+        await ledger.append_entry(
+            s, user_id=buyer_id, amount=-item.price, status=ledger.BUY,
+            entry_key=f"buy:{item.id}", detail=item.name, useditem_id=item.id, balance_locked=True,
+        )
         now = utcnow()
         won = await s.execute(
             update(Useditem)
@@ -292,10 +299,6 @@ class ItemService:
         )
         if won.rowcount != 1:
             raise DomainError(Code.ITEM_SOLD_OUT)
-        await ledger.append_entry(
-            s, user_id=buyer_id, amount=-item.price, status=ledger.BUY,
-            entry_key=f"buy:{item.id}", detail=item.name, useditem_id=item.id,
-        )
         await ledger.append_entry(
             s, user_id=item.seller_id, amount=item.price, status=ledger.SELL,
             entry_key=f"sell:{item.id}", detail=item.name, useditem_id=item.id,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import Select
 
 from services.db import Database
 from services.errors import Code, DomainError
@@ -31,19 +32,31 @@ async def append_entry(
     imp_uid: str | None = None,
     useditem_id: str | None = None,
     allow_negative: bool = False,
+    balance_locked: bool = False,
 ) -> PointTransaction:
     """Moves the balance and appends its entry. Must run inside the caller's transaction.
 
     A debit (unless ``allow_negative``) first checks ``spendable`` (balance row locked, then the
     holds read); the UPDATE stays conditional on ``amount + delta >= 0`` as well, a second guard
     that needs no lock (SQLite ignores FOR UPDATE).
+
+    ``balance_locked``: the caller's transaction has locked this user's balance row by an earlier
+    statement (``lock_balances``). The debit is then one statement, conditional on
+    ``amount + delta >= held`` with the holds in a subquery. That is right only because the lock
+    came first: the UPDATE's snapshot is taken after the lock was granted, so it sees every hold
+    committed before (holds are written under this lock; ``spendable`` says what goes wrong when
+    the UPDATE itself waits for the lock). On SQLite (one writer at a time) the condition is the
+    whole guard.
     """
     now = utcnow()
     stmt = update(UserPoint).where(UserPoint.user_id == user_id)
     if not allow_negative and amount < 0:
-        if await spendable(s, user_id) + amount < 0:
-            raise DomainError(Code.INSUFFICIENT_POINTS)
-        stmt = stmt.where(UserPoint.amount + amount >= 0)
+        if balance_locked:
+            stmt = stmt.where(UserPoint.amount + amount >= _held(user_id).scalar_subquery())
+        else:
+            if await spendable(s, user_id) + amount < 0:
+                raise DomainError(Code.INSUFFICIENT_POINTS)
+            stmt = stmt.where(UserPoint.amount + amount >= 0)
     balance = (
         await s.execute(
             stmt.values(amount=UserPoint.amount + amount, updated_at=now).returning(UserPoint.amount)
@@ -72,7 +85,9 @@ async def append_entry(
 
 async def spendable(s: AsyncSession, user_id: str) -> int:
     """The balance minus the points held by cancels in flight, with the balance row locked for the
-    rest of the transaction. The one way every debit (spend, purchase, cancel hold) asks.
+    rest of the transaction. How a debit that has not locked the row yet asks (a spend, a cancel
+    hold); a purchase locks both balances first and lets its conditional debit ask
+    (``append_entry(balance_locked=True)``).
 
     The lock comes first and the holds are read by a later statement. Read in the same statement
     (a subquery of the conditional UPDATE, as before), PostgreSQL took the holds from the snapshot
@@ -84,14 +99,15 @@ async def spendable(s: AsyncSession, user_id: str) -> int:
     balance = (await lock_balances(s, user_id)).get(user_id)
     if balance is None:
         return 0
-    held = (
-        await s.execute(
-            select(func.coalesce(func.sum(CancelRequest.amount), 0)).where(
-                CancelRequest.user_id == user_id, CancelRequest.status == "requested"
-            )
-        )
-    ).scalar_one()
+    held = (await s.execute(_held(user_id))).scalar_one()
     return balance - int(held)
+
+
+def _held(user_id: str) -> Select:
+    """The points the user's cancels in flight hold."""
+    return select(func.coalesce(func.sum(CancelRequest.amount), 0)).where(
+        CancelRequest.user_id == user_id, CancelRequest.status == "requested"
+    )
 
 
 async def reserve(s: AsyncSession, user_id: str, amount: int) -> None:

@@ -72,10 +72,10 @@ async def apply(
         entry = await credit_entry(s, payment.id)
         outcome = Outcome.ALREADY_CREDITED
 
-    await follow_cancellations(s, payment, remote)
+    cancel_entry = await follow_cancellations(s, payment, remote)
     if status == st.CANCELLED and outcome is Outcome.ALREADY_CREDITED:
         outcome = Outcome.CANCELLED
-    return SyncResult(outcome, payment, entry)
+    return SyncResult(outcome, payment, entry, cancel_entry)
 
 
 async def upsert_and_lock(s: AsyncSession, remote: ProviderPayment) -> Payment:
@@ -186,12 +186,15 @@ async def credit_payment(s: AsyncSession, payment: Payment, remote: ProviderPaym
     return entry
 
 
-async def follow_cancellations(s: AsyncSession, payment: Payment, remote: ProviderPayment) -> None:
-    """Points follow cancellations made anywhere (our API, PortOne's console)."""
+async def follow_cancellations(
+    s: AsyncSession, payment: Payment, remote: ProviderPayment
+) -> PointTransaction | None:
+    """Points follow cancellations made anywhere (our API, PortOne's console). Returns the 취소
+    entry when it writes one."""
     already = payment.cancelled_amount
     if remote.cancelled_amount <= already or payment.credited_at is None:
         payment.cancelled_amount = max(already, remote.cancelled_amount)
-        return
+        return None
     delta = remote.cancelled_amount - already
     assert payment.user_id is not None
     # Our own cancel requests that this cancellation completes stop holding points now.
@@ -205,6 +208,10 @@ async def follow_cancellations(s: AsyncSession, payment: Payment, remote: Provid
         .values(status="succeeded", completed_at=utcnow())
     )
     ours = resolved.rowcount > 0
+    # Set before the entry's flush, so that the attempt's row is written once, with the status
+    # record_remote set, not once there and again at commit.
+    payment.cancelled_amount = remote.cancelled_amount
+    payment.credited_amount -= delta
     # A cancel at PortOne has already refunded the money: the points go whatever the
     # balance. A negative balance (points spent, then cancelled in PortOne's console) is
     # recorded and flagged for an operator; spending is refused until it is settled.
@@ -219,8 +226,6 @@ async def follow_cancellations(s: AsyncSession, payment: Payment, remote: Provid
         imp_uid=remote.payment_key,
         allow_negative=True,
     )
-    payment.cancelled_amount = remote.cancelled_amount
-    payment.credited_amount -= delta
     if entry.balance < 0:
         payment.anomaly = "negative_balance"
         log.warning(
@@ -230,3 +235,4 @@ async def follow_cancellations(s: AsyncSession, payment: Payment, remote: Provid
             remote.payment_key,
             "our request" if ours else "outside our API",
         )
+    return entry

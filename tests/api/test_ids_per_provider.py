@@ -72,3 +72,30 @@ async def test_a_v1_and_a_v2_payment_with_the_same_id_are_two_payments(
     assert await ledger_invariants(clean_db) == {alice_id: 1000, bob_id: 0}
     assert (await v2_sandbox.http.get(f"/_control/payments/{same_id}")).json()["status"] == "CANCELLED"
     assert (await sandbox.v1_payment(same_id))["cancel_amount"] == 0
+
+
+async def test_a_user_with_a_v1_and_a_v2_payment_under_one_id_names_the_version_to_cancel(
+    two_users: tuple[GQL, GQL], sandbox: SandboxControl, v2_sandbox: SandboxControl, clean_db: str
+) -> None:
+    alice, _ = two_users
+    alice_id = await alice.signup_and_login("alice@example.com")
+    # given Alice's V1 payment and her V2 payment whose client-chosen id is that imp_uid, both credited
+    v1 = await sandbox.pay(1000)
+    same_id = v1["imp_uid"]
+    await v2_sandbox.pay(2000, version="v2", payment_id=same_id)
+    assert "errors" not in await alice(CHARGE_V1, {"i": same_id})
+    assert "errors" not in await alice(CHARGE_V2, {"p": same_id})
+
+    # when she cancels by the id alone, then she is asked which one, and nothing is held or sent
+    ambiguous = await alice(CANCEL, {"i": same_id, "v": None})
+    assert error_code(ambiguous) == "BAD_USER_INPUT", ambiguous
+    assert ambiguous["errors"][0]["extensions"].get("field") == "version", ambiguous
+    assert await count_rows(clean_db, "SELECT COUNT(*) FROM cancel_requests") == 0
+
+    # and naming V2 cancels the V2 payment only
+    cancelled = await alice(CANCEL, {"i": same_id, "v": "V2"})
+    assert "errors" not in cancelled, cancelled
+    assert cancelled["data"]["cancelPointTransaction"] == {"amount": -2000, "balance": 1000}
+    assert await ledger_invariants(clean_db) == {alice_id: 1000}
+    assert (await v2_sandbox.http.get(f"/_control/payments/{same_id}")).json()["status"] == "CANCELLED"
+    assert (await sandbox.v1_payment(same_id))["cancel_amount"] == 0

@@ -29,6 +29,7 @@ from services.cancellation import CancelService
 from services.charging import ChargeService, ChargeConfig
 from services.db import Database
 from services.errors import DomainError
+from services.items import ItemInput, ItemService
 from services.ledger import spend_points
 from services.portone.v1 import PortOneV1Client
 from tests.conftest import SandboxControl, count_rows, ledger_invariants, wipe_tables
@@ -171,6 +172,42 @@ async def test_spend_racing_a_cancel_never_overdraws(world: World, mode: str) ->
             sorted(outcomes) != ["INSUFFICIENT_POINTS", "OK"]
             or balances[user_id] != 0
             or (cancelled, spent) not in ((10_000, 0), (0, 1))
+        ):
+            bad.append(f"trial {trial}: {outcomes}, balance {balances[user_id]}, refunded {cancelled}")
+    assert not bad, f"{len(bad)} of {trials} trials overdrew: {bad}"
+
+
+@pytest.mark.parametrize("mode", ["forced", "natural"])
+async def test_purchase_racing_a_cancel_never_overdraws(world: World, mode: str) -> None:
+    # A purchase locks both balances itself and checks the holds inside its conditional debit
+    # (ledger.append_entry(balance_locked=True)), not through ledger.spendable: the same guarantee.
+    if mode == "forced" and not world.url.startswith("postgresql"):
+        pytest.skip("row-lock queueing is PostgreSQL's; SQLite has one writer at a time")
+    trials = 1 if mode == "forced" else NATURAL_TRIALS
+    items = ItemService(world.db)
+    bad: list[str] = []
+    for trial in range(trials):
+        await wipe_tables(world.url)
+        # given a buyer's charge of 10,000 and another user's item for 10,000
+        user_id, (a,) = await world.user_with(f"u{trial}@example.com", 10_000)
+        seller_id, _ = await world.user_with(f"s{trial}@example.com")
+        item = await items.create(seller_id, ItemInput(name="상품", remarks="", contents="", price=10_000))
+        # when the charge is cancelled while the item is bought with the same points (the cancel queued first)
+        outcomes = await _race(
+            world, user_id,
+            lambda: world.cancels.cancel(user_id, a),
+            lambda: items.buy(user_id, item.id),
+            forced=mode == "forced",
+        )
+        balances = await ledger_invariants(world.url)
+        cancelled = (await world.sandbox.v1_payment(a))["cancel_amount"]
+        bought = await count_rows(world.url, "SELECT COUNT(*) FROM point_transactions WHERE status = '구매'")
+        print(f"purchase vs cancel ({mode}) trial {trial}: {outcomes}, balance {balances[user_id]}, refunded {cancelled}")
+        # then one of them happened, never both: no refund of points already spent
+        if (
+            sorted(outcomes) != ["INSUFFICIENT_POINTS", "OK"]
+            or balances[user_id] != 0
+            or (cancelled, bought) not in ((10_000, 0), (0, 1))
         ):
             bad.append(f"trial {trial}: {outcomes}, balance {balances[user_id]}, refunded {cancelled}")
     assert not bad, f"{len(bad)} of {trials} trials overdrew: {bad}"
