@@ -225,8 +225,8 @@ class ChargeService:
         return await self.sync_payment(remote, source=source)
 
     async def _credit_lean(self, remote: ProviderPayment, claimant: str | None, source: str) -> SyncResult | None:
-        """The common first sighting in one driver transaction (services/credit_lean.py); None
-        hands over to the general path."""
+        """The common first sighting (services/credit_lean.py): on SQLite one driver transaction,
+        on PostgreSQL one statement; None hands over to the general path."""
         require_prepared = self.config.require_prepared_order
 
         async def body(raw: RawConnection) -> SyncResult:
@@ -240,7 +240,13 @@ class ChargeService:
             return result
 
         try:
-            result = await self.db.run_raw_transaction(body)
+            if self.db.is_sqlite:
+                result = await self.db.run_raw_transaction(body)
+            else:
+                async with self.db.raw() as raw:
+                    result = await credit_lean.credit_first_sighting(
+                        raw, remote, claimant, source, require_prepared_order=require_prepared, at_once=True
+                    )
         except RAW_INTEGRITY_ERRORS:
             # A concurrent sync took a unique key first (rolled back): the general path sees its row.
             return None

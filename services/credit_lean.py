@@ -9,6 +9,13 @@ rolled back, returning None — whenever anything is unusual (an attempt already
 user's order, an amount that is not the order's…); the general path then decides. Exactly-once
 still rests on the unique keys and the ``credited_at IS NULL`` guard. The rules it applies are
 services/credit.py's, the same the general path applies.
+
+On PostgreSQL the write is one statement instead of a transaction of six (``_CREDIT_AT_ONCE``,
+data-modifying CTEs): every statement is a round trip there and most of a charge's driver CPU
+(docs/PERFORMANCE.md), and a single statement in autocommit is atomic by itself. The order is read
+before it, in autocommit too: orders are never updated. The same rows, the same keys, the same
+hand-over (nothing written, None returned) when the attempt is recorded already or the owner has
+no balance row; a unique key another sync took first fails the statement as a whole.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from typing import Any
 
 from services import credit, ledger, payment_state as st
 from services.db import RawConnection
+from services.faults import crash_point
 from services.models import Payment, PointTransaction, UTCDateTime, detached, new_id, utcnow
 from services.portone.base import ProviderPayment
 
@@ -78,6 +86,28 @@ _INSERT_EVENT = (
     "INSERT INTO payment_events (id, payment_id, from_status, to_status, source, detail, created_at)"
     " VALUES ($1, $2, $3, $4, $5, $6, $7)"
 )
+# PostgreSQL: the attempt, its event, the balance and the entry in one statement. Every parameter
+# is cast (an INSERT … SELECT does not type them from the target columns); ``::text`` into a
+# varchar(n) column still refuses an over-long value, as the plain INSERT does.
+_CREDIT_AT_ONCE = (
+    "WITH p AS (INSERT INTO payments (id, imp_uid, user_id, amount, cancelled_amount, credited_amount,"
+    " currency, pay_method, pg_provider, status, snapshot, credited_at, paid_at, updated_at, provider,"
+    " merchant_uid, created_at, order_id, order_amount)"
+    " SELECT $1::text, $2::text, $3::text, $4::bigint, 0, $4::bigint, $5::text, $6::text, $7::text,"
+    " $22::text, $8::text, $9::timestamptz, $10::timestamptz, $9::timestamptz, $11::text, $12::text,"
+    " $9::timestamptz, $13::text, $14::bigint"
+    " WHERE EXISTS (SELECT 1 FROM user_points WHERE user_id = $3::text)"
+    " ON CONFLICT DO NOTHING RETURNING id),"
+    " e AS (INSERT INTO payment_events (id, payment_id, from_status, to_status, source, detail, created_at)"
+    " SELECT $15::text, p.id, $21::text, $22::text, $16::text, $17::text, $9::timestamptz FROM p),"
+    " b AS (UPDATE user_points SET amount = amount + $4::bigint, updated_at = $9::timestamptz"
+    " WHERE user_id = $3::text AND EXISTS (SELECT 1 FROM p) RETURNING amount),"
+    " t AS (INSERT INTO point_transactions (id, user_id, payment_id, entry_key, status, amount, balance,"
+    " imp_uid, detail, created_at)"
+    " SELECT $18::text, $3::text, $1::text, $19::text, $20::text, $4::bigint, b.amount, $2::text,"
+    " $23::text, $9::timestamptz FROM b)"
+    " SELECT amount FROM b"
+)
 _CREDIT_BALANCE = "UPDATE user_points SET amount = amount + $1, updated_at = $2 WHERE user_id = $3 RETURNING amount"
 _INSERT_ENTRY = (
     "INSERT INTO point_transactions (id, user_id, payment_id, entry_key, status, amount, balance, imp_uid,"
@@ -92,8 +122,12 @@ async def credit_first_sighting(
     source: str,
     *,
     require_prepared_order: bool,
+    at_once: bool = False,
 ) -> credit.SyncResult | None:
-    """Only statements are awaited in here (on SQLite it runs in the driver's thread)."""
+    """Only statements are awaited in here (on SQLite it runs in the driver's thread).
+
+    ``at_once`` (PostgreSQL, in autocommit): the write is ``_CREDIT_AT_ONCE``; otherwise the
+    caller's transaction runs its statements one by one."""
     key = remote.payment_key
     orders = await raw.fetch(_ORDER, remote.provider, remote.merchant_uid)
     if orders:
@@ -109,23 +143,35 @@ async def credit_first_sighting(
     now = utcnow()
     stamp = raw.time(now)
     snapshot = credit.snapshot(remote)
-    payment_id = new_id()
-    written = await raw.fetch(
-        _INSERT_PAYMENT, payment_id, key, owner, remote.amount, remote.currency, remote.pay_method,
-        remote.pg_provider, snapshot, stamp, raw.time(remote.paid_at), remote.provider, remote.merchant_uid,
-        order_id, order_amount,
-    )  # fmt: skip
-    if not written:
-        return None  # recorded already (or a concurrent first sighting won): the general path sees it
-    await raw.fetch(_INSERT_EVENT, new_id(), payment_id, st.PREPARED, st.PAID, source, remote.fail_reason, stamp)
-    balance = await raw.fetch(_CREDIT_BALANCE, remote.amount, stamp, owner)
-    if not balance:
-        return None  # no balance row: the general path reports it
-    entry_id, entry_key, detail = new_id(), credit.charge_key(payment_id), credit.charge_detail(remote)
-    await raw.fetch(
-        _INSERT_ENTRY, entry_id, owner, payment_id, entry_key, ledger.CHARGE,
-        remote.amount, balance[0][0], key, detail, stamp,
-    )  # fmt: skip
+    payment_id, event_id, entry_id = new_id(), new_id(), new_id()
+    entry_key, detail = credit.charge_key(payment_id), credit.charge_detail(remote)
+    if at_once:
+        # The statement is the commit: a crash before it leaves nothing written.
+        crash_point("before_credit_commit")
+        balance = await raw.fetch(
+            _CREDIT_AT_ONCE, payment_id, key, owner, remote.amount, remote.currency, remote.pay_method,
+            remote.pg_provider, snapshot, stamp, raw.time(remote.paid_at), remote.provider, remote.merchant_uid,
+            order_id, order_amount, event_id, source, remote.fail_reason, entry_id, entry_key, ledger.CHARGE,
+            st.PREPARED, st.PAID, detail,
+        )  # fmt: skip
+        if not balance:
+            return None  # recorded already, or no balance row: nothing was written
+    else:
+        written = await raw.fetch(
+            _INSERT_PAYMENT, payment_id, key, owner, remote.amount, remote.currency, remote.pay_method,
+            remote.pg_provider, snapshot, stamp, raw.time(remote.paid_at), remote.provider, remote.merchant_uid,
+            order_id, order_amount,
+        )  # fmt: skip
+        if not written:
+            return None  # recorded already (or a concurrent first sighting won): the general path sees it
+        await raw.fetch(_INSERT_EVENT, event_id, payment_id, st.PREPARED, st.PAID, source, remote.fail_reason, stamp)
+        balance = await raw.fetch(_CREDIT_BALANCE, remote.amount, stamp, owner)
+        if not balance:
+            return None  # no balance row: the general path reports it
+        await raw.fetch(
+            _INSERT_ENTRY, entry_id, owner, payment_id, entry_key, ledger.CHARGE,
+            remote.amount, balance[0][0], key, detail, stamp,
+        )  # fmt: skip
     payment = detached(
         Payment,
         id=payment_id, provider=remote.provider, imp_uid=key, merchant_uid=remote.merchant_uid,
