@@ -14,7 +14,7 @@ import logging
 
 from sqlalchemy import func, select, update
 
-from services import ledger
+from services import credit, ledger
 from services.charging import ChargeService
 from services.db import Database
 from services.errors import Code, DomainError
@@ -155,7 +155,7 @@ class CancelService:
         """``written``: the 취소 entry the sync just wrote, if any; the one this request asked for
         needs no read. Otherwise (someone else's sync wrote it, or PortOne reported another total)
         it is read."""
-        if written is not None and written.entry_key == self._entry_key(request):
+        if written is not None and written.entry_key == credit.cancel_key(request.payment_id, request.cancelled_after):
             return written
         async with self.db.session() as s:
             entry = (
@@ -163,7 +163,7 @@ class CancelService:
                     select(PointTransaction).where(
                         PointTransaction.payment_id == request.payment_id,
                         PointTransaction.status == ledger.CANCEL,
-                        PointTransaction.entry_key == self._entry_key(request),
+                        PointTransaction.entry_key == credit.cancel_key(request.payment_id, request.cancelled_after),
                     )
                 )
             ).scalar_one_or_none()
@@ -182,8 +182,3 @@ class CancelService:
         if entry is None:
             raise DomainError(Code.INTERNAL_SERVER_ERROR)
         return entry
-
-    @staticmethod
-    def _entry_key(request: CancelRequest) -> str:
-        # services/sync.py's follow_cancellations keys a 취소 entry by the cancelled total it brings.
-        return f"cancel:{request.payment_id}:{request.cancelled_after}"

@@ -236,7 +236,6 @@ class ChargeService:
             )
             if result is None:
                 raise RawRollback
-            crash_point("before_credit_commit")
             return result
 
         try:

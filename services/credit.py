@@ -67,6 +67,12 @@ def charge_key(payment_id: str) -> str:
     return f"charge:{payment_id}"
 
 
+def cancel_key(payment_id: str, cancelled_total: int) -> str:
+    """A 취소 entry's unique key: one per cancelled total PortOne reports for the attempt, whoever
+    syncs it (our cancel, a webhook, reconciliation)."""
+    return f"cancel:{payment_id}:{cancelled_total}"
+
+
 def charge_detail(remote: ProviderPayment) -> str:
     return f"{method_label(remote.pay_method)} 충전"[:200]
 

@@ -31,7 +31,6 @@ from services.portone.base import ProviderPayment
 # Driver SQL: $n placeholders (services.db.RawConnection).
 
 
-
 def _columns(model: Any) -> tuple[tuple[str, bool], ...]:
     """(column, is a UTC time) for every column of ``model``'s table, in the table's order."""
     return tuple((c.name, isinstance(c.type, UTCDateTime)) for c in model.__table__.columns)
@@ -46,10 +45,12 @@ _RECORDED_ROWS = (
     + ", ".join(f"p.{name}" for name, _ in _PAYMENT_COLUMNS)
     + ", "
     + ", ".join(f"e.{name}" for name, _ in _ENTRY_COLUMNS)
-    + " FROM payments p LEFT JOIN point_transactions e ON e.entry_key = 'charge:' || p.id"
+    + " FROM payments p LEFT JOIN point_transactions e ON e.entry_key = $3 || p.id"
     " WHERE p.imp_uid = $1 AND p.provider = $2"
 )
-assert credit.charge_key("X") == "charge:X", "_RECORDED_ROWS joins on charge_key's format"
+# credit.charge_key is this prefix and the attempt's id: the join is on the same key the credit wrote.
+_CHARGE_KEY_PREFIX = credit.charge_key("")
+assert credit.charge_key("x") == _CHARGE_KEY_PREFIX + "x"
 
 
 def _values(raw: RawConnection, columns: tuple[tuple[str, bool], ...], row: Any) -> dict[str, Any]:
@@ -61,7 +62,7 @@ async def load_recorded(
 ) -> tuple[Payment, PointTransaction | None] | None:
     """The attempt recorded under ``payment_key`` and its credit entry (None until credited), as
     the ORM would load them, from one driver statement."""
-    rows = await raw.fetch(_RECORDED_ROWS, payment_key, provider)
+    rows = await raw.fetch(_RECORDED_ROWS, payment_key, provider, _CHARGE_KEY_PREFIX)
     if not rows:
         return None
     row, split = rows[0], len(_PAYMENT_COLUMNS)
@@ -145,24 +146,22 @@ async def credit_first_sighting(
     snapshot = credit.snapshot(remote)
     payment_id, event_id, entry_id = new_id(), new_id(), new_id()
     entry_key, detail = credit.charge_key(payment_id), credit.charge_detail(remote)
+    # $1–$14 of both _INSERT_PAYMENT and _CREDIT_AT_ONCE.
+    attempt = (
+        payment_id, key, owner, remote.amount, remote.currency, remote.pay_method, remote.pg_provider,
+        snapshot, stamp, raw.time(remote.paid_at), remote.provider, remote.merchant_uid, order_id, order_amount,
+    )  # fmt: skip
     if at_once:
         # The statement is the commit: a crash before it leaves nothing written.
         crash_point("before_credit_commit")
         balance = await raw.fetch(
-            _CREDIT_AT_ONCE, payment_id, key, owner, remote.amount, remote.currency, remote.pay_method,
-            remote.pg_provider, snapshot, stamp, raw.time(remote.paid_at), remote.provider, remote.merchant_uid,
-            order_id, order_amount, event_id, source, remote.fail_reason, entry_id, entry_key, ledger.CHARGE,
+            _CREDIT_AT_ONCE, *attempt, event_id, source, remote.fail_reason, entry_id, entry_key, ledger.CHARGE,
             st.PREPARED, st.PAID, detail,
         )  # fmt: skip
         if not balance:
             return None  # recorded already, or no balance row: nothing was written
     else:
-        written = await raw.fetch(
-            _INSERT_PAYMENT, payment_id, key, owner, remote.amount, remote.currency, remote.pay_method,
-            remote.pg_provider, snapshot, stamp, raw.time(remote.paid_at), remote.provider, remote.merchant_uid,
-            order_id, order_amount,
-        )  # fmt: skip
-        if not written:
+        if not await raw.fetch(_INSERT_PAYMENT, *attempt):
             return None  # recorded already (or a concurrent first sighting won): the general path sees it
         await raw.fetch(_INSERT_EVENT, event_id, payment_id, st.PREPARED, st.PAID, source, remote.fail_reason, stamp)
         balance = await raw.fetch(_CREDIT_BALANCE, remote.amount, stamp, owner)
@@ -172,6 +171,8 @@ async def credit_first_sighting(
             _INSERT_ENTRY, entry_id, owner, payment_id, entry_key, ledger.CHARGE,
             remote.amount, balance[0][0], key, detail, stamp,
         )  # fmt: skip
+        # PortOne said paid and every row is written; the caller's COMMIT has not run.
+        crash_point("before_credit_commit")
     payment = detached(
         Payment,
         id=payment_id, provider=remote.provider, imp_uid=key, merchant_uid=remote.merchant_uid,

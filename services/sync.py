@@ -220,7 +220,7 @@ async def follow_cancellations(
         user_id=payment.user_id,
         amount=-delta,
         status=ledger.CANCEL,
-        entry_key=f"cancel:{payment.id}:{remote.cancelled_amount}",
+        entry_key=credit.cancel_key(payment.id, remote.cancelled_amount),
         detail=f"{credit.method_label(remote.pay_method)} 결제 취소",
         payment_id=payment.id,
         imp_uid=remote.payment_key,

@@ -146,8 +146,14 @@ async def test_two_cancels_of_different_payments_never_overdraw(world: World, mo
     assert not bad, f"{len(bad)} of {trials} trials overdrew: {bad}"
 
 
-@pytest.mark.parametrize("mode", ["forced", "natural"])
-async def test_spend_racing_a_cancel_never_overdraws(world: World, mode: str) -> None:
+Debit = Callable[[], Awaitable[object]]
+
+
+async def _cancel_racing_a_debit(
+    world: World, mode: str, label: str, prepare: Callable[[int, str], Awaitable[Debit]]
+) -> None:
+    """A charge of 10,000 cancelled while a debit of the same 10,000 runs (the cancel queued
+    first); ``prepare(trial, user_id)`` sets up what the debit needs and returns it."""
     if mode == "forced" and not world.url.startswith("postgresql"):
         pytest.skip("row-lock queueing is PostgreSQL's; SQLite has one writer at a time")
     trials = 1 if mode == "forced" else NATURAL_TRIALS
@@ -156,58 +162,41 @@ async def test_spend_racing_a_cancel_never_overdraws(world: World, mode: str) ->
         await wipe_tables(world.url)
         # given a charge of 10,000
         user_id, (a,) = await world.user_with(f"u{trial}@example.com", 10_000)
-        # when the charge is cancelled while the same points are spent (the cancel queued first)
-        outcomes = await _race(
-            world, user_id,
-            lambda: world.cancels.cancel(user_id, a),
-            lambda: spend_points(world.db, user_id, 10_000, "상품 구매", key=f"t{trial}"),
-            forced=mode == "forced",
-        )
+        debit = await prepare(trial, user_id)
+        # when the charge is cancelled while the same points are debited (the cancel queued first)
+        outcomes = await _race(world, user_id, lambda: world.cancels.cancel(user_id, a), debit, forced=mode == "forced")
         balances = await ledger_invariants(world.url)
         cancelled = (await world.sandbox.v1_payment(a))["cancel_amount"]
-        spent = await count_rows(world.url, "SELECT COUNT(*) FROM point_transactions WHERE status = '구매'")
-        print(f"spend vs cancel ({mode}) trial {trial}: {outcomes}, balance {balances[user_id]}, refunded {cancelled}")
+        debited = await count_rows(world.url, "SELECT COUNT(*) FROM point_transactions WHERE status = '구매'")
+        print(f"{label} vs cancel ({mode}) trial {trial}: {outcomes}, balance {balances[user_id]}, refunded {cancelled}")
         # then one of them happened, never both: no refund of points already spent
         if (
             sorted(outcomes) != ["INSUFFICIENT_POINTS", "OK"]
             or balances[user_id] != 0
-            or (cancelled, spent) not in ((10_000, 0), (0, 1))
+            or (cancelled, debited) not in ((10_000, 0), (0, 1))
         ):
             bad.append(f"trial {trial}: {outcomes}, balance {balances[user_id]}, refunded {cancelled}")
     assert not bad, f"{len(bad)} of {trials} trials overdrew: {bad}"
 
 
 @pytest.mark.parametrize("mode", ["forced", "natural"])
+async def test_spend_racing_a_cancel_never_overdraws(world: World, mode: str) -> None:
+    async def spend(trial: int, user_id: str) -> Debit:
+        return lambda: spend_points(world.db, user_id, 10_000, "상품 구매", key=f"t{trial}")
+
+    await _cancel_racing_a_debit(world, mode, "spend", spend)
+
+
+@pytest.mark.parametrize("mode", ["forced", "natural"])
 async def test_purchase_racing_a_cancel_never_overdraws(world: World, mode: str) -> None:
     # A purchase locks both balances itself and checks the holds inside its conditional debit
     # (ledger.append_entry(balance_locked=True)), not through ledger.spendable: the same guarantee.
-    if mode == "forced" and not world.url.startswith("postgresql"):
-        pytest.skip("row-lock queueing is PostgreSQL's; SQLite has one writer at a time")
-    trials = 1 if mode == "forced" else NATURAL_TRIALS
     items = ItemService(world.db)
-    bad: list[str] = []
-    for trial in range(trials):
-        await wipe_tables(world.url)
-        # given a buyer's charge of 10,000 and another user's item for 10,000
-        user_id, (a,) = await world.user_with(f"u{trial}@example.com", 10_000)
+
+    async def buy(trial: int, user_id: str) -> Debit:
+        # and another user's item for 10,000
         seller_id, _ = await world.user_with(f"s{trial}@example.com")
         item = await items.create(seller_id, ItemInput(name="상품", remarks="", contents="", price=10_000))
-        # when the charge is cancelled while the item is bought with the same points (the cancel queued first)
-        outcomes = await _race(
-            world, user_id,
-            lambda: world.cancels.cancel(user_id, a),
-            lambda: items.buy(user_id, item.id),
-            forced=mode == "forced",
-        )
-        balances = await ledger_invariants(world.url)
-        cancelled = (await world.sandbox.v1_payment(a))["cancel_amount"]
-        bought = await count_rows(world.url, "SELECT COUNT(*) FROM point_transactions WHERE status = '구매'")
-        print(f"purchase vs cancel ({mode}) trial {trial}: {outcomes}, balance {balances[user_id]}, refunded {cancelled}")
-        # then one of them happened, never both: no refund of points already spent
-        if (
-            sorted(outcomes) != ["INSUFFICIENT_POINTS", "OK"]
-            or balances[user_id] != 0
-            or (cancelled, bought) not in ((10_000, 0), (0, 1))
-        ):
-            bad.append(f"trial {trial}: {outcomes}, balance {balances[user_id]}, refunded {cancelled}")
-    assert not bad, f"{len(bad)} of {trials} trials overdrew: {bad}"
+        return lambda: items.buy(user_id, item.id)
+
+    await _cancel_racing_a_debit(world, mode, "purchase", buy)
