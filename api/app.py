@@ -38,6 +38,7 @@ from services.charging import ChargeConfig, ChargeService
 from services.db import Database
 from services.history import HistoryService
 from services.items import ItemService
+from services.questions import QuestionService
 from services.ratelimit import RateLimitConfig, RateLimiter
 from services.portone.base import PaymentProvider
 from services.portone.v1 import PortOneV1Client
@@ -185,6 +186,7 @@ def build_services(settings: Settings, db: Database, http: httpx.AsyncClient) ->
         ),
         ratelimit=ratelimiter,
         items=ItemService(db, price_max=settings.item_price_max),
+        questions=QuestionService(db),
     )
 
 

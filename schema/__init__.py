@@ -30,14 +30,21 @@ from schema.mutations.toggle_useditem_pick import ToggleUseditemPickMutation
 from schema.mutations.create_point_transaction_of_buying_and_selling import (
     CreatePointTransactionOfBuyingAndSellingMutation,
 )
+from schema.mutations.create_useditem_question import CreateUseditemQuestionMutation
+from schema.mutations.update_useditem_question import UpdateUseditemQuestionMutation
+from schema.mutations.delete_useditem_question import DeleteUseditemQuestionMutation
+from schema.mutations.create_useditem_question_answer import CreateUseditemQuestionAnswerMutation
+from schema.mutations.update_useditem_question_answer import UpdateUseditemQuestionAnswerMutation
+from schema.mutations.delete_useditem_question_answer import DeleteUseditemQuestionAnswerMutation
 from schema.queries.points import PointQueries
+from schema.queries.questions import QuestionQueries
 from schema.queries.users import UserQueries
 from schema.queries.useditems import UseditemQueries
 from services.settings import Settings
 
 
 @strawberry.type
-class Query(UserQueries, PointQueries, UseditemQueries):
+class Query(UserQueries, PointQueries, UseditemQueries, QuestionQueries):
     pass
 
 
@@ -57,6 +64,12 @@ class Mutation(
     DeleteUseditemMutation,
     ToggleUseditemPickMutation,
     CreatePointTransactionOfBuyingAndSellingMutation,
+    CreateUseditemQuestionMutation,
+    UpdateUseditemQuestionMutation,
+    DeleteUseditemQuestionMutation,
+    CreateUseditemQuestionAnswerMutation,
+    UpdateUseditemQuestionAnswerMutation,
+    DeleteUseditemQuestionAnswerMutation,
 ):
     pass
 

@@ -9,7 +9,8 @@ import strawberry
 from schema.context import Info
 from schema.types import User
 from services import models
-from services.items import AddressInput, ItemInput, ItemService
+from services.errors import Code, DomainError
+from services.items import ITEM_NOT_FOUND, AddressInput, ItemInput, ItemService
 
 
 def item_service(info: Info) -> ItemService:
@@ -38,7 +39,8 @@ class UseditemAddress:
         )
 
 
-async def _user(info: Info, user_id: str | None) -> User | None:
+async def load_user(info: Info, user_id: str | None) -> User | None:
+    """A seller, buyer or author, through the request's one ``users`` DataLoader."""
     if user_id is None:
         return None
     user = await info.context.loader("users", item_service(info).users).load(user_id)
@@ -72,11 +74,11 @@ class Useditem:
 
     @strawberry.field
     async def seller(self, info: Info) -> User | None:
-        return await _user(info, self.seller_id)
+        return await load_user(info, self.seller_id)
 
     @strawberry.field
     async def buyer(self, info: Info) -> User | None:
-        return await _user(info, self.buyer_id)
+        return await load_user(info, self.buyer_id)
 
     @classmethod
     def from_model(cls, i: models.Useditem) -> "Useditem":
@@ -86,6 +88,15 @@ class Useditem:
             sold_at=i.sold_at, created_at=i.created_at, updated_at=i.updated_at, deleted_at=i.deleted_at,
             seller_id=i.seller_id, buyer_id=i.buyer_id, address_id=i.address_id,
         )
+
+
+async def load_item(info: Info, item_id: str) -> Useditem:
+    """An item through the request's ``items`` DataLoader, deleted ones included (what a ledger entry
+    or a question points at stays readable)."""
+    item = await info.context.loader("items", item_service(info).many).load(item_id)
+    if item is None:
+        raise DomainError(Code.NOT_FOUND, ITEM_NOT_FOUND)
+    return Useditem.from_model(item)
 
 
 @strawberry.input

@@ -6,10 +6,9 @@ from enum import Enum
 import strawberry
 
 from schema.context import Info
-from schema.item_types import Useditem, item_service
+from schema.item_types import Useditem, load_item
 from schema.types import User
 from services import models
-from services.errors import Code, DomainError
 from services.orders import OrderView
 
 
@@ -32,10 +31,7 @@ class PointTransaction:
         if self.useditem_id is None:
             return None
         # Sold items cannot be deleted; deleted ones are still loaded, against an operator's hand.
-        item = await info.context.loader("items", item_service(info).many).load(self.useditem_id)
-        if item is None:
-            raise DomainError(Code.NOT_FOUND, "상품을 찾을 수 없습니다.")
-        return Useditem.from_model(item)
+        return await load_item(info, self.useditem_id)
 
     @strawberry.field
     async def user(self, info: Info) -> User | None:

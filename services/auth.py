@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 
 from services.db import Database
 from services.errors import Code, DomainError
+from services.file_urls import check_file_url
 from services.models import RefreshToken, User, UserPoint, new_id, utcnow
 from services.ratelimit import RateLimiter
 
@@ -180,9 +181,9 @@ class AuthService:
         if name is not None:
             values["name"] = _check_name(name)
         if picture is not None:
-            if len(picture) > 2000:
-                raise DomainError(Code.BAD_USER_INPUT, "사진 주소가 너무 깁니다.", field="picture")
-            values["picture"] = picture
+            # Shown in <img src> by every frontend: an uploaded file's path or an https URL only
+            # (services/file_urls.py); an empty one removes the picture.
+            values["picture"] = check_file_url(picture, "picture", limit=2000) if picture.strip() else None
         async with self.db.transaction() as s:
             await s.execute(update(User).where(User.id == user_id).values(**values))
             user = await s.get(User, user_id)

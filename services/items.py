@@ -13,7 +13,6 @@ both balance rows by user id):
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -26,11 +25,15 @@ from sqlalchemy.sql import Select
 from services import ledger
 from services.db import Database
 from services.errors import Code, DomainError
+from services.file_urls import check_file_url
+from services.inputs import PAGE_SIZE, id_or_not_found
+from services.inputs import bad_input as _bad
+from services.inputs import clean as _clean
+from services.inputs import page_offset as _page_offset
+from services.inputs import text_field as _text
 from services.locks import lock_balances, lock_useditem
 from services.models import User, Useditem, UseditemAddress, UseditemPick, utcnow
 
-PAGE_SIZE = 10
-MAX_PAGE = 10_000
 MAX_SEARCH = 100
 BEST_COUNT = 4
 DEFAULT_PRICE_MAX = 100_000_000
@@ -40,9 +43,7 @@ MAX_CONTENTS = 10_000
 MAX_TAGS = 10
 MAX_TAG = 30
 MAX_IMAGES = 10
-MAX_IMAGE = 1_000
-_ID = re.compile(r"[0-9a-f]{32}")
-_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
+ITEM_NOT_FOUND = "상품을 찾을 수 없습니다."
 
 
 @dataclass
@@ -67,25 +68,6 @@ class ItemInput:
     address: AddressInput | None = None
 
 
-def _bad(message: str, field_name: str) -> DomainError:
-    return DomainError(Code.BAD_USER_INPUT, message, field=field_name)
-
-
-def _clean(value: str, *, multiline: bool = False) -> str:
-    # NUL and other control characters: PostgreSQL refuses NUL in text (a 500), nothing needs them.
-    keep = "\n\t" if multiline else ""
-    return "".join(ch for ch in value if ch >= " " or ch in keep).strip()
-
-
-def _text(value: str, field_name: str, label: str, limit: int, *, required: bool = False, multiline: bool = False) -> str:
-    cleaned = _clean(value, multiline=multiline)
-    if required and not cleaned:
-        raise _bad(f"{label}을(를) 입력해 주세요.", field_name)
-    if len(cleaned) > limit:
-        raise _bad(f"{label}은(는) {limit:,}자 이하여야 합니다.", field_name)
-    return cleaned
-
-
 def _optional_text(value: str | None, field_name: str, label: str, limit: int) -> str | None:
     if value is None:
         return None
@@ -93,11 +75,7 @@ def _optional_text(value: str | None, field_name: str, label: str, limit: int) -
 
 
 def item_id_or_not_found(raw: str) -> str:
-    """A malformed id names no item: NOT_FOUND, without asking the database."""
-    value = str(raw).strip()
-    if not _ID.fullmatch(value):
-        raise DomainError(Code.NOT_FOUND, "상품을 찾을 수 없습니다.")
-    return value
+    return id_or_not_found(raw, ITEM_NOT_FOUND)
 
 
 def _like(search: str | None) -> str | None:
@@ -108,13 +86,6 @@ def _like(search: str | None) -> str | None:
         return None
     escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped.lower()}%"
-
-
-def _page_offset(page: int | None) -> int:
-    page = 1 if page is None else page
-    if not 1 <= page <= MAX_PAGE:
-        raise _bad("page는 1 이상이어야 합니다.", "page")
-    return (page - 1) * PAGE_SIZE
 
 
 class ItemService:
@@ -137,25 +108,20 @@ class ItemService:
                 raise _bad(f"가격은 1원 이상 {self.price_max:,}원 이하여야 합니다.", "price")
             values["price"] = int(i.price)
         if i.tags is not None or creating:
-            tags = i.tags or []
+            # Lenient where the apps are: an empty tag box sends [""]; blanks are dropped, and a tag
+            # given twice (or with spaces around it) is kept once, where it first appeared.
+            tags = list(dict.fromkeys(t for t in (_clean(t) for t in i.tags or []) if t))
             if len(tags) > MAX_TAGS:
                 raise _bad(f"태그는 {MAX_TAGS}개까지 입력할 수 있습니다.", "tags")
-            cleaned = [_clean(t) for t in tags]
-            if any(not t or len(t) > MAX_TAG for t in cleaned):
-                raise _bad(f"태그는 1자 이상 {MAX_TAG}자 이하여야 합니다.", "tags")
-            values["tags"] = cleaned
+            if any(len(t) > MAX_TAG for t in tags):
+                raise _bad(f"태그는 {MAX_TAG}자 이하여야 합니다.", "tags")
+            values["tags"] = tags
         if i.images is not None or creating:
-            images = i.images or []
+            # The codecamp upload pattern sends ["", "", ""] for unused slots: dropped, not refused.
+            images = [u for u in (_clean(u) for u in i.images or []) if u]
             if len(images) > MAX_IMAGES:
                 raise _bad(f"이미지는 {MAX_IMAGES}개까지 등록할 수 있습니다.", "images")
-            cleaned = [_clean(u) for u in images]
-            for url in cleaned:
-                scheme = _SCHEME.match(url)
-                # URLs (http/https) or paths in a file store ("codecamp-file-storage/…"); never
-                # javascript:/data: — frontends put these in <img src>.
-                if not url or len(url) > MAX_IMAGE or (scheme and scheme.group(1).lower() not in ("http", "https")):
-                    raise _bad("이미지 주소가 올바르지 않습니다.", "images")
-            values["images"] = cleaned
+            values["images"] = [check_file_url(u, "images") for u in images]
         return values
 
     @staticmethod
@@ -189,7 +155,7 @@ class ItemService:
     async def _lock_own_unsold(self, s: AsyncSession, user_id: str, item_id: str, verb: str) -> Useditem:
         item = await lock_useditem(s, item_id=item_id_or_not_found(item_id))
         if item is None:
-            raise DomainError(Code.NOT_FOUND, "상품을 찾을 수 없습니다.")
+            raise DomainError(Code.NOT_FOUND, ITEM_NOT_FOUND)
         if item.seller_id != user_id:
             raise DomainError(Code.FORBIDDEN, f"자신의 상품만 {verb}할 수 있습니다.")
         if item.buyer_id is not None:
@@ -242,7 +208,7 @@ class ItemService:
         async with self.db.transaction() as s:
             item = await lock_useditem(s, item_id=item_id_or_not_found(item_id))
             if item is None:
-                raise DomainError(Code.NOT_FOUND, "상품을 찾을 수 없습니다.")
+                raise DomainError(Code.NOT_FOUND, ITEM_NOT_FOUND)
             removed = await s.execute(
                 delete(UseditemPick).where(UseditemPick.useditem_id == item.id, UseditemPick.user_id == user_id)
             )
@@ -276,7 +242,7 @@ class ItemService:
     async def _buy(self, s: AsyncSession, buyer_id: str, item_id: str) -> Useditem:
         item = await lock_useditem(s, item_id=item_id)
         if item is None:
-            raise DomainError(Code.NOT_FOUND, "상품을 찾을 수 없습니다.")
+            raise DomainError(Code.NOT_FOUND, ITEM_NOT_FOUND)
         if item.buyer_id == buyer_id:
             return item  # a retry of a purchase that succeeded: the item again, no points moved
         if item.buyer_id is not None:
@@ -313,7 +279,7 @@ class ItemService:
         async with self.db.session() as s:
             item = await s.get(Useditem, item_id)
         if item is None or item.deleted_at is not None:
-            raise DomainError(Code.NOT_FOUND, "상품을 찾을 수 없습니다.")
+            raise DomainError(Code.NOT_FOUND, ITEM_NOT_FOUND)
         return item
 
     async def address(self, address_id: str) -> UseditemAddress | None:
