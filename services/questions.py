@@ -59,6 +59,11 @@ def _live_answer(answer_id: str) -> Select:
     )
 
 
+async def _live_item(s: AsyncSession, item_id: str) -> str | None:
+    query = select(Useditem.id).where(Useditem.id == item_id, Useditem.deleted_at.is_(None))
+    return (await s.execute(query)).scalar_one_or_none()
+
+
 async def _one(s: AsyncSession, query: Select, message: str) -> Row:
     row = (await s.execute(query)).scalar_one_or_none()
     if row is None:
@@ -76,8 +81,7 @@ class QuestionService:
         contents = _contents(contents, "contents")
         item_id = item_id_or_not_found(item_id)
         async with self.db.transaction() as s:
-            live = select(Useditem.id).where(Useditem.id == item_id, Useditem.deleted_at.is_(None))
-            if (await s.execute(live)).scalar_one_or_none() is None:
+            if await _live_item(s, item_id) is None:
                 raise DomainError(Code.NOT_FOUND, ITEM_NOT_FOUND)
             question = UseditemQuestion(useditem_id=item_id, user_id=user_id, contents=contents)
             s.add(question)
@@ -130,34 +134,46 @@ class QuestionService:
     # --- reads -----------------------------------------------------------------------------
 
     async def questions(self, item_id: str, *, page: int | None = 1) -> list[UseditemQuestion]:
-        """A live item's questions, 10 a page, newest first."""
+        """A live item's questions, 10 a page, newest first. One statement; a second only for an
+        empty page, to tell a deleted item (NOT_FOUND) from one without questions."""
         item_id, offset = item_id_or_not_found(item_id), page_offset(page)
-        async with self.db.session() as s:
-            live = select(Useditem.id).where(Useditem.id == item_id, Useditem.deleted_at.is_(None))
-            if (await s.execute(live)).scalar_one_or_none() is None:
-                raise DomainError(Code.NOT_FOUND, ITEM_NOT_FOUND)
-            query = (
-                select(UseditemQuestion)
-                .where(UseditemQuestion.useditem_id == item_id, UseditemQuestion.deleted_at.is_(None))
-                .order_by(UseditemQuestion.created_at.desc(), UseditemQuestion.id.desc())
-                .offset(offset)
-                .limit(PAGE_SIZE)
+        query = (
+            select(UseditemQuestion)
+            .join(Useditem, Useditem.id == UseditemQuestion.useditem_id)
+            .where(
+                UseditemQuestion.useditem_id == item_id,
+                UseditemQuestion.deleted_at.is_(None),
+                Useditem.deleted_at.is_(None),
             )
-            return list((await s.execute(query)).scalars())
+            .order_by(UseditemQuestion.created_at.desc(), UseditemQuestion.id.desc())
+            .offset(offset)
+            .limit(PAGE_SIZE)
+        )
+        async with self.db.session() as s:
+            rows = list((await s.execute(query)).scalars())
+            if not rows and await _live_item(s, item_id) is None:
+                raise DomainError(Code.NOT_FOUND, ITEM_NOT_FOUND)
+        return rows
 
     async def answers(self, question_id: str, *, page: int | None = 1) -> list[UseditemQuestionAnswer]:
-        """A live question's answers, 10 a page, newest first."""
+        """A live question's answers, 10 a page, newest first (one statement, two for an empty page)."""
         offset = page_offset(page)
-        async with self.db.session() as s:
-            question = await _one(s, _live_question(question_id), QUESTION_NOT_FOUND)
-            query = (
-                select(UseditemQuestionAnswer)
-                .where(UseditemQuestionAnswer.question_id == question.id, UseditemQuestionAnswer.deleted_at.is_(None))
-                .order_by(UseditemQuestionAnswer.created_at.desc(), UseditemQuestionAnswer.id.desc())
-                .offset(offset)
-                .limit(PAGE_SIZE)
+        live = _live_question(question_id)
+        query = (
+            select(UseditemQuestionAnswer)
+            .where(
+                UseditemQuestionAnswer.question_id.in_(live.with_only_columns(UseditemQuestion.id).scalar_subquery()),
+                UseditemQuestionAnswer.deleted_at.is_(None),
             )
-            return list((await s.execute(query)).scalars())
+            .order_by(UseditemQuestionAnswer.created_at.desc(), UseditemQuestionAnswer.id.desc())
+            .offset(offset)
+            .limit(PAGE_SIZE)
+        )
+        async with self.db.session() as s:
+            rows = list((await s.execute(query)).scalars())
+            if not rows:
+                await _one(s, live, QUESTION_NOT_FOUND)
+        return rows
 
     async def many_questions(self, question_ids: Sequence[str]) -> list[UseditemQuestion | None]:
         """The questions of a page of answers, deleted ones included, in one query (a DataLoader's batch)."""
