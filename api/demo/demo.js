@@ -10,6 +10,8 @@
  *   sends the browser back here (/payments/result?outcome=…)
  *   상점: fetchUseditems, createUseditem, createPointTransactionOfBuyingAndSelling(useritemId) — the
  *   price is the server's; the page never sends one with a purchase
+ *   문의: fetchUseditemQuestions / fetchUseditemQuestionAnswers, createUseditemQuestion (anyone
+ *   logged in), createUseditemQuestionAnswer (offered to the item's seller)
  */
 (function () {
   "use strict";
@@ -67,7 +69,7 @@
     PAYMENT_NOT_FOUND: MESSAGES.PAYMENT_NOT_FOUND
   };
 
-  var state = { token: null, user: null, config: null, selected: null, busy: false, tab: "charge" };
+  var state = { token: null, user: null, config: null, selected: null, busy: false, tab: "charge", qnaItem: null };
   var restoring = null;
 
   function $(id) { return document.getElementById(id); }
@@ -148,6 +150,7 @@
     state.token = null;
     state.user = null;
     state.tab = "charge";  // the next login starts where a first visit does
+    state.qnaItem = null;
     $("loading").hidden = true;
     $("auth").hidden = false;
     ["account", "tabs", "charge", "pending", "history", "shop", "trades"].forEach(function (id) { $(id).hidden = true; });
@@ -214,6 +217,7 @@
       var seller = document.createElement("td");
       seller.textContent = item.seller ? item.seller.name : "";
       var action = document.createElement("td");
+      action.className = "actions";
       if (item.seller && state.user && item.seller._id === state.user._id) {
         action.innerHTML = '<small class="muted">내 상품</small>';
       } else {
@@ -225,10 +229,137 @@
         btn.addEventListener("click", function () { buyItem(item); });
         action.appendChild(btn);
       }
+      var ask = document.createElement("button");
+      ask.type = "button";
+      ask.className = "small secondary qna-toggle";
+      ask.textContent = "문의";
+      ask.setAttribute("aria-label", item.name + " 문의");
+      ask.setAttribute("aria-expanded", "false");
+      ask.addEventListener("click", function () { toggleQna(item, tr); });
+      action.appendChild(ask);
       [name, price, seller, action].forEach(function (td) { tr.appendChild(td); });
       body.appendChild(tr);
+      if (state.qnaItem === item._id) toggleQna(item, tr);  // kept open across a refresh
     });
     $("items-empty").hidden = items.length > 0;
+  }
+
+  // ------------------------------------------------------------------ 문의 (an item's Q&A)
+  var QUESTIONS = "query Questions($id: ID!) { fetchUseditemQuestions(useditemId: $id) { _id contents createdAt user { _id name } } }";
+  var ANSWERS = "query Answers($id: ID!) { fetchUseditemQuestionAnswers(useditemQuestionId: $id) { _id contents createdAt user { _id name } } }";
+
+  function toggleQna(item, tr) {
+    var open = tr.nextElementSibling && tr.nextElementSibling.classList.contains("qna-row") ? tr.nextElementSibling : null;
+    var button = tr.querySelector(".qna-toggle");
+    if (open) {
+      open.remove();
+      state.qnaItem = null;
+      button.setAttribute("aria-expanded", "false");
+      return;
+    }
+    state.qnaItem = item._id;
+    button.setAttribute("aria-expanded", "true");
+    var row = document.createElement("tr");
+    row.className = "qna-row";
+    row.dataset.qnaFor = item._id;
+    var cell = document.createElement("td");
+    cell.colSpan = 4;
+    cell.className = "qna";
+    row.appendChild(cell);
+    tr.after(row);
+    loadQna(item, cell);
+  }
+
+  function qnaEntry(tag, className, entry) {
+    var el = document.createElement(tag);
+    el.className = className;
+    var text = document.createElement("span");
+    text.className = "qna-text";
+    text.textContent = entry.contents;
+    var by = document.createElement("span");
+    by.className = "detail";
+    by.textContent = (entry.user ? entry.user.name : "") + " · " + when(entry.createdAt);
+    el.appendChild(text);
+    el.appendChild(by);
+    return el;
+  }
+
+  function qnaForm(className, placeholder, label, onSubmit) {
+    var form = document.createElement("form");
+    form.className = "qna-form " + className;
+    form.noValidate = true;
+    var input = document.createElement("input");
+    input.maxLength = 1000;
+    input.placeholder = placeholder;
+    input.setAttribute("aria-label", placeholder);
+    var submit = document.createElement("button");
+    submit.type = "submit";
+    submit.className = "small secondary";
+    submit.textContent = label;
+    form.appendChild(input);
+    form.appendChild(submit);
+    form.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      var contents = input.value.trim();
+      if (!contents) return showMessage("error", "내용을 입력해 주세요.");
+      onSubmit(contents);
+    });
+    return form;
+  }
+
+  async function loadQna(item, cell) {
+    var isSeller = !!(item.seller && state.user && item.seller._id === state.user._id);
+    var questions, answers;
+    try {
+      questions = (await gql("fetchUseditemQuestions", QUESTIONS, { id: item._id })).fetchUseditemQuestions;
+      answers = await Promise.all(questions.map(function (q) {
+        return gql("fetchUseditemQuestionAnswers", ANSWERS, { id: q._id }).then(function (d) { return d.fetchUseditemQuestionAnswers; });
+      }));
+    } catch (e) {
+      return showError(e);
+    }
+    cell.textContent = "";
+    var list = document.createElement("ul");
+    list.className = "qna-list";
+    questions.forEach(function (q, i) {
+      var li = qnaEntry("li", "question", q);
+      li.dataset.questionId = q._id;
+      // Oldest answer first under its question, as a conversation reads.
+      answers[i].slice().reverse().forEach(function (a) { li.appendChild(qnaEntry("div", "answer", a)); });
+      if (isSeller) {
+        li.appendChild(qnaForm("qna-answer", "답변을 입력하세요", "답변", function (contents) {
+          qnaWrite("createUseditemQuestionAnswer",
+            "mutation Answer($id: ID!, $c: String!) { createUseditemQuestionAnswer(useditemQuestionId: $id, createUseditemQuestionAnswerInput: { contents: $c }) { _id } }",
+            { id: q._id, c: contents }, "답변을 등록했습니다.", item, cell);
+        }));
+      }
+      list.appendChild(li);
+    });
+    cell.appendChild(list);
+    if (!questions.length) {
+      var none = document.createElement("p");
+      none.className = "muted qna-empty";
+      none.textContent = "아직 문의가 없습니다.";
+      cell.appendChild(none);
+    }
+    cell.appendChild(qnaForm("qna-ask", "상품에 대해 문의해 보세요", "문의하기", function (contents) {
+      qnaWrite("createUseditemQuestion",
+        "mutation Ask($id: ID!, $c: String!) { createUseditemQuestion(useditemId: $id, createUseditemQuestionInput: { contents: $c }) { _id } }",
+        { id: item._id, c: contents }, "문의를 등록했습니다.", item, cell);
+    }));
+  }
+
+  async function qnaWrite(op, query, variables, done, item, cell) {
+    setBusy(true);
+    try {
+      await gql(op, query, variables);
+      showMessage("success", done);
+    } catch (e) {
+      showError(e);
+    } finally {
+      setBusy(false);
+    }
+    await loadQna(item, cell);
   }
 
   function renderTrades(entries) {

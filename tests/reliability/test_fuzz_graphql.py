@@ -127,6 +127,8 @@ VALID = [
     "mutation($i: CreateUseditemInput!) { createUseditem(createUseditemInput: $i) { _id price tags useditemAddress { lat } } }",
     "mutation($i: ID!) { createPointTransactionOfBuyingAndSelling(useritemId: $i) { _id price buyer { _id } } }",
     "query($s: String, $p: Int, $a: Boolean) { fetchUseditems(search: $s, page: $p, isSoldout: $a) { _id name } }",
+    "mutation($i: ID!, $s: String!) { createUseditemQuestion(useditemId: $i, createUseditemQuestionInput: {contents: $s}) { _id user { name } } }",
+    "query($i: ID!, $p: Int) { fetchUseditemQuestions(useditemId: $i, page: $p) { _id contents useditem { _id } } }",
 ]
 
 
