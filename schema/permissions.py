@@ -70,6 +70,7 @@ PrepareRateLimit = rate_limited("prepare")
 CancelRateLimit = rate_limited("cancel")
 PasswordResetRateLimit = rate_limited("password_reset")
 # Item writes (createUseditem, updateUseditem, deleteUseditem, toggleUseditemPick,
-# createPointTransactionOfBuyingAndSelling): put it after IsAuthenticated, LiveSession.
+# createPointTransactionOfBuyingAndSelling) and the Q&A's six (create/update/delete of
+# UseditemQuestion and UseditemQuestionAnswer), one count: put it after IsAuthenticated, LiveSession.
 ItemRateLimit = rate_limited("item")
 SignupRateLimit = rate_limited_by_ip("signup")
