@@ -11,6 +11,7 @@ row deleted and the edit answered NOT_FOUND.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any, TypeVar
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,7 +27,7 @@ MAX_CONTENTS = 1_000
 QUESTION_NOT_FOUND = "문의를 찾을 수 없습니다."
 ANSWER_NOT_FOUND = "답변을 찾을 수 없습니다."
 
-Row = UseditemQuestion | UseditemQuestionAnswer
+_Row = TypeVar("_Row", UseditemQuestion, UseditemQuestionAnswer)
 
 
 def _contents(value: str, field_name: str) -> str:
@@ -64,7 +65,7 @@ async def _live_item(s: AsyncSession, item_id: str) -> str | None:
     return (await s.execute(query)).scalar_one_or_none()
 
 
-async def _one(s: AsyncSession, query: Select, message: str) -> Row:
+async def _one(s: AsyncSession, query: Select, message: str) -> Any:
     row = (await s.execute(query)).scalar_one_or_none()
     if row is None:
         raise DomainError(Code.NOT_FOUND, message)
@@ -96,20 +97,24 @@ class QuestionService:
         return answer
 
     async def update_question(self, user_id: str, question_id: str, contents: str) -> UseditemQuestion:
-        return await self._change(UseditemQuestion, _live_question(question_id), QUESTION_NOT_FOUND, user_id, contents)  # type: ignore[return-value]
+        live = _live_question(question_id)
+        return await self._change(UseditemQuestion, live, QUESTION_NOT_FOUND, user_id, contents)
 
     async def update_answer(self, user_id: str, answer_id: str, contents: str) -> UseditemQuestionAnswer:
-        return await self._change(UseditemQuestionAnswer, _live_answer(answer_id), ANSWER_NOT_FOUND, user_id, contents)  # type: ignore[return-value]
+        live = _live_answer(answer_id)
+        return await self._change(UseditemQuestionAnswer, live, ANSWER_NOT_FOUND, user_id, contents)
 
     async def delete_question(self, user_id: str, question_id: str) -> str:
-        return (await self._change(UseditemQuestion, _live_question(question_id), QUESTION_NOT_FOUND, user_id)).id
+        live = _live_question(question_id)
+        return (await self._change(UseditemQuestion, live, QUESTION_NOT_FOUND, user_id)).id
 
     async def delete_answer(self, user_id: str, answer_id: str) -> str:
-        return (await self._change(UseditemQuestionAnswer, _live_answer(answer_id), ANSWER_NOT_FOUND, user_id)).id
+        live = _live_answer(answer_id)
+        return (await self._change(UseditemQuestionAnswer, live, ANSWER_NOT_FOUND, user_id)).id
 
     async def _change(
-        self, model: type[Row], live: Select, message: str, user_id: str, contents: str | None = None
-    ) -> Row:
+        self, model: type[_Row], live: Select, message: str, user_id: str, contents: str | None = None
+    ) -> _Row:
         """The author's edit (``contents``) or soft delete (``contents`` None) of a live row."""
         values: dict[str, object] = {"updated_at": utcnow()}
         if contents is not None:
@@ -117,7 +122,7 @@ class QuestionService:
         else:
             values["deleted_at"] = values["updated_at"]
         async with self.db.transaction() as s:
-            row = await _one(s, live, message)
+            row: _Row = await _one(s, live, message)  # ``live`` selects a ``model`` row
             if row.user_id != user_id:
                 verb = "수정" if contents is not None else "삭제"
                 raise DomainError(Code.FORBIDDEN, f"자신이 작성한 글만 {verb}할 수 있습니다.")

@@ -14,5 +14,5 @@ class DeleteUseditemQuestionMutation:
         description="자신이 남긴 문의를 삭제하고 그 _id를 돌려줍니다.",
     )
     async def delete_useditem_question(self, info: Info, useditem_question_id: strawberry.ID) -> strawberry.ID:
-        deleted = await question_service(info).delete_question(info.context.require_user_id(), str(useditem_question_id))
-        return strawberry.ID(deleted)
+        user_id = info.context.require_user_id()
+        return strawberry.ID(await question_service(info).delete_question(user_id, str(useditem_question_id)))

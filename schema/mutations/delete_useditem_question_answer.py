@@ -14,4 +14,5 @@ class DeleteUseditemQuestionAnswerMutation:
         description="자신이 단 답변을 삭제하고 그 _id를 문자열로 돌려줍니다.",
     )
     async def delete_useditem_question_answer(self, info: Info, useditem_question_answer_id: strawberry.ID) -> str:
-        return await question_service(info).delete_answer(info.context.require_user_id(), str(useditem_question_answer_id))
+        user_id = info.context.require_user_id()
+        return await question_service(info).delete_answer(user_id, str(useditem_question_answer_id))

@@ -14,7 +14,10 @@ class UpdateUseditemQuestionMutation:
         description="자신이 남긴 문의를 수정합니다.",
     )
     async def update_useditem_question(
-        self, info: Info, update_useditem_question_input: UpdateUseditemQuestionInput, useditem_question_id: strawberry.ID
+        self,
+        info: Info,
+        update_useditem_question_input: UpdateUseditemQuestionInput,
+        useditem_question_id: strawberry.ID,
     ) -> UseditemQuestion:
         question = await question_service(info).update_question(
             info.context.require_user_id(), str(useditem_question_id), update_useditem_question_input.contents

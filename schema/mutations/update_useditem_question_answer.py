@@ -19,7 +19,8 @@ class UpdateUseditemQuestionAnswerMutation:
         update_useditem_question_answer_input: UpdateUseditemQuestionAnswerInput,
         useditem_question_answer_id: strawberry.ID,
     ) -> UseditemQuestionAnswer:
+        i = update_useditem_question_answer_input
         answer = await question_service(info).update_answer(
-            info.context.require_user_id(), str(useditem_question_answer_id), update_useditem_question_answer_input.contents
+            info.context.require_user_id(), str(useditem_question_answer_id), i.contents
         )
         return UseditemQuestionAnswer.from_model(answer)
