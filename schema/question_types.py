@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import strawberry
 
@@ -20,48 +21,48 @@ def question_service(info: Info) -> QuestionService:
     return questions
 
 
-async def _author(info: Info, user_id: str) -> User:
-    user = await load_user(info, user_id)
-    if user is None:  # users are never removed; a foreign key holds it
-        raise DomainError(Code.NOT_FOUND, "사용자를 찾을 수 없습니다.")
-    return user
+@strawberry.type
+class _Post:
+    """What a question and an answer share: the text, its author, the times."""
 
-
-@strawberry.type(description="상품 문의")
-class UseditemQuestion:
     id: strawberry.ID = strawberry.field(name="_id")
     contents: str
     created_at: datetime
     updated_at: datetime
     deleted_at: datetime | None
-    useditem_id: strawberry.Private[str]
     user_id: strawberry.Private[str]
+
+    @strawberry.field
+    async def user(self, info: Info) -> User:
+        user = await load_user(info, self.user_id)
+        if user is None:  # users are never removed; a foreign key holds it
+            raise DomainError(Code.NOT_FOUND, "사용자를 찾을 수 없습니다.")
+        return user
+
+    @staticmethod
+    def _fields(m: models.UseditemQuestion | models.UseditemQuestionAnswer) -> dict[str, Any]:
+        return {
+            "id": strawberry.ID(m.id), "contents": m.contents, "created_at": m.created_at,
+            "updated_at": m.updated_at, "deleted_at": m.deleted_at, "user_id": m.user_id,
+        }
+
+
+@strawberry.type(description="상품 문의")
+class UseditemQuestion(_Post):
+    useditem_id: strawberry.Private[str]
 
     @strawberry.field
     async def useditem(self, info: Info) -> Useditem:
         return await load_item(info, self.useditem_id)
 
-    @strawberry.field
-    async def user(self, info: Info) -> User:
-        return await _author(info, self.user_id)
-
     @classmethod
     def from_model(cls, q: models.UseditemQuestion) -> "UseditemQuestion":
-        return cls(
-            id=strawberry.ID(q.id), contents=q.contents, created_at=q.created_at, updated_at=q.updated_at,
-            deleted_at=q.deleted_at, useditem_id=q.useditem_id, user_id=q.user_id,
-        )
+        return cls(**cls._fields(q), useditem_id=q.useditem_id)
 
 
 @strawberry.type(description="상품 문의에 단 답변")
-class UseditemQuestionAnswer:
-    id: strawberry.ID = strawberry.field(name="_id")
-    contents: str
-    created_at: datetime
-    updated_at: datetime
-    deleted_at: datetime | None
+class UseditemQuestionAnswer(_Post):
     question_id: strawberry.Private[str]
-    user_id: strawberry.Private[str]
 
     @strawberry.field
     async def useditem_question(self, info: Info) -> UseditemQuestion:
@@ -71,16 +72,9 @@ class UseditemQuestionAnswer:
             raise DomainError(Code.NOT_FOUND, QUESTION_NOT_FOUND)
         return UseditemQuestion.from_model(question)
 
-    @strawberry.field
-    async def user(self, info: Info) -> User:
-        return await _author(info, self.user_id)
-
     @classmethod
     def from_model(cls, a: models.UseditemQuestionAnswer) -> "UseditemQuestionAnswer":
-        return cls(
-            id=strawberry.ID(a.id), contents=a.contents, created_at=a.created_at, updated_at=a.updated_at,
-            deleted_at=a.deleted_at, question_id=a.question_id, user_id=a.user_id,
-        )
+        return cls(**cls._fields(a), question_id=a.question_id)
 
 
 @strawberry.input

@@ -72,6 +72,17 @@ async def _one(s: AsyncSession, query: Select, message: str) -> Any:
     return row
 
 
+async def _page(s: AsyncSession, model: type[_Row], query: Select, page: int | None) -> list[_Row]:
+    """Page ``page`` of ``query``'s undeleted ``model`` rows, newest first."""
+    query = (
+        query.where(model.deleted_at.is_(None))
+        .order_by(model.created_at.desc(), model.id.desc())
+        .offset(page_offset(page))
+        .limit(PAGE_SIZE)
+    )
+    return list((await s.execute(query)).scalars())
+
+
 class QuestionService:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -141,41 +152,24 @@ class QuestionService:
     async def questions(self, item_id: str, *, page: int | None = 1) -> list[UseditemQuestion]:
         """A live item's questions, 10 a page, newest first. One statement; a second only for an
         empty page, to tell a deleted item (NOT_FOUND) from one without questions."""
-        item_id, offset = item_id_or_not_found(item_id), page_offset(page)
+        item_id = item_id_or_not_found(item_id)
         query = (
             select(UseditemQuestion)
             .join(Useditem, Useditem.id == UseditemQuestion.useditem_id)
-            .where(
-                UseditemQuestion.useditem_id == item_id,
-                UseditemQuestion.deleted_at.is_(None),
-                Useditem.deleted_at.is_(None),
-            )
-            .order_by(UseditemQuestion.created_at.desc(), UseditemQuestion.id.desc())
-            .offset(offset)
-            .limit(PAGE_SIZE)
+            .where(UseditemQuestion.useditem_id == item_id, Useditem.deleted_at.is_(None))
         )
         async with self.db.session() as s:
-            rows = list((await s.execute(query)).scalars())
+            rows = await _page(s, UseditemQuestion, query, page)
             if not rows and await _live_item(s, item_id) is None:
                 raise DomainError(Code.NOT_FOUND, ITEM_NOT_FOUND)
         return rows
 
     async def answers(self, question_id: str, *, page: int | None = 1) -> list[UseditemQuestionAnswer]:
         """A live question's answers, 10 a page, newest first (one statement, two for an empty page)."""
-        offset = page_offset(page)
         live = _live_question(question_id)
-        query = (
-            select(UseditemQuestionAnswer)
-            .where(
-                UseditemQuestionAnswer.question_id.in_(live.with_only_columns(UseditemQuestion.id).scalar_subquery()),
-                UseditemQuestionAnswer.deleted_at.is_(None),
-            )
-            .order_by(UseditemQuestionAnswer.created_at.desc(), UseditemQuestionAnswer.id.desc())
-            .offset(offset)
-            .limit(PAGE_SIZE)
-        )
+        of_live = UseditemQuestionAnswer.question_id.in_(live.with_only_columns(UseditemQuestion.id).scalar_subquery())
         async with self.db.session() as s:
-            rows = list((await s.execute(query)).scalars())
+            rows = await _page(s, UseditemQuestionAnswer, select(UseditemQuestionAnswer).where(of_live), page)
             if not rows:
                 await _one(s, live, QUESTION_NOT_FOUND)
         return rows
