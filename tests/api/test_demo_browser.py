@@ -359,6 +359,10 @@ def test_shop_item_questions_and_answers(context, demo_url: tuple[str, str]) -> 
         expect(question.locator(".qna-text").first).to_have_text("네고 되나요?")
         expect(question.locator(".answer .qna-text")).to_have_text("죄송하지만 정가입니다.")
         expect(question.locator(".answer .detail")).to_contain_text("판매자")
+        # and on a 375 px phone the row's 구매 and 문의 and the forms fit, nothing scrolls sideways
+        page.set_viewport_size({"width": 375, "height": 800})
+        assert page.evaluate("document.documentElement.scrollWidth") <= 375
+        screenshot(page, "7-shop-questions-375px")
     except Exception:
         screenshot(page, "failure")
         raise
