@@ -3,9 +3,11 @@ way a codecamp-style React/Apollo item page calls it."""
 
 from __future__ import annotations
 
+import httpx
 import pytest
+from asgi_lifespan import LifespanManager
 
-from tests.conftest import GQL, count_rows, error_code
+from tests.conftest import GQL, count_rows, error_code, make_settings
 
 ITEM = "mutation($i: CreateUseditemInput!) { createUseditem(createUseditemInput: $i) { _id } }"
 ASK = """mutation($c: String!, $id: ID!) {
@@ -171,3 +173,25 @@ async def test_anonymous_and_logged_out_callers_cannot_write(gql: GQL, market: d
         assert error_code(await gql(query, variables, token=stolen)) == "UNAUTHENTICATED", query
     assert await count_rows(clean_db, "SELECT COUNT(*) FROM useditem_questions WHERE contents = '질문' AND deleted_at IS NULL") == 1
     assert await count_rows(clean_db, "SELECT COUNT(*) FROM useditem_question_answers WHERE contents = '답변' AND deleted_at IS NULL") == 1
+
+
+async def test_questions_count_against_the_item_rate_limit(clean_db: str) -> None:
+    from api.app import create_app
+
+    # given item writes limited to 3 a minute per user
+    app = create_app(make_settings(clean_db, rate_limit_item="3/minute"))
+    async with LifespanManager(app) as manager:
+        transport = httpx.ASGITransport(app=manager.app)  # type: ignore[arg-type]
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            gql = GQL(client)
+            seller = await login_as(gql, "seller@example.com", "판매자")
+            item = await item_of(gql, seller)  # 1
+            question = (await ok(gql, ASK, {"c": "질문", "id": item}, seller))["createUseditemQuestion"]["_id"]  # 2
+            await ok(gql, ANSWER, {"c": "답변", "id": question}, seller)  # 3
+            # when the seller writes a fourth time in the minute
+            result = await gql(ASK, {"c": "또 질문", "id": item}, token=seller)
+            # then it is refused, and another user is not affected
+            assert error_code(result) == "RATE_LIMITED"
+            buyer = await login_as(gql, "buyer@example.com", "구매자")
+            await ok(gql, ASK, {"c": "구매자 질문", "id": item}, buyer)
+    assert await count_rows(clean_db, "SELECT COUNT(*) FROM useditem_questions") == 2
