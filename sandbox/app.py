@@ -56,8 +56,9 @@ def create_app(config: SandboxConfig | None = None) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
-        # Only runs standalone (Starlette does not forward lifespan to mounted apps), so the
-        # store needs no startup; shutdown just stops in-flight webhook deliveries.
+        # Only runs standalone (Starlette does not forward lifespan to mounted apps: the mounting
+        # app closes the store itself). Shutdown stops in-flight webhook deliveries (the next
+        # process takes them up again) and closes the state file.
         yield
         await store.aclose()
 

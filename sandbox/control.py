@@ -8,7 +8,6 @@ Errors: {"error": {"kind", "message"}} with 400 (bad input), 404 (unknown paymen
 from __future__ import annotations
 
 import json
-import random
 from typing import Any
 
 from starlette.requests import Request
@@ -202,8 +201,7 @@ async def put_faults(request: Request, store: Store) -> Response:
     if faults.latency_ms < 0 or faults.webhook_delay_ms < 0:
         raise BadRequest("latency_ms and webhook_delay_ms must be >= 0")
     async with store.lock:
-        store.faults = faults
-        store.rng = random.Random(seed)
+        store.set_faults(faults)
         if faults.token_expired:
             # A one-shot event: tokens issued so far die now; getToken then issues a new one.
             store.expire_tokens()
@@ -216,8 +214,7 @@ async def get_faults(request: Request, store: Store) -> Response:
 
 async def delete_faults(request: Request, store: Store) -> Response:
     async with store.lock:
-        store.faults = Faults()
-        store.rng = random.Random()
+        store.set_faults(Faults())
     return JSONResponse(store.faults.view())
 
 
@@ -232,7 +229,7 @@ async def get_webhooks(request: Request, store: Store) -> Response:
 
 
 async def delete_webhooks(request: Request, store: Store) -> Response:
-    store.webhooks.log.clear()
+    store.clear_webhook_log()
     return JSONResponse({"pending": store.webhooks.pending(), "deliveries": []})
 
 
@@ -263,7 +260,7 @@ async def clock(request: Request, store: Store) -> Response:
     advance = body.get("advance_s", 0)
     if isinstance(advance, bool) or not isinstance(advance, (int, float)) or advance < 0:
         raise BadRequest("advance_s must be a non-negative number")
-    store.time_offset_s += float(advance)
+    store.advance_clock(float(advance))
     return JSONResponse({"offset_s": store.time_offset_s, "now": store.now()})
 
 
