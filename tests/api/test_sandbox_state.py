@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -18,7 +16,7 @@ import pytest
 
 from api.app import create_app
 from tests.conftest import GQL, error_code, make_settings
-from tests.servers import reserve_socket, run_server, socket_url
+from tests.servers import free_port, reserve_socket, run_process, run_server, socket_url
 
 PREPARE = "mutation($a: Int!) { preparePointCharge(amount: $a) { merchantUid } }"
 CHARGE = "mutation($i: ID!) { createPointTransactionOfLoading(impUid: $i) { amount balance } }"
@@ -110,29 +108,11 @@ async def test_control_reset_forgets_and_a_cancel_then_says_portone_lost_it(clea
 
 @contextlib.contextmanager
 def standalone(state: Path, *extra: str) -> Iterator[str]:
-    sock = reserve_socket()
-    port = sock.getsockname()[1]
-    sock.close()  # a subprocess binds it: the kernel rarely hands a just-freed port to anyone else
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "api.cli", "sandbox", "--port", str(port), "--state", str(state),
-         "--log-level", "warning", *extra],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(url + "/_control/config", timeout=1.0)
-                break
-            except httpx.TransportError:
-                assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
-                assert time.monotonic() < deadline, "standalone sandbox did not start"
-                time.sleep(0.1)
+    url = f"http://127.0.0.1:{free_port()}"
+    port = url.rsplit(":", 1)[1]
+    args = ["api.cli", "sandbox", "--port", port, "--state", str(state), "--log-level", "warning", *extra]
+    with run_process(args, url + "/_control/config"):
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=15)
 
 
 def test_standalone_sandbox_remembers_and_reset_forgets(tmp_path: Path) -> None:
