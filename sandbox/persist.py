@@ -42,11 +42,13 @@ class StateFile:
             self.path, isolation_level=None, check_same_thread=False
         )
         if self.path != MEMORY:
+            # First, so that N processes opening one file at once (workers: the secret) wait
+            # for each other instead of failing "database is locked".
+            self._conn.execute("PRAGMA busy_timeout=5000")
             self._conn.execute("PRAGMA journal_mode=WAL")
             # WAL + NORMAL survives a killed process (not a power cut): enough for an emulator,
             # and a write costs no fsync.
             self._conn.execute("PRAGMA synchronous=NORMAL")
-            self._conn.execute("PRAGMA busy_timeout=5000")
         self._conn.execute(_SCHEMA)
 
     @property
