@@ -53,18 +53,20 @@ async def eventually_balance(api: GQL, amount: int, timeout: float = 15.0) -> No
         await asyncio.sleep(0.1)
 
 
+async def pay(api: GQL, control: httpx.AsyncClient, amount: int, **fields: object) -> dict:
+    """A prepared order paid in the sandbox (as the buyer's checkout would)."""
+    order = (await api(PREPARE, {"a": amount}))["data"]["preparePointCharge"]["merchantUid"]
+    return (await control.post("/_control/payments", json={"amount": amount, "merchant_uid": order, **fields})).json()
+
+
 async def test_a_restart_keeps_payments_virtual_accounts_and_logins(clean_db: str, tmp_path: Path) -> None:
     state = tmp_path / "pointcharge-sandbox.db"
     # given a 5,000 charge credited and a 30,000 virtual account issued, then the API stops
     async with api_on(clean_db, state) as (api, control):
         await api.signup_and_login()
-        order = (await api(PREPARE, {"a": 5000}))["data"]["preparePointCharge"]["merchantUid"]
-        paid = (await control.post("/_control/payments", json={"amount": 5000, "merchant_uid": order})).json()
+        paid = await pay(api, control, 5000)
         assert (await api(CHARGE, {"i": paid["imp_uid"]}))["data"]["createPointTransactionOfLoading"]["balance"] == 5000
-        order = (await api(PREPARE, {"a": 30000}))["data"]["preparePointCharge"]["merchantUid"]
-        vbank = (await control.post(
-            "/_control/payments", json={"amount": 30000, "merchant_uid": order, "pay_method": "vbank", "outcome": "ready"}
-        )).json()
+        vbank = await pay(api, control, 30000, pay_method="vbank", outcome="ready")
         assert error_code(await api(CHARGE, {"i": vbank["imp_uid"]})) == "PAYMENT_PENDING"
         token_before = api.token
 
@@ -86,8 +88,7 @@ async def test_control_reset_forgets_and_a_cancel_then_says_portone_lost_it(clea
     state = tmp_path / "pointcharge-sandbox.db"
     async with api_on(clean_db, state) as (api, control):
         await api.signup_and_login()
-        order = (await api(PREPARE, {"a": 5000}))["data"]["preparePointCharge"]["merchantUid"]
-        paid = (await control.post("/_control/payments", json={"amount": 5000, "merchant_uid": order})).json()
+        paid = await pay(api, control, 5000)
         await api(CHARGE, {"i": paid["imp_uid"]})
         # when the sandbox is reset
         assert (await control.post("/_control/reset")).json() == {"reset": True}
