@@ -553,6 +553,8 @@
   function askRefundAccount(amount) {
     var dialog = $("refund-dialog");
     $("refund-amount").textContent = fmt(amount) + "원";
+    // A fresh form each time: the account of an earlier cancel must not ride along unnoticed.
+    $("refund-bank").selectedIndex = 0;
     $("refund-number").value = "";
     $("refund-holder").value = "";
     return new Promise(function (resolve) {

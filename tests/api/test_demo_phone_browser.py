@@ -77,6 +77,14 @@ def test_phone_fits_polls_deposits_and_names_a_cancel_portone_lost(context, demo
         assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 375, box
         assert page.evaluate(SCROLL_WIDTH) <= 375
         screenshot(page, "375-cancel-form")
+        page.select_option("#refund-bank", "088")
+        page.fill("#refund-number", "110-123-456789")
+        dialog.locator("button[value=cancel]").click()
+        expect(dialog).to_be_hidden()
+        # and it opens empty again: an earlier account never rides along unnoticed
+        page.locator("button.cancel-charge").first.click()
+        expect(page.locator("#refund-bank")).to_have_value("004")
+        expect(page.locator("#refund-number")).to_have_value("")
         dialog.locator("button[value=cancel]").click()
         expect(dialog).to_be_hidden()
 
