@@ -85,3 +85,44 @@ def test_memory_keeps_nothing() -> None:
     first = Store(SandboxConfig())
     first.advance_clock(5)
     assert Store(SandboxConfig()).time_offset_s == 0
+
+
+async def test_a_delivery_cut_off_by_a_stop_is_taken_up_by_the_next_process(tmp_path: Path) -> None:
+    import asyncio
+
+    from starlette.applications import Starlette
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    from tests.servers import run_server
+
+    received: list[bytes] = []
+
+    async def hook(request):  # type: ignore[no-untyped-def]
+        received.append(await request.body())
+        return Response(status_code=200)
+
+    path = tmp_path / "state.db"
+    with run_server(Starlette(routes=[Route("/hook", hook, methods=["POST"])])) as url:
+        # given a webhook whose delivery was under way when the process stopped
+        first = store_on(path)
+        first.webhooks.log.append({
+            "id": 1, "version": "v1", "event": "paid", "imp_uid": "imp_1", "merchant_uid": "o-1",
+            "payment_id": None, "url": url + "/hook", "content_type": "application/json",
+            "body": '{"imp_uid":"imp_1","merchant_uid":"o-1","status":"paid"}', "webhook_id": None,
+            "headers": {}, "attempts": [], "response_status": None, "status": "pending", "duplicate": False,
+            "created_at": 0.0,
+        })
+        first.save_webhook(first.webhooks.log[0])
+        await first.aclose()
+        # when the next process serves its first request
+        second = store_on(path)
+        second.webhooks.resume()
+        for _ in range(200):
+            if second.webhooks.log[0]["status"] == "delivered":
+                break
+            await asyncio.sleep(0.05)
+        # then the merchant gets it, once, and the log says so (in the file too)
+        assert received == [b'{"imp_uid":"imp_1","merchant_uid":"o-1","status":"paid"}']
+        await second.aclose()
+    assert store_on(path).webhooks.log[0]["status"] == "delivered"
