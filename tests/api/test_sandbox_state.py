@@ -107,6 +107,24 @@ async def test_control_reset_forgets_and_a_cancel_then_says_portone_lost_it(clea
         assert error_code(await api(CANCEL, {"i": paid["imp_uid"]})) == "PAYMENT_NOT_FOUND"
 
 
+async def test_a_v2_cancel_portone_cannot_find_says_so_too(clean_db: str, tmp_path: Path) -> None:
+    async with api_on(clean_db, tmp_path / "pointcharge-sandbox.db") as (api, control):
+        # given a V2 charge credited, then the sandbox reset (V2 answers 404 to the cancel)
+        await api.signup_and_login()
+        order = (await api(
+            "mutation { preparePointCharge(amount: 5000, version: V2) { merchantUid } }"
+        ))["data"]["preparePointCharge"]["merchantUid"]
+        await control.post("/_control/payments", json={"amount": 5000, "version": "v2", "payment_id": order})
+        charged = await api("mutation($i: ID!) { createPointTransactionOfLoading(paymentId: $i) { balance } }", {"i": order})
+        assert charged["data"]["createPointTransactionOfLoading"]["balance"] == 5000, charged
+        await control.post("/_control/reset")
+        # when it is cancelled, twice
+        results = [await api(CANCEL, {"i": order}) for _ in range(2)]
+        # then both say PortOne lost it (the first released its hold), and the points stay
+        assert [r["errors"][0]["extensions"] for r in results] == [{"code": "PAYMENT_NOT_FOUND", "where": "PORTONE"}] * 2
+        assert await balance(api) == 5000
+
+
 @contextlib.contextmanager
 def standalone(state: Path, *extra: str) -> Iterator[str]:
     url = f"http://127.0.0.1:{free_port()}"
