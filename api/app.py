@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import httpx
+from pydantic import SecretStr
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -43,7 +45,7 @@ from services.ratelimit import RateLimitConfig, RateLimiter
 from services.portone.base import PaymentProvider
 from services.portone.v1 import PortOneV1Client
 from services.portone.v2 import PortOneV2Client
-from services.settings import Settings
+from services.settings import PLACEHOLDER_SECRETS, Settings
 from services.webhooks import WebhookService
 
 log = logging.getLogger("pointcharge")
@@ -314,6 +316,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     configure_logging(json=wants_json(settings), level=settings.log_level)
     check_settings(settings)
     graphql = _LazyGraphQL()
+    sandbox = None if settings.is_production else build_sandbox(settings)
+    settings = with_install_jwt_secret(settings, sandbox)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -355,6 +359,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 if services.ratelimit is not None:
                     await services.ratelimit.close()
         finally:
+            if sandbox is not None:
+                # Mounted apps get no lifespan of their own: stop its webhooks, close its state file.
+                await sandbox.state.sandbox.aclose()
             await http.aclose()
             metrics.untrack_pool(db.engine)
             await db.dispose()
@@ -371,8 +378,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     ]
     if STATIC_DIR.is_dir():
         routes.append(Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"))
-    if not settings.is_production:
-        routes.extend(sandbox_routes(settings))
+    if sandbox is not None:
+        routes.append(Mount("/sandbox/portone", app=sandbox, name="sandbox"))
     if settings.demo_page:  # POINTCHARGE_DEMO_PAGE; on in sandbox, off in production
         routes.extend(demo_routes(settings))
 
@@ -394,17 +401,32 @@ def create_app(settings: Settings | None = None) -> Starlette:
     return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
 
 
-def sandbox_routes(settings: Settings) -> list[BaseRoute]:
+def build_sandbox(settings: Settings) -> Starlette | None:
     try:
         from sandbox.app import create_app as create_sandbox
         from sandbox.config import SandboxConfig
     except ImportError:  # the emulator is optional in an install
-        return []
+        return None
     base = public_url(settings)
     config = SandboxConfig(
-        webhook_url=f"{base}/webhooks/portone", v2_webhook_url=f"{base}/webhooks/portone/v2"
+        webhook_url=f"{base}/webhooks/portone",
+        v2_webhook_url=f"{base}/webhooks/portone/v2",
+        state_path=settings.sandbox_state_path,
     )
-    return [Mount("/sandbox/portone", app=create_sandbox(config), name="sandbox")]
+    return create_sandbox(config)
+
+
+def with_install_jwt_secret(settings: Settings, sandbox: Starlette | None) -> Settings:
+    """Sandbox mode without POINTCHARGE_JWT_SECRET signs with a random key made once per install
+    and kept in the sandbox's state file, so logins survive a restart and no key is a constant in
+    the code (production refuses to start without a real one: check_settings)."""
+    if settings.is_production or settings.jwt_secret.get_secret_value().lower() not in PLACEHOLDER_SECRETS:
+        return settings
+    if sandbox is not None:
+        key = sandbox.state.sandbox.install_secret("pointcharge-jwt")
+    else:
+        key = secrets.token_urlsafe(48)  # no sandbox to keep it in: this process only
+    return settings.model_copy(update={"jwt_secret": SecretStr(key)})
 
 
 class _LazyGraphQL:

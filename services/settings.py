@@ -7,6 +7,7 @@ Secrets are ``SecretStr`` so that they never show up in a repr, a log line or a 
 from __future__ import annotations
 
 from enum import StrEnum
+from pathlib import PurePath
 from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -134,6 +135,11 @@ class Settings(BaseSettings):
     reconcile_every: float = 0
     reconcile_window_days: float = 2
 
+    # The mounted PortOne sandbox's state file (payments, orders, tokens, webhook log), so that a
+    # restart forgets nothing; ":memory:" keeps nothing. None: next to the SQLite database
+    # (./pointcharge.db -> ./pointcharge-sandbox.db), or ./pointcharge-sandbox.db for PostgreSQL.
+    sandbox_state: str | None = None
+
     # Host/port the API serves on; the mounted sandbox uses them to reach our webhook.
     public_url: str | None = None
 
@@ -192,6 +198,19 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def sandbox_state_path(self) -> str:
+        if self.sandbox_state:
+            return self.sandbox_state
+        if not self.is_sqlite:
+            return "./pointcharge-sandbox.db"
+        # sqlite+aiosqlite:///<path>[?query]; no path (or :memory:) is an in-memory database.
+        path = self.database_url.partition(":///")[2].partition("?")[0]
+        if not path or path == ":memory:":
+            return ":memory:"
+        database = PurePath(path)
+        return str(database.with_name(database.stem + "-sandbox.db"))
 
     def production_problems(self) -> list[str]:
         """What keeps this configuration from being safe to run with real money."""

@@ -24,6 +24,10 @@ from api.migrate import upgrade_head
 from services.settings import Settings
 
 PG_URL = os.environ.get("POINTCHARGE_TEST_DATABASE_URL")
+# Each app's mounted sandbox (and every server a test starts, which inherits the environment)
+# keeps its state in memory: tests must not share, or leave behind, a ./pointcharge-sandbox.db.
+# The tests of the state file itself name their own file.
+os.environ.setdefault("POINTCHARGE_SANDBOX_STATE", ":memory:")
 
 
 def _wipe_postgres(url: str) -> None:

@@ -83,11 +83,14 @@
   }
 
   // ------------------------------------------------------------------ GraphQL
-  function GqlError(code, serverMessage, op) {
+  // extensions.where says the failure is more precise than its code (a cancel PortOne cannot find
+  // is PAYMENT_NOT_FOUND with where "PORTONE", not the charge flow's "no such payment"): the
+  // server's message says it in its own words.
+  function GqlError(code, serverMessage, op, where) {
     var override = (OVERRIDES[op] || {})[code];
     this.code = code;
     this.serverMessage = serverMessage || "";
-    this.message = override || MESSAGES[code] || serverMessage || MESSAGES.INTERNAL_SERVER_ERROR;
+    this.message = (where && serverMessage) || override || MESSAGES[code] || serverMessage || MESSAGES.INTERNAL_SERVER_ERROR;
   }
 
   async function gql(op, query, variables, opts) {
@@ -114,7 +117,7 @@
         if (await restore()) return gql(op, query, variables, { retried: true });
         signedOut();
       }
-      throw new GqlError(code, first.message, op);
+      throw new GqlError(code, first.message, op, first.extensions && first.extensions.where);
     }
     return body.data;
   }
@@ -149,6 +152,9 @@
   function signedOut() {
     state.token = null;
     state.user = null;
+    state.pendingIds = [];
+    state.hasPending = false;
+    clearTimeout(state.pollTimer);
     state.tab = "charge";  // the next login starts where a first visit does
     state.qnaItem = null;
     $("loading").hidden = true;
@@ -373,6 +379,7 @@
       cells.forEach(function (text, i) {
         var td = document.createElement("td");
         if (i >= 2) td.className = "num" + (i === 2 ? (e.amount < 0 ? " minus" : " plus") : "");
+        if (i === 0) td.className = "when";
         if (text !== null) td.textContent = text;
         tr.appendChild(td);
       });
@@ -445,6 +452,7 @@
       cells.forEach(function (text, i) {
         var td = document.createElement("td");
         if (i === 2 || i === 3) td.className = "num" + (i === 2 ? (e.amount < 0 ? " minus" : " plus") : "");
+        if (i === 0) td.className = "when";
         if (text !== null) td.textContent = text;
         tr.appendChild(td);
       });
@@ -499,8 +507,36 @@
       }
       list.appendChild(li);
     });
+    announceDeposits(state.pendingIds || [], ready, orders);
+    state.pendingIds = ready.map(function (o) { return o.impUid; });
     state.hasPending = ready.length > 0;
     $("pending").hidden = !state.hasPending || state.tab === "shop";
+    pollWhilePending();
+  }
+
+  // A deposit is credited by PortOne's webhook, which this page never sees: while an account waits,
+  // look again every few seconds (the balance and this list update by themselves), and stop once
+  // nothing is pending.
+  var POLL_MS = 3000;
+  function pollWhilePending() {
+    clearTimeout(state.pollTimer);
+    state.pollTimer = null;
+    if (!state.hasPending || !state.token) return;
+    state.pollTimer = setTimeout(function () {
+      state.pollTimer = null;
+      if (state.busy) return pollWhilePending();  // a deposit or payment in flight refreshes itself
+      refresh().catch(pollWhilePending);  // a failed look keeps the rhythm; the next may work
+    }, POLL_MS);
+  }
+
+  function announceDeposits(before, ready, orders) {
+    before.forEach(function (impUid) {
+      if (ready.some(function (o) { return o.impUid === impUid; })) return;
+      var order = orders.filter(function (o) { return o.impUid === impUid; })[0];
+      if (order && order.status === "paid") {
+        showMessage("success", "가상계좌 입금이 확인되어 " + fmt(order.paidAmount) + "P가 충전되었습니다.");
+      }
+    });
   }
 
   function renderPackages(config) {
@@ -648,6 +684,8 @@
   function askRefundAccount(amount) {
     var dialog = $("refund-dialog");
     $("refund-amount").textContent = fmt(amount) + "원";
+    // A fresh form each time: the account of an earlier cancel must not ride along unnoticed.
+    $("refund-bank").selectedIndex = 0;
     $("refund-number").value = "";
     $("refund-holder").value = "";
     return new Promise(function (resolve) {
