@@ -6,16 +6,14 @@ from datetime import datetime
 
 import strawberry
 
+from schema import loaders
 from schema.context import Info
+from schema.loaders import item_service
 from schema.types import User
 from services import models
-from services.items import AddressInput, ItemInput, ItemService
+from services.items import AddressInput, ItemInput
 
-
-def item_service(info: Info) -> ItemService:
-    items = info.context.services.items
-    assert items is not None, "api.app builds the item service"
-    return items
+__all__ = ["Useditem", "UseditemAddress", "item_service"]
 
 
 @strawberry.type
@@ -41,7 +39,7 @@ class UseditemAddress:
 async def _user(info: Info, user_id: str | None) -> User | None:
     if user_id is None:
         return None
-    user = await info.context.loader("users", item_service(info).users).load(user_id)
+    user = await loaders.users(info).load(user_id)
     return User.from_model(user) if user is not None else None
 
 
@@ -67,7 +65,7 @@ class Useditem:
     async def useditem_address(self, info: Info) -> UseditemAddress | None:
         if self.address_id is None:
             return None
-        address = await item_service(info).address(self.address_id)
+        address = await loaders.addresses(info).load(self.address_id)
         return UseditemAddress.from_model(address) if address is not None else None
 
     @strawberry.field
