@@ -30,6 +30,7 @@ from graphql import (
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
+    GraphQLField,
     GraphQLNamedType,
     GraphQLSchema,
     InlineFragmentNode,
@@ -57,18 +58,21 @@ LIST_SIZES: dict[str, int] = {
 }
 
 
-def _rows(parent: str, name: str, node: FieldNode, field_type: object, arguments: dict) -> int:
+def _rows(parent: str, name: str, node: FieldNode, definition: GraphQLField) -> int:
     size = LIST_SIZES.get(f"{parent}.{name}")
     if size is not None:
         return size
-    if "first" in arguments:
-        given = next((a.value for a in node.arguments if a.name.value == "first"), None)
+    if "first" in definition.args:
+        given = next((a.value for a in node.arguments or () if a.name.value == "first"), None)
+        if given is None:  # not given: its default
+            default = definition.args["first"].default_value
+            return default if isinstance(default, int) and 1 <= default <= MAX_FIRST else MAX_FIRST
         if isinstance(given, IntValueNode) and 1 <= int(given.value) <= MAX_FIRST:
             return int(given.value)
         return MAX_FIRST  # a variable, or a value the resolver refuses anyway
-    if "page" in arguments:
+    if "page" in definition.args:
         return PAGE_SIZE
-    return DEFAULT_LIST_SIZE if is_list_type(get_nullable_type(field_type)) else 1  # type: ignore[arg-type]
+    return DEFAULT_LIST_SIZE if is_list_type(get_nullable_type(definition.type)) else 1  # type: ignore[arg-type]
 
 
 class _TooDeep(Exception):
@@ -119,7 +123,7 @@ class _Walk:
         if node.selection_set is None:
             return FIELD_COST
         inner = self.selections(get_named_type(definition.type), node.selection_set, depth + 1)
-        return FIELD_COST + _rows(parent.name, name, node, definition.type, definition.args) * inner  # type: ignore[union-attr]
+        return FIELD_COST + _rows(parent.name, name, node, definition) * inner  # type: ignore[union-attr]
 
 
 def operation_costs(schema: GraphQLSchema, document: DocumentNode) -> dict[str, int] | None:
