@@ -2,8 +2,8 @@
 
 Depth, alias and token limits bound a document's size, not its work: 29 aliases of a page of items,
 each nesting seller → userPoint → user → … twelve levels deep, fit all of them and made thousands of
-reads (issue 23). The cost counts the work instead, from the document alone (so validation, and its
-cache, can decide):
+reads (issue 23). The cost counts the work instead, from the document alone (so it is known before
+anything runs, and cached per document text):
 
 - every field costs ``FIELD_COST``, unknown and future fields included, so no field is ever free;
   introspection (``__typename``, ``__schema``, ``__type``) costs nothing (production refuses
@@ -41,6 +41,7 @@ from graphql import (
     get_nullable_type,
     is_list_type,
 )
+
 from services import history, items
 from services.errors import DEFAULT_MESSAGES, Code
 

@@ -1,7 +1,8 @@
 """What every operation goes through before it runs, as one schema extension.
 
 It does what Strawberry's ``MaxTokensLimiter``, ``AddValidationRules``, ``ParserCache`` and
-``ValidationCache`` do, refuses documents over the cost budget (schema/cost.py), and names the operation for logs and metrics (``schema.observability``).
+``ValidationCache`` do, refuses documents over the cost budget (``schema.cost``), and names the
+operation for logs and metrics (``schema.observability``).
 As five extensions they cost more than the charge mutation's own execution: Strawberry builds
 every extension and wraps each of its hooks in a fresh context manager on every operation
 (about a tenth of a charge's CPU; docs/PERFORMANCE.md). The caches are Strawberry's own.
