@@ -19,7 +19,7 @@ from graphql import GraphQLSchema, extend_schema, get_introspection_query, parse
 
 from bench.statements import StatementLog, record_statements
 from schema import build_schema
-from schema.cost import LIST_SIZES, MAX_FIRST, document_cost, operation_costs
+from schema.cost import LIST_SIZES, MAX_FIRST, CostCache, document_cost, operation_costs
 from services.settings import Settings
 from tests.conftest import GQL, SandboxControl, api_settings, error_code
 from tests.schema.market import BUY, CREATE, Market, market, ok
@@ -119,6 +119,16 @@ def test_unknown_fields_cyclic_and_deep_fragments_never_crash_or_cost_nothing() 
     chain = " ".join(f"fragment F{n} on User {{ userPoint {{ user {{ ...F{n + 1} }} }} }}" for n in range(150))
     chain += " fragment F150 on User { _id }"
     assert document_cost(SCHEMA, parse("{ fetchUserLoggedIn { ...F0 } } " + chain)) is None
+
+
+def test_the_cost_cache_is_bounded() -> None:
+    # given a cache of two texts; when three documents are measured
+    cache = CostCache(maxsize=2)
+    texts = ["{ fetchUseditems { _id } }", "{ fetchUseditemsOfTheBest { _id } }", "{ fetchUserLoggedIn { _id } }"]
+    assert [cache.cost(SCHEMA, t, parse(t)) for t in texts] == [11, 5, 2]
+    # then only the two latest are kept, and a kept text is answered without its document
+    assert list(cache._costs) == texts[1:]
+    assert cache.cost(SCHEMA, texts[2], None) == 2  # type: ignore[arg-type]
 
 
 def test_the_sizes_table_names_real_list_fields() -> None:
