@@ -12,6 +12,7 @@ from strawberry.extensions.max_aliases import create_validator as max_aliases_ru
 from strawberry.extensions.query_depth_limiter import create_validator as max_depth_rule
 from strawberry.schema.config import StrawberryConfig
 
+from schema.cost import CostCache
 from schema.errors import Schema
 from schema.guards import OperationGuards
 from schema.mutations.create_user import CreateUserMutation
@@ -123,6 +124,9 @@ def build_schema(settings: Settings) -> Schema:
         OperationGuards,
         max_tokens=settings.graphql_max_tokens,
         rules=tuple(rules),
+        max_cost=settings.graphql_max_cost,
+        max_cost_anonymous=settings.graphql_max_cost_anonymous,
+        costs=CostCache(size),
         parse=ParserCache(maxsize=size).cached_parse_document,
         validate=ValidationCache(maxsize=size).cached_validate_document,
     )

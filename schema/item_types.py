@@ -6,17 +6,15 @@ from datetime import datetime
 
 import strawberry
 
+from schema import loaders
 from schema.context import Info
+from schema.loaders import item_service
 from schema.types import User
 from services import models
 from services.errors import Code, DomainError
-from services.items import ITEM_NOT_FOUND, AddressInput, ItemInput, ItemService
+from services.items import ITEM_NOT_FOUND, AddressInput, ItemInput
 
-
-def item_service(info: Info) -> ItemService:
-    items = info.context.services.items
-    assert items is not None, "api.app builds the item service"
-    return items
+__all__ = ["Useditem", "UseditemAddress", "item_service"]
 
 
 @strawberry.type
@@ -43,7 +41,7 @@ async def load_user(info: Info, user_id: str | None) -> User | None:
     """A seller, buyer or author, through the request's one ``users`` DataLoader."""
     if user_id is None:
         return None
-    user = await info.context.loader("users", item_service(info).users).load(user_id)
+    user = await loaders.users(info).load(user_id)
     return User.from_model(user) if user is not None else None
 
 
@@ -69,7 +67,7 @@ class Useditem:
     async def useditem_address(self, info: Info) -> UseditemAddress | None:
         if self.address_id is None:
             return None
-        address = await item_service(info).address(self.address_id)
+        address = await loaders.addresses(info).load(self.address_id)
         return UseditemAddress.from_model(address) if address is not None else None
 
     @strawberry.field
@@ -93,7 +91,7 @@ class Useditem:
 async def load_item(info: Info, item_id: str) -> Useditem:
     """An item through the request's ``items`` DataLoader, deleted ones included (what a ledger entry
     or a question points at stays readable)."""
-    item = await info.context.loader("items", item_service(info).many).load(item_id)
+    item = await loaders.items(info).load(item_id)
     if item is None:
         raise DomainError(Code.NOT_FOUND, ITEM_NOT_FOUND)
     return Useditem.from_model(item)

@@ -5,6 +5,7 @@ from enum import Enum
 
 import strawberry
 
+from schema import loaders
 from schema.context import Info
 from schema.item_types import Useditem, load_item
 from schema.types import User
@@ -35,7 +36,8 @@ class PointTransaction:
 
     @strawberry.field
     async def user(self, info: Info) -> User | None:
-        return User.from_model(await info.context.services.auth.get_user(self.user_id))
+        user = await loaders.users(info).load(self.user_id)
+        return User.from_model(user) if user is not None else None
 
     @classmethod
     def from_model(cls, e: models.PointTransaction) -> "PointTransaction":

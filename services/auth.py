@@ -13,6 +13,7 @@ import hashlib
 import re
 import secrets
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -170,11 +171,14 @@ class AuthService:
             raise DomainError(Code.UNAUTHENTICATED, "사용자를 찾을 수 없습니다. 다시 로그인해 주세요.")
         return user
 
-    async def get_user_point(self, user_id: str) -> UserPoint | None:
-        async with self.db.session() as s:
-            return (
-                await s.execute(select(UserPoint).where(UserPoint.user_id == user_id))
-            ).scalar_one_or_none()
+    async def users(self, user_ids: Sequence[str]) -> list[User | None]:
+        """Users by id, deleted ones included, in one query (a DataLoader's batch: the sellers and
+        buyers of a page of items)."""
+        return await self.db.rows_by(User.id, user_ids)
+
+    async def user_points(self, user_ids: Sequence[str]) -> list[UserPoint | None]:
+        """The balances of these users, in one query (a DataLoader's batch)."""
+        return await self.db.rows_by(UserPoint.user_id, user_ids)
 
     async def update_user(self, user_id: str, *, name: str | None, picture: str | None) -> User:
         values: dict[str, object] = {"updated_at": utcnow()}

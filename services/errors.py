@@ -21,6 +21,7 @@ class Code:
     GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
     GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
     BAD_REQUEST = "BAD_REQUEST"  # not a GraphQL request at all: bad JSON, no query, a batch (JSON array)…
+    QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"  # over the cost budget (extensions cost, maxCost): nothing ran
     # Payments
     PAYMENT_NOT_FOUND = "PAYMENT_NOT_FOUND"
     PAYMENT_NOT_PAID = "PAYMENT_NOT_PAID"
@@ -48,6 +49,7 @@ DEFAULT_MESSAGES: dict[str, str] = {
     Code.GRAPHQL_PARSE_FAILED: "GraphQL 문서를 해석할 수 없습니다.",
     Code.GRAPHQL_VALIDATION_FAILED: "GraphQL 문서가 스키마에 맞지 않습니다.",
     Code.BAD_REQUEST: "GraphQL 요청 형식이 올바르지 않습니다.",
+    Code.QUERY_TOO_COMPLEX: "요청한 GraphQL 문서가 너무 복잡합니다. 필드나 목록을 줄이거나 여러 요청으로 나눠 주세요.",
     Code.PAYMENT_NOT_FOUND: "결제 내역을 찾을 수 없습니다.",
     Code.PAYMENT_NOT_PAID: "결제가 완료되지 않았습니다.",
     Code.PAYMENT_PENDING: "입금을 기다리는 중입니다. 입금이 확인되면 포인트가 충전됩니다.",

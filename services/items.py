@@ -32,7 +32,7 @@ from services.inputs import clean as _clean
 from services.inputs import page_offset as _page_offset
 from services.inputs import text_field as _text
 from services.locks import lock_balances, lock_useditem
-from services.models import User, Useditem, UseditemAddress, UseditemPick, utcnow
+from services.models import Useditem, UseditemAddress, UseditemPick, utcnow
 
 MAX_SEARCH = 100
 BEST_COUNT = 4
@@ -282,21 +282,13 @@ class ItemService:
             raise DomainError(Code.NOT_FOUND, ITEM_NOT_FOUND)
         return item
 
-    async def address(self, address_id: str) -> UseditemAddress | None:
-        async with self.db.session() as s:
-            return await s.get(UseditemAddress, address_id)
-
-    async def users(self, user_ids: Sequence[str]) -> list[User | None]:
-        """Sellers and buyers of a page of items, in one query (a DataLoader's batch)."""
-        async with self.db.session() as s:
-            found = {u.id: u for u in (await s.execute(select(User).where(User.id.in_(user_ids)))).scalars()}
-        return [found.get(i) for i in user_ids]
+    async def addresses(self, address_ids: Sequence[str]) -> list[UseditemAddress | None]:
+        """The addresses of a page of items, in one query (a DataLoader's batch)."""
+        return await self.db.rows_by(UseditemAddress.id, address_ids)
 
     async def many(self, item_ids: Sequence[str]) -> list[Useditem | None]:
         """The items of a page of ledger entries, deleted ones included, in one query."""
-        async with self.db.session() as s:
-            found = {i.id: i for i in (await s.execute(select(Useditem).where(Useditem.id.in_(item_ids)))).scalars()}
-        return [found.get(i) for i in item_ids]
+        return await self.db.rows_by(Useditem.id, item_ids)
 
     @staticmethod
     def _searched(query: Select, search: str | None) -> Select:

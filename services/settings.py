@@ -70,6 +70,10 @@ class Settings(BaseSettings):
     graphql_max_aliases: int = 30
     graphql_max_tokens: int = 4_000
     graphql_cache_size: int = 512
+    # A document's cost (schema/cost.py) must not exceed this, else QUERY_TOO_COMPLEX before it runs;
+    # callers without a valid access token get the lower budget.
+    graphql_max_cost: int = 5_000
+    graphql_max_cost_anonymous: int = 1_000
     max_body_bytes: int = 256 * 1024
 
     # Rate limits (services/ratelimit.py): "memory://" (per instance) or "redis://host:6379/0" (shared
