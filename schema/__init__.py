@@ -30,6 +30,8 @@ from schema.mutations.toggle_useditem_pick import ToggleUseditemPickMutation
 from schema.mutations.create_point_transaction_of_buying_and_selling import (
     CreatePointTransactionOfBuyingAndSellingMutation,
 )
+from schema.file_types import FileQueries
+from schema.mutations.upload_file import UploadFileMutation
 from schema.queries.points import PointQueries
 from schema.queries.users import UserQueries
 from schema.queries.useditems import UseditemQueries
@@ -37,7 +39,7 @@ from services.settings import Settings
 
 
 @strawberry.type
-class Query(UserQueries, PointQueries, UseditemQueries):
+class Query(UserQueries, PointQueries, UseditemQueries, FileQueries):
     pass
 
 
@@ -57,6 +59,7 @@ class Mutation(
     DeleteUseditemMutation,
     ToggleUseditemPickMutation,
     CreatePointTransactionOfBuyingAndSellingMutation,
+    UploadFileMutation,
 ):
     pass
 

@@ -73,3 +73,4 @@ PasswordResetRateLimit = rate_limited("password_reset")
 # createPointTransactionOfBuyingAndSelling): put it after IsAuthenticated, LiveSession.
 ItemRateLimit = rate_limited("item")
 SignupRateLimit = rate_limited_by_ip("signup")
+UploadRateLimit = rate_limited("upload")  # uploadFile

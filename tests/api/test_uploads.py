@@ -1,0 +1,268 @@
+"""uploadFile over real HTTP, as apollo-upload-client sends it; /files/<url>; isUsed; cleanup."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import re
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from PIL import Image
+from sqlalchemy import text, update
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from api.app import create_app
+from services.models import FileUpload, utcnow
+from tests.conftest import make_settings, wipe_tables
+from tests.servers import reserve_socket, run_server, socket_url
+from tests.uploads import UPLOAD, jpeg_with_gps, multipart_upload, png
+
+MAX_BYTES = 100_000
+URL = re.compile(r"([a-z0-9-]+)/(\d{4})/(\d{1,2})/(\d{1,2})/[0-9a-f]{32}\.(png|jpg|webp|gif)")
+
+
+class Api:
+    def __init__(self, base: str, files_dir: Path, database_url: str) -> None:
+        self.base = base
+        self.files_dir = files_dir
+        self.database_url = database_url
+        self.http = httpx.Client(base_url=base, timeout=30)
+
+    def gql(self, query: str, variables: dict | None = None, token: str | None = None) -> dict:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        response = self.http.post("/graphql", json={"query": query, "variables": variables or {}}, headers=headers)
+        return response.json()
+
+    def login(self, email: str) -> str:
+        created = self.gql(
+            "mutation($i: CreateUserInput!){ createUser(createUserInput: $i){ _id } }",
+            {"i": {"email": email, "password": "password123", "name": "김철수"}},
+        )
+        assert "errors" not in created, created
+        return self.gql(
+            "mutation($e: String!){ loginUser(email: $e, password: \"password123\"){ accessToken } }", {"e": email}
+        )["data"]["loginUser"]["accessToken"]
+
+    def upload(self, data: bytes, token: str | None, **kw: object) -> dict:
+        response = multipart_upload(self.http, data, token=token, **kw)  # type: ignore[arg-type]
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def stored_files(self) -> list[Path]:
+        return [p for p in self.files_dir.rglob("*") if p.is_file()]
+
+    def rows(self) -> list[tuple]:
+        async def run() -> list[tuple]:
+            engine = create_async_engine(self.database_url)
+            try:
+                async with engine.connect() as conn:
+                    result = await conn.execute(text("SELECT url, is_used, deleted_at FROM file_uploads ORDER BY url"))
+                    return [tuple(r) for r in result]
+            finally:
+                await engine.dispose()
+
+        return asyncio.run(run())
+
+
+@pytest.fixture
+def api(database_url: str, tmp_path: Path) -> Iterator[Api]:
+    asyncio.run(wipe_tables(database_url))
+    sock = reserve_socket()
+    url = socket_url(sock)
+    files_dir = tmp_path / "files"
+    settings = make_settings(
+        database_url, public_url=url, storage_url=f"file://{files_dir}", upload_max_bytes=MAX_BYTES,
+    )
+    with run_server(create_app(settings), sock=sock) as base:
+        client = Api(base, files_dir, database_url)
+        yield client
+        client.http.close()
+
+
+def code(result: dict) -> str | None:
+    errors = result.get("errors") or []
+    return errors[0].get("extensions", {}).get("code") if errors else None
+
+
+def test_an_upload_as_apollo_upload_client_sends_it_is_stored_and_served(api: Api) -> None:
+    # given a logged-in user and a PNG
+    token = api.login("seller@example.com")
+    image = png((9, 7))
+
+    # when it is uploaded the way apollo-upload-client encodes it
+    result = api.upload(image, token)
+
+    # then a FileManager in codecamp's shape comes back, in the codecamp url form
+    assert "errors" not in result, result
+    uploaded = result["data"]["uploadFile"]
+    assert uploaded["__typename"] == "FileManager" and uploaded["isUsed"] is False
+    match = URL.fullmatch(uploaded["url"])
+    assert match and match.group(1) == "files" and match.group(5) == "png", uploaded["url"]
+    # and the browser gets it at publicBase + url with the right headers
+    config = api.gql("{ fetchFileConfig { publicBase maxBytes } }")["data"]["fetchFileConfig"]
+    assert config == {"publicBase": f"{api.base}/files/", "maxBytes": MAX_BYTES}
+    served = httpx.get(config["publicBase"] + uploaded["url"])
+    assert served.status_code == 200
+    assert served.headers["content-type"] == "image/png"
+    assert served.headers["x-content-type-options"] == "nosniff"
+    assert "max-age" in served.headers["cache-control"]
+    assert int(uploaded["size"]) == len(served.content)
+    assert Image.open(io.BytesIO(served.content)).size == (9, 7)
+
+
+def test_the_type_comes_from_the_content_not_the_name(api: Api) -> None:
+    token = api.login("seller@example.com")
+
+    # a PNG named .txt and sent as text/plain is a PNG
+    as_text = api.upload(png(), token, filename="notes.txt", content_type="text/plain")
+    assert as_text["data"]["uploadFile"]["url"].endswith(".png"), as_text
+
+    # text named .jpg and sent as image/jpeg is refused, and nothing more is stored
+    stored_before = api.stored_files()
+    refused = api.upload(b"<html><script>alert(1)</script></html>", token, filename="cat.jpg", content_type="image/jpeg")
+    assert code(refused) == "UNSUPPORTED_FILE_TYPE", refused
+    assert refused["data"] is None
+    assert api.stored_files() == stored_before
+    assert len(api.rows()) == 1
+
+
+def test_an_oversized_file_is_refused_and_nothing_is_stored(api: Api) -> None:
+    token = api.login("seller@example.com")
+    too_big = png() + b"\0" * MAX_BYTES  # a valid PNG header, one limit's worth of padding
+
+    # when the file is just over the limit: a GraphQL error
+    refused = api.upload(too_big, token)
+    assert code(refused) == "FILE_TOO_LARGE", refused
+    assert refused["errors"][0]["extensions"]["maxBytes"] == MAX_BYTES
+
+    # when the whole body is far over it: 413 before the body is read, with the same code
+    response = multipart_upload(api.http, b"\0" * (MAX_BYTES * 20), token=token)
+    assert response.status_code == 413
+    assert response.json()["errors"][0]["extensions"]["code"] == "FILE_TOO_LARGE"
+
+    # then nothing was stored
+    assert api.stored_files() == [] and api.rows() == []
+
+
+def test_exif_and_gps_are_stripped(api: Api) -> None:
+    # given a photo whose EXIF holds where it was taken
+    token = api.login("seller@example.com")
+    photo = jpeg_with_gps()
+    assert Image.open(io.BytesIO(photo)).getexif().get_ifd(0x8825)  # the GPS is there
+
+    # when it is uploaded
+    uploaded = api.upload(photo, token, filename="IMG_0001.JPG", content_type="image/jpeg")["data"]["uploadFile"]
+
+    # then the stored bytes are a JPEG without any EXIF
+    assert uploaded["url"].endswith(".jpg")
+    (stored,) = api.stored_files()
+    data = stored.read_bytes()
+    im = Image.open(io.BytesIO(data))
+    assert im.format == "JPEG" and im.size == (16, 12)
+    assert not im.getexif() and "exif" not in im.info
+    assert b"Exif" not in data and b"PhoneCam" not in data
+
+
+def test_anonymous_uploads_are_refused(api: Api) -> None:
+    result = api.upload(png(), None)
+    assert code(result) == "UNAUTHENTICATED"
+    assert api.stored_files() == [] and api.rows() == []
+
+
+@pytest.mark.parametrize(
+    "query, file_map",
+    [
+        # a query is no upload
+        ("query($file: Upload) { fetchFileConfig { maxBytes } }", None),
+        # a cookie-authenticated mutation riding along a file (CSRF through a form)
+        ("mutation($file: Upload) { restoreAccessToken { accessToken } }", None),
+        ("mutation UploadFile($file: Upload!) { uploadFile(file: $file) { _id } logoutUser }", None),
+        # the file mapped anywhere but an Upload variable
+        (UPLOAD, {"1": ["variables.other"]}),
+        (UPLOAD, {}),
+    ],
+)
+def test_multipart_is_refused_for_anything_but_an_upload(api: Api, query: str, file_map: dict | None) -> None:
+    token = api.login("seller@example.com")
+    response = multipart_upload(api.http, png(), token=token, query=query, file_map=file_map)
+    assert response.status_code == 400, response.text
+    assert response.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
+    assert api.stored_files() == [] and api.rows() == []
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["files/../../etc/passwd", "files/%2e%2e/%2e%2e/etc/passwd", "other/2026/1/1/" + "a" * 32 + ".png", "files/x.png"],
+)
+def test_files_outside_the_uploads_are_not_served(api: Api, path: str) -> None:
+    response = httpx.get(f"{api.base}/files/{path}")
+    assert response.status_code == 404
+
+
+def test_is_used_once_an_item_or_a_picture_names_it(api: Api) -> None:
+    # given two users with an upload each
+    seller = api.login("seller@example.com")
+    other = api.login("other@example.com")
+    mine = api.upload(png(), seller)["data"]["uploadFile"]["url"]
+    theirs = api.upload(png(), other)["data"]["uploadFile"]["url"]
+    picture = api.upload(png(), seller)["data"]["uploadFile"]["url"]
+
+    # when the seller lists an item naming both (theirs by its absolute address)
+    created = api.gql(
+        "mutation($i: CreateUseditemInput!){ createUseditem(createUseditemInput: $i){ _id images } }",
+        {"i": {"name": "의자", "remarks": "", "contents": "", "price": 1000, "images": [mine, f"{api.base}/files/{theirs}"]}},
+        seller,
+    )
+    assert "errors" not in created, created
+    # and makes the third one their picture
+    updated = api.gql("mutation($p: String){ updateUser(updateUserInput: {picture: $p}){ picture } }", {"p": picture}, seller)
+    assert "errors" not in updated, updated
+
+    # then the seller's two are used, the other user's is not
+    used = {url: is_used for url, is_used, _ in api.rows()}
+    assert used == {mine: True, picture: True, theirs: False}
+
+
+def test_cleanup_removes_old_unused_uploads_only(api: Api) -> None:
+    from api.cli import main
+
+    token = api.login("seller@example.com")
+    urls = [api.upload(png(), token)["data"]["uploadFile"]["url"] for _ in range(3)]
+    old_unused, old_used, new_unused = urls
+    item = api.gql(
+        "mutation($i: CreateUseditemInput!){ createUseditem(createUseditemInput: $i){ _id } }",
+        {"i": {"name": "의자", "remarks": "", "contents": "", "price": 1000, "images": [old_used]}},
+        token,
+    )
+    assert "errors" not in item, item
+
+    async def backdate() -> None:
+        engine = create_async_engine(api.database_url)
+        try:
+            async with engine.begin() as conn:
+                await conn.execute(
+                    update(FileUpload)
+                    .where(FileUpload.url.in_([old_unused, old_used]))
+                    .values(created_at=utcnow() - timedelta(hours=30))
+                )
+        finally:
+            await engine.dispose()
+
+    asyncio.run(backdate())
+
+    # when the CLI cleans up (the default: older than a day)
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("POINTCHARGE_DATABASE_URL", api.database_url)
+        env.setenv("POINTCHARGE_STORAGE_URL", f"file://{api.files_dir}")
+        assert main(["files", "cleanup"]) == 0
+
+    # then only the old unused upload is gone, from the store and as a row
+    assert httpx.get(f"{api.base}/files/{old_unused}").status_code == 404
+    for url in (old_used, new_unused):
+        assert httpx.get(f"{api.base}/files/{url}").status_code == 200
+    rows = {url: (is_used, deleted_at is not None) for url, is_used, deleted_at in api.rows()}
+    assert rows == {old_unused: (False, True), old_used: (True, False), new_unused: (False, False)}
