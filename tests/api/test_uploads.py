@@ -266,3 +266,9 @@ def test_cleanup_removes_old_unused_uploads_only(api: Api) -> None:
         assert httpx.get(f"{api.base}/files/{url}").status_code == 200
     rows = {url: (is_used, deleted_at is not None) for url, is_used, deleted_at in api.rows()}
     assert rows == {old_unused: (False, True), old_used: (True, False), new_unused: (False, False)}
+
+
+def test_a_file_inline_in_json_is_a_bad_input_not_a_crash(api: Api) -> None:
+    token = api.login("seller@example.com")
+    result = api.gql('mutation { uploadFile(file: "photo.png") { _id } }', token=token)
+    assert code(result) == "BAD_USER_INPUT", result
