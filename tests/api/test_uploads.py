@@ -272,3 +272,51 @@ def test_a_file_inline_in_json_is_a_bad_input_not_a_crash(api: Api) -> None:
     token = api.login("seller@example.com")
     result = api.gql('mutation { uploadFile(file: "photo.png") { _id } }', token=token)
     assert code(result) == "BAD_USER_INPUT", result
+
+
+def test_the_larger_body_limit_is_for_multipart_on_graphql_only(api: Api) -> None:
+    token = api.login("seller@example.com")
+    ordinary = 256 * 1024  # POINTCHARGE_MAX_BODY_BYTES's default
+    big_json = {"query": "{ fetchFileConfig { maxBytes } }", "variables": {"pad": "x" * (ordinary + 1)}}
+
+    # JSON to /graphql keeps the ordinary limit
+    response = api.http.post("/graphql", json=big_json)
+    assert response.status_code == 413
+    assert response.json()["errors"][0]["extensions"]["code"] == "PAYLOAD_TOO_LARGE"
+
+    # multipart anywhere else too
+    response = api.http.post("/webhooks/portone", files={"1": ("a.png", b"\0" * (ordinary + 1), "image/png")})
+    assert response.status_code == 413
+    assert response.json()["errors"][0]["extensions"]["code"] == "PAYLOAD_TOO_LARGE"
+
+
+def test_a_chunked_upload_is_counted_while_it_streams(api: Api) -> None:
+    # given a multipart body without Content-Length (chunked), far over the limit
+    token = api.login("seller@example.com")
+    boundary = "----pointcharge"
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="operations"\r\n\r\n'
+        '{"query": "mutation($file: Upload!) { uploadFile(file: $file) { _id } }", "variables": {"file": null}}\r\n'
+        f'--{boundary}\r\nContent-Disposition: form-data; name="map"\r\n\r\n{{"1": ["variables.file"]}}\r\n'
+        f'--{boundary}\r\nContent-Disposition: form-data; name="1"; filename="a.png"\r\nContent-Type: image/png\r\n\r\n'
+    ).encode()
+
+    def body():  # type: ignore[no-untyped-def]
+        yield head
+        for _ in range(MAX_BYTES * 50 // 65536):
+            yield b"\0" * 65536
+        yield f"\r\n--{boundary}--\r\n".encode()
+
+    # when it is sent, then it is refused with FILE_TOO_LARGE and nothing is stored
+    try:
+        response = api.http.post(
+            "/graphql",
+            content=body(),
+            headers={"Content-Type": f"multipart/form-data; boundary={boundary}", "Authorization": f"Bearer {token}"},
+        )
+    except httpx.HTTPError as exc:
+        print("connection closed before the body was sent:", exc)  # the server may stop reading
+    else:
+        assert response.status_code == 413
+        assert response.json()["errors"][0]["extensions"]["code"] == "FILE_TOO_LARGE"
+    assert api.stored_files() == [] and api.rows() == []
