@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import re
 from collections.abc import Iterator
@@ -68,19 +69,25 @@ class Api:
         return asyncio.run(run())
 
 
-@pytest.fixture
-def api(database_url: str, tmp_path: Path) -> Iterator[Api]:
+@contextlib.contextmanager
+def serving(database_url: str, tmp_path: Path, **overrides: object) -> Iterator[Api]:
     asyncio.run(wipe_tables(database_url))
     sock = reserve_socket()
     url = socket_url(sock)
     files_dir = tmp_path / "files"
     settings = make_settings(
-        database_url, public_url=url, storage_url=f"file://{files_dir}", upload_max_bytes=MAX_BYTES,
+        database_url, public_url=url, storage_url=f"file://{files_dir}", upload_max_bytes=MAX_BYTES, **overrides
     )
     with run_server(create_app(settings), sock=sock) as base:
         client = Api(base, files_dir, database_url)
         yield client
         client.http.close()
+
+
+@pytest.fixture
+def api(database_url: str, tmp_path: Path) -> Iterator[Api]:
+    with serving(database_url, tmp_path) as client:
+        yield client
 
 
 def code(result: dict) -> str | None:
@@ -320,3 +327,43 @@ def test_a_chunked_upload_is_counted_while_it_streams(api: Api) -> None:
         assert response.status_code == 413
         assert response.json()["errors"][0]["extensions"]["code"] == "FILE_TOO_LARGE"
     assert api.stored_files() == [] and api.rows() == []
+
+
+async def test_serve_removes_unused_uploads_periodically(clean_db: str, tmp_path: Path) -> None:
+    from asgi_lifespan import LifespanManager
+
+    from tests.conftest import GQL
+
+    # given serve's cleanup every 0.2 s for uploads of any age
+    settings = make_settings(
+        clean_db, storage_url=f"file://{tmp_path}", storage_cleanup_every=0.2, storage_cleanup_after_hours=0
+    )
+    app = create_app(settings)
+    async with LifespanManager(app) as manager:
+        transport = httpx.ASGITransport(app=manager.app)  # type: ignore[arg-type]
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            gql = GQL(client)
+            await gql.signup_and_login()
+            operations = '{"query": "mutation($file: Upload!) { uploadFile(file: $file) { url } }", "variables": {"file": null}}'
+            response = await client.post(
+                "/graphql",
+                files={"operations": (None, operations), "map": (None, '{"1": ["variables.file"]}'), "1": ("a.png", png(), "image/png")},
+                headers={"Authorization": f"Bearer {gql.token}"},
+            )
+            url = response.json()["data"]["uploadFile"]["url"]
+
+            # when nothing uses it, then it is removed within a few rounds
+            for _ in range(100):
+                if (await client.get(f"/files/{url}")).status_code == 404:
+                    break
+                await asyncio.sleep(0.1)
+            else:
+                pytest.fail("the periodic cleanup did not remove the unused upload")
+    assert [p for p in tmp_path.rglob("*") if p.is_file()] == []
+
+
+def test_uploads_are_rate_limited_per_user(database_url: str, tmp_path: Path) -> None:
+    with serving(database_url, tmp_path, rate_limit_upload="2/minute") as api:
+        token = api.login("seller@example.com")
+        assert [code(api.upload(png(), token)) for _ in range(3)] == [None, None, "RATE_LIMITED"]
+        assert len(api.rows()) == 2
