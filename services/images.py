@@ -24,6 +24,8 @@ FORMATS: dict[str, tuple[str, str]] = {
 CONTENT_TYPES = {ext: content_type for ext, content_type in FORMATS.values()}
 # A photo from a phone is ~12-50 megapixels; beyond this a small file could decode to gigabytes.
 MAX_PIXELS = 60_000_000
+# All frames of an animation together (a tiny GIF can hold thousands of full-size frames).
+MAX_ANIMATION_PIXELS = 200_000_000
 _ORIENTATION = 0x0112
 # Frame timing and transparency are kept; every other info key (exif, xmp, comment, dpi…) goes.
 _KEEP_INFO = frozenset({"duration", "loop", "transparency", "background", "disposal", "icc_profile"})
@@ -36,19 +38,26 @@ class CleanImage:
     content_type: str
 
 
-def unsupported() -> DomainError:
-    return DomainError(Code.UNSUPPORTED_FILE_TYPE)
+def unsupported(message: str | None = None) -> DomainError:
+    return DomainError(Code.UNSUPPORTED_FILE_TYPE, message)
+
+
+def _too_big() -> DomainError:
+    return unsupported("이미지의 가로·세로(또는 프레임 수)가 너무 큽니다.")
 
 
 def clean_image(data: bytes) -> CleanImage:
     try:
         with Image.open(io.BytesIO(data), formats=list(FORMATS)) as im:
-            if im.width * im.height > MAX_PIXELS:
-                raise unsupported()
+            pixels = im.width * im.height
+            if pixels > MAX_PIXELS or pixels * getattr(im, "n_frames", 1) > MAX_ANIMATION_PIXELS:
+                raise _too_big()
             return _reencode(im)
     except DomainError:
         raise
-    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError, ValueError, EOFError):
+    except Image.DecompressionBombError:
+        raise _too_big() from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
         raise unsupported() from None
 
 
