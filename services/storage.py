@@ -8,6 +8,7 @@ S3-compatible server (MinIO, R2, moto) is ours to set.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -20,16 +21,36 @@ from obstore.store import LocalStore, ObjectStore, from_url
 _BUCKET = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}")
 
 
+log = logging.getLogger("pointcharge.storage")
+SCHEMES = ("file", "s3", "s3a", "gs", "az", "abfs", "abfss", "azure")
+
+
 class Storage:
+    """Opened at start-up when it can be; when it cannot (a folder the service may not create, say),
+    the API still starts — payments do not depend on images — and uploads fail until it can."""
+
     def __init__(self, url: str, *, endpoint: str | None = None) -> None:
+        if _scheme(url) not in SCHEMES:
+            raise ValueError(f"POINTCHARGE_STORAGE_URL: unsupported scheme {_scheme(url)!r} (file://, s3://, gs://, az://)")
         self.url = url
-        self.store: ObjectStore = open_store(url, endpoint=endpoint)
+        self.endpoint = endpoint
         self.bucket = bucket_name(url)
+        self._store: ObjectStore | None = None
+        try:
+            self._store = open_store(url, endpoint=endpoint)
+        except Exception as exc:  # noqa: BLE001 - reported, retried on first use
+            log.warning("file storage %s is not usable yet (uploads will fail): %s", _redacted(url), exc)
+
+    @property
+    def store(self) -> ObjectStore:
+        if self._store is None:
+            self._store = open_store(self.url, endpoint=self.endpoint)
+        return self._store
 
     async def put(self, key: str, data: bytes, content_type: str) -> None:
         # Object stores keep the type for direct public URLs; a folder has no attributes (we serve
         # it ourselves, typed by the extension).
-        local = isinstance(self.store, LocalStore)
+        local = _scheme(self.url) == "file"
         await obstore.put_async(self.store, key, data, attributes=None if local else {"Content-Type": content_type})
 
     async def read(self, key: str) -> tuple[AsyncIterator[bytes], int] | None:
@@ -65,9 +86,12 @@ def open_store(url: str, *, endpoint: str | None = None) -> ObjectStore:
         config = {"endpoint": endpoint} if endpoint else None
         options = {"allow_http": True} if endpoint and endpoint.startswith("http://") else None
         return from_url(url, config=config, client_options=options)  # type: ignore[arg-type]
-    if scheme in ("gs", "az", "abfs", "abfss", "azure"):
-        return from_url(url)
-    raise ValueError(f"POINTCHARGE_STORAGE_URL: unsupported scheme {scheme!r} (file://, s3://, gs://, az://)")
+    return from_url(url)
+
+
+def _redacted(url: str) -> str:
+    parts = urlsplit(url)
+    return url if not parts.password else url.replace(parts.password, "***")
 
 
 def bucket_name(url: str) -> str:
