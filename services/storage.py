@@ -77,10 +77,17 @@ def _scheme(url: str) -> str:
     return url.split("://", 1)[0].lower() if "://" in url else "file"
 
 
+def local_path(url: str) -> Path | None:
+    """The folder of a ``file://`` (or plain path) storage URL; None for an object store."""
+    if _scheme(url) != "file":
+        return None
+    return Path(url[len("file://"):] if url.startswith("file://") else url).expanduser().resolve()
+
+
 def open_store(url: str, *, endpoint: str | None = None) -> ObjectStore:
     scheme = _scheme(url)
-    if scheme == "file":
-        path = Path(url[len("file://"):] if url.startswith("file://") else url).expanduser().resolve()
+    path = local_path(url)
+    if path is not None:
         return LocalStore(path, mkdir=True)
     if scheme in ("s3", "s3a"):
         config = {"endpoint": endpoint} if endpoint else None
@@ -98,8 +105,6 @@ def bucket_name(url: str) -> str:
     """The first segment of every file's url: the bucket of an object store (so that
     ``https://storage.googleapis.com/`` + url is the object's public address on GCS), the folder's
     name for a local store."""
-    if _scheme(url) == "file":
-        name = Path(url[len("file://"):] if url.startswith("file://") else url).expanduser().resolve().name
-    else:
-        name = urlsplit(url).netloc
+    path = local_path(url)
+    name = path.name if path is not None else urlsplit(url).netloc
     return name if _BUCKET.fullmatch(name) else "files"
