@@ -229,9 +229,18 @@ def test_is_used_once_an_item_or_a_picture_names_it(api: Api) -> None:
     updated = api.gql("mutation($p: String){ updateUser(updateUserInput: {picture: $p}){ picture } }", {"p": picture}, seller)
     assert "errors" not in updated, updated
 
-    # then the seller's two are used, the other user's is not
+    # and adds a photo to the item later
+    later = api.upload(png(), seller)["data"]["uploadFile"]["url"]
+    edited = api.gql(
+        "mutation($u: UpdateUseditemInput!, $id: ID!){ updateUseditem(updateUseditemInput: $u, useditemId: $id){ images } }",
+        {"u": {"images": [mine, later]}, "id": created["data"]["createUseditem"]["_id"]},
+        seller,
+    )
+    assert "errors" not in edited, edited
+
+    # then the seller's uploads are used, the other user's is not
     used = {url: is_used for url, is_used, _ in api.rows()}
-    assert used == {mine: True, picture: True, theirs: False}
+    assert used == {mine: True, picture: True, later: True, theirs: False}
 
 
 def test_cleanup_removes_old_unused_uploads_only(api: Api) -> None:
