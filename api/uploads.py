@@ -21,7 +21,6 @@ from cross_web import HTTPException
 from graphql import (
     FieldNode,
     GraphQLError,
-    GraphQLNamedType,
     ListTypeNode,
     NonNullTypeNode,
     OperationDefinitionNode,
@@ -50,12 +49,8 @@ def upload_fields(schema: Any) -> frozenset[str]:
     return frozenset(
         name
         for name, field in mutation.fields.items()
-        if any(_named(arg.type).name == UPLOAD_SCALAR for arg in field.args.values())
+        if any(get_named_type(arg.type).name == UPLOAD_SCALAR for arg in field.args.values())
     )
-
-
-def _named(type_: Any) -> GraphQLNamedType:
-    return get_named_type(type_)
 
 
 async def multipart_form(request: Request, *, max_field_bytes: int) -> None:
