@@ -23,6 +23,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from api.demo_page import demo_routes
+from api.files import serve_file
 from api.graphql_view import GraphQLView
 from api.health import Readiness, healthz, metrics_endpoint, portone_token_check, readyz
 from api.logs import configure_logging, wants_json
@@ -38,6 +39,8 @@ from services.auth import AuthConfig, AuthService
 from services.cancellation import CancelService
 from services.charging import ChargeConfig, ChargeService
 from services.db import Database
+from services.files import FileConfig, FileService
+from services.storage import Storage
 from services.history import HistoryService
 from services.items import ItemService
 from services.questions import QuestionService
@@ -112,6 +115,7 @@ def build_ratelimiter(settings: Settings) -> RateLimiter:
             signup_per_ip=settings.rate_limit_signup,
             cancel_per_user=settings.rate_limit_cancel,
             item_per_user=settings.rate_limit_item,
+            upload_per_user=settings.rate_limit_upload,
             password_reset_per_user=settings.rate_limit_password_reset,
             webhook_per_ip=settings.rate_limit_webhook,
         )
@@ -189,7 +193,18 @@ def build_services(settings: Settings, db: Database, http: httpx.AsyncClient) ->
         ratelimit=ratelimiter,
         items=ItemService(db, price_max=settings.item_price_max),
         questions=QuestionService(db),
+        files=FileService(
+            db,
+            Storage(settings.storage_url, endpoint=settings.storage_endpoint),
+            FileConfig(public_base=storage_public_base(settings), max_bytes=settings.upload_max_bytes),
+        ),
     )
+
+
+def storage_public_base(settings: Settings) -> str:
+    """Where browsers fetch ``url``s: the configured base, else pointcharge's own ``/files/``."""
+    base = settings.storage_public_base or f"{public_url(settings)}/files/"
+    return base if base.endswith("/") else base + "/"
 
 
 @dataclass(frozen=True)
@@ -332,6 +347,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 services=services,
                 graphql_ide="graphiql" if settings.graphiql else None,
                 allow_queries_via_get=False,
+                multipart_uploads_enabled=True,  # only for uploads: GraphQLView.parse_multipart
+                max_form_field_bytes=settings.max_body_bytes,
             )
             app.state.db = db
             app.state.services = services
@@ -340,22 +357,29 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 portone_token_check(services.charging) if settings.is_production else None,
                 cache_s=settings.readiness_cache_s,
             )
-            periodic = None
+            tasks: list[asyncio.Task[None]] = []
+            if settings.storage_cleanup_every and services.files is not None:
+                from api.periodic import clean_files_forever
+
+                tasks.append(asyncio.create_task(clean_files_forever(
+                    services.files, settings.storage_cleanup_every,
+                    timedelta(hours=settings.storage_cleanup_after_hours),
+                )))
             if settings.reconcile_every:
                 from api.periodic import reconcile_forever
 
-                periodic = asyncio.create_task(
+                tasks.append(asyncio.create_task(
                     reconcile_forever(
                         services, db, settings.reconcile_every, timedelta(days=settings.reconcile_window_days)
                     )
-                )
+                ))
             try:
                 yield
             finally:
-                if periodic is not None:
-                    periodic.cancel()
+                for task in tasks:
+                    task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
-                        await periodic
+                        await task
                 if services.ratelimit is not None:
                     await services.ratelimit.close()
         finally:
@@ -372,6 +396,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/webhooks/portone", portone_v1_webhook, methods=["POST"]),
         Route("/webhooks/portone/v2", portone_v2_webhook, methods=["POST"]),
         Route("/payments/complete", payment_complete, methods=["GET"]),
+        Route("/files/{bucket}/{key:path}", serve_file, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         Route("/metrics", metrics_endpoint, methods=["GET"]),
@@ -385,7 +410,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     middleware = [
         Middleware(RequestId),  # outermost: every response (413s and CORS preflights too) gets an id
-        Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes),
+        Middleware(
+            BodySizeLimit,
+            max_bytes=settings.max_body_bytes,
+            # An upload: the file, plus operations and map (each within the ordinary limit).
+            upload_max_bytes=settings.upload_max_bytes + 2 * settings.max_body_bytes,
+        ),
         Middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import os
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -276,6 +277,8 @@ def diagnose(settings: Settings, db: DatabaseStatus | None) -> Report:
             "list PortOne's published webhook source addresses (see PortOne's docs; they change rarely)",
         )
 
+    _storage(report, settings)
+
     # The database.
     if settings.is_sqlite and settings.allow_sqlite_in_production:
         report.warning(
@@ -306,6 +309,29 @@ def diagnose(settings: Settings, db: DatabaseStatus | None) -> Report:
         elif not settings.is_sqlite:
             ok(f"database {shown} is reachable and migrated ({db.head})")
     return report
+
+
+def _storage(report: Report, settings: Settings) -> None:
+    """Uploads in a local folder: fine for one instance, if the service may write there."""
+    from services.storage import local_path
+
+    path = local_path(settings.storage_url)
+    if path is None:
+        return
+    existing = next((p for p in (path, *path.parents) if p.exists()), None)
+    if existing is None or not os.access(existing, os.W_OK):
+        report.warning(
+            "POINTCHARGE_STORAGE_URL",
+            f"the upload folder {path} cannot be created or written: uploadFile will fail",
+            "point it at a writable folder (file:///var/lib/pointcharge/files with the systemd unit) or "
+            "at object storage (s3://…, gs://…; docs/DEPLOY.md)",
+        )
+    else:
+        report.warning(
+            "POINTCHARGE_STORAGE_URL",
+            f"uploads are kept in the local folder {path}: right for one instance only",
+            "with several instances use object storage (s3://…, gs://…; docs/DEPLOY.md)",
+        )
 
 
 def render(report: Report, out: TextIO) -> None:

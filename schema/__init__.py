@@ -37,6 +37,8 @@ from schema.mutations.delete_useditem_question import DeleteUseditemQuestionMuta
 from schema.mutations.create_useditem_question_answer import CreateUseditemQuestionAnswerMutation
 from schema.mutations.update_useditem_question_answer import UpdateUseditemQuestionAnswerMutation
 from schema.mutations.delete_useditem_question_answer import DeleteUseditemQuestionAnswerMutation
+from schema.file_types import FileQueries
+from schema.mutations.upload_file import UploadFileMutation
 from schema.queries.points import PointQueries
 from schema.queries.questions import QuestionQueries
 from schema.queries.users import UserQueries
@@ -45,7 +47,7 @@ from services.settings import Settings
 
 
 @strawberry.type
-class Query(UserQueries, PointQueries, UseditemQueries, QuestionQueries):
+class Query(UserQueries, PointQueries, UseditemQueries, QuestionQueries, FileQueries):
     pass
 
 
@@ -71,6 +73,7 @@ class Mutation(
     CreateUseditemQuestionAnswerMutation,
     UpdateUseditemQuestionAnswerMutation,
     DeleteUseditemQuestionAnswerMutation,
+    UploadFileMutation,
 ):
     pass
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from services.auth import AuthService
 from services.cancellation import CancelService
 from services.charging import ChargeService
+from services.files import FileService
 from services.history import HistoryService
 from services.items import ItemService
 from services.questions import QuestionService
@@ -38,3 +39,4 @@ class Services:
     ratelimit: RateLimiter | None = None  # None: no rate limits (tools, tests of other things)
     items: ItemService | None = None  # the catalogue and buying (issue 16); built by api.app
     questions: QuestionService | None = None  # items' Q&A (issue 26); built by api.app
+    files: FileService | None = None  # uploads (issue 26); built by api.app

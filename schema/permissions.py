@@ -74,3 +74,4 @@ PasswordResetRateLimit = rate_limited("password_reset")
 # UseditemQuestion and UseditemQuestionAnswer), one count: put it after IsAuthenticated, LiveSession.
 ItemRateLimit = rate_limited("item")
 SignupRateLimit = rate_limited_by_ip("signup")
+UploadRateLimit = rate_limited("upload")  # uploadFile

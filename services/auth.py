@@ -26,6 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from services.db import Database
 from services.errors import Code, DomainError
 from services.file_urls import check_file_url
+from services.files import mark_used
 from services.models import RefreshToken, User, UserPoint, new_id, utcnow
 from services.ratelimit import RateLimiter
 
@@ -190,6 +191,7 @@ class AuthService:
             values["picture"] = check_file_url(picture, "picture", limit=2000) if picture.strip() else None
         async with self.db.transaction() as s:
             await s.execute(update(User).where(User.id == user_id).values(**values))
+            await mark_used(s, user_id, [values["picture"]] if values.get("picture") else [])
             user = await s.get(User, user_id)
         if user is None:
             raise DomainError(Code.UNAUTHENTICATED, "사용자를 찾을 수 없습니다. 다시 로그인해 주세요.")

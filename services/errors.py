@@ -35,6 +35,9 @@ class Code:
     # Buying and selling (issue 16)
     ITEM_SOLD_OUT = "ITEM_SOLD_OUT"
     CANNOT_BUY_OWN_ITEM = "CANNOT_BUY_OWN_ITEM"
+    # Uploads (issue 26)
+    FILE_TOO_LARGE = "FILE_TOO_LARGE"  # extensions: maxBytes
+    UNSUPPORTED_FILE_TYPE = "UNSUPPORTED_FILE_TYPE"
 
 
 DEFAULT_MESSAGES: dict[str, str] = {
@@ -61,6 +64,8 @@ DEFAULT_MESSAGES: dict[str, str] = {
     Code.CANCEL_AMOUNT_INVALID: "취소 금액이 올바르지 않습니다.",
     Code.ITEM_SOLD_OUT: "이미 판매된 상품입니다.",
     Code.CANNOT_BUY_OWN_ITEM: "자신의 상품은 구매할 수 없습니다.",
+    Code.FILE_TOO_LARGE: "파일이 너무 큽니다.",
+    Code.UNSUPPORTED_FILE_TYPE: "JPEG, PNG, WebP, GIF 이미지만 올릴 수 있습니다.",
 }
 
 

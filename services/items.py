@@ -31,6 +31,7 @@ from services.inputs import bad_input as _bad
 from services.inputs import clean as _clean
 from services.inputs import page_offset as _page_offset
 from services.inputs import text_field as _text
+from services.files import mark_used
 from services.locks import lock_balances, lock_useditem
 from services.models import Useditem, UseditemAddress, UseditemPick, utcnow
 
@@ -150,6 +151,7 @@ class ItemService:
                 await s.flush()
                 item.address_id = row.id
             s.add(item)
+            await mark_used(s, seller_id, values["images"])
         return item
 
     async def _lock_own_unsold(self, s: AsyncSession, user_id: str, item_id: str, verb: str) -> Useditem:
@@ -188,6 +190,7 @@ class ItemService:
             )
             if done.rowcount != 1:
                 raise DomainError(Code.ITEM_SOLD_OUT, "이미 판매된 상품은 수정할 수 없습니다.")
+            await mark_used(s, user_id, values.get("images", ()))
         return await self.get(item.id)
 
     async def delete(self, user_id: str, item_id: str) -> str:

@@ -53,6 +53,7 @@ class RateLimitConfig:
     signup_per_ip: str = "20/minute;200/hour"
     cancel_per_user: str = "10/minute;50/hour"
     item_per_user: str = "60/minute;1000/hour"
+    upload_per_user: str = "30/minute;300/hour"
     password_reset_per_user: str = "5/minute;20/hour"
     webhook_per_ip: str = "1200/minute"
 
@@ -153,6 +154,7 @@ class RateLimiter:
             "signup": _items(self.config.signup_per_ip),
             "cancel": _items(self.config.cancel_per_user),
             "item": _items(self.config.item_per_user),
+            "upload": _items(self.config.upload_per_user),
             "password_reset": _items(self.config.password_reset_per_user),
             "webhook": _items(self.config.webhook_per_ip),
             "redirect": _items(self.config.webhook_per_ip),  # same limit, its own count

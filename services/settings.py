@@ -90,6 +90,7 @@ class Settings(BaseSettings):
     rate_limit_cancel: str = "10/minute;50/hour"
     rate_limit_password_reset: str = "5/minute;20/hour"
     rate_limit_item: str = "60/minute;1000/hour"
+    rate_limit_upload: str = "30/minute;300/hour"  # uploadFile per user
     # PortOne sends from a few addresses: 1,200 a minute from each is ~60 webhooks a second from
     # three of them, many times a busy shop's peak (two webhooks per payment at most, usually one).
     rate_limit_webhook: str = "1200/minute"
@@ -134,6 +135,20 @@ class Settings(BaseSettings):
 
     # Items for sale (services/items.py): the highest price a seller may set, in KRW.
     item_price_max: int = Field(default=100_000_000, ge=1)
+
+    # Uploads (services/files.py). An uploaded image's url is "<bucket>/<yyyy>/<m>/<d>/<random>.<ext>",
+    # its object key in the store the part after "<bucket>/"; browsers fetch storage_public_base + url.
+    upload_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
+    # file:///abs/dir (or a plain path), s3://bucket/prefix, gs://bucket/prefix; credentials come from
+    # the environment as obstore reads them (AWS_*, GOOGLE_*). Default: ./pointcharge-files.
+    storage_url: str = "./pointcharge-files"
+    # S3-compatible servers (MinIO, R2, moto…): their endpoint; http:// is allowed for it.
+    storage_endpoint: str | None = None
+    # None: "<public_url>/files/" (pointcharge serves the store itself at /files/<url>).
+    storage_public_base: str | None = None
+    # Unused uploads older than storage_cleanup_after_hours are deleted this often (seconds; 0 = off).
+    storage_cleanup_every: float = 3600
+    storage_cleanup_after_hours: float = 24
 
     # Periodic reconciliation inside `serve` (seconds; 0 = off) over the last N days.
     reconcile_every: float = 0

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -84,6 +85,8 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
         "argon2_time_cost": 1,
         "argon2_memory_kib": 1024,
         "argon2_parallelism": 1,
+        # Uploads go to a scratch folder, not ./pointcharge-files in the checkout.
+        "storage_url": str(Path(tempfile.gettempdir()) / f"pointcharge-test-files-{os.getpid()}"),
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[arg-type]

@@ -9,7 +9,9 @@
  *   모바일(리디렉션): m_redirect_url = <origin>/payments/complete, which verifies and credits, then
  *   sends the browser back here (/payments/result?outcome=…)
  *   상점: fetchUseditems, createUseditem, createPointTransactionOfBuyingAndSelling(useritemId) — the
- *   price is the server's; the page never sends one with a purchase
+ *   price is the server's (the buy button sends the price it showed as expectedPrice); a photo goes
+ *   up first through uploadFile (a GraphQL multipart request, as apollo-upload-client sends it) and
+ *   the item names its url; images are shown at fetchFileConfig.publicBase + url
  *   문의: fetchUseditemQuestions / fetchUseditemQuestionAnswers, createUseditemQuestion (anyone
  *   logged in), createUseditemQuestionAnswer (offered to the item's seller)
  */
@@ -39,6 +41,8 @@
     ALREADY_CANCELLED: "이미 취소된 결제입니다.",
     ITEM_SOLD_OUT: "이미 판매된 상품입니다.",
     CANNOT_BUY_OWN_ITEM: "자신의 상품은 구매할 수 없습니다.",
+    FILE_TOO_LARGE: "사진 파일이 너무 큽니다.",
+    UNSUPPORTED_FILE_TYPE: "JPEG, PNG, WebP, GIF 사진만 올릴 수 있습니다.",
     NETWORK: "서버에 연결할 수 없습니다. 네트워크 상태를 확인해 주세요."
   };
   // The same code can mean something more precise in one operation.
@@ -95,13 +99,14 @@
 
   async function gql(op, query, variables, opts) {
     opts = opts || {};
-    var headers = { "Content-Type": "application/json" };
+    // opts.form: a multipart body (uploads); the browser sets its Content-Type with the boundary.
+    var headers = opts.form ? {} : { "Content-Type": "application/json" };
     if (state.token && !opts.anonymous) headers.Authorization = "Bearer " + state.token;
     var response, body;
     try {
       response = await fetch(ENDPOINT, {
         method: "POST", headers: headers, credentials: "same-origin",
-        body: JSON.stringify({ query: query, variables: variables || {} })
+        body: opts.form ? opts.form() : JSON.stringify({ query: query, variables: variables || {} })
       });
     } catch (e) {
       throw new GqlError("NETWORK", "", op);
@@ -114,7 +119,7 @@
       var code = (first.extensions && first.extensions.code) || "INTERNAL_SERVER_ERROR";
       // The access token lives 30 minutes: renew it once through the refresh cookie, then retry.
       if (code === "UNAUTHENTICATED" && state.token && !opts.anonymous && !opts.retried) {
-        if (await restore()) return gql(op, query, variables, { retried: true });
+        if (await restore()) return gql(op, query, variables, { retried: true, form: opts.form });
         signedOut();
       }
       throw new GqlError(code, first.message, op, first.extensions && first.extensions.where);
@@ -166,7 +171,8 @@
   var ME = "query Me {" +
     " fetchUserLoggedIn { _id email name userPoint { amount } }" +
     " fetchPointTransactions { _id impUid amount balance status statusDetail createdAt useditem { _id name } }" +
-    " fetchUseditems { _id name price remarks seller { _id name } }" +
+    " fetchUseditems { _id name price remarks images seller { _id name } }" +
+    " fetchFileConfig { publicBase maxBytes }" +
     " fetchPointChargeOrders { merchantUid impUid amount paidAmount cancelledAmount status payMethod" +
     "   virtualAccount { bankName accountNumber holder dueAt } }" +
     " }";
@@ -174,6 +180,7 @@
   async function refresh() {
     var data = await gql("fetchUserLoggedIn", ME);
     state.user = data.fetchUserLoggedIn;
+    state.files = data.fetchFileConfig;
     $("loading").hidden = true;
     $("auth").hidden = true;
     $("account").hidden = false;
@@ -210,7 +217,14 @@
       var tr = document.createElement("tr");
       tr.dataset.itemId = item._id;
       var name = document.createElement("td");
-      name.textContent = item.name;
+      if (item.images && item.images[0]) {
+        var img = document.createElement("img");
+        img.className = "item-photo";
+        img.alt = "";
+        img.src = imageUrl(item.images[0]);
+        name.appendChild(img);
+      }
+      name.appendChild(document.createTextNode(item.name));
       if (item.remarks) {
         var remarks = document.createElement("span");
         remarks.className = "detail";
@@ -396,15 +410,37 @@
     $("trades-empty").hidden = rows.length > 0;
   }
 
+  // An absolute address is used as is; an uploaded file's url is relative to the public base.
+  function imageUrl(url) {
+    return /^https?:\/\//i.test(url) ? url : (state.files ? state.files.publicBase : "/files/") + url;
+  }
+
+  // The GraphQL multipart request exactly as apollo-upload-client builds it.
+  async function uploadFile(file) {
+    var query = "mutation UploadFile($file: Upload!) { uploadFile(file: $file) { _id url } }";
+    return (await gql("uploadFile", query, null, {
+      form: function () {
+        var form = new FormData();
+        form.append("operations", JSON.stringify({ operationName: "UploadFile", query: query, variables: { file: null } }));
+        form.append("map", JSON.stringify({ 1: ["variables.file"] }));
+        form.append("1", file, file.name);
+        return form;
+      }
+    })).uploadFile;
+  }
+
   async function onCreateItem(ev) {
     ev.preventDefault();
     var name = $("item-name").value.trim(), price = parseInt($("item-price").value, 10);
     if (!name || !(price > 0)) return showMessage("error", "상품명과 가격(1 이상)을 입력해 주세요.");
+    var photo = $("item-photo").files[0];
+    if (photo && state.files && photo.size > state.files.maxBytes) return showMessage("error", MESSAGES.FILE_TOO_LARGE);
     setBusy(true);
     try {
+      var images = photo ? [(await uploadFile(photo)).url] : [];
       var item = (await gql("createUseditem",
         "mutation CreateItem($i: CreateUseditemInput!) { createUseditem(createUseditemInput: $i) { _id name price } }",
-        { i: { name: name, price: price, remarks: $("item-remarks").value.trim(), contents: "" } })).createUseditem;
+        { i: { name: name, price: price, remarks: $("item-remarks").value.trim(), contents: "", images: images } })).createUseditem;
       $("item-form").reset();
       showMessage("success", "‘" + item.name + "’ 상품을 " + fmt(item.price) + "P에 등록했습니다.");
     } catch (e) {

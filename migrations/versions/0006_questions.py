@@ -1,6 +1,6 @@
 """used-item questions and their answers (codecamp's UseditemQuestion / UseditemQuestionAnswer)
 
-Revision ID: 0006_i26q
+Revision ID: 0006
 Revises: 0005
 Create Date: 2026-12-06
 
@@ -11,7 +11,7 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0006_i26q'
+revision = '0006'
 down_revision = '0005'
 branch_labels = None
 depends_on = None
