@@ -221,7 +221,7 @@ def test_is_used_once_an_item_or_a_picture_names_it(api: Api) -> None:
     # when the seller lists an item naming both (theirs by its absolute address)
     created = api.gql(
         "mutation($i: CreateUseditemInput!){ createUseditem(createUseditemInput: $i){ _id images } }",
-        {"i": {"name": "의자", "remarks": "", "contents": "", "price": 1000, "images": [mine, f"{api.base}/files/{theirs}"]}},
+        {"i": {"name": "의자", "remarks": "", "contents": "", "price": 1000, "images": [mine, f"https://cdn.example.com/files/{theirs}"]}},
         seller,
     )
     assert "errors" not in created, created
