@@ -34,6 +34,7 @@ class Code:
     # Buying and selling (issue 16)
     ITEM_SOLD_OUT = "ITEM_SOLD_OUT"
     CANNOT_BUY_OWN_ITEM = "CANNOT_BUY_OWN_ITEM"
+    PRICE_CHANGED = "PRICE_CHANGED"  # extensions.price: the item's current price
 
 
 DEFAULT_MESSAGES: dict[str, str] = {
@@ -59,6 +60,7 @@ DEFAULT_MESSAGES: dict[str, str] = {
     Code.CANCEL_AMOUNT_INVALID: "취소 금액이 올바르지 않습니다.",
     Code.ITEM_SOLD_OUT: "이미 판매된 상품입니다.",
     Code.CANNOT_BUY_OWN_ITEM: "자신의 상품은 구매할 수 없습니다.",
+    Code.PRICE_CHANGED: "판매자가 상품 가격을 변경했습니다. 변경된 가격을 확인한 뒤 다시 구매해 주세요.",
 }
 
 

@@ -6,6 +6,8 @@ both balance rows by user id):
 2. the buyer's debit and ``구매`` entry (``buy:<item>``, -price), the debit conditional on the
    balance minus the holds of cancels in flight: one statement, right under the balance lock
    (``ledger.append_entry(balance_locked=True)``);
+   With the price the buyer saw (``expected_price``), a different price on the locked row is
+   ``PRICE_CHANGED`` before anything is written;
 3. ``buyer_id`` set by a conditional update (``WHERE buyer_id IS NULL``: SQLite has no row locks)
    and the seller's ``판매`` (``sell:<item>``, +price): the unique entry keys refuse a second sale
    of the item whatever the code above does.
@@ -263,17 +265,19 @@ class ItemService:
                 ).scalar_one()
             )
 
-    async def buy(self, buyer_id: str, item_id: str) -> Useditem:
+    async def buy(self, buyer_id: str, item_id: str, *, expected_price: int | None = None) -> Useditem:
+        """``expected_price``: the price the buyer saw; another price now (the seller changed it
+        since) is ``PRICE_CHANGED`` with the current one, and nothing moves."""
         item_id = item_id_or_not_found(item_id)
         try:
             async with self.db.transaction() as s:
-                item = await self._buy(s, buyer_id, item_id)
+                item = await self._buy(s, buyer_id, item_id, expected_price)
         except IntegrityError:
             # A ledger key of this sale already exists: someone else's purchase won.
             raise DomainError(Code.ITEM_SOLD_OUT) from None
         return item
 
-    async def _buy(self, s: AsyncSession, buyer_id: str, item_id: str) -> Useditem:
+    async def _buy(self, s: AsyncSession, buyer_id: str, item_id: str, expected_price: int | None) -> Useditem:
         item = await lock_useditem(s, item_id=item_id)
         if item is None:
             raise DomainError(Code.NOT_FOUND, "상품을 찾을 수 없습니다.")
@@ -283,6 +287,10 @@ class ItemService:
             raise DomainError(Code.ITEM_SOLD_OUT)
         if item.seller_id == buyer_id:
             raise DomainError(Code.CANNOT_BUY_OWN_ITEM)
+        # Read from the locked row (PostgreSQL: FOR UPDATE; SQLite: BEGIN IMMEDIATE), so that a
+        # price change cannot land between this check and the debit of the same price below.
+        if expected_price is not None and expected_price != item.price:
+            raise DomainError(Code.PRICE_CHANGED, price=item.price)
         await lock_balances(s, buyer_id, item.seller_id)
         # Both rows are locked from here on: the debit checks balance minus holds in its own
         # conditional UPDATE (no second read of the row, no second sum of the holds). It comes

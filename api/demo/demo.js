@@ -8,8 +8,9 @@
  *   callback → createPointTransactionOfLoading(impUid: rsp.imp_uid)
  *   모바일(리디렉션): m_redirect_url = <origin>/payments/complete, which verifies and credits, then
  *   sends the browser back here (/payments/result?outcome=…)
- *   상점: fetchUseditems, createUseditem, createPointTransactionOfBuyingAndSelling(useritemId) — the
- *   price is the server's; the page never sends one with a purchase
+ *   상점: fetchUseditems, createUseditem, createPointTransactionOfBuyingAndSelling(useritemId,
+ *   expectedPrice) — the server charges its own price; the page sends the price it displayed, and
+ *   a seller's change in between is PRICE_CHANGED (nothing moves) instead of a surprise charge
  */
 (function () {
   "use strict";
@@ -37,6 +38,7 @@
     ALREADY_CANCELLED: "이미 취소된 결제입니다.",
     ITEM_SOLD_OUT: "이미 판매된 상품입니다.",
     CANNOT_BUY_OWN_ITEM: "자신의 상품은 구매할 수 없습니다.",
+    PRICE_CHANGED: "판매자가 상품 가격을 바꿨습니다. 새 가격을 확인한 뒤 다시 구매해 주세요.",
     NETWORK: "서버에 연결할 수 없습니다. 네트워크 상태를 확인해 주세요."
   };
   // The same code can mean something more precise in one operation.
@@ -81,9 +83,10 @@
   }
 
   // ------------------------------------------------------------------ GraphQL
-  function GqlError(code, serverMessage, op) {
+  function GqlError(code, serverMessage, op, extensions) {
     var override = (OVERRIDES[op] || {})[code];
     this.code = code;
+    this.extensions = extensions || {};
     this.serverMessage = serverMessage || "";
     this.message = override || MESSAGES[code] || serverMessage || MESSAGES.INTERNAL_SERVER_ERROR;
   }
@@ -112,7 +115,7 @@
         if (await restore()) return gql(op, query, variables, { retried: true });
         signedOut();
       }
-      throw new GqlError(code, first.message, op);
+      throw new GqlError(code, first.message, op, first.extensions);
     }
     return body.data;
   }
@@ -281,13 +284,20 @@
     if (!window.confirm("‘" + item.name + "’을(를) " + fmt(item.price) + "P에 구매할까요?")) return;
     setBusy(true);
     try {
-      // Only the item's id: the server charges its own price.
+      // The server charges its own price; the one shown here goes along so that a seller's change
+      // since the list was loaded is refused (PRICE_CHANGED) rather than charged.
       var sold = (await gql("createPointTransactionOfBuyingAndSelling",
-        "mutation Buy($id: ID!) { createPointTransactionOfBuyingAndSelling(useritemId: $id) { _id name price soldAt seller { name } } }",
-        { id: item._id })).createPointTransactionOfBuyingAndSelling;
+        "mutation Buy($id: ID!, $price: Int) { createPointTransactionOfBuyingAndSelling(useritemId: $id, expectedPrice: $price) { _id name price soldAt seller { name } } }",
+        { id: item._id, price: item.price })).createPointTransactionOfBuyingAndSelling;
       showMessage("success", "‘" + sold.name + "’을(를) " + fmt(sold.price) + "P에 구매했습니다.");
     } catch (e) {
-      showError(e);
+      if (e.code === "PRICE_CHANGED" && typeof e.extensions.price === "number") {
+        // The list is refreshed below, with the new price on the item's row.
+        showMessage("error", "판매자가 ‘" + item.name + "’의 가격을 " + fmt(item.price) + "P에서 " +
+          fmt(e.extensions.price) + "P로 바꿨습니다. 새 가격을 확인한 뒤 다시 구매해 주세요.");
+      } else {
+        showError(e);
+      }
     } finally {
       setBusy(false);
       await refresh().catch(showError);
