@@ -111,6 +111,7 @@ def build_ratelimiter(settings: Settings) -> RateLimiter:
             item_per_user=settings.rate_limit_item,
             password_reset_per_user=settings.rate_limit_password_reset,
             webhook_per_ip=settings.rate_limit_webhook,
+            ipv6_prefix=settings.rate_limit_ipv6_prefix,
         )
     )
 

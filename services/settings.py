@@ -88,6 +88,8 @@ class Settings(BaseSettings):
     # PortOne sends from a few addresses: 1,200 a minute from each is ~60 webhooks a second from
     # three of them, many times a busy shop's peak (two webhooks per payment at most, usually one).
     rate_limit_webhook: str = "1200/minute"
+    # Per-IP limits count an IPv6 client by this prefix (one host holds a whole /64); 1..128.
+    rate_limit_ipv6_prefix: int = Field(default=64, ge=1, le=128)
     # One PortOne lookup per payment (and claimed status) per this many seconds, however many
     # webhooks name it; 0 = off. Only saves PortOne calls: every sync is idempotent.
     webhook_dedup_s: float = 5.0

@@ -8,14 +8,20 @@ The tests print the figures the abuse table quotes (``pytest -s`` shows them).""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import httpx
 
-from tests.conftest import GQL, SandboxControl, error_code
+from tests.conftest import GQL, SandboxControl, api_settings, error_code
+from tests.reliability.test_hardening import _wait_settled
 
 CHARGE = "mutation($i: ID!) { createPointTransactionOfLoading(impUid: $i) { _id amount } }"
 PREPARE = "mutation($a: Int!) { preparePointCharge(amount: $a) { merchantUid } }"
 CANCEL = "mutation($i: ID!, $a: Int) { cancelPointTransaction(impUid: $i, amount: $a) { _id } }"
 RESET = 'mutation { resetUserPassword(password: "newpassword1") }'
+LOGIN = "mutation($e: String!, $p: String!){ loginUser(email: $e, password: $p){ accessToken } }"
+SIGNUP = "mutation($i: CreateUserInput!){ createUser(createUserInput: $i){ _id } }"
 
 
 # --- 3. logout without the refresh cookie ------------------------------------------------------------
@@ -58,3 +64,67 @@ async def test_logout_with_the_token_ends_only_that_login(api: GQL) -> None:
     # then A is out and B goes on
     assert error_code(await api(PREPARE, {"a": 5000}, token=device_a)) == "UNAUTHENTICATED"
     assert error_code(await api(PREPARE, {"a": 5000}, token=device_b)) is None
+
+
+# --- 5. per-IP limits and IPv6 -------------------------------------------------------------------------
+
+
+@contextmanager
+def behind_proxy(settings) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """The API as `pointcharge serve --forwarded-allow-ips 127.0.0.1` runs it behind a proxy: the
+    client address is X-Forwarded-For's (uvicorn's own middleware), so a test can come from any."""
+    from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+    from api.app import create_app
+    from tests.servers import run_server
+
+    with run_server(ProxyHeadersMiddleware(create_app(settings), trusted_hosts="127.0.0.1")) as url:
+        yield url
+
+
+async def test_ipv6_clients_are_counted_per_64_in_every_per_ip_limit(clean_db: str, sandbox: SandboxControl) -> None:
+    # given the default sign-up and login limits per address, and 100 webhooks a minute per address
+    settings = api_settings(clean_db, sandbox, rate_limit_webhook="100/minute")
+    one_64 = [f"2001:db8:77:1:{i:x}::{i + 1:x}" for i in range(120)]  # 120 addresses of one /64
+    with behind_proxy(settings) as url:
+        async with httpx.AsyncClient(base_url=url, timeout=30) as http:
+            async def from_(address: str, query: str, variables: dict) -> dict:
+                response = await http.post("/graphql", json={"query": query, "variables": variables},
+                                           headers={"X-Forwarded-For": address})
+                return response.json()
+
+            # when one host signs up 25 times, fails 40 logins and posts 120 webhooks, each from
+            # another address of its /64
+            signups = [error_code(await from_(one_64[i], SIGNUP, {"i": {"email": f"u{i}@example.com", "password": "password123", "name": "가"}}))
+                       for i in range(25)]
+            logins = [error_code(await from_(one_64[i], LOGIN, {"e": f"nobody{i}@example.com", "p": "wrong-password"}))
+                      for i in range(40)]
+            hooks = [(await http.post("/webhooks/portone", json={"imp_uid": "imp_nosuch", "merchant_uid": "m", "status": "paid"},
+                                      headers={"X-Forwarded-For": one_64[i]})).status_code for i in range(120)]
+            # and an IPv4-mapped address is the IPv4 address: its failed logins count together
+            v4 = [error_code(await from_(address, LOGIN, {"e": f"v4-{i}@example.com", "p": "wrong-password"}))
+                  for i, address in enumerate(["198.51.100.7", "::ffff:198.51.100.7"] * 20)]
+            # while another /64 has a count of its own
+            other = error_code(await from_("2001:db8:77:2::1", SIGNUP, {"i": {"email": "x@example.com", "password": "password123", "name": "가"}}))
+            await _wait_settled(clean_db)
+    created = signups.count(None)
+    print(f"\nfrom one /64: sign-ups {created} of 25 created, failed logins {logins.count('UNAUTHENTICATED')} of 40 "
+          f"checked, webhooks {hooks.count(200)} of 120 accepted; IPv4 + its mapped form: "
+          f"{v4.count('UNAUTHENTICATED')} of 40 checked")
+    # then the /64 is one client: 20 sign-ups, 30 failed logins, 100 webhooks, as one IPv4 address
+    assert created == 20 and signups.count("RATE_LIMITED") == 5
+    assert logins.count("UNAUTHENTICATED") == 30 and logins.count("RATE_LIMITED") == 10
+    assert hooks.count(200) == 100 and hooks.count(429) == 20
+    assert v4.count("UNAUTHENTICATED") == 30 and v4.count("RATE_LIMITED") == 10
+    assert other is None
+
+
+def test_address_keys() -> None:
+    from services.ratelimit import address_key
+
+    assert address_key("2001:db8:1:2:aaaa::1") == address_key("2001:db8:1:2:ffff::9") == "2001:db8:1:2::/64"
+    assert address_key("2001:db8:1:3::1") != address_key("2001:db8:1:2::1")
+    assert address_key("2001:db8:1:2:aaaa::1", 48) == "2001:db8:1::/48"
+    assert address_key("::ffff:198.51.100.7") == address_key("198.51.100.7") == "198.51.100.7"
+    assert address_key("fe80::1%eth0") == "fe80::/64"
+    assert address_key("not an address") == "not an address"
