@@ -90,7 +90,7 @@ class Settings(BaseSettings):
     rate_limit_webhook: str = "1200/minute"
     # Per-IP limits count an IPv6 client by this prefix (one host holds a whole /64); 1..128.
     rate_limit_ipv6_prefix: int = Field(default=64, ge=1, le=128)
-    # One PortOne lookup per payment (and claimed status) per this many seconds, however many
+    # One PortOne lookup per payment (V2: per signed event type) per this many seconds, however many
     # webhooks name it; 0 = off. Only saves PortOne calls: every sync is idempotent.
     webhook_dedup_s: float = 5.0
     # Reconciliation retries a failed delivery this many times / for this long, then reports it

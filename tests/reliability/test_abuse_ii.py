@@ -8,12 +8,13 @@ The tests print the figures the abuse table quotes (``pytest -s`` shows them).""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import httpx
 
-from tests.conftest import GQL, SandboxControl, api_settings, error_code
+from tests.conftest import GQL, SandboxControl, api_settings, count_rows, error_code
 from tests.reliability.test_hardening import _wait_settled
 
 CHARGE = "mutation($i: ID!) { createPointTransactionOfLoading(impUid: $i) { _id amount } }"
@@ -128,3 +129,36 @@ def test_address_keys() -> None:
     assert address_key("::ffff:198.51.100.7") == address_key("198.51.100.7") == "198.51.100.7"
     assert address_key("fe80::1%eth0") == "fe80::/64"
     assert address_key("not an address") == "not an address"
+
+
+# --- 6. webhook de-duplication keyed on unsigned fields ----------------------------------------------
+
+
+async def test_forged_webhooks_with_made_up_fields_cost_one_lookup(clean_db: str, sandbox: SandboxControl) -> None:
+    from tests.reliability.test_hardening import _portone_lookups, served
+
+    # given a real paid payment, and the default 5 s de-duplication window (60 s here: the burst must
+    # fit in one window on a loaded machine)
+    paid = await sandbox.pay(5000)
+    await sandbox.http.delete("/_control/stats")
+    with served(api_settings(clean_db, sandbox, webhook_dedup_s=60)) as (url, _app):
+        async with httpx.AsyncClient(base_url=url, timeout=30) as http:
+            # when 50 forged V1 `cancelled` webhooks with random cancellation_ids name it, and 50
+            # more claim every other status, JSON and form-encoded
+            statuses = []
+            for i in range(50):
+                body = {"imp_uid": paid["imp_uid"], "merchant_uid": paid["merchant_uid"], "status": "cancelled",
+                        "cancellation_id": uuid.uuid4().hex}
+                statuses.append((await http.post("/webhooks/portone", json=body)).status_code)
+            for i in range(50):
+                body = {"imp_uid": paid["imp_uid"], "merchant_uid": paid["merchant_uid"],
+                        "status": ["paid", "ready", "failed", "cancelled"][i % 4], "cancellation_id": str(i)}
+                statuses.append((await http.post("/webhooks/portone", data=body)).status_code)
+            await _wait_settled(clean_db)
+    lookups = await _portone_lookups(sandbox)
+    duplicates = await count_rows(clean_db, "SELECT COUNT(*) FROM webhook_deliveries WHERE outcome = 'duplicate'")
+    print(f"\n100 forged webhooks (random cancellation ids and statuses) for one payment: {lookups} PortOne GET(s), "
+          f"{duplicates} coalesced")
+    # then PortOne is asked once
+    assert statuses == [200] * 100
+    assert lookups == 1 and duplicates == 99
