@@ -162,3 +162,62 @@ async def test_forged_webhooks_with_made_up_fields_cost_one_lookup(clean_db: str
     # then PortOne is asked once
     assert statuses == [200] * 100
     assert lookups == 1 and duplicates == 99
+
+
+# --- 7. a cancel PortOne refused, recorded as succeeded ------------------------------------------------
+
+
+async def test_a_cancel_portone_refused_is_recorded_failed(clean_db: str, sandbox: SandboxControl) -> None:
+    from tests.reliability.test_hardening import served
+
+    # (PortOne is given 15 s to answer: the second cancel is held 5 s on its way)
+    with served(api_settings(clean_db, sandbox, portone_timeout_s=15.0)) as (url, _app):
+        async with httpx.AsyncClient(base_url=url, timeout=30) as http:
+            await _two_partial_cancels(GQL(http), sandbox, clean_db)
+
+
+async def _two_partial_cancels(api: GQL, sandbox: SandboxControl, clean_db: str) -> None:
+    import asyncio
+
+    cancel_ep = ["POST /v1/payments/cancel"]
+    # given a 10,000 charge and a partial cancel of 3,000 that PortOne made but whose answer was lost
+    # (its request still holds the points, as a crash or a 5xx leaves it)
+    await api.signup_and_login()
+    paid = await sandbox.pay(10_000)
+    assert error_code(await api(CHARGE, {"i": paid["imp_uid"]})) is None
+    await sandbox.faults(error_rate=1.0, process_before_fault=True, endpoints=cancel_ep)
+    assert error_code(await api(CANCEL, {"i": paid["imp_uid"], "a": 3000})) == "PORTONE_UNAVAILABLE"
+    # when a second cancel of 3,000 is sent (its checksum is the 10,000 we last saw) and, while it is on
+    # its way to PortOne, PortOne's webhook for the first one arrives and is synced
+    await sandbox.faults(latency_ms=5000, endpoints=cancel_ep)
+    second = asyncio.create_task(api(CANCEL, {"i": paid["imp_uid"], "a": 3000}))
+    while not await count_rows(clean_db, "SELECT COUNT(*) FROM cancel_requests"
+                                         " WHERE status = 'requested' AND cancelled_after = 3000") == 2:
+        await asyncio.sleep(0.05)
+    hook = await api.client.post("/webhooks/portone", json={"imp_uid": paid["imp_uid"], "merchant_uid": paid["merchant_uid"],
+                                                            "status": "cancelled"})
+    assert hook.status_code == 200
+    await _wait_settled(clean_db)
+    assert not second.done(), "the webhook was not synced while the second cancel was at PortOne"
+    answer = await second
+    await sandbox.clear_faults()
+    # then PortOne refused it (checksum) and it is recorded failed, not succeeded; the first succeeded
+    rows = await _cancel_statuses(clean_db)
+    print(f"\ntwo partial cancels of 3,000 on 10,000, the second refused by PortOne: answer "
+          f"{error_code(answer)}, requests recorded {rows}")
+    assert error_code(answer) == "CANCEL_AMOUNT_INVALID"
+    assert sorted(rows) == ["failed", "succeeded"]
+    assert (await sandbox.v1_payment(paid["imp_uid"]))["cancel_amount"] == 3000
+    assert (await api("{ fetchUserLoggedIn { userPoint { amount } } }"))["data"]["fetchUserLoggedIn"]["userPoint"]["amount"] == 7000
+
+
+async def _cancel_statuses(db: str) -> list[str]:
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    engine = create_async_engine(db)
+    try:
+        async with engine.connect() as conn:
+            return [row[0] for row in (await conn.execute(text("SELECT status FROM cancel_requests"))).all()]
+    finally:
+        await engine.dispose()
