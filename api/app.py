@@ -159,6 +159,7 @@ def build_services(settings: Settings, db: Database, http: httpx.AsyncClient) ->
             min_amount=settings.charge_min,
             max_amount=settings.charge_max,
             require_prepared_order=settings.require_prepared_order,
+            balance_max=settings.balance_max,
         ),
     )
     return Services(
@@ -185,7 +186,7 @@ def build_services(settings: Settings, db: Database, http: httpx.AsyncClient) ->
             channel_key=portone.channel_key if portone.v2_secret else None,
         ),
         ratelimit=ratelimiter,
-        items=ItemService(db, price_max=settings.item_price_max),
+        items=ItemService(db, price_max=settings.item_price_max, balance_max=settings.balance_max),
     )
 
 

@@ -42,6 +42,7 @@ class Outcome(StrEnum):
     FORBIDDEN = "forbidden"
     ALREADY_CLAIMED = "already_claimed"
     CANCELLED = "cancelled"
+    BALANCE_LIMIT = "balance_limit"  # the credit would take the owner past the balance cap: refunded
 
 
 @dataclass(frozen=True)

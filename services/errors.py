@@ -35,6 +35,7 @@ class Code:
     ITEM_SOLD_OUT = "ITEM_SOLD_OUT"
     CANNOT_BUY_OWN_ITEM = "CANNOT_BUY_OWN_ITEM"
     PRICE_CHANGED = "PRICE_CHANGED"  # extensions.price: the item's current price
+    BALANCE_LIMIT_EXCEEDED = "BALANCE_LIMIT_EXCEEDED"  # a credit past POINTCHARGE_BALANCE_MAX
 
 
 DEFAULT_MESSAGES: dict[str, str] = {
@@ -60,6 +61,7 @@ DEFAULT_MESSAGES: dict[str, str] = {
     Code.CANCEL_AMOUNT_INVALID: "취소 금액이 올바르지 않습니다.",
     Code.ITEM_SOLD_OUT: "이미 판매된 상품입니다.",
     Code.CANNOT_BUY_OWN_ITEM: "자신의 상품은 구매할 수 없습니다.",
+    Code.BALANCE_LIMIT_EXCEEDED: "보유 포인트 한도를 넘어 처리할 수 없습니다.",
     Code.PRICE_CHANGED: "판매자가 상품 가격을 변경했습니다. 변경된 가격을 확인한 뒤 다시 구매해 주세요.",
 }
 

@@ -120,9 +120,12 @@ def _page_offset(page: int | None) -> int:
 
 
 class ItemService:
-    def __init__(self, db: Database, *, price_max: int = DEFAULT_PRICE_MAX) -> None:
+    def __init__(
+        self, db: Database, *, price_max: int = DEFAULT_PRICE_MAX, balance_max: int = ledger.BALANCE_MAX
+    ) -> None:
         self.db = db
         self.price_max = price_max
+        self.balance_max = balance_max  # a sale that would take the seller past it is refused
 
     # --- validation ------------------------------------------------------------------------
 
@@ -307,10 +310,18 @@ class ItemService:
         )
         if won.rowcount != 1:
             raise DomainError(Code.ITEM_SOLD_OUT)
-        await ledger.append_entry(
-            s, user_id=item.seller_id, amount=item.price, status=ledger.SELL,
-            entry_key=f"sell:{item.id}", detail=item.name, useditem_id=item.id,
-        )
+        try:
+            await ledger.append_entry(
+                s, user_id=item.seller_id, amount=item.price, status=ledger.SELL,
+                entry_key=f"sell:{item.id}", detail=item.name, useditem_id=item.id, balance_max=self.balance_max,
+            )  # fmt: skip
+        except DomainError as exc:
+            if exc.code != Code.BALANCE_LIMIT_EXCEEDED:
+                raise
+            # Rolled back with the whole purchase: the buyer keeps the points.
+            raise DomainError(
+                exc.code, "판매자의 보유 포인트가 한도를 넘게 되어 구매할 수 없습니다.", **exc.extensions
+            ) from None
         item.buyer_id, item.sold_at, item.updated_at = buyer_id, now, now
         return item
 

@@ -131,6 +131,9 @@ class Settings(BaseSettings):
 
     # Items for sale (services/items.py): the highest price a seller may set, in KRW.
     item_price_max: int = Field(default=100_000_000, ge=1)
+    # The highest balance a user may hold (services/ledger.py); never above 2,147,483,647, GraphQL's
+    # Int. A charge past it is refused (BALANCE_LIMIT_EXCEEDED) and refunded, a sale past it refused.
+    balance_max: int = Field(default=2_147_483_647, ge=1, le=2_147_483_647)
 
     # Periodic reconciliation inside `serve` (seconds; 0 = off) over the last N days.
     reconcile_every: float = 0
