@@ -6,8 +6,10 @@ Secrets are ``SecretStr`` so that they never show up in a repr, a log line or a 
 
 from __future__ import annotations
 
+import ipaddress
 from enum import StrEnum
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -22,6 +24,26 @@ DEFAULT_SQLITE_URL = "sqlite+aiosqlite:///./pointcharge.db"
 class Mode(StrEnum):
     SANDBOX = "sandbox"
     PRODUCTION = "production"
+
+
+def points_at_a_sandbox(url: str) -> bool:
+    """Whether a PortOne base URL can only be an emulator: the sandbox's path, or a host on this
+    machine (``localhost``, a loopback or unspecified address, IPv6 and IPv4-mapped ones too)."""
+    if "/sandbox/" in url:
+        return True
+    try:
+        host = (urlsplit(url.strip()).hostname or "").lower().rstrip(".")
+    except ValueError:
+        return True  # not a URL at all: not PortOne either
+    if not host or host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.is_loopback or address.is_unspecified
 
 
 def _split_csv(value: object) -> object:
@@ -213,8 +235,11 @@ class Settings(BaseSettings):
             if value is None or (isinstance(value, SecretStr) and not value.get_secret_value()):
                 problems.append(f"POINTCHARGE_{name.upper()} is not set")
         base = self.portone_v1_base_url or ""
-        if "/sandbox/" in base or base.startswith("http://127.") or "localhost" in base:
+        if base and points_at_a_sandbox(base):
             problems.append("POINTCHARGE_PORTONE_V1_BASE_URL points at a sandbox, not PortOne")
+        v2_base = self.portone_v2_base_url or ""
+        if v2_base and points_at_a_sandbox(v2_base):
+            problems.append("POINTCHARGE_PORTONE_V2_BASE_URL points at a sandbox, not PortOne")
         problems.extend(self.unsafe_production_settings())
         return problems
 
@@ -229,6 +254,13 @@ class Settings(BaseSettings):
             problems.append(
                 'POINTCHARGE_CORS_ORIGINS is "*" while credentials (the refresh cookie) are allowed: '
                 "list your frontends' origins"
+            )
+        if any(origin.strip().lower() == "null" for origin in self.cors_origins):
+            # Origin: null is what sandboxed iframes, file:// pages and some redirects send: any
+            # site can produce it, so allowing it with credentials is allowing every site.
+            problems.append(
+                'POINTCHARGE_CORS_ORIGINS contains "null" (sent by sandboxed iframes and file:// pages, which '
+                "any site can make) while credentials are allowed: list your frontends' origins"
             )
         if self.cookie_samesite.strip().lower() == "none" and not self.cookie_secure:
             problems.append(

@@ -8,9 +8,11 @@ The tests print the figures the abuse table quotes (``pytest -s`` shows them).""
 
 from __future__ import annotations
 
+import subprocess
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import httpx
 
@@ -221,3 +223,43 @@ async def _cancel_statuses(db: str) -> list[str]:
             return [row[0] for row in (await conn.execute(text("SELECT status FROM cancel_requests"))).all()]
     finally:
         await engine.dispose()
+
+
+# --- 9. production guards ----------------------------------------------------------------------------
+
+UNSAFE_II = {
+    "POINTCHARGE_PORTONE_V2_BASE_URL": {"POINTCHARGE_PORTONE_V2_BASE_URL": "http://127.0.0.1:8000/sandbox/portone/v2"},
+    "POINTCHARGE_PORTONE_V1_BASE_URL": {"POINTCHARGE_PORTONE_V1_BASE_URL": "http://[::1]:8001/v1"},
+    "POINTCHARGE_CORS_ORIGINS": {"POINTCHARGE_CORS_ORIGINS": "https://app.example.com,null"},
+}
+
+
+def test_production_serve_refuses_a_sandbox_v2_a_loopback_v1_and_the_null_origin(tmp_path: Path) -> None:
+    from tests.reliability.test_hardening import _free_port, _safe_production_env, _serve
+
+    safe = _safe_production_env(tmp_path)
+    # when `pointcharge serve` starts in production mode with one of them each
+    procs = {name: _serve({**safe, **change}, tmp_path, _free_port()) for name, change in UNSAFE_II.items()}
+    try:
+        for name, proc in procs.items():
+            try:
+                _out, err = proc.communicate(timeout=30)
+            except subprocess.TimeoutExpired:
+                err = "still running: it started"
+            print(f"\nunsafe {name}: exit {proc.returncode}: {err.strip().splitlines()[-1] if err.strip() else ''}")
+            # then it refuses, exit 2, naming the setting
+            assert proc.returncode == 2, (name, err)
+            assert name in err, (name, err)
+    finally:
+        for proc in procs.values():
+            if proc.poll() is None:
+                proc.terminate()
+                proc.wait(15)
+    # (the safe configuration starting is test_hardening's) and the doctor lists the same
+    from api.doctor import diagnose
+    from services.settings import Settings
+
+    for name, change in UNSAFE_II.items():
+        values = {k.removeprefix("POINTCHARGE_").lower(): v for k, v in {**safe, **change}.items() if k.startswith("POINTCHARGE_")}
+        report = diagnose(Settings(_env_file=None, **values), None)  # type: ignore[call-arg]
+        assert name in [f.check for f in report.problems], (name, report.problems)
