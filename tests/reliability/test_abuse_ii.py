@@ -263,3 +263,32 @@ def test_production_serve_refuses_a_sandbox_v2_a_loopback_v1_and_the_null_origin
         values = {k.removeprefix("POINTCHARGE_").lower(): v for k, v in {**safe, **change}.items() if k.startswith("POINTCHARGE_")}
         report = diagnose(Settings(_env_file=None, **values), None)  # type: ignore[call-arg]
         assert name in [f.check for f in report.problems], (name, report.problems)
+
+
+# --- 9. V2 promotions must not mint points ------------------------------------------------------------
+
+
+async def test_a_v2_payment_a_promotion_paid_part_of_is_not_credited_but_refunded(
+    api: GQL, sandbox: SandboxControl, clean_db: str
+) -> None:
+    from tests.api.test_v2 import CHARGE_V2, PREPARE_V2, balance
+
+    await api.signup_and_login()
+    # given a prepared V2 order of 10,000 that the buyer paid 9,000 of, a promotion the merchant
+    # funds paying 1,000 (amount.total 10,000, amount.discount 1,000, amount.paid 9,000) …
+    order = (await api(PREPARE_V2, {"a": 10000}))["data"]["preparePointCharge"]
+    await sandbox.pay(10000, version="v2", payment_id=order["paymentId"], discount=1000)
+    # … and a V2 payment made without an order, 3,000 of 10,000 paid by a coupon
+    unprepared = await sandbox.pay(10000, version="v2", discount=3000)
+    # when the buyer claims them
+    answers = [error_code(await api(CHARGE_V2, {"p": order["paymentId"]})),
+               error_code(await api(CHARGE_V2, {"p": unprepared["id"]}))]
+    points = await balance(api)
+    remote = [(await sandbox.http.get(f"/_control/payments/{key}")).json()["status"]
+              for key in (order["paymentId"], unprepared["id"])]
+    print(f"\nV2 payments of 10,000 with 1,000 / 3,000 paid by a promotion: answers {answers}, balance {points:,}, "
+          f"PortOne {remote}")
+    # then neither mints points: each is the amount mismatch it is, and refunded
+    assert answers == ["AMOUNT_MISMATCH", "AMOUNT_MISMATCH"]
+    assert points == 0
+    assert remote == ["CANCELLED", "CANCELLED"]
