@@ -113,7 +113,7 @@ class Settings(BaseSettings):
     # Per-IP limits count an IPv6 client by this prefix (one host holds a whole /64); 1..128.
     rate_limit_ipv6_prefix: int = Field(default=64, ge=1, le=128)
     # One PortOne lookup per payment (V2: per signed event type) per this many seconds, however many
-    # webhooks name it; 0 = off. Only saves PortOne calls: every sync is idempotent.
+    # webhooks name it, and one more after it when another status was claimed; 0 = off. Only saves PortOne calls: every sync is idempotent.
     webhook_dedup_s: float = 5.0
     # Reconciliation retries a failed delivery this many times / for this long, then reports it
     # "abandoned" (a forged webhook for a payment that does not exist fails forever).
