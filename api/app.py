@@ -118,6 +118,7 @@ def build_ratelimiter(settings: Settings) -> RateLimiter:
             upload_per_user=settings.rate_limit_upload,
             password_reset_per_user=settings.rate_limit_password_reset,
             webhook_per_ip=settings.rate_limit_webhook,
+            ipv6_prefix=settings.rate_limit_ipv6_prefix,
         )
     )
 
@@ -165,6 +166,7 @@ def build_services(settings: Settings, db: Database, http: httpx.AsyncClient) ->
             min_amount=settings.charge_min,
             max_amount=settings.charge_max,
             require_prepared_order=settings.require_prepared_order,
+            balance_max=settings.balance_max,
         ),
     )
     return Services(
@@ -191,7 +193,7 @@ def build_services(settings: Settings, db: Database, http: httpx.AsyncClient) ->
             channel_key=portone.channel_key if portone.v2_secret else None,
         ),
         ratelimit=ratelimiter,
-        items=ItemService(db, price_max=settings.item_price_max),
+        items=ItemService(db, price_max=settings.item_price_max, balance_max=settings.balance_max),
         questions=QuestionService(db),
         files=FileService(
             db,

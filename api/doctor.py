@@ -176,6 +176,13 @@ def diagnose(settings: Settings, db: DatabaseStatus | None) -> Report:
             p(name, "not set", f"copy it from the PortOne console (결제연동 → 식별코드 · API Keys) into {name}")
 
     # PortOne V2 (optional; once its API secret is set, the rest of it is needed too).
+    v2_base = settings.portone_v2_base_url
+    if v2_base and ("/sandbox/" in v2_base or _public_host_problem(v2_base)):
+        p(
+            "POINTCHARGE_PORTONE_V2_BASE_URL",
+            f"{v2_base} is not PortOne (a sandbox, a local address or not https)",
+            "unset POINTCHARGE_PORTONE_V2_BASE_URL (https://api.portone.io is the default)",
+        )
     if _secret(settings.portone_v2_secret):
         for name, value, fix in (
             ("POINTCHARGE_PORTONE_STORE_ID", settings.portone_store_id, "the store id (store-…) from the console"),
@@ -190,13 +197,6 @@ def diagnose(settings: Settings, db: DatabaseStatus | None) -> Report:
                 ok(f"{name} is set")
             else:
                 p(name, "not set while PortOne V2 is enabled (POINTCHARGE_PORTONE_V2_SECRET)", f"set {name}: {fix}")
-        v2_base = settings.portone_v2_base_url
-        if v2_base and ("/sandbox/" in v2_base or _public_host_problem(v2_base)):
-            p(
-                "POINTCHARGE_PORTONE_V2_BASE_URL",
-                f"{v2_base} is not PortOne (a sandbox, a local address or not https)",
-                "unset POINTCHARGE_PORTONE_V2_BASE_URL (https://api.portone.io is the default)",
-            )
 
     # Where PortOne and browsers reach us.
     public = settings.public_url or ""
@@ -223,7 +223,17 @@ def diagnose(settings: Settings, db: DatabaseStatus | None) -> Report:
             '"*" allows every site to call the API with its users\' cookies',
             "list your frontends' origins explicitly, e.g. https://app.example.com,https://www.example.com",
         )
-    bad = [o for o in origins if o != "*" and (_public_host_problem(o) or urlsplit(o).path not in ("", "/"))]
+    if any(o.strip().lower() == "null" for o in origins):
+        p(
+            "POINTCHARGE_CORS_ORIGINS",
+            '"null" is the origin of sandboxed iframes and file:// pages, which any site can make: it allows '
+            "every site to call the API with its users' cookies",
+            "remove null; list your frontends' https origins",
+        )
+    bad = [
+        o for o in origins
+        if o != "*" and o.strip().lower() != "null" and (_public_host_problem(o) or urlsplit(o).path not in ("", "/"))
+    ]
     if bad:
         p(
             "POINTCHARGE_CORS_ORIGINS",

@@ -65,7 +65,7 @@ def handled(fn):
 
 CREATE_FIELDS = {"amount", "merchant_uid", "payment_id", "pay_method", "outcome", "name", "buyer_email",
                  "buyer_name", "buyer_tel", "notice_url", "webhook", "version", "custom_data", "pg", "fail_reason",
-                 "vbank_due"}
+                 "vbank_due", "discount"}
 
 
 async def create_payment(request: Request, store: Store) -> Response:
@@ -91,6 +91,8 @@ async def create_payment(request: Request, store: Store) -> Response:
         custom_data=body.get("custom_data"),
         fail_reason=as_str(body.get("fail_reason"), "fail_reason"),
         vbank_due=as_int(body.get("vbank_due"), "vbank_due"),
+        # V2: a promotion's share of the amount (amount.discount; amount.paid = amount − discount)
+        discount=as_int(body.get("discount"), "discount") or 0,
     )
     return JSONResponse(view(store, payment))
 

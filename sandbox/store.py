@@ -126,6 +126,10 @@ class Payment:
     vbank_date: int = 0
     vbank_issued_at: int = 0
     apply_num: str | None = None
+    # V2 only: the part of `amount` (amount.total) a promotion paid, not the buyer — a card
+    # company's or PortOne's promotion, points, a coupon (PaymentAmount.discount); amount.paid is
+    # total − discount.
+    discount: int = 0
 
     @property
     def key(self) -> str:
@@ -358,6 +362,7 @@ class Store:
         custom_data: Any = None,
         fail_reason: str | None = None,
         vbank_due: int | None = None,
+        discount: int = 0,
     ) -> Payment:
         """Simulate a buyer finishing (or abandoning) the PG payment window.
 
@@ -383,6 +388,10 @@ class Store:
             raise SandboxError("invalid", "merchant_uid is at most 40 characters")
         if vbank_due is not None and (isinstance(vbank_due, bool) or not isinstance(vbank_due, int)):
             raise SandboxError("invalid", "vbank_due must be a UNIX timestamp (seconds)")
+        if isinstance(discount, bool) or not isinstance(discount, int) or not 0 <= discount < amount:
+            raise SandboxError("invalid", "discount must be an integer from 0 to less than amount (KRW)")
+        if discount and version != "v2":
+            raise SandboxError("invalid", "discount (amount.discount) exists only in V2")
 
         events: list[tuple[Payment, str, str | None]] = []
         async with self.lock:
@@ -401,6 +410,7 @@ class Store:
                 buyer_tel=buyer_tel,
                 custom_data=_custom_data_to_str(custom_data),
                 notice_url=notice_url,
+                discount=discount,
                 started_at=now,
                 updated_at=now,
                 status_changed_at=now,
@@ -802,7 +812,7 @@ class Store:
         """
         status = p.v2_status
         vat = round(p.amount / 11)
-        paid_amount = p.amount if p.status in ("paid", "cancelled") else 0
+        paid_amount = p.amount - p.discount if p.status in ("paid", "cancelled") else 0
         body: dict[str, Any] = {
             "status": status,
             "id": p.payment_id,
@@ -827,7 +837,7 @@ class Store:
                 "taxFree": 0,
                 "vat": vat,
                 "supply": p.amount - vat,
-                "discount": 0,
+                "discount": p.discount,
                 "paid": paid_amount,
                 "cancelled": p.cancel_amount,
                 "cancelledTaxFree": 0,

@@ -58,7 +58,7 @@ def rate_limited_by_ip(scope: str) -> type[BasePermission]:
         async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
             limiter = info.context.services.ratelimit
             if limiter is not None and info.context.client_ip:
-                await limiter.hit_user(scope, info.context.client_ip)  # raises RATE_LIMITED
+                await limiter.hit_address(scope, info.context.client_ip)  # raises RATE_LIMITED
             return True
 
     RateLimitedByIp.__name__ = RateLimitedByIp.__qualname__ = f"RateLimitedByIp_{scope}"

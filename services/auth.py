@@ -287,20 +287,36 @@ class AuthService:
             )
         return await self._issue(user_id, family_id=family_id)
 
-    async def logout(self, refresh_token: str | None) -> None:
-        if not refresh_token:
+    async def logout(self, refresh_token: str | None, *, login: tuple[str, str] | None = None) -> None:
+        """Ends the login of the refresh cookie and the login of the access token (``login``: its
+        family and user, ``login_to_check``), whichever came: a client whose cookie did not travel
+        (a phone app, a cross-site page) logs out with its bearer token alone."""
+        if not refresh_token and login is None:
             return
+        now = utcnow()
         async with self.db.transaction() as s:
-            row = (
-                await s.execute(
-                    select(RefreshToken).where(RefreshToken.token_hash == _hash_token(refresh_token))
-                )
-            ).scalar_one_or_none()
-            if row is not None:
+            if refresh_token:
+                row = (
+                    await s.execute(
+                        select(RefreshToken).where(RefreshToken.token_hash == _hash_token(refresh_token))
+                    )
+                ).scalar_one_or_none()
+                if row is not None:
+                    await s.execute(
+                        update(RefreshToken)
+                        .where(RefreshToken.family_id == row.family_id, RefreshToken.revoked_at.is_(None))
+                        .values(revoked_at=now)
+                    )
+            if login is not None:
+                family_id, user_id = login
                 await s.execute(
                     update(RefreshToken)
-                    .where(RefreshToken.family_id == row.family_id, RefreshToken.revoked_at.is_(None))
-                    .values(revoked_at=utcnow())
+                    .where(
+                        RefreshToken.family_id == family_id,
+                        RefreshToken.user_id == user_id,
+                        RefreshToken.revoked_at.is_(None),
+                    )
+                    .values(revoked_at=now)
                 )
 
     async def _issue(self, user_id: str, *, family_id: str) -> TokenPair:

@@ -166,10 +166,15 @@ class CancelService:
         return request, payment.provider, payment.pay_method
 
     async def _fail(self, request_id: str, error: str) -> None:
+        """PortOne refused this request: it failed, whatever a sync recorded meanwhile. A sync
+        settles the requests a cancelled total covers (``cancelled_after``), and two requests sent
+        together share one (each counted from the same cancelled amount): the other one's refund
+        marked this one ``succeeded`` too, before PortOne's refusal of it came back. Its hold went
+        then; the money was never at stake, the record was."""
         async with self.db.transaction() as s:
             await s.execute(
                 update(CancelRequest)
-                .where(CancelRequest.id == request_id, CancelRequest.status == "requested")
+                .where(CancelRequest.id == request_id, CancelRequest.status.in_(("requested", "succeeded")))
                 .values(status="failed", error=error[:500], completed_at=utcnow())
             )
 

@@ -38,6 +38,8 @@ class Code:
     # Uploads (issue 26)
     FILE_TOO_LARGE = "FILE_TOO_LARGE"  # extensions: maxBytes
     UNSUPPORTED_FILE_TYPE = "UNSUPPORTED_FILE_TYPE"
+    PRICE_CHANGED = "PRICE_CHANGED"  # extensions.price: the item's current price
+    BALANCE_LIMIT_EXCEEDED = "BALANCE_LIMIT_EXCEEDED"  # a credit past POINTCHARGE_BALANCE_MAX
 
 
 DEFAULT_MESSAGES: dict[str, str] = {
@@ -66,6 +68,8 @@ DEFAULT_MESSAGES: dict[str, str] = {
     Code.CANNOT_BUY_OWN_ITEM: "자신의 상품은 구매할 수 없습니다.",
     Code.FILE_TOO_LARGE: "파일이 너무 큽니다.",
     Code.UNSUPPORTED_FILE_TYPE: "JPEG, PNG, WebP, GIF 이미지만 올릴 수 있습니다.",
+    Code.BALANCE_LIMIT_EXCEEDED: "보유 포인트 한도를 넘어 처리할 수 없습니다.",
+    Code.PRICE_CHANGED: "판매자가 상품 가격을 변경했습니다. 변경된 가격을 확인한 뒤 다시 구매해 주세요.",
 }
 
 

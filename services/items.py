@@ -6,6 +6,8 @@ both balance rows by user id):
 2. the buyer's debit and ``구매`` entry (``buy:<item>``, -price), the debit conditional on the
    balance minus the holds of cancels in flight: one statement, right under the balance lock
    (``ledger.append_entry(balance_locked=True)``);
+   With the price the buyer saw (``expected_price``), a different price on the locked row is
+   ``PRICE_CHANGED`` before anything is written;
 3. ``buyer_id`` set by a conditional update (``WHERE buyer_id IS NULL``: SQLite has no row locks)
    and the seller's ``판매`` (``sell:<item>``, +price): the unique entry keys refuse a second sale
    of the item whatever the code above does.
@@ -90,9 +92,12 @@ def _like(search: str | None) -> str | None:
 
 
 class ItemService:
-    def __init__(self, db: Database, *, price_max: int = DEFAULT_PRICE_MAX) -> None:
+    def __init__(
+        self, db: Database, *, price_max: int = DEFAULT_PRICE_MAX, balance_max: int = ledger.BALANCE_MAX
+    ) -> None:
         self.db = db
         self.price_max = price_max
+        self.balance_max = balance_max  # a sale that would take the seller past it is refused
 
     # --- validation ------------------------------------------------------------------------
 
@@ -232,17 +237,19 @@ class ItemService:
                 ).scalar_one()
             )
 
-    async def buy(self, buyer_id: str, item_id: str) -> Useditem:
+    async def buy(self, buyer_id: str, item_id: str, *, expected_price: int | None = None) -> Useditem:
+        """``expected_price``: the price the buyer saw; another price now (the seller changed it
+        since) is ``PRICE_CHANGED`` with the current one, and nothing moves."""
         item_id = item_id_or_not_found(item_id)
         try:
             async with self.db.transaction() as s:
-                item = await self._buy(s, buyer_id, item_id)
+                item = await self._buy(s, buyer_id, item_id, expected_price)
         except IntegrityError:
             # A ledger key of this sale already exists: someone else's purchase won.
             raise DomainError(Code.ITEM_SOLD_OUT) from None
         return item
 
-    async def _buy(self, s: AsyncSession, buyer_id: str, item_id: str) -> Useditem:
+    async def _buy(self, s: AsyncSession, buyer_id: str, item_id: str, expected_price: int | None) -> Useditem:
         item = await lock_useditem(s, item_id=item_id)
         if item is None:
             raise DomainError(Code.NOT_FOUND, ITEM_NOT_FOUND)
@@ -252,6 +259,10 @@ class ItemService:
             raise DomainError(Code.ITEM_SOLD_OUT)
         if item.seller_id == buyer_id:
             raise DomainError(Code.CANNOT_BUY_OWN_ITEM)
+        # Read from the locked row (PostgreSQL: FOR UPDATE; SQLite: BEGIN IMMEDIATE), so that a
+        # price change cannot land between this check and the debit of the same price below.
+        if expected_price is not None and expected_price != item.price:
+            raise DomainError(Code.PRICE_CHANGED, price=item.price)
         await lock_balances(s, buyer_id, item.seller_id)
         # Both rows are locked from here on: the debit checks balance minus holds in its own
         # conditional UPDATE (no second read of the row, no second sum of the holds). It comes
@@ -268,10 +279,18 @@ class ItemService:
         )
         if won.rowcount != 1:
             raise DomainError(Code.ITEM_SOLD_OUT)
-        await ledger.append_entry(
-            s, user_id=item.seller_id, amount=item.price, status=ledger.SELL,
-            entry_key=f"sell:{item.id}", detail=item.name, useditem_id=item.id,
-        )
+        try:
+            await ledger.append_entry(
+                s, user_id=item.seller_id, amount=item.price, status=ledger.SELL,
+                entry_key=f"sell:{item.id}", detail=item.name, useditem_id=item.id, balance_max=self.balance_max,
+            )  # fmt: skip
+        except DomainError as exc:
+            if exc.code != Code.BALANCE_LIMIT_EXCEEDED:
+                raise
+            # Rolled back with the whole purchase: the buyer keeps the points.
+            raise DomainError(
+                exc.code, "판매자의 보유 포인트가 한도를 넘게 되어 구매할 수 없습니다.", **exc.extensions
+            ) from None
         item.buyer_id, item.sold_at, item.updated_at = buyer_id, now, now
         return item
 

@@ -9,7 +9,8 @@
  *   모바일(리디렉션): m_redirect_url = <origin>/payments/complete, which verifies and credits, then
  *   sends the browser back here (/payments/result?outcome=…)
  *   상점: fetchUseditems, createUseditem, createPointTransactionOfBuyingAndSelling(useritemId) — the
- *   price is the server's (the buy button sends the price it showed as expectedPrice); a photo goes
+ *   price is the server's; the buy button sends the price it showed as expectedPrice, so a seller's
+ *   change in between is PRICE_CHANGED (nothing moves) instead of a surprise charge; a photo goes
  *   up first through uploadFile (a GraphQL multipart request, as apollo-upload-client sends it) and
  *   the item names its url; images are shown at fetchFileConfig.publicBase + url
  *   문의: fetchUseditemQuestions / fetchUseditemQuestionAnswers, createUseditemQuestion (anyone
@@ -43,6 +44,7 @@
     CANNOT_BUY_OWN_ITEM: "자신의 상품은 구매할 수 없습니다.",
     FILE_TOO_LARGE: "사진 파일이 너무 큽니다.",
     UNSUPPORTED_FILE_TYPE: "JPEG, PNG, WebP, GIF 사진만 올릴 수 있습니다.",
+    PRICE_CHANGED: "판매자가 상품 가격을 바꿨습니다. 새 가격을 확인한 뒤 다시 구매해 주세요.",
     NETWORK: "서버에 연결할 수 없습니다. 네트워크 상태를 확인해 주세요."
   };
   // The same code can mean something more precise in one operation.
@@ -90,11 +92,12 @@
   // extensions.where says the failure is more precise than its code (a cancel PortOne cannot find
   // is PAYMENT_NOT_FOUND with where "PORTONE", not the charge flow's "no such payment"): the
   // server's message says it in its own words.
-  function GqlError(code, serverMessage, op, where) {
+  function GqlError(code, serverMessage, op, extensions) {
     var override = (OVERRIDES[op] || {})[code];
     this.code = code;
+    this.extensions = extensions || {};
     this.serverMessage = serverMessage || "";
-    this.message = (where && serverMessage) || override || MESSAGES[code] || serverMessage || MESSAGES.INTERNAL_SERVER_ERROR;
+    this.message = (this.extensions.where && serverMessage) || override || MESSAGES[code] || serverMessage || MESSAGES.INTERNAL_SERVER_ERROR;
   }
 
   async function gql(op, query, variables, opts) {
@@ -122,7 +125,7 @@
         if (await restore()) return gql(op, query, variables, { retried: true, form: opts.form });
         signedOut();
       }
-      throw new GqlError(code, first.message, op, first.extensions && first.extensions.where);
+      throw new GqlError(code, first.message, op, first.extensions);
     }
     return body.data;
   }
@@ -455,13 +458,20 @@
     if (!window.confirm("‘" + item.name + "’을(를) " + fmt(item.price) + "P에 구매할까요?")) return;
     setBusy(true);
     try {
-      // Only the item's id: the server charges its own price.
+      // The server charges its own price; the one shown here goes along so that a seller's change
+      // since the list was loaded is refused (PRICE_CHANGED) rather than charged.
       var sold = (await gql("createPointTransactionOfBuyingAndSelling",
-        "mutation Buy($id: ID!) { createPointTransactionOfBuyingAndSelling(useritemId: $id) { _id name price soldAt seller { name } } }",
-        { id: item._id })).createPointTransactionOfBuyingAndSelling;
+        "mutation Buy($id: ID!, $price: Int) { createPointTransactionOfBuyingAndSelling(useritemId: $id, expectedPrice: $price) { _id name price soldAt seller { name } } }",
+        { id: item._id, price: item.price })).createPointTransactionOfBuyingAndSelling;
       showMessage("success", "‘" + sold.name + "’을(를) " + fmt(sold.price) + "P에 구매했습니다.");
     } catch (e) {
-      showError(e);
+      if (e.code === "PRICE_CHANGED" && typeof e.extensions.price === "number") {
+        // The list is refreshed below, with the new price on the item's row.
+        showMessage("error", "판매자가 ‘" + item.name + "’의 가격을 " + fmt(item.price) + "P에서 " +
+          fmt(e.extensions.price) + "P로 바꿨습니다. 새 가격을 확인한 뒤 다시 구매해 주세요.");
+      } else {
+        showError(e);
+      }
     } finally {
       setBusy(false);
       await refresh().catch(showError);
