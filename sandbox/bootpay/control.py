@@ -14,7 +14,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from . import rest
-from .store import BootpayError, Faults, Store, get_store
+from .store import BootpayError, Faults, Store, get_store, iso
 
 
 class Invalid(Exception):
@@ -100,7 +100,7 @@ async def deposit(request: Request, store: Store) -> Response:
 
 async def cancellations(request: Request, store: Store) -> Response:
     """What the Bootpay admin shows of each cancel, the refund account included."""
-    return JSONResponse(store.get(request.path_params["receipt_id"]).cancels)
+    return JSONResponse([{**c, "at": iso(c["at"])} for c in store.get(request.path_params["receipt_id"]).cancels])
 
 
 # ---------------------------------------------------------------------- faults
