@@ -5,7 +5,6 @@ Errors: {"error": {"kind", "message"}} with 400 (bad input), 404 (unknown receip
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, fields
 from typing import Any
 
@@ -22,16 +21,7 @@ class Invalid(Exception):
 
 
 async def _body(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    if not raw.strip():
-        return {}
-    try:
-        data = json.loads(raw)
-    except json.JSONDecodeError:
-        raise Invalid("body must be JSON") from None
-    if not isinstance(data, dict):
-        raise Invalid("body must be a JSON object")
-    return data
+    return await rest.body_of(request)  # a BootpayError(400), rendered as {"error": …} by handled()
 
 
 def _typed(body: dict, name: str, kind: type | tuple[type, ...], default: Any) -> Any:
