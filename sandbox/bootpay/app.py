@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from . import control, rest
+from . import checkout, control, rest
 from .config import BootpayConfig
 from .store import Store
 
@@ -72,6 +72,9 @@ td{{vertical-align:top;padding:6px;border-bottom:1px solid #e5e7eb}}table{{borde
 설명서: <code>docs/SANDBOX.md</code> (Bootpay). 공식 SDK <code>bootpay-backend</code>는
 <code>bp.BASE_URL = {{mode: "{escape(base)}/v2"}}</code>로 그대로 씁니다.
 상태 파일 <code>{escape(store.config.state_path)}</code>.</p>
+<h2>SDK (브라우저)</h2>
+<p><code>&lt;script src="{escape(base)}/bootpay.js"&gt;</code> 뒤에 <code>Bootpay.requestPayment({{…}})</code>
+(<code>@bootpay/client-js</code> 5.x; 결제창은 이 샌드박스의 <code>/checkout</code>).</p>
 <h2>Control API</h2>
 <table id="control"><tbody>{rows}</tbody></table>
 <h2>설정</h2><table id="config"><tbody>{config_rows}</tbody></table>
@@ -89,7 +92,7 @@ def create_app(config: BootpayConfig | None = None) -> Starlette:
         yield
         await store.aclose()
 
-    routes: list[BaseRoute] = [*rest.routes(), *control.routes(), Route("/", index, methods=["GET"])]
+    routes: list[BaseRoute] = [*rest.routes(), *control.routes(), *checkout.routes(), Route("/", index, methods=["GET"])]
     app = Starlette(routes=routes, lifespan=lifespan,
                     exception_handlers={HTTPException: _http_error, Exception: _server_error})
     app.state.bootpay = store
