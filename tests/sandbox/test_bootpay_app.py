@@ -36,6 +36,7 @@ async def test_api_mounts_it_in_sandbox_mode(database_url: str, monkeypatch: pyt
         token = await client.post("/sandbox/bootpay/v2/request/token", json={
             "application_id": config["application_id"], "private_key": config["private_key"]})
         assert token.status_code == 200 and token.json()["expire_in"] == 1800
+        assert (await client.get("/sandbox/bootpay/bootpay.js")).text.startswith("/* Bootpay browser SDK emulator")
         # errors keep Bootpay's envelope under the mount too
         assert (await client.get("/sandbox/bootpay/v2/nothing")).json()["error_code"] == "NOT_FOUND"
     # the webhook URL is a setting
@@ -72,7 +73,7 @@ async def test_index_lists_every_control_route_and_the_doc_names_them() -> None:
     for route in routes:
         row = re.search(rf'<tr data-route="{re.escape(route)}">(.*?)</tr>', html, re.S)
         assert row is not None and "curl -s" in row.group(1), route
-    assert "sandbox_bootpay_client_key" in html and "POST /v2/cancel" in html
+    assert "sandbox_bootpay_client_key" in html and "POST /v2/cancel" in html and "http://testserver/bootpay.js" in html
     text = DOC.read_text(encoding="utf-8")
     bootpay_part = text[text.index("# The Bootpay sandbox"):]
     assert [r for r in routes if r not in bootpay_part] == []

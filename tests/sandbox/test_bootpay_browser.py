@@ -130,3 +130,15 @@ def test_redirect_mode_returns_to_redirect_url(page, bootpay, merchant):
     # and the payment made in the window sends its webhook like any other
     [hook] = bootpay.control("GET", "/webhooks", params={"receipt_id": receipt["receipt_id"]}).json()["deliveries"]
     assert json.loads(hook["body"])["webhook_type"] == "PAYMENT_COMPLETED"
+
+
+def test_popup_mode(page, bootpay):
+    with page.expect_popup() as opened:
+        page.evaluate("(o) => pay(o)", options(bootpay, extra={"open_type": "popup"}))
+    opened.value.get_by_role("button", name="카드로 결제").click()
+    assert outcome(page)["resolved"]["event"] == "done"
+    # closing the popup without paying is a cancel
+    with page.expect_popup() as opened:
+        page.evaluate("(o) => pay(o)", options(bootpay, order_id="web-2", extra={"open_type": "popup"}))
+    opened.value.close()
+    assert outcome(page)["rejected"]["event"] == "cancel"
