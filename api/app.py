@@ -334,6 +334,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     check_settings(settings)
     graphql = _LazyGraphQL()
     sandbox = None if settings.is_production else build_sandbox(settings)
+    bootpay_sandbox = None if settings.is_production else build_bootpay_sandbox(settings)
     settings = with_install_jwt_secret(settings, sandbox)
 
     @asynccontextmanager
@@ -388,6 +389,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             if sandbox is not None:
                 # Mounted apps get no lifespan of their own: stop its webhooks, close its state file.
                 await sandbox.state.sandbox.aclose()
+            if bootpay_sandbox is not None:
+                await bootpay_sandbox.state.bootpay.aclose()
             await http.aclose()
             metrics.untrack_pool(db.engine)
             await db.dispose()
@@ -407,6 +410,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         routes.append(Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"))
     if sandbox is not None:
         routes.append(Mount("/sandbox/portone", app=sandbox, name="sandbox"))
+    if bootpay_sandbox is not None:
+        routes.append(Mount("/sandbox/bootpay", app=bootpay_sandbox, name="sandbox-bootpay"))
     if settings.demo_page:  # POINTCHARGE_DEMO_PAGE; on in sandbox, off in production
         routes.extend(demo_routes(settings))
 
@@ -446,6 +451,21 @@ def build_sandbox(settings: Settings) -> Starlette | None:
         state_path=settings.sandbox_state_path,
     )
     return create_sandbox(config)
+
+
+def build_bootpay_sandbox(settings: Settings) -> Starlette | None:
+    """The Bootpay emulator, with its own state file beside the PortOne one. Its webhooks go to
+    POINTCHARGE_SANDBOX_BOOTPAY_WEBHOOK_URL, by default this API's /webhooks/bootpay."""
+    try:
+        from sandbox.bootpay import BootpayConfig, create_app as create_bootpay
+        from sandbox.bootpay.config import state_path_next_to, webhook_url_from_env
+    except ImportError:  # the emulator is optional in an install
+        return None
+    config = BootpayConfig(
+        webhook_url=webhook_url_from_env(f"{public_url(settings)}/webhooks/bootpay"),
+        state_path=state_path_next_to(settings.sandbox_state_path),
+    )
+    return create_bootpay(config)
 
 
 def with_install_jwt_secret(settings: Settings, sandbox: Starlette | None) -> Settings:

@@ -151,7 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
     except ImportError:
         sandbox_cli = None  # type: ignore[assignment]
     if sandbox_cli is not None and hasattr(sandbox_cli, "add_arguments"):
-        sandbox = sub.add_parser("sandbox", help="run the standalone PortOne sandbox")
+        sandbox = sub.add_parser("sandbox", help="run the standalone PortOne and Bootpay sandbox")
         sandbox_cli.add_arguments(sandbox)
         sandbox.set_defaults(func=_sandbox)
 

@@ -1,4 +1,5 @@
-"""`pointcharge sandbox` / `python -m sandbox`: serve the PortOne emulator with uvicorn.
+"""`pointcharge sandbox` / `python -m sandbox`: serve the PortOne emulator (at the root) and the
+Bootpay one (under /bootpay) with uvicorn.
 
 api/cli.py calls add_arguments(subparser) and run(args); both also work on their own.
 """
@@ -6,9 +7,14 @@ api/cli.py calls add_arguments(subparser) and run(args); both also work on their
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 from dataclasses import fields
 
+from starlette.applications import Starlette
+from starlette.routing import Mount
+
+from .bootpay import config as bootpay_config
 from .config import SandboxConfig
 from .persist import clear_file
 
@@ -54,7 +60,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
         help="SQLite file that keeps payments, orders, tokens and the webhook log across restarts; "
         "':memory:' keeps nothing (default: $POINTCHARGE_SANDBOX_STATE or %(default)s)",
     )
-    parser.add_argument("--reset", action="store_true", help="forget everything in --state before serving")
+    parser.add_argument(
+        "--bootpay-webhook-url",
+        default=os.environ.get(bootpay_config.WEBHOOK_URL_ENV),
+        help="where the Bootpay emulator (/bootpay) sends webhooks "
+        f"(default: ${bootpay_config.WEBHOOK_URL_ENV}, else none)",
+    )
+    parser.add_argument("--reset", action="store_true",
+                        help="forget everything in --state (and its -bootpay twin) before serving")
     parser.add_argument("--log-level", default="info", help="uvicorn log level (default: %(default)s)")
     return parser
 
@@ -68,19 +81,45 @@ def config_from_args(args: argparse.Namespace) -> SandboxConfig:
     return SandboxConfig(**values, state_path=getattr(args, "state", DEFAULT_STATE))
 
 
+def bootpay_config_from_args(args: argparse.Namespace, portone_state: str) -> bootpay_config.BootpayConfig:
+    return bootpay_config.BootpayConfig(
+        webhook_url=getattr(args, "bootpay_webhook_url", None) or None,
+        state_path=bootpay_config.state_path_next_to(portone_state),
+    )
+
+
+def standalone_app(config: SandboxConfig, bootpay: bootpay_config.BootpayConfig) -> Starlette:
+    """PortOne at the root (as it always was), Bootpay under /bootpay, one lifespan closing both."""
+    from .app import create_app
+    from .bootpay import create_app as create_bootpay
+
+    portone_app, bootpay_app = create_app(config), create_bootpay(bootpay)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette):
+        yield
+        await bootpay_app.state.bootpay.aclose()
+        await portone_app.state.sandbox.aclose()
+
+    app = Starlette(routes=[Mount("/bootpay", app=bootpay_app), Mount("", app=portone_app)], lifespan=lifespan)
+    app.state.sandbox, app.state.bootpay = portone_app.state.sandbox, bootpay_app.state.bootpay
+    return app
+
+
 def run(args: argparse.Namespace) -> None:
     import uvicorn
 
-    from .app import create_app
-
     config = config_from_args(args)
+    bootpay = bootpay_config_from_args(args, config.state_path)
     if getattr(args, "reset", False):
         clear_file(config.state_path)
-    app = create_app(config)
+        clear_file(bootpay.state_path)
+    app = standalone_app(config, bootpay)
     print(
         f"PortOne sandbox on http://{args.host}:{args.port}  "
         f"(V1 base /v1, V2 base /v2, control /_control; merchant_code={config.merchant_code}; "
-        f"state {config.state_path}{', reset' if getattr(args, 'reset', False) else ''})",
+        f"state {config.state_path}{', reset' if getattr(args, 'reset', False) else ''}); "
+        f"Bootpay sandbox under /bootpay (REST /bootpay/v2, control /bootpay/_control; state {bootpay.state_path})",
         flush=True,
     )
     # One process on purpose: the working copy of the ledger lives in its memory (the state file
@@ -89,6 +128,6 @@ def run(args: argparse.Namespace) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m sandbox", description="PortOne (V1 + V2) emulator")
+    parser = argparse.ArgumentParser(prog="python -m sandbox", description="PortOne (V1 + V2) and Bootpay emulator")
     add_arguments(parser)
     run(parser.parse_args(argv))

@@ -1,0 +1,193 @@
+"""Bootpay REST API v2 (https://api.bootpay.co.kr/v2), the part a payment backend uses.
+
+    POST /v2/request/token        {application_id, private_key} → {access_token, expire_in}
+    GET  /v2/receipt/{receipt_id} ?lookup_user_data=true|false → the receipt
+    POST /v2/cancel               {receipt_id, cancel_price?, cancel_tax_free?, cancel_id?, refund?, …}
+    POST /v2/confirm              {receipt_id}: a separately_confirmed payment, status 2 → 1
+
+Every call but the token one needs "Authorization: Bearer <access_token>" or
+"Authorization: Basic base64(client_key:secret_key)". Failures are non-2xx ``{error_code, message}``
+(every SDK tests ``'error_code' in response``). The official Python SDK sends omitted arguments as
+JSON null and empty strings (cancel_id='', metadata={}): both mean "not given" here.
+Faults from PUT /_control/faults (latency, 5xx, timeouts, cut bodies) wrap these routes only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import hmac
+import json
+from typing import Any, Awaitable, Callable
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from .store import BootpayError, Store, get_store
+
+Handler = Callable[[Request, Store], Awaitable[Response]]
+
+# "METHOD /v2/…" of every REST route, for PUT /_control/faults "endpoints" and the index page.
+TEMPLATES: list[str] = []
+
+
+def error(status: int, error_code: str, message: str) -> JSONResponse:
+    return JSONResponse({"error_code": error_code, "message": message}, status_code=status)
+
+
+async def body_of(request: Request) -> dict[str, Any]:
+    raw = await request.body()
+    if not raw.strip():
+        return {}
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError:
+        raise BootpayError(400, "INVALID_PARAMETER", "요청 본문이 올바른 JSON이 아닙니다.") from None
+    if not isinstance(data, dict):
+        raise BootpayError(400, "INVALID_PARAMETER", "요청 본문은 JSON 객체여야 합니다.")
+    return data
+
+
+def text(data: dict, name: str, *, required: bool = False) -> str | None:
+    value = data.get(name)
+    if value is None or value == "":
+        if required:
+            raise BootpayError(400, "INVALID_PARAMETER", f"{name} 값이 필요합니다.")
+        return None
+    if not isinstance(value, str):
+        raise BootpayError(400, "INVALID_PARAMETER", f"{name}은(는) 문자열이어야 합니다.")
+    return value
+
+
+def won(data: dict, name: str) -> int | None:
+    """A KRW amount: a whole number (KRW has no fractional unit); null means not given."""
+    value = data.get(name)
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise BootpayError(400, "INVALID_PARAMETER", f"{name}은(는) 원 단위 정수여야 합니다.")
+    return value
+
+
+def authenticate(request: Request, store: Store) -> None:
+    header = request.headers.get("authorization", "")
+    scheme, _, credential = header.partition(" ")
+    cfg = store.config
+    if scheme.lower() == "bearer" and credential:
+        state = store.token_state(credential.strip())
+        if state == "expired":
+            raise BootpayError(401, "TOKEN_EXPIRED", "토큰이 만료되었습니다. request/token으로 다시 발급하세요.")
+        if state == "unknown":
+            raise BootpayError(401, "INVALID_TOKEN", "유효하지 않은 토큰입니다.")
+        return
+    if scheme.lower() == "basic" and credential:
+        try:
+            client_key, _, secret_key = base64.b64decode(credential, validate=True).decode().partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            client_key, secret_key = "", ""
+        if hmac.compare_digest(client_key, cfg.client_key) and hmac.compare_digest(secret_key, cfg.secret_key):
+            return
+        raise BootpayError(401, "INVALID_CLIENT_KEY", "client_key 또는 secret_key가 올바르지 않습니다.")
+    raise BootpayError(401, "UNAUTHORIZED", "인증 정보가 없습니다 (Authorization: Bearer 또는 Basic).")
+
+
+# ---------------------------------------------------------------------- handlers
+async def request_token(request: Request, store: Store) -> Response:
+    data = await body_of(request)
+    cfg = store.config
+    app_id, key = text(data, "application_id") or "", text(data, "private_key") or ""
+    if not (hmac.compare_digest(app_id, cfg.application_id) and hmac.compare_digest(key, cfg.private_key)):
+        raise BootpayError(401, "INVALID_APPLICATION_KEY", "application_id 또는 private_key가 올바르지 않습니다.")
+    token, expire_in = await store.issue_token()
+    return JSONResponse({"access_token": token, "expire_in": expire_in})
+
+
+async def receipt(request: Request, store: Store) -> Response:
+    authenticate(request, store)
+    return JSONResponse(store.view(store.get(request.path_params["receipt_id"])))
+
+
+async def cancel(request: Request, store: Store) -> Response:
+    authenticate(request, store)
+    data = await body_of(request)
+    refund = data.get("refund")
+    if refund is not None and not isinstance(refund, dict):
+        raise BootpayError(400, "INVALID_PARAMETER", "refund는 {bank_account, bank_username, bank_code} 객체여야 합니다.")
+    done = await store.cancel(
+        text(data, "receipt_id", required=True),
+        price=won(data, "cancel_price"),
+        tax_free=won(data, "cancel_tax_free"),
+        cancel_id=text(data, "cancel_id"),
+        username=text(data, "cancel_username"),
+        message=text(data, "cancel_message"),
+        refund=refund,
+    )
+    return JSONResponse(store.view(done))
+
+
+async def confirm(request: Request, store: Store) -> Response:
+    authenticate(request, store)
+    data = await body_of(request)
+    return JSONResponse(store.view(await store.confirm(text(data, "receipt_id", required=True))))
+
+
+# ---------------------------------------------------------------------- faults
+async def _hold(request: Request, seconds: float) -> None:
+    """Sleep like a stuck upstream, but stop once the client has hung up."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while loop.time() < deadline:
+        await asyncio.sleep(min(0.1, deadline - loop.time()))
+        if await request.is_disconnected():
+            return
+
+
+async def _run(handler: Handler, request: Request, store: Store) -> Response:
+    try:
+        return await handler(request, store)
+    except BootpayError as exc:
+        return error(exc.status, exc.error_code, exc.message)
+
+
+def api_route(method: str, path: str, handler: Handler) -> Route:
+    template = f"{method} /v2{path}"
+    TEMPLATES.append(template)
+
+    async def endpoint(request: Request) -> Response:
+        store = get_store(request)
+        store.count(template)
+        faults = store.faults
+        if faults.endpoints is not None and template not in faults.endpoints:
+            return await _run(handler, request, store)
+        if faults.latency_ms > 0:
+            await asyncio.sleep(faults.latency_ms / 1000.0)
+        if faults.timeout_rate and store.rng.random() < faults.timeout_rate:
+            if faults.process_before_fault:
+                await _run(handler, request, store)
+            await _hold(request, faults.timeout_s)
+            return error(504, "GATEWAY_TIMEOUT", "[sandbox fault] upstream timed out")
+        if faults.error_rate and store.rng.random() < faults.error_rate:
+            if faults.process_before_fault:
+                await _run(handler, request, store)
+            return error(faults.error_status, "INTERNAL_SERVER_ERROR", "[sandbox fault] 일시적인 서버 오류입니다.")
+        response = await _run(handler, request, store)
+        if faults.malformed_rate and store.rng.random() < faults.malformed_rate:
+            body = bytes(response.body)  # the operation happened; only its answer is cut off
+            return Response(body[: max(1, len(body) // 2)], status_code=200, media_type="application/json")
+        return response
+
+    return Route("/v2" + path, endpoint, methods=[method])
+
+
+def routes() -> list[Route]:
+    TEMPLATES.clear()
+    return [
+        api_route("POST", "/request/token", request_token),
+        api_route("GET", "/receipt/{receipt_id}", receipt),
+        api_route("POST", "/cancel", cancel),
+        api_route("POST", "/confirm", confirm),
+    ]

@@ -1,0 +1,122 @@
+"""Webhooks as Bootpay v2 sends them, recorded attempt by attempt.
+
+The body is the receipt (as GET /v2/receipt shows it) plus ``webhook_type``: PAYMENT_COMPLETED
+(status 1), PAYMENT_VIRTUAL_ACCOUNT_ISSUED (5), PAYMENT_CANCELLED / PAYMENT_PARTIAL_CANCELLED (20).
+A delivery succeeds only on HTTP 200 *and* a JSON body with ``"success": true`` ("하나라도 빠지면
+실패로 간주하고 재시도"); anything else, 4xx included, is retried, up to ``webhook_retries`` times.
+Bootpay signs nothing (merchants re-fetch the receipt), so neither does the emulator.
+
+Deliveries run in background tasks; a delivery still under way when the process stopped is taken
+up again by the next one (Bootpay would keep retrying too).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .store import Receipt, Store
+
+
+def accepted(response: httpx.Response) -> bool:
+    if response.status_code != 200:
+        return False
+    try:
+        return json.loads(response.content).get("success") is True
+    except (ValueError, AttributeError):
+        return False
+
+
+class Dispatcher:
+    def __init__(self, store: "Store"):
+        self.store = store
+        self.log: list[dict[str, Any]] = []
+        self._tasks: set[asyncio.Task] = set()
+        self._interrupted: list[dict[str, Any]] = []
+
+    def restore(self, records: list[dict[str, Any]]) -> None:
+        self.log = records
+        self._interrupted = [r for r in records if r["status"] == "pending"]
+
+    def resume(self) -> None:
+        interrupted, self._interrupted = self._interrupted, []
+        for record in interrupted:
+            self._start(record, delay_s=0.0)
+
+    def _start(self, record: dict[str, Any], delay_s: float) -> None:
+        task = asyncio.get_running_loop().create_task(self._deliver(record, delay_s))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def emit(self, receipt: "Receipt", webhook_type: str) -> None:
+        store = self.store
+        payload = {**store.view(receipt), "webhook_type": webhook_type}
+        record: dict[str, Any] = {
+            "id": (self.log[-1]["id"] if self.log else 0) + 1,
+            "webhook_type": webhook_type,
+            "receipt_id": receipt.receipt_id,
+            "order_id": receipt.order_id,
+            "receipt_status": receipt.status,
+            "url": store.config.webhook_url,
+            "body": json.dumps(payload, ensure_ascii=False, separators=(",", ":")),
+            "attempts": [],
+            "status": "pending",
+            "created_at": store.now(),
+        }
+        self.log.append(record)
+        faults = store.faults
+        if record["url"] is None:
+            record["status"] = "no_url"
+        elif faults.webhook_drop_rate and store.rng.random() < faults.webhook_drop_rate:
+            record["status"] = "dropped"
+        store.save_webhook(record)
+        if record["status"] == "pending":
+            self._start(record, delay_s=faults.webhook_delay_ms / 1000.0)
+
+    async def _deliver(self, record: dict[str, Any], delay_s: float) -> None:
+        cfg = self.store.config
+        if delay_s > 0:
+            await asyncio.sleep(delay_s)
+        max_attempts = 1 + max(0, cfg.webhook_retries)
+        headers = {"Content-Type": "application/json", "User-Agent": "Bootpay-Sandbox-Webhook"}
+        timeout = httpx.Timeout(cfg.webhook_timeout_s, connect=min(5.0, cfg.webhook_timeout_s))
+        async with httpx.AsyncClient(timeout=timeout) as client:
+            # Resumed after a restart: carry on counting from the attempts already made.
+            for attempt in range(len(record["attempts"]) + 1, max_attempts + 1):
+                entry: dict[str, Any] = {"attempt": attempt, "at": self.store.now(), "http_status": None,
+                                         "response": None, "error": None}
+                record["attempts"].append(entry)
+                try:
+                    resp = await client.post(record["url"], content=record["body"].encode(), headers=headers)
+                    entry["http_status"], entry["response"] = resp.status_code, resp.text[:200]
+                    if accepted(resp):
+                        record["status"] = "delivered"
+                        self.store.save_webhook(record)
+                        return
+                except httpx.HTTPError as exc:
+                    entry["error"] = f"{type(exc).__name__}: {exc}"
+                self.store.save_webhook(record)
+                if attempt < max_attempts:
+                    await asyncio.sleep(min(cfg.webhook_backoff_max_s, cfg.webhook_backoff_s * 2 ** (attempt - 1)))
+        record["status"] = "failed"
+        self.store.save_webhook(record)
+
+    def pending(self) -> int:
+        return len(self._tasks)
+
+    async def reset(self) -> None:
+        await self.aclose()
+        self.log.clear()
+        self._interrupted.clear()
+
+    async def aclose(self) -> None:
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+        self._tasks.clear()
