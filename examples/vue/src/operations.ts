@@ -1,6 +1,11 @@
 // Every GraphQL operation of the app, typed by GraphQL Code Generator (`npm run codegen`).
 import { graphql } from "./gql";
 
+// The cheapest answer: is the API reachable again (connection.ts)?
+export const PING = graphql(`
+  query Ping { __typename }
+`);
+
 export const CONFIG = graphql(`
   query PointChargeConfig {
     fetchPointChargeConfig { merchantCode pg testMode packages minAmount maxAmount }

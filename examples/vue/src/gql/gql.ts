@@ -14,6 +14,7 @@ import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-
  * Learn more about it here: https://the-guild.dev/graphql/codegen/plugins/presets/preset-client#reducing-bundle-size
  */
 type Documents = {
+    "\n  query Ping { __typename }\n": typeof types.PingDocument,
     "\n  query PointChargeConfig {\n    fetchPointChargeConfig { merchantCode pg testMode packages minAmount maxAmount }\n  }\n": typeof types.PointChargeConfigDocument,
     "\n  query Me {\n    fetchUserLoggedIn { _id email name userPoint { _id amount } }\n  }\n": typeof types.MeDocument,
     "\n  query ChargeOrders {\n    fetchPointChargeOrders {\n      _id merchantUid impUid amount paidAmount cancelledAmount status payMethod\n      virtualAccount { bankName accountNumber holder dueAt }\n    }\n  }\n": typeof types.ChargeOrdersDocument,
@@ -32,6 +33,7 @@ type Documents = {
     "\n  mutation Cancel($impUid: ID!, $amount: Int, $reason: String, $refundAccount: RefundAccountInput) {\n    cancelPointTransaction(impUid: $impUid, amount: $amount, reason: $reason, refundAccount: $refundAccount) {\n      _id amount balance\n    }\n  }\n": typeof types.CancelDocument,
 };
 const documents: Documents = {
+    "\n  query Ping { __typename }\n": types.PingDocument,
     "\n  query PointChargeConfig {\n    fetchPointChargeConfig { merchantCode pg testMode packages minAmount maxAmount }\n  }\n": types.PointChargeConfigDocument,
     "\n  query Me {\n    fetchUserLoggedIn { _id email name userPoint { _id amount } }\n  }\n": types.MeDocument,
     "\n  query ChargeOrders {\n    fetchPointChargeOrders {\n      _id merchantUid impUid amount paidAmount cancelledAmount status payMethod\n      virtualAccount { bankName accountNumber holder dueAt }\n    }\n  }\n": types.ChargeOrdersDocument,
@@ -64,6 +66,10 @@ const documents: Documents = {
  */
 export function graphql(source: string): unknown;
 
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Ping { __typename }\n"): (typeof documents)["\n  query Ping { __typename }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
