@@ -10,22 +10,35 @@
   account's 입금하기 (테스트) credits it with no reload (the app polls while one is pending); one
   cancel form at a time, empty on each opening, its amount capped at what is left; no pager for an
   empty history.
+- A cross-site build (VITE_POINTCHARGE_API_URL on another site) whose refresh cookie is not sent:
+  after a reload the login form says why, naming the README's section.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
+import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from api.app import create_app
 from tests.api.test_demo_browser import run_async
 from tests.browser import ARTIFACTS
 from tests.conftest import ledger_invariants, make_settings, wipe_tables
-from tests.examples.test_example_apps import TIMEOUT_MS, browser, preview  # noqa: F401 (fixtures)
+from tests.examples.test_example_apps import (  # noqa: F401 (browser, preview: fixtures)
+    EXAMPLES,
+    TIMEOUT_MS,
+    browser,
+    ensure_built,
+    free_port,
+    preview,
+)
 from tests.servers import reserve_socket, run_server, socket_url
 
 pytestmark = pytest.mark.browser
@@ -327,3 +340,61 @@ def test_vue_phone_width_vbank_deposit_and_cancel_form(page_of, preview: str, da
         raise
 
     assert list(run_async(ledger_invariants(database_url)).values()) == [21000]  # type: ignore[union-attr]
+
+
+@pytest.fixture
+def cross_site_preview(server: RestartableApi, tmp_path: Path) -> Iterator[str]:
+    """The app built to call the API at 127.0.0.1 directly (no proxy) and opened on localhost:
+    another site, so the API's SameSite=Lax refresh cookie never comes back."""
+    app_dir = EXAMPLES / "vue"
+    ensure_built(app_dir)  # node_modules
+    out = tmp_path / "dist"
+    vite = str(app_dir / "node_modules" / "vite" / "bin" / "vite.js")
+    env = {**os.environ, "VITE_POINTCHARGE_API_URL": server.url, "POINTCHARGE_API_URL": server.url}
+    build = subprocess.run(
+        ["node", vite, "build", "--outDir", str(out), "--emptyOutDir"],
+        cwd=app_dir, env=env, capture_output=True, text=True, timeout=600,
+    )
+    assert build.returncode == 0, build.stdout[-2000:] + build.stderr[-2000:]
+    port = free_port()
+    log = (tmp_path / "vite.log").open("w")
+    proc = subprocess.Popen(
+        ["node", vite, "preview", "--outDir", str(out), "--host", "127.0.0.1", "--port", str(port), "--strictPort"],
+        cwd=app_dir, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"http://127.0.0.1:{port}/", timeout=1).status_code == 200:
+                    break
+            assert proc.poll() is None and time.monotonic() < deadline, "vite preview did not start"
+            time.sleep(0.2)
+        yield f"http://localhost:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        log.close()
+
+
+def test_vue_cross_site_build_that_loses_the_cookie_says_why(page_of, cross_site_preview: str) -> None:
+    from playwright.sync_api import expect
+
+    page = page_of()
+    try:
+        # given a login in this tab, through the API on another site (CORS allows it)
+        page.goto(cross_site_preview + "/")
+        sign_up(page, "cross@example.com")
+        expect(page.locator("#balance")).to_have_text("0")
+        # when the page reloads, restoreAccessToken finds no cookie (SameSite=Lax, cross-site)
+        page.reload()
+        # then the login form says why instead of silently looking logged out
+        expect(page.locator("#auth")).to_be_visible()
+        message = page.locator("#message")
+        expect(message).to_contain_text("API가 다른 사이트에 있어")
+        expect(message).to_contain_text("README: Cross-site, when you cannot proxy")
+        expect(message).to_have_attribute("data-code", "CROSS_SITE_COOKIE")
+        shot(page, "cross-site-cookie")
+    except Exception:
+        shot(page, "cross-site-failure")
+        raise
