@@ -56,12 +56,12 @@ export function unreachable(error: unknown): boolean {
   if (error instanceof TypeError) return true; // fetch: connection refused, DNS, CORS, offline
   const e = error as { statusCode?: number; result?: unknown; name?: string } | null;
   if (!e || typeof e !== "object") return false;
-  if (e.name === "ServerParseError") return true; // a proxy's HTML/text error page
   if (typeof e.statusCode === "number") {
+    // a proxy's 502/503/504 page, not the API's GraphQL answer
     const answered = typeof e.result === "object" && e.result !== null && "errors" in e.result;
-    return !answered && (e.statusCode >= 500 || e.statusCode === 0);
+    return !answered && e.statusCode >= 500;
   }
-  return false;
+  return e.name === "ServerParseError";
 }
 
 for (const event of ["online", "focus"]) {
