@@ -38,7 +38,20 @@ def test_vue_market_photo_questions_and_a_price_changed_purchase(page_of, previe
         seller.get_by_role("link", name="상점").click()
         expect(seller.locator("#market")).to_be_visible()
         expect(seller.locator("#items-empty")).to_be_visible()
+        # a file that is no image is refused at the photo input, in words, and nothing is created
         seller.fill("#item-name", "중고 자전거")
+        seller.fill("#item-remarks", "거의 새것")
+        seller.fill("#item-contents", "한 달 탔습니다.\n직거래 환영")
+        seller.fill("#item-price", "3000")
+        seller.set_input_files("#item-photo", files=[{"name": "bike.png", "mimeType": "image/png", "buffer": b"not a png"}])
+        seller.click("#btn-create-item")
+        expect(seller.locator("#item-photo-error.field-error")).to_have_text(
+            "이미지 파일(PNG, JPEG, GIF, WebP)만 올릴 수 있습니다."
+        )
+        expect(seller.locator("#item-photo")).to_have_attribute("aria-invalid", "true")
+        expect(seller).to_have_url(preview + "/market")
+        # a real photo then
+
         seller.fill("#item-remarks", "거의 새것")
         seller.fill("#item-contents", "한 달 탔습니다.\n직거래 환영")
         seller.fill("#item-price", "3000")
@@ -108,6 +121,15 @@ def test_vue_market_photo_questions_and_a_price_changed_purchase(page_of, previe
         shot(buyer, "market-bought")
         seller.reload()
         expect(seller.locator("#balance")).to_have_text("4,000")
+
+        # a phone's width: the item page and the market fit
+        buyer.set_viewport_size({"width": 375, "height": 812})
+        for url in (item_url, preview + "/market"):
+            buyer.goto(url)
+            expect(buyer.locator("#item, #market").first).to_be_visible()
+            assert buyer.evaluate("document.documentElement.scrollWidth") <= 375, url
+        expect(buyer.locator("#items-empty")).to_be_visible()  # sold: no longer listed
+        shot(buyer, "market-375")
     except Exception:
         shot(seller, "market-failure-seller")
         shot(buyer, "market-failure-buyer")
