@@ -15,7 +15,7 @@ const config: CodegenConfig = {
         // The official template's tsconfig: verbatimModuleSyntax and erasableSyntaxOnly (no enums).
         useTypeImports: true,
         enumsAsTypes: true,
-        scalars: { DateTime: "string" },
+        scalars: { DateTime: "string", Upload: "File" },
       },
     },
   },

@@ -9,6 +9,7 @@ const proxy: Record<string, ProxyOptions> = {
   '/graphql': { target: api },
   '/payments/complete': { target: api },
   '/sandbox': { target: api }, // the sandbox's SDK and checkout (sandbox mode only)
+  '/files': { target: api }, // uploaded photos, when fetchFileConfig.publicBase is this origin's /files/
 }
 
 // https://vite.dev/config/

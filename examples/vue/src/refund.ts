@@ -1,3 +1,5 @@
+import { ref } from "vue";
+
 // A deposited virtual account is refunded by bank transfer, so PortOne needs the buyer's account
 // (cancelPointTransaction's refundAccount). Codes are PortOne's (KFTC) bank codes; the API checks
 // them and the number before PortOne is called, and never stores the account.
@@ -35,3 +37,6 @@ export function cancelAmount(text: string): number | null {
   const t = text.replace(/[,\s]/g, "");
   return t === "" ? null : Number(t);
 }
+
+/** The one open cancel form (its charge's imp_uid): opening another row's closes this one. */
+export const openCancel = ref<string | null>(null);
