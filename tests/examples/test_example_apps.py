@@ -265,7 +265,7 @@ def test_example_app_charge_redirect_cancel_history(browser, api: str, preview: 
         form.locator('input[name="refund-number"]').fill("110-432-1987654")
         form.locator('input[name="refund-holder"]').fill("김철수")
         form.locator(".confirm-cancel").dblclick()
-        expect(message).to_have_text("10,000P 충전을 취소했습니다. 잔액 21,000P 입력한 계좌로 환불됩니다.")
+        expect(message).to_have_text("10,000P 충전을 취소했습니다. 입력한 계좌로 환불됩니다. 잔액 21,000P")
         expect(balance).to_have_text("21,000")
         expect(rows).to_have_count(5)
         expect(rows.nth(0)).to_have_attribute("data-status", "취소")

@@ -35,28 +35,34 @@ export const INFO_CODES = new Set(["PAYMENT_PENDING"]);
 export interface Problem {
   code: string;
   message: string;
+  /** extensions.field: the input the server's message is about (its message then names it). */
+  field?: string;
 }
 
 export function describe(error: unknown, operation?: string): Problem {
   let code = "INTERNAL_SERVER_ERROR";
   let serverMessage = "";
+  let field: string | undefined;
   if (CombinedGraphQLErrors.is(error)) {
     const first = error.errors[0];
     code = typeof first?.extensions?.code === "string" ? first.extensions.code : code;
+    field = typeof first?.extensions?.field === "string" ? first.extensions.field : undefined;
     serverMessage = first?.message ?? "";
   } else if (error instanceof Error && error.message === "SDK_NOT_LOADED") {
     code = "SDK_NOT_LOADED";
   } else if (error instanceof Error) {
     code = "NETWORK";
   }
-  const preferServer = !!operation && !!serverMessage && !!SERVER_WORDED[operation]?.has(code);
+  // A message about one field is the server's own words ("비밀번호는 8자 이상이어야 합니다.").
+  const preferServer =
+    !!serverMessage && ((!!field && code === "BAD_USER_INPUT") || (!!operation && !!SERVER_WORDED[operation]?.has(code)));
   const message =
     (preferServer && serverMessage) ||
     (operation && OVERRIDES[operation]?.[code]) ||
     MESSAGES[code] ||
     serverMessage ||
     MESSAGES.INTERNAL_SERVER_ERROR;
-  return { code, message };
+  return { code, message, field };
 }
 
 /** The mobile redirect's ?outcome=failed&reason=… (PortOne error codes or the API's outcomes). */
