@@ -33,6 +33,9 @@ RUN groupadd --system --gid 10001 pointcharge \
         --shell /usr/sbin/nologin pointcharge
 COPY --from=build /opt/pointcharge /opt/pointcharge
 WORKDIR /srv/pointcharge
+# Uploads' default folder (POINTCHARGE_STORAGE_URL=./pointcharge-files): mount a volume here, or
+# use object storage (s3://…, gs://…) with more than one container.
+RUN mkdir pointcharge-files && chown 10001:10001 pointcharge-files
 USER 10001:10001
 EXPOSE 8000
 # Liveness only (the process answers); /readyz is for the load balancer.

@@ -32,4 +32,4 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 clean:
-	rm -rf $(VENV) pointcharge.db pointcharge.db-wal pointcharge.db-shm test-artifacts
+	rm -rf $(VENV) pointcharge.db pointcharge.db-wal pointcharge.db-shm pointcharge-sandbox.db pointcharge-sandbox.db-wal pointcharge-sandbox.db-shm test-artifacts

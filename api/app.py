@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import httpx
+from pydantic import SecretStr
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -21,6 +23,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from api.demo_page import demo_routes
+from api.files import serve_file
 from api.graphql_view import GraphQLView
 from api.health import Readiness, healthz, metrics_endpoint, portone_token_check, readyz
 from api.logs import configure_logging, wants_json
@@ -36,13 +39,16 @@ from services.auth import AuthConfig, AuthService
 from services.cancellation import CancelService
 from services.charging import ChargeConfig, ChargeService
 from services.db import Database
+from services.files import FileConfig, FileService
+from services.storage import Storage
 from services.history import HistoryService
 from services.items import ItemService
+from services.questions import QuestionService
 from services.ratelimit import RateLimitConfig, RateLimiter
 from services.portone.base import PaymentProvider
 from services.portone.v1 import PortOneV1Client
 from services.portone.v2 import PortOneV2Client
-from services.settings import Settings
+from services.settings import PLACEHOLDER_SECRETS, Settings
 from services.webhooks import WebhookService
 
 log = logging.getLogger("pointcharge")
@@ -109,8 +115,10 @@ def build_ratelimiter(settings: Settings) -> RateLimiter:
             signup_per_ip=settings.rate_limit_signup,
             cancel_per_user=settings.rate_limit_cancel,
             item_per_user=settings.rate_limit_item,
+            upload_per_user=settings.rate_limit_upload,
             password_reset_per_user=settings.rate_limit_password_reset,
             webhook_per_ip=settings.rate_limit_webhook,
+            ipv6_prefix=settings.rate_limit_ipv6_prefix,
         )
     )
 
@@ -158,6 +166,7 @@ def build_services(settings: Settings, db: Database, http: httpx.AsyncClient) ->
             min_amount=settings.charge_min,
             max_amount=settings.charge_max,
             require_prepared_order=settings.require_prepared_order,
+            balance_max=settings.balance_max,
         ),
     )
     return Services(
@@ -184,8 +193,20 @@ def build_services(settings: Settings, db: Database, http: httpx.AsyncClient) ->
             channel_key=portone.channel_key if portone.v2_secret else None,
         ),
         ratelimit=ratelimiter,
-        items=ItemService(db, price_max=settings.item_price_max),
+        items=ItemService(db, price_max=settings.item_price_max, balance_max=settings.balance_max),
+        questions=QuestionService(db),
+        files=FileService(
+            db,
+            Storage(settings.storage_url, endpoint=settings.storage_endpoint),
+            FileConfig(public_base=storage_public_base(settings), max_bytes=settings.upload_max_bytes),
+        ),
     )
+
+
+def storage_public_base(settings: Settings) -> str:
+    """Where browsers fetch ``url``s: the configured base, else pointcharge's own ``/files/``."""
+    base = settings.storage_public_base or f"{public_url(settings)}/files/"
+    return base if base.endswith("/") else base + "/"
 
 
 @dataclass(frozen=True)
@@ -312,6 +333,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     configure_logging(json=wants_json(settings), level=settings.log_level)
     check_settings(settings)
     graphql = _LazyGraphQL()
+    sandbox = None if settings.is_production else build_sandbox(settings)
+    settings = with_install_jwt_secret(settings, sandbox)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -326,6 +349,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 services=services,
                 graphql_ide="graphiql" if settings.graphiql else None,
                 allow_queries_via_get=False,
+                multipart_uploads_enabled=True,  # only for uploads: GraphQLView.parse_multipart
+                max_form_field_bytes=settings.max_body_bytes,
             )
             app.state.db = db
             app.state.services = services
@@ -334,25 +359,35 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 portone_token_check(services.charging) if settings.is_production else None,
                 cache_s=settings.readiness_cache_s,
             )
-            periodic = None
+            tasks: list[asyncio.Task[None]] = []
+            if settings.storage_cleanup_every and services.files is not None:
+                from api.periodic import clean_files_forever
+
+                tasks.append(asyncio.create_task(clean_files_forever(
+                    services.files, settings.storage_cleanup_every,
+                    timedelta(hours=settings.storage_cleanup_after_hours),
+                )))
             if settings.reconcile_every:
                 from api.periodic import reconcile_forever
 
-                periodic = asyncio.create_task(
+                tasks.append(asyncio.create_task(
                     reconcile_forever(
                         services, db, settings.reconcile_every, timedelta(days=settings.reconcile_window_days)
                     )
-                )
+                ))
             try:
                 yield
             finally:
-                if periodic is not None:
-                    periodic.cancel()
+                for task in tasks:
+                    task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
-                        await periodic
+                        await task
                 if services.ratelimit is not None:
                     await services.ratelimit.close()
         finally:
+            if sandbox is not None:
+                # Mounted apps get no lifespan of their own: stop its webhooks, close its state file.
+                await sandbox.state.sandbox.aclose()
             await http.aclose()
             metrics.untrack_pool(db.engine)
             await db.dispose()
@@ -363,20 +398,26 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/webhooks/portone", portone_v1_webhook, methods=["POST"]),
         Route("/webhooks/portone/v2", portone_v2_webhook, methods=["POST"]),
         Route("/payments/complete", payment_complete, methods=["GET"]),
+        Route("/files/{bucket}/{key:path}", serve_file, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         Route("/metrics", metrics_endpoint, methods=["GET"]),
     ]
     if STATIC_DIR.is_dir():
         routes.append(Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"))
-    if not settings.is_production:
-        routes.extend(sandbox_routes(settings))
+    if sandbox is not None:
+        routes.append(Mount("/sandbox/portone", app=sandbox, name="sandbox"))
     if settings.demo_page:  # POINTCHARGE_DEMO_PAGE; on in sandbox, off in production
         routes.extend(demo_routes(settings))
 
     middleware = [
         Middleware(RequestId),  # outermost: every response (413s and CORS preflights too) gets an id
-        Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes),
+        Middleware(
+            BodySizeLimit,
+            max_bytes=settings.max_body_bytes,
+            # An upload: the file, plus operations and map (each within the ordinary limit).
+            upload_max_bytes=settings.upload_max_bytes + 2 * settings.max_body_bytes,
+        ),
         Middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
@@ -392,17 +433,32 @@ def create_app(settings: Settings | None = None) -> Starlette:
     return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
 
 
-def sandbox_routes(settings: Settings) -> list[BaseRoute]:
+def build_sandbox(settings: Settings) -> Starlette | None:
     try:
         from sandbox.app import create_app as create_sandbox
         from sandbox.config import SandboxConfig
     except ImportError:  # the emulator is optional in an install
-        return []
+        return None
     base = public_url(settings)
     config = SandboxConfig(
-        webhook_url=f"{base}/webhooks/portone", v2_webhook_url=f"{base}/webhooks/portone/v2"
+        webhook_url=f"{base}/webhooks/portone",
+        v2_webhook_url=f"{base}/webhooks/portone/v2",
+        state_path=settings.sandbox_state_path,
     )
-    return [Mount("/sandbox/portone", app=create_sandbox(config), name="sandbox")]
+    return create_sandbox(config)
+
+
+def with_install_jwt_secret(settings: Settings, sandbox: Starlette | None) -> Settings:
+    """Sandbox mode without POINTCHARGE_JWT_SECRET signs with a random key made once per install
+    and kept in the sandbox's state file, so logins survive a restart and no key is a constant in
+    the code (production refuses to start without a real one: check_settings)."""
+    if settings.is_production or settings.jwt_secret.get_secret_value().lower() not in PLACEHOLDER_SECRETS:
+        return settings
+    if sandbox is not None:
+        key = sandbox.state.sandbox.install_secret("pointcharge-jwt")
+    else:
+        key = secrets.token_urlsafe(48)  # no sandbox to keep it in: this process only
+    return settings.model_copy(update={"jwt_secret": SecretStr(key)})
 
 
 class _LazyGraphQL:

@@ -30,8 +30,9 @@ def _serve(args: argparse.Namespace) -> int:
         print(exc, file=sys.stderr)
         return 2
     if args.workers > 1 and not settings.is_production and not settings.portone_v1_base_url:
-        # The mounted sandbox keeps its payments in process memory: with N workers a payment made
-        # through one worker would be unknown to the others.
+        # The mounted sandbox works on a copy of its state in process memory (the state file only
+        # mirrors it for the next start): with N workers a payment made through one worker would
+        # be unknown to the others.
         print(
             "--workers > 1 in sandbox mode needs one shared sandbox: run `pointcharge sandbox` and set "
             "POINTCHARGE_PORTONE_V1_BASE_URL=http://127.0.0.1:8099/v1 "

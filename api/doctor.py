@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import os
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -175,6 +176,13 @@ def diagnose(settings: Settings, db: DatabaseStatus | None) -> Report:
             p(name, "not set", f"copy it from the PortOne console (결제연동 → 식별코드 · API Keys) into {name}")
 
     # PortOne V2 (optional; once its API secret is set, the rest of it is needed too).
+    v2_base = settings.portone_v2_base_url
+    if v2_base and ("/sandbox/" in v2_base or _public_host_problem(v2_base)):
+        p(
+            "POINTCHARGE_PORTONE_V2_BASE_URL",
+            f"{v2_base} is not PortOne (a sandbox, a local address or not https)",
+            "unset POINTCHARGE_PORTONE_V2_BASE_URL (https://api.portone.io is the default)",
+        )
     if _secret(settings.portone_v2_secret):
         for name, value, fix in (
             ("POINTCHARGE_PORTONE_STORE_ID", settings.portone_store_id, "the store id (store-…) from the console"),
@@ -189,13 +197,6 @@ def diagnose(settings: Settings, db: DatabaseStatus | None) -> Report:
                 ok(f"{name} is set")
             else:
                 p(name, "not set while PortOne V2 is enabled (POINTCHARGE_PORTONE_V2_SECRET)", f"set {name}: {fix}")
-        v2_base = settings.portone_v2_base_url
-        if v2_base and ("/sandbox/" in v2_base or _public_host_problem(v2_base)):
-            p(
-                "POINTCHARGE_PORTONE_V2_BASE_URL",
-                f"{v2_base} is not PortOne (a sandbox, a local address or not https)",
-                "unset POINTCHARGE_PORTONE_V2_BASE_URL (https://api.portone.io is the default)",
-            )
 
     # Where PortOne and browsers reach us.
     public = settings.public_url or ""
@@ -222,7 +223,17 @@ def diagnose(settings: Settings, db: DatabaseStatus | None) -> Report:
             '"*" allows every site to call the API with its users\' cookies',
             "list your frontends' origins explicitly, e.g. https://app.example.com,https://www.example.com",
         )
-    bad = [o for o in origins if o != "*" and (_public_host_problem(o) or urlsplit(o).path not in ("", "/"))]
+    if any(o.strip().lower() == "null" for o in origins):
+        p(
+            "POINTCHARGE_CORS_ORIGINS",
+            '"null" is the origin of sandboxed iframes and file:// pages, which any site can make: it allows '
+            "every site to call the API with its users' cookies",
+            "remove null; list your frontends' https origins",
+        )
+    bad = [
+        o for o in origins
+        if o != "*" and o.strip().lower() != "null" and (_public_host_problem(o) or urlsplit(o).path not in ("", "/"))
+    ]
     if bad:
         p(
             "POINTCHARGE_CORS_ORIGINS",
@@ -276,6 +287,8 @@ def diagnose(settings: Settings, db: DatabaseStatus | None) -> Report:
             "list PortOne's published webhook source addresses (see PortOne's docs; they change rarely)",
         )
 
+    _storage(report, settings)
+
     # The database.
     if settings.is_sqlite and settings.allow_sqlite_in_production:
         report.warning(
@@ -306,6 +319,29 @@ def diagnose(settings: Settings, db: DatabaseStatus | None) -> Report:
         elif not settings.is_sqlite:
             ok(f"database {shown} is reachable and migrated ({db.head})")
     return report
+
+
+def _storage(report: Report, settings: Settings) -> None:
+    """Uploads in a local folder: fine for one instance, if the service may write there."""
+    from services.storage import local_path
+
+    path = local_path(settings.storage_url)
+    if path is None:
+        return
+    existing = next((p for p in (path, *path.parents) if p.exists()), None)
+    if existing is None or not os.access(existing, os.W_OK):
+        report.warning(
+            "POINTCHARGE_STORAGE_URL",
+            f"the upload folder {path} cannot be created or written: uploadFile will fail",
+            "point it at a writable folder (file:///var/lib/pointcharge/files with the systemd unit) or "
+            "at object storage (s3://…, gs://…; docs/DEPLOY.md)",
+        )
+    else:
+        report.warning(
+            "POINTCHARGE_STORAGE_URL",
+            f"uploads are kept in the local folder {path}: right for one instance only",
+            "with several instances use object storage (s3://…, gs://…; docs/DEPLOY.md)",
+        )
 
 
 def render(report: Report, out: TextIO) -> None:

@@ -14,6 +14,7 @@ from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
+from api.uploads import multipart_form, upload_fields, upload_operation
 from schema.app_services import Services
 from schema.context import Context
 from schema.errors import format_error
@@ -25,9 +26,13 @@ _GRAPHIQL_HTML = Path(__file__).with_name("graphiql.html")
 
 
 class GraphQLView(GraphQL[Context, None]):
-    def __init__(self, *args: object, services: Services, **kwargs: object) -> None:
+    def __init__(
+        self, *args: object, services: Services, max_form_field_bytes: int = 256 * 1024, **kwargs: object
+    ) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.services = services
+        self.max_form_field_bytes = max_form_field_bytes
+        self.upload_fields = upload_fields(self.schema)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Strawberry answers requests that are not GraphQL at all (unparseable JSON, no query,
@@ -37,8 +42,10 @@ class GraphQLView(GraphQL[Context, None]):
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
+        request = Request(scope=scope, receive=receive)
         try:
-            response = await self.run(Request(scope=scope, receive=receive))
+            await multipart_form(request, max_field_bytes=self.max_form_field_bytes)
+            response = await self.run(request)
         except HTTPException as exc:
             response = JSONResponse(
                 {
@@ -52,7 +59,16 @@ class GraphQLView(GraphQL[Context, None]):
                 },
                 status_code=exc.status_code,
             )
+        finally:
+            await request.close()  # an upload's spooled temporary file
         await response(scope, receive, send)
+
+    async def parse_multipart(self, request: object) -> dict[str, object]:  # type: ignore[override]
+        """Strawberry's, for uploads only: a multipart body is a simple request that any site's
+        form can send, so it may carry nothing but a mutation whose root fields take uploads
+        (``uploadFile``), with every file mapped to an ``Upload`` variable."""
+        form = (await request.get_form_data()).form  # type: ignore[attr-defined]
+        return upload_operation(form, self.upload_fields, self.parse_json)
 
     def parse_json(self, data: str | bytes) -> object:
         """Strawberry's, minus two 500s found by fuzzing: a body that is not UTF-8

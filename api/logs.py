@@ -208,7 +208,20 @@ class _OurHandler(logging.StreamHandler):  # type: ignore[type-arg]
 
 
 # Chatty libraries: their INFO lines (one per HTTP request…) add nothing to ours.
-_QUIET = {"httpx": logging.WARNING, "httpcore": logging.WARNING, "aiosqlite": logging.WARNING}
+# alembic.runtime.plugins: seven "setup plugin" lines per start, about autogenerate, which the
+# service never runs.
+_QUIET = {
+    "httpx": logging.WARNING,
+    "httpcore": logging.WARNING,
+    "aiosqlite": logging.WARNING,
+    "alembic.runtime.plugins": logging.WARNING,
+}
+
+
+def _alembic_noise(record: logging.LogRecord) -> bool:
+    """Drop the two lines alembic writes whenever it opens a migration context (at every start, to
+    read the revision); keep the real ones ("Running upgrade 0004 -> 0005, …")."""
+    return not str(record.msg).startswith(("Context impl ", "Will assume "))
 
 
 def configure_logging(*, json: bool, level: str | int = "info", stream: TextIO | None = None) -> None:
@@ -235,6 +248,9 @@ def configure_logging(*, json: bool, level: str | int = "info", stream: TextIO |
     root.setLevel(numeric)
     for name, quiet in _QUIET.items():
         logging.getLogger(name).setLevel(max(quiet, numeric))
+    migration = logging.getLogger("alembic.runtime.migration")
+    if _alembic_noise not in migration.filters:
+        migration.addFilter(_alembic_noise)
     # uvicorn's loggers go to the root handler too (``log_config=None`` keeps uvicorn from
     # installing its own); its access log is replaced by the one RequestId writes.
     for name in ("uvicorn", "uvicorn.error"):

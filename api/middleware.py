@@ -14,31 +14,53 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from services import access_line
 
 
-class BodySizeLimit:
-    """Rejects request bodies over ``max_bytes`` with 413 before they reach a handler."""
+_MULTIPART = b"multipart/form-data"
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+
+class BodySizeLimit:
+    """Rejects request bodies over ``max_bytes`` with 413 before they reach a handler.
+
+    A GraphQL multipart request (an upload: ``multipart/form-data`` to ``upload_path``) may be up
+    to ``upload_max_bytes`` (the file's limit plus room for ``operations`` and ``map``), counted
+    while it streams in like every other body; its 413 says ``FILE_TOO_LARGE``."""
+
+    def __init__(
+        self, app: ASGIApp, max_bytes: int, *, upload_max_bytes: int | None = None, upload_path: str = "/graphql"
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.upload_max_bytes = upload_max_bytes
+        self.upload_path = upload_path
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = False
+        limit, code = self.max_bytes, "PAYLOAD_TOO_LARGE"
+        length: bytes | None = None
+        chunked = False
         for name, value in scope.get("headers", []):
             if name == b"content-length":
-                try:
-                    too_big = int(value) > self.max_bytes
-                except ValueError:
-                    too_big = True
-                if too_big:
-                    await _reject(send)
-                    return
-                declared = True
+                length = value
             elif name == b"transfer-encoding":
-                declared = False
-                break
+                chunked = True
+            elif (
+                name == b"content-type"
+                and self.upload_max_bytes is not None
+                and value[: len(_MULTIPART)].lower() == _MULTIPART
+                and scope.get("path") == self.upload_path
+            ):
+                limit, code = self.upload_max_bytes, "FILE_TOO_LARGE"
+        declared = False
+        if length is not None:
+            try:
+                too_big = int(length) > limit
+            except ValueError:
+                too_big = True
+            if too_big:
+                await _reject(send, code)
+                return
+            declared = not chunked
         if declared:
             # The server reads exactly Content-Length bytes (more would be the next request), and
             # that is within the limit: nothing to count (most requests; the wrappers below cost).
@@ -52,7 +74,7 @@ class BodySizeLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > limit:
                     raise _TooLarge
             return message
 
@@ -66,23 +88,19 @@ class BodySizeLimit:
             await self.app(scope, limited_receive, tracking_send)
         except _TooLarge:
             if not started:
-                await _reject(send)
+                await _reject(send, code)
 
 
 class _TooLarge(Exception):
     pass
 
 
-async def _reject(send: Send) -> None:
+_TOO_LARGE_MESSAGES = {"PAYLOAD_TOO_LARGE": "요청 본문이 너무 큽니다.", "FILE_TOO_LARGE": "파일이 너무 큽니다."}
+
+
+async def _reject(send: Send, code: str = "PAYLOAD_TOO_LARGE") -> None:
     body = json.dumps(
-        {
-            "errors": [
-                {
-                    "message": "요청 본문이 너무 큽니다.",
-                    "extensions": {"code": "PAYLOAD_TOO_LARGE"},
-                }
-            ]
-        },
+        {"errors": [{"message": _TOO_LARGE_MESSAGES[code], "extensions": {"code": code}}]},
         ensure_ascii=False,
     ).encode()
     await send(

@@ -32,6 +32,32 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
     replay.add_argument("--id", help="one delivery by id (whatever its outcome)")
     replay.set_defaults(func=_replay)
 
+    files = sub.add_parser("files", help="uploaded files")
+    files_sub = files.add_subparsers(dest="files_command", required=True)
+    cleanup = files_sub.add_parser("cleanup", help="delete unused uploads (no item or picture names them)")
+    cleanup.add_argument("--older-than-hours", type=float, default=None,
+                         help="only uploads older than this (default: $POINTCHARGE_STORAGE_CLEANUP_AFTER_HOURS, 24)")
+    cleanup.set_defaults(func=_files_cleanup)
+
+
+def _files_cleanup(args: argparse.Namespace) -> int:
+    from api.runtime import runtime
+    from services.settings import Settings
+
+    settings = Settings()
+    hours = args.older_than_hours if args.older_than_hours is not None else settings.storage_cleanup_after_hours
+    if hours < 0:
+        print("--older-than-hours must not be negative", file=sys.stderr)
+        return 2
+
+    async def run() -> int:
+        async with runtime(settings) as (services, _db):
+            assert services.files is not None
+            return await services.files.cleanup(timedelta(hours=hours))
+
+    print(f"{asyncio.run(run())} unused uploads older than {hours:g} hours removed")
+    return 0
+
 
 def _since(args: argparse.Namespace) -> datetime:
     if args.since:

@@ -15,6 +15,7 @@ from sqlalchemy import text
 
 from schema.app_services import Services
 from services.db import Database
+from services.files import FileService
 from services.reconcile import Reconciler
 
 log = logging.getLogger("pointcharge.reconcile.periodic")
@@ -59,3 +60,20 @@ async def _run(reconciler: Reconciler, since: datetime) -> None:
     level = logging.WARNING if report.remaining else logging.INFO
     log.log(level, "periodic reconcile: %d checked, %d differences, %d fixed, %d remaining",
             report.checked_remote, len(report.differences), fixed, len(report.remaining))
+
+
+async def clean_files_forever(files: FileService, every_s: float, older_than: timedelta) -> None:
+    """Deletes unused uploads (services/files.py). Safe with many instances: each row is claimed by
+    a conditional update before its object is deleted."""
+    log_files = logging.getLogger("pointcharge.files.periodic")
+    while True:
+        await asyncio.sleep(every_s)
+        try:
+            removed = await files.cleanup(older_than)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # noqa: BLE001 - a failed round is logged and retried next round
+            log_files.exception("periodic file cleanup failed")
+        else:
+            if removed:
+                log_files.info("periodic file cleanup: %d unused uploads removed", removed)

@@ -198,7 +198,9 @@ def start_sandbox(workdir: Path) -> tuple[Proc, str]:
     port = free_port()
     proc = Proc(
         "sandbox",
-        [str(BIN / "pointcharge"), "sandbox", "--port", str(port), "--log-level", "warning"],
+        # In memory, as the sandbox was when docs/PERFORMANCE.md's numbers were taken: PortOne's
+        # own storage is not what the bench measures.
+        [str(BIN / "pointcharge"), "sandbox", "--port", str(port), "--log-level", "warning", "--state", ":memory:"],
         env={},
         cwd=workdir,
         log=workdir / "sandbox.log",

@@ -4,7 +4,8 @@
     Mount("/sandbox/portone", app=create_app(cfg))               # or inside another app
 
 Layout: /v1/... (api.iamport.kr), /v2/... (api.portone.io), /_control/... (test driver), plus
-the browser checkout routes from sandbox/checkout.py when that module is present.
+the browser checkout routes from sandbox/checkout.py when that module is present, and / (an index
+of all of it, sandbox/index.py).
 The store is `app.state.sandbox`; inside a handler use `sandbox.store.get_store(request)`.
 """
 
@@ -20,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
-from . import control, v1, v2
+from . import control, index, v1, v2
 from .config import SandboxConfig
 from .http import error_for_path, route_path
 from .store import Store
@@ -56,12 +57,13 @@ def create_app(config: SandboxConfig | None = None) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
-        # Only runs standalone (Starlette does not forward lifespan to mounted apps), so the
-        # store needs no startup; shutdown just stops in-flight webhook deliveries.
+        # Only runs standalone (Starlette does not forward lifespan to mounted apps: the mounting
+        # app closes the store itself). Shutdown stops in-flight webhook deliveries (the next
+        # process takes them up again) and closes the state file.
         yield
         await store.aclose()
 
-    routes: list[BaseRoute] = [*v1.routes(), *v2.routes(), *control.routes(), *_checkout_routes()]
+    routes: list[BaseRoute] = [*v1.routes(), *v2.routes(), *control.routes(), *_checkout_routes(), *index.routes()]
     app = Starlette(
         routes=routes,
         lifespan=lifespan,

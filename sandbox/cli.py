@@ -6,9 +6,11 @@ api/cli.py calls add_arguments(subparser) and run(args); both also work on their
 from __future__ import annotations
 
 import argparse
+import os
 from dataclasses import fields
 
 from .config import SandboxConfig
+from .persist import clear_file
 
 # SandboxConfig fields exposed as --options (the rest are internal knobs).
 _OPTIONS: dict[str, str] = {
@@ -46,12 +48,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
             kwargs["type"] = float
         assert name in known, name  # keep _OPTIONS in step with SandboxConfig
         parser.add_argument(option, **kwargs)
+    parser.add_argument(
+        "--state",
+        default=os.environ.get("POINTCHARGE_SANDBOX_STATE") or DEFAULT_STATE,
+        help="SQLite file that keeps payments, orders, tokens and the webhook log across restarts; "
+        "':memory:' keeps nothing (default: $POINTCHARGE_SANDBOX_STATE or %(default)s)",
+    )
+    parser.add_argument("--reset", action="store_true", help="forget everything in --state before serving")
     parser.add_argument("--log-level", default="info", help="uvicorn log level (default: %(default)s)")
     return parser
 
 
+# The file `make run`'s mounted sandbox uses too (next to ./pointcharge.db): one process at a time.
+DEFAULT_STATE = "./pointcharge-sandbox.db"
+
+
 def config_from_args(args: argparse.Namespace) -> SandboxConfig:
-    return SandboxConfig(**{name: getattr(args, name) for name in _OPTIONS if hasattr(args, name)})
+    values = {name: getattr(args, name) for name in _OPTIONS if hasattr(args, name)}
+    return SandboxConfig(**values, state_path=getattr(args, "state", DEFAULT_STATE))
 
 
 def run(args: argparse.Namespace) -> None:
@@ -60,13 +74,17 @@ def run(args: argparse.Namespace) -> None:
     from .app import create_app
 
     config = config_from_args(args)
+    if getattr(args, "reset", False):
+        clear_file(config.state_path)
     app = create_app(config)
     print(
         f"PortOne sandbox on http://{args.host}:{args.port}  "
-        f"(V1 base /v1, V2 base /v2, control /_control; merchant_code={config.merchant_code})",
+        f"(V1 base /v1, V2 base /v2, control /_control; merchant_code={config.merchant_code}; "
+        f"state {config.state_path}{', reset' if getattr(args, 'reset', False) else ''})",
         flush=True,
     )
-    # One process on purpose: the ledger lives in memory, so workers would each see their own.
+    # One process on purpose: the working copy of the ledger lives in its memory (the state file
+    # only mirrors it), so workers would each see their own.
     uvicorn.run(app, host=args.host, port=args.port, log_level=getattr(args, "log_level", "info"))
 
 

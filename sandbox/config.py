@@ -41,6 +41,10 @@ class SandboxConfig:
     token_ttl_s: int = 1800
     # Days until a virtual account's deposit deadline (vbank_date).
     vbank_due_days: int = 3
+    # Where payments, orders, tokens and the webhook log are kept across restarts (a SQLite file,
+    # sandbox/persist.py); ":memory:" keeps nothing. `pointcharge sandbox` and the API's mounted
+    # sandbox default to a file; a bare SandboxConfig() (tests) to memory.
+    state_path: str = ":memory:"
     extra: dict = field(default_factory=dict)
 
     def public_view(self) -> dict:

@@ -8,7 +8,6 @@ Errors: {"error": {"kind", "message"}} with 400 (bad input), 404 (unknown paymen
 from __future__ import annotations
 
 import json
-import random
 from typing import Any
 
 from starlette.requests import Request
@@ -66,7 +65,7 @@ def handled(fn):
 
 CREATE_FIELDS = {"amount", "merchant_uid", "payment_id", "pay_method", "outcome", "name", "buyer_email",
                  "buyer_name", "buyer_tel", "notice_url", "webhook", "version", "custom_data", "pg", "fail_reason",
-                 "vbank_due"}
+                 "vbank_due", "discount"}
 
 
 async def create_payment(request: Request, store: Store) -> Response:
@@ -92,6 +91,8 @@ async def create_payment(request: Request, store: Store) -> Response:
         custom_data=body.get("custom_data"),
         fail_reason=as_str(body.get("fail_reason"), "fail_reason"),
         vbank_due=as_int(body.get("vbank_due"), "vbank_due"),
+        # V2: a promotion's share of the amount (amount.discount; amount.paid = amount − discount)
+        discount=as_int(body.get("discount"), "discount") or 0,
     )
     return JSONResponse(view(store, payment))
 
@@ -202,8 +203,7 @@ async def put_faults(request: Request, store: Store) -> Response:
     if faults.latency_ms < 0 or faults.webhook_delay_ms < 0:
         raise BadRequest("latency_ms and webhook_delay_ms must be >= 0")
     async with store.lock:
-        store.faults = faults
-        store.rng = random.Random(seed)
+        store.set_faults(faults)
         if faults.token_expired:
             # A one-shot event: tokens issued so far die now; getToken then issues a new one.
             store.expire_tokens()
@@ -216,8 +216,7 @@ async def get_faults(request: Request, store: Store) -> Response:
 
 async def delete_faults(request: Request, store: Store) -> Response:
     async with store.lock:
-        store.faults = Faults()
-        store.rng = random.Random()
+        store.set_faults(Faults())
     return JSONResponse(store.faults.view())
 
 
@@ -232,7 +231,7 @@ async def get_webhooks(request: Request, store: Store) -> Response:
 
 
 async def delete_webhooks(request: Request, store: Store) -> Response:
-    store.webhooks.log.clear()
+    store.clear_webhook_log()
     return JSONResponse({"pending": store.webhooks.pending(), "deliveries": []})
 
 
@@ -263,27 +262,42 @@ async def clock(request: Request, store: Store) -> Response:
     advance = body.get("advance_s", 0)
     if isinstance(advance, bool) or not isinstance(advance, (int, float)) or advance < 0:
         raise BadRequest("advance_s must be a non-negative number")
-    store.time_offset_s += float(advance)
+    store.advance_clock(float(advance))
     return JSONResponse({"offset_s": store.time_offset_s, "now": store.now()})
 
 
+# Every control endpoint with what it does and an example body: routes() is built from this table
+# and the index page (GET /, sandbox/index.py) lists it, so an endpoint cannot exist undocumented.
+ENDPOINTS: list[tuple[str, str, Any, str, dict | None]] = [
+    ("POST", "/_control/payments", create_payment,
+     "결제 만들기 (구매자가 결제창에서 결제한 것처럼): amount, merchant_uid | payment_id, version v1|v2, "
+     "pay_method card|vbank|trans, outcome paid|failed|ready|pending, webhook, …",
+     {"amount": 5000, "merchant_uid": "<preparePointCharge의 merchantUid>"}),
+    ("GET", "/_control/payments", list_payments, "모든 결제 (V1·V2 응답 형식 그대로)", None),
+    ("GET", "/_control/payments/{id}", get_payment, "결제 하나 (imp_uid 또는 paymentId)", None),
+    ("POST", "/_control/payments/{id}/deposit", deposit,
+     "발급된 가상계좌에 입금 (paid가 되고 웹훅이 갑니다)", {}),
+    ("POST", "/_control/payments/{id}/cancel", console_cancel,
+     "관리자 콘솔에서 취소 (전액 또는 amount만큼, 웹훅 포함)", {"amount": 1000, "reason": "콘솔 취소"}),
+    ("POST", "/_control/payments/{id}/approve-late", approve_late,
+     "실패로 끝난 카드 결제가 나중에 승인됨 (PG 타임아웃 뒤의 승인)", {}),
+    ("GET", "/_control/payments/{id}/cancellations", cancellations,
+     "콘솔에 보이는 취소 내역 (환불계좌 포함)", None),
+    ("GET", "/_control/faults", get_faults, "현재 장애 설정", None),
+    ("PUT", "/_control/faults", put_faults,
+     "장애 주입 (지연, 5xx, 타임아웃, 깨진 응답, 토큰 만료, 웹훅 누락·중복·지연); 빠진 항목은 꺼짐",
+     {"latency_ms": 200, "error_rate": 0.1, "endpoints": ["POST /v1/payments/cancel"]}),
+    ("DELETE", "/_control/faults", delete_faults, "장애 설정 모두 끄기", None),
+    ("GET", "/_control/webhooks", get_webhooks,
+     "보낸 웹훅과 시도 기록 (?imp_uid=, merchant_uid=, payment_id=, status=, version=)", None),
+    ("DELETE", "/_control/webhooks", delete_webhooks, "웹훅 기록 지우기", None),
+    ("GET", "/_control/stats", get_stats, "API 엔드포인트별 호출 수 (이 프로세스가 시작된 뒤)", None),
+    ("DELETE", "/_control/stats", delete_stats, "호출 수 지우기", None),
+    ("GET", "/_control/config", get_config, "키·상점 설정·기본 URL (IMP.init의 가맹점 식별코드 등)", None),
+    ("POST", "/_control/reset", reset, "모두 잊기: 결제, 주문, 토큰, 웹훅 기록, 장애 설정 (상태 파일까지)", None),
+    ("POST", "/_control/clock", clock, "샌드박스 시계를 앞으로 (토큰 만료, 가상계좌 입금기한)", {"advance_s": 3600}),
+]
+
+
 def routes() -> list[Route]:
-    return [
-        Route("/_control/payments", handled(create_payment), methods=["POST"]),
-        Route("/_control/payments", handled(list_payments), methods=["GET"]),
-        Route("/_control/payments/{id}", handled(get_payment), methods=["GET"]),
-        Route("/_control/payments/{id}/deposit", handled(deposit), methods=["POST"]),
-        Route("/_control/payments/{id}/cancel", handled(console_cancel), methods=["POST"]),
-        Route("/_control/payments/{id}/approve-late", handled(approve_late), methods=["POST"]),
-        Route("/_control/payments/{id}/cancellations", handled(cancellations), methods=["GET"]),
-        Route("/_control/faults", handled(get_faults), methods=["GET"]),
-        Route("/_control/faults", handled(put_faults), methods=["PUT"]),
-        Route("/_control/faults", handled(delete_faults), methods=["DELETE"]),
-        Route("/_control/webhooks", handled(get_webhooks), methods=["GET"]),
-        Route("/_control/webhooks", handled(delete_webhooks), methods=["DELETE"]),
-        Route("/_control/stats", handled(get_stats), methods=["GET"]),
-        Route("/_control/stats", handled(delete_stats), methods=["DELETE"]),
-        Route("/_control/config", handled(get_config), methods=["GET"]),
-        Route("/_control/reset", handled(reset), methods=["POST"]),
-        Route("/_control/clock", handled(clock), methods=["POST"]),
-    ]
+    return [Route(path, handled(fn), methods=[method]) for method, path, fn, _, _ in ENDPOINTS]

@@ -1,9 +1,13 @@
-"""In-memory state of the PortOne emulator: payments, tokens, prepared amounts, faults, stats.
+"""State of the PortOne emulator: payments, tokens, prepared amounts, faults, stats.
 
 One store serves both API versions, because a merchant may run V1 and V2 side by side and a
 reconciliation job must see the same money either way. All mutations go through one asyncio
 lock so that concurrent API processes hitting one standalone sandbox see a consistent ledger
 (e.g. two racing cancels can never refund more than was paid).
+
+The dicts below are the working copy; every change is also written through to the state file
+(sandbox/persist.py, ``config.state_path``) and read back at start, so a restart forgets nothing
+PortOne would remember. Request counters (``stats``) are the one thing kept in memory only.
 
 Public interface used by the browser checkout (sandbox/checkout.py) and the control API:
     store = get_store(request)              # or request.app.state.sandbox
@@ -20,11 +24,12 @@ import random
 import secrets
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
 from .config import SandboxConfig
+from .persist import StateFile
 from .webhooks import WebhookDispatcher
 
 V1_STATUSES = ("ready", "paid", "cancelled", "failed")
@@ -121,6 +126,10 @@ class Payment:
     vbank_date: int = 0
     vbank_issued_at: int = 0
     apply_num: str | None = None
+    # V2 only: the part of `amount` (amount.total) a promotion paid, not the buyer — a card
+    # company's or PortOne's promotion, points, a coupon (PaymentAmount.discount); amount.paid is
+    # total − discount.
+    discount: int = 0
 
     @property
     def key(self) -> str:
@@ -129,6 +138,11 @@ class Payment:
     @property
     def cancellable_amount(self) -> int:
         return self.amount - self.cancel_amount
+
+    @classmethod
+    def from_row(cls, data: dict) -> "Payment":
+        history = [Cancellation(**c) for c in data.pop("cancel_history", [])]
+        return cls(**data, cancel_history=history)
 
     @property
     def vbank_issued(self) -> bool:
@@ -199,6 +213,8 @@ class Store:
         self.time_offset_s = 0.0  # POST /_control/clock moves the sandbox clock forward
         self.webhooks = WebhookDispatcher(self)
         self._reset_state()
+        self.state = StateFile(self.config.state_path)
+        self._restore(self.state.load())
 
     @property
     def lock(self) -> asyncio.Lock:
@@ -228,9 +244,67 @@ class Store:
         async with self.lock:
             await self.webhooks.reset()
             self._reset_state()
+            self.state.clear(keep=("secret",))
+            self.state.write([("meta", "clock", self.time_offset_s)])  # reset never moved the clock back
 
     async def aclose(self) -> None:
         await self.webhooks.aclose()
+        self.state.close()
+
+    # ------------------------------------------------------------------ durability
+    def _restore(self, rows: dict[str, dict[str, Any]]) -> None:
+        for data in rows.get("payment", {}).values():
+            payment = Payment.from_row(data)
+            self.payments[payment.key] = payment
+        self._seq = max((p.seq for p in self.payments.values()), default=0)
+        self.prepared.update(rows.get("prepared", {}))
+        self.pre_registered.update(rows.get("pre_registered", {}))
+        self.tokens.update(rows.get("token", {}))
+        for key, cached in rows.get("idempotency", {}).items():
+            if "payment" in cached:
+                payment = self.payments[cached["payment"]]
+                cached = {**cached, "payment": payment,
+                          "cancellation": next(c for c in payment.cancel_history if c.id == cached["cancellation"])}
+            elif "error" in cached:
+                cached = {**cached, "error": tuple(cached["error"])}
+            self.idempotency[key] = cached
+        meta = rows.get("meta", {})
+        self.time_offset_s = float(meta.get("clock", 0.0))
+        if "faults" in meta:
+            self.faults = Faults(**meta["faults"])
+            self.rng = random.Random(self.faults.seed)
+        self.webhooks.restore(sorted(rows.get("webhook", {}).values(), key=lambda r: r["id"]))
+
+    def _save(self, *payments: Payment, idempotency: tuple[str, dict] | None = None) -> None:
+        puts: list[tuple[str, str, Any]] = [("payment", p.key, asdict(p)) for p in payments]
+        if idempotency is not None:
+            key, cached = idempotency
+            if "payment" in cached:
+                cached = {**cached, "payment": cached["payment"].key, "cancellation": cached["cancellation"].id}
+            puts.append(("idempotency", key, cached))
+        self.state.write(puts)
+
+    def save_webhook(self, record: dict) -> None:
+        self.state.write([("webhook", str(record["id"]), record)])
+
+    def clear_webhook_log(self) -> None:
+        self.webhooks.log.clear()
+        self.state.write(deletes=[("webhook", None)])
+
+    def set_faults(self, faults: Faults) -> None:
+        """Caller holds the lock."""
+        self.faults = faults
+        self.rng = random.Random(faults.seed)
+        self.state.write([("meta", "faults", faults.view())])
+
+    def advance_clock(self, seconds: float) -> None:
+        self.time_offset_s += seconds
+        self.state.write([("meta", "clock", self.time_offset_s)])
+
+    def install_secret(self, name: str) -> str:
+        """A random secret generated once per state file (per install), e.g. the sandbox-mode
+        API's JWT key; a fresh one per process when the state is in memory."""
+        return self.state.secret(name)
 
     def now(self) -> float:
         return time.time() + self.time_offset_s
@@ -288,6 +362,7 @@ class Store:
         custom_data: Any = None,
         fail_reason: str | None = None,
         vbank_due: int | None = None,
+        discount: int = 0,
     ) -> Payment:
         """Simulate a buyer finishing (or abandoning) the PG payment window.
 
@@ -313,6 +388,10 @@ class Store:
             raise SandboxError("invalid", "merchant_uid is at most 40 characters")
         if vbank_due is not None and (isinstance(vbank_due, bool) or not isinstance(vbank_due, int)):
             raise SandboxError("invalid", "vbank_due must be a UNIX timestamp (seconds)")
+        if isinstance(discount, bool) or not isinstance(discount, int) or not 0 <= discount < amount:
+            raise SandboxError("invalid", "discount must be an integer from 0 to less than amount (KRW)")
+        if discount and version != "v2":
+            raise SandboxError("invalid", "discount (amount.discount) exists only in V2")
 
         events: list[tuple[Payment, str, str | None]] = []
         async with self.lock:
@@ -331,6 +410,7 @@ class Store:
                 buyer_tel=buyer_tel,
                 custom_data=_custom_data_to_str(custom_data),
                 notice_url=notice_url,
+                discount=discount,
                 started_at=now,
                 updated_at=now,
                 status_changed_at=now,
@@ -391,6 +471,7 @@ class Store:
                 else:
                     events.append((payment, "ready", None))
             self.payments[payment.key] = payment
+            self._save(payment)
         if webhook:
             for p, event, cancellation_id in events:
                 self.webhooks.emit(p, event, cancellation_id)
@@ -418,6 +499,7 @@ class Store:
                 # The bank refuses deposits into an account past its deadline.
                 raise SandboxError("invalid", "가상계좌 입금기한이 지났습니다.")
             self._mark_paid(payment, now)
+            self._save(payment)
         if webhook:
             self.webhooks.emit(payment, "paid", None)
         return payment
@@ -434,6 +516,7 @@ class Store:
             payment.fail_reason = None
             payment.failed_at = 0
             self._mark_paid(payment, self.now())
+            self._save(payment)
         if webhook:
             self.webhooks.emit(payment, "paid", None)
         return payment
@@ -490,17 +573,19 @@ class Store:
                 )
             except SandboxError as exc:
                 if idempotency_key is not None:
-                    self.idempotency[idempotency_key] = {
-                        "fingerprint": idempotency_fingerprint,
-                        "error": (exc.kind, exc.message),
-                    }
+                    cached = {"fingerprint": idempotency_fingerprint, "error": (exc.kind, exc.message)}
+                    self.idempotency[idempotency_key] = cached
+                    self.state.write([("idempotency", idempotency_key, cached)])
                 raise
+            remembered = None
             if idempotency_key is not None:
-                self.idempotency[idempotency_key] = {
+                remembered = (idempotency_key, {
                     "fingerprint": idempotency_fingerprint,
                     "payment": result[0],
                     "cancellation": result[1],
-                }
+                })
+                self.idempotency[idempotency_key] = remembered[1]
+            self._save(result[0], idempotency=remembered)
         if webhook:
             self.webhooks.emit(result[0], "cancelled", result[1].id)
         return result
@@ -584,6 +669,7 @@ class Store:
                 raise SandboxError("duplicate", "이미 등록된 merchant_uid입니다.")
             entry = {"merchant_uid": merchant_uid, "amount": amount, "currency": currency}
             self.prepared[merchant_uid] = entry
+            self.state.write([("prepared", merchant_uid, entry)])
             return dict(entry)
 
     async def update_prepare(self, merchant_uid: str, amount: int, currency: str | None) -> dict:
@@ -593,6 +679,7 @@ class Store:
                 raise SandboxError("not_found", "사전등록된 결제정보가 존재하지 않습니다.")
             entry["amount"] = amount
             entry["currency"] = currency
+            self.state.write([("prepared", merchant_uid, entry)])
             return dict(entry)
 
     def get_prepared(self, merchant_uid: str) -> dict | None:
@@ -610,12 +697,14 @@ class Store:
                 "taxFreeAmount": body.get("taxFreeAmount"),
                 "currency": body.get("currency"),
             }
+            self.state.write([("pre_registered", payment_id, self.pre_registered[payment_id])])
 
     # ------------------------------------------------------------------ V1 tokens
     async def issue_token(self) -> tuple[str, int, int]:
         """Returns (access_token, expired_at, now) with PortOne's reuse/extension rules."""
         async with self.lock:
             now = self.now()
+            before = dict(self.tokens)
             self.tokens = {t: exp for t, exp in self.tokens.items() if exp > now}
             if self.tokens:
                 token, expires = max(self.tokens.items(), key=lambda kv: kv[1])
@@ -626,6 +715,8 @@ class Store:
                 token = secrets.token_hex(20)
                 expires = math.floor(now) + self.config.token_ttl_s
                 self.tokens[token] = expires
+            if self.tokens != before:
+                self.state.write([("token", t, exp) for t, exp in self.tokens.items()], deletes=[("token", None)])
             return token, int(expires), int(now)
 
     def token_valid(self, token: str) -> bool:
@@ -634,6 +725,7 @@ class Store:
 
     def expire_tokens(self) -> None:
         self.tokens.clear()
+        self.state.write(deletes=[("token", None)])
 
     # ------------------------------------------------------------------ stats
     def count(self, template: str) -> None:
@@ -720,7 +812,7 @@ class Store:
         """
         status = p.v2_status
         vat = round(p.amount / 11)
-        paid_amount = p.amount if p.status in ("paid", "cancelled") else 0
+        paid_amount = p.amount - p.discount if p.status in ("paid", "cancelled") else 0
         body: dict[str, Any] = {
             "status": status,
             "id": p.payment_id,
@@ -745,7 +837,7 @@ class Store:
                 "taxFree": 0,
                 "vat": vat,
                 "supply": p.amount - vat,
-                "discount": 0,
+                "discount": p.discount,
                 "paid": paid_amount,
                 "cancelled": p.cancel_amount,
                 "cancelledTaxFree": 0,
@@ -843,4 +935,5 @@ def get_store(request) -> Store:
     store = getattr(state, "sandbox", None)
     if store is None:
         raise RuntimeError("no sandbox store on this app (is the request routed through create_app()?)")
+    store.webhooks.resume()  # deliveries a previous process left unfinished, once a loop runs
     return store

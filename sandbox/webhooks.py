@@ -12,6 +12,8 @@ exponential backoff. `timestamp` in the body and `webhook-id` stay the same acro
 
 Deliveries run as background tasks so the request that caused them never waits on the
 merchant's server (PortOne answers the browser without waiting for the webhook either).
+Every record is written to the state file as it changes; a delivery still under way when the
+process stopped is taken up again by the next process (PortOne would keep retrying too).
 """
 
 from __future__ import annotations
@@ -61,6 +63,22 @@ class WebhookDispatcher:
         self.store = store
         self.log: list[dict[str, Any]] = []
         self._tasks: set[asyncio.Task] = set()
+        self._interrupted: list[dict[str, Any]] = []
+
+    def restore(self, records: list[dict[str, Any]]) -> None:
+        self.log = records
+        self._interrupted = [r for r in records if r["status"] == "pending"]
+
+    def resume(self) -> None:
+        """Start again the deliveries an earlier process left unfinished (needs a running loop)."""
+        interrupted, self._interrupted = self._interrupted, []
+        for record in interrupted:
+            self._start(record, delay_s=0.0)
+
+    def _start(self, record: dict[str, Any], delay_s: float) -> None:
+        task = asyncio.get_running_loop().create_task(self._deliver(record, delay_s=delay_s))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     # ------------------------------------------------------------------ building
     def emit(self, payment: "Payment", event: str, cancellation_id: str | None) -> None:
@@ -135,15 +153,11 @@ class WebhookDispatcher:
             self.log.append(record)
             if url is None:
                 record["status"] = "no_url"
-                continue
-            if dropped:
+            elif dropped:
                 record["status"] = "dropped"
-                continue
-            task = asyncio.get_running_loop().create_task(
-                self._deliver(record, delay_s=faults.webhook_delay_ms / 1000.0)
-            )
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self.store.save_webhook(record)
+            if record["status"] == "pending":
+                self._start(record, delay_s=faults.webhook_delay_ms / 1000.0)
 
     # ------------------------------------------------------------------ sending
     async def _deliver(self, record: dict[str, Any], delay_s: float) -> None:
@@ -170,15 +184,18 @@ class WebhookDispatcher:
                     record["response_status"] = resp.status_code
                     if 200 <= resp.status_code < 300:
                         record["status"] = "delivered"
+                        self.store.save_webhook(record)
                         return
                     # V1 documents retries only for network errors and 5xx answers.
                     retryable = record["version"] == "v2" or resp.status_code >= 500
                 except httpx.HTTPError as exc:
                     entry["error"] = f"{type(exc).__name__}: {exc}"
+                self.store.save_webhook(record)
                 if not retryable or attempt == max_attempts:
                     break
                 await asyncio.sleep(cfg.webhook_backoff_s * (2 ** (attempt - 1)))
         record["status"] = "failed"
+        self.store.save_webhook(record)
 
     # ------------------------------------------------------------------ admin
     def pending(self) -> int:
@@ -187,6 +204,7 @@ class WebhookDispatcher:
     async def reset(self) -> None:
         await self.aclose()
         self.log.clear()
+        self._interrupted.clear()
 
     async def aclose(self) -> None:
         tasks = list(self._tasks)

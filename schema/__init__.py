@@ -12,6 +12,7 @@ from strawberry.extensions.max_aliases import create_validator as max_aliases_ru
 from strawberry.extensions.query_depth_limiter import create_validator as max_depth_rule
 from strawberry.schema.config import StrawberryConfig
 
+from schema.cost import CostCache
 from schema.errors import Schema
 from schema.guards import OperationGuards
 from schema.mutations.create_user import CreateUserMutation
@@ -30,14 +31,23 @@ from schema.mutations.toggle_useditem_pick import ToggleUseditemPickMutation
 from schema.mutations.create_point_transaction_of_buying_and_selling import (
     CreatePointTransactionOfBuyingAndSellingMutation,
 )
+from schema.mutations.create_useditem_question import CreateUseditemQuestionMutation
+from schema.mutations.update_useditem_question import UpdateUseditemQuestionMutation
+from schema.mutations.delete_useditem_question import DeleteUseditemQuestionMutation
+from schema.mutations.create_useditem_question_answer import CreateUseditemQuestionAnswerMutation
+from schema.mutations.update_useditem_question_answer import UpdateUseditemQuestionAnswerMutation
+from schema.mutations.delete_useditem_question_answer import DeleteUseditemQuestionAnswerMutation
+from schema.file_types import FileQueries
+from schema.mutations.upload_file import UploadFileMutation
 from schema.queries.points import PointQueries
+from schema.queries.questions import QuestionQueries
 from schema.queries.users import UserQueries
 from schema.queries.useditems import UseditemQueries
 from services.settings import Settings
 
 
 @strawberry.type
-class Query(UserQueries, PointQueries, UseditemQueries):
+class Query(UserQueries, PointQueries, UseditemQueries, QuestionQueries, FileQueries):
     pass
 
 
@@ -57,6 +67,13 @@ class Mutation(
     DeleteUseditemMutation,
     ToggleUseditemPickMutation,
     CreatePointTransactionOfBuyingAndSellingMutation,
+    CreateUseditemQuestionMutation,
+    UpdateUseditemQuestionMutation,
+    DeleteUseditemQuestionMutation,
+    CreateUseditemQuestionAnswerMutation,
+    UpdateUseditemQuestionAnswerMutation,
+    DeleteUseditemQuestionAnswerMutation,
+    UploadFileMutation,
 ):
     pass
 
@@ -110,6 +127,9 @@ def build_schema(settings: Settings) -> Schema:
         OperationGuards,
         max_tokens=settings.graphql_max_tokens,
         rules=tuple(rules),
+        max_cost=settings.graphql_max_cost,
+        max_cost_anonymous=settings.graphql_max_cost_anonymous,
+        costs=CostCache(size),
         parse=ParserCache(maxsize=size).cached_parse_document,
         validate=ValidationCache(maxsize=size).cached_validate_document,
     )

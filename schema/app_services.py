@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from services.auth import AuthService
 from services.cancellation import CancelService
 from services.charging import ChargeService
+from services.files import FileService
 from services.history import HistoryService
 from services.items import ItemService
+from services.questions import QuestionService
 from services.ratelimit import RateLimiter
 from services.settings import Settings
 from services.webhooks import WebhookService
@@ -36,3 +38,5 @@ class Services:
     portone_client: PortOneClientConfig
     ratelimit: RateLimiter | None = None  # None: no rate limits (tools, tests of other things)
     items: ItemService | None = None  # the catalogue and buying (issue 16); built by api.app
+    questions: QuestionService | None = None  # items' Q&A (issue 26); built by api.app
+    files: FileService | None = None  # uploads (issue 26); built by api.app

@@ -84,6 +84,12 @@ class Context:
         assert self._claims is not None  # require_user_id succeeded
         return login_to_check(self._claims)
 
+    def token_login(self) -> tuple[str, str] | None:
+        """The login (family, user) of a valid bearer token, if one came; None otherwise."""
+        if self.user_id is None or self._claims is None or not self._claims.family_id:
+            return None
+        return self._claims.family_id, self._claims.user_id
+
     @property
     def login_id(self) -> str | None:
         """The login (refresh-token family) the caller's access token belongs to."""

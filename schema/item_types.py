@@ -6,16 +6,15 @@ from datetime import datetime
 
 import strawberry
 
+from schema import loaders
 from schema.context import Info
+from schema.loaders import item_service
 from schema.types import User
 from services import models
-from services.items import AddressInput, ItemInput, ItemService
+from services.errors import Code, DomainError
+from services.items import ITEM_NOT_FOUND, AddressInput, ItemInput
 
-
-def item_service(info: Info) -> ItemService:
-    items = info.context.services.items
-    assert items is not None, "api.app builds the item service"
-    return items
+__all__ = ["Useditem", "UseditemAddress", "item_service"]
 
 
 @strawberry.type
@@ -38,10 +37,11 @@ class UseditemAddress:
         )
 
 
-async def _user(info: Info, user_id: str | None) -> User | None:
+async def load_user(info: Info, user_id: str | None) -> User | None:
+    """A seller, buyer or author, through the request's one ``users`` DataLoader."""
     if user_id is None:
         return None
-    user = await info.context.loader("users", item_service(info).users).load(user_id)
+    user = await loaders.users(info).load(user_id)
     return User.from_model(user) if user is not None else None
 
 
@@ -67,16 +67,16 @@ class Useditem:
     async def useditem_address(self, info: Info) -> UseditemAddress | None:
         if self.address_id is None:
             return None
-        address = await item_service(info).address(self.address_id)
+        address = await loaders.addresses(info).load(self.address_id)
         return UseditemAddress.from_model(address) if address is not None else None
 
     @strawberry.field
     async def seller(self, info: Info) -> User | None:
-        return await _user(info, self.seller_id)
+        return await load_user(info, self.seller_id)
 
     @strawberry.field
     async def buyer(self, info: Info) -> User | None:
-        return await _user(info, self.buyer_id)
+        return await load_user(info, self.buyer_id)
 
     @classmethod
     def from_model(cls, i: models.Useditem) -> "Useditem":
@@ -86,6 +86,15 @@ class Useditem:
             sold_at=i.sold_at, created_at=i.created_at, updated_at=i.updated_at, deleted_at=i.deleted_at,
             seller_id=i.seller_id, buyer_id=i.buyer_id, address_id=i.address_id,
         )
+
+
+async def load_item(info: Info, item_id: str) -> Useditem:
+    """An item through the request's ``items`` DataLoader, deleted ones included (what a ledger entry
+    or a question points at stays readable)."""
+    item = await loaders.items(info).load(item_id)
+    if item is None:
+        raise DomainError(Code.NOT_FOUND, ITEM_NOT_FOUND)
+    return Useditem.from_model(item)
 
 
 @strawberry.input

@@ -58,7 +58,7 @@ def rate_limited_by_ip(scope: str) -> type[BasePermission]:
         async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
             limiter = info.context.services.ratelimit
             if limiter is not None and info.context.client_ip:
-                await limiter.hit_user(scope, info.context.client_ip)  # raises RATE_LIMITED
+                await limiter.hit_address(scope, info.context.client_ip)  # raises RATE_LIMITED
             return True
 
     RateLimitedByIp.__name__ = RateLimitedByIp.__qualname__ = f"RateLimitedByIp_{scope}"
@@ -70,6 +70,8 @@ PrepareRateLimit = rate_limited("prepare")
 CancelRateLimit = rate_limited("cancel")
 PasswordResetRateLimit = rate_limited("password_reset")
 # Item writes (createUseditem, updateUseditem, deleteUseditem, toggleUseditemPick,
-# createPointTransactionOfBuyingAndSelling): put it after IsAuthenticated, LiveSession.
+# createPointTransactionOfBuyingAndSelling) and the Q&A's six (create/update/delete of
+# UseditemQuestion and UseditemQuestionAnswer), one count: put it after IsAuthenticated, LiveSession.
 ItemRateLimit = rate_limited("item")
 SignupRateLimit = rate_limited_by_ip("signup")
+UploadRateLimit = rate_limited("upload")  # uploadFile

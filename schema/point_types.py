@@ -5,11 +5,11 @@ from enum import Enum
 
 import strawberry
 
+from schema import loaders
 from schema.context import Info
-from schema.item_types import Useditem, item_service
+from schema.item_types import Useditem, load_item
 from schema.types import User
 from services import models
-from services.errors import Code, DomainError
 from services.orders import OrderView
 
 
@@ -32,14 +32,12 @@ class PointTransaction:
         if self.useditem_id is None:
             return None
         # Sold items cannot be deleted; deleted ones are still loaded, against an operator's hand.
-        item = await info.context.loader("items", item_service(info).many).load(self.useditem_id)
-        if item is None:
-            raise DomainError(Code.NOT_FOUND, "상품을 찾을 수 없습니다.")
-        return Useditem.from_model(item)
+        return await load_item(info, self.useditem_id)
 
     @strawberry.field
     async def user(self, info: Info) -> User | None:
-        return User.from_model(await info.context.services.auth.get_user(self.user_id))
+        user = await loaders.users(info).load(self.user_id)
+        return User.from_model(user) if user is not None else None
 
     @classmethod
     def from_model(cls, e: models.PointTransaction) -> "PointTransaction":

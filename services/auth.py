@@ -13,6 +13,7 @@ import hashlib
 import re
 import secrets
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -24,6 +25,8 @@ from sqlalchemy.exc import IntegrityError
 
 from services.db import Database
 from services.errors import Code, DomainError
+from services.file_urls import check_file_url
+from services.files import mark_used
 from services.models import RefreshToken, User, UserPoint, new_id, utcnow
 from services.ratelimit import RateLimiter
 
@@ -169,22 +172,26 @@ class AuthService:
             raise DomainError(Code.UNAUTHENTICATED, "사용자를 찾을 수 없습니다. 다시 로그인해 주세요.")
         return user
 
-    async def get_user_point(self, user_id: str) -> UserPoint | None:
-        async with self.db.session() as s:
-            return (
-                await s.execute(select(UserPoint).where(UserPoint.user_id == user_id))
-            ).scalar_one_or_none()
+    async def users(self, user_ids: Sequence[str]) -> list[User | None]:
+        """Users by id, deleted ones included, in one query (a DataLoader's batch: the sellers and
+        buyers of a page of items)."""
+        return await self.db.rows_by(User.id, user_ids)
+
+    async def user_points(self, user_ids: Sequence[str]) -> list[UserPoint | None]:
+        """The balances of these users, in one query (a DataLoader's batch)."""
+        return await self.db.rows_by(UserPoint.user_id, user_ids)
 
     async def update_user(self, user_id: str, *, name: str | None, picture: str | None) -> User:
         values: dict[str, object] = {"updated_at": utcnow()}
         if name is not None:
             values["name"] = _check_name(name)
         if picture is not None:
-            if len(picture) > 2000:
-                raise DomainError(Code.BAD_USER_INPUT, "사진 주소가 너무 깁니다.", field="picture")
-            values["picture"] = picture
+            # Shown in <img src> by every frontend: an uploaded file's path or an https URL only
+            # (services/file_urls.py); an empty one removes the picture.
+            values["picture"] = check_file_url(picture, "picture", limit=2000) if picture.strip() else None
         async with self.db.transaction() as s:
             await s.execute(update(User).where(User.id == user_id).values(**values))
+            await mark_used(s, user_id, [values["picture"]] if values.get("picture") else [])
             user = await s.get(User, user_id)
         if user is None:
             raise DomainError(Code.UNAUTHENTICATED, "사용자를 찾을 수 없습니다. 다시 로그인해 주세요.")
@@ -280,20 +287,36 @@ class AuthService:
             )
         return await self._issue(user_id, family_id=family_id)
 
-    async def logout(self, refresh_token: str | None) -> None:
-        if not refresh_token:
+    async def logout(self, refresh_token: str | None, *, login: tuple[str, str] | None = None) -> None:
+        """Ends the login of the refresh cookie and the login of the access token (``login``: its
+        family and user, ``login_to_check``), whichever came: a client whose cookie did not travel
+        (a phone app, a cross-site page) logs out with its bearer token alone."""
+        if not refresh_token and login is None:
             return
+        now = utcnow()
         async with self.db.transaction() as s:
-            row = (
-                await s.execute(
-                    select(RefreshToken).where(RefreshToken.token_hash == _hash_token(refresh_token))
-                )
-            ).scalar_one_or_none()
-            if row is not None:
+            if refresh_token:
+                row = (
+                    await s.execute(
+                        select(RefreshToken).where(RefreshToken.token_hash == _hash_token(refresh_token))
+                    )
+                ).scalar_one_or_none()
+                if row is not None:
+                    await s.execute(
+                        update(RefreshToken)
+                        .where(RefreshToken.family_id == row.family_id, RefreshToken.revoked_at.is_(None))
+                        .values(revoked_at=now)
+                    )
+            if login is not None:
+                family_id, user_id = login
                 await s.execute(
                     update(RefreshToken)
-                    .where(RefreshToken.family_id == row.family_id, RefreshToken.revoked_at.is_(None))
-                    .values(revoked_at=utcnow())
+                    .where(
+                        RefreshToken.family_id == family_id,
+                        RefreshToken.user_id == user_id,
+                        RefreshToken.revoked_at.is_(None),
+                    )
+                    .values(revoked_at=now)
                 )
 
     async def _issue(self, user_id: str, *, family_id: str) -> TokenPair:

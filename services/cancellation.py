@@ -25,6 +25,20 @@ from services.portone.refund_account import MISSING as MISSING_REFUND_ACCOUNT, R
 
 log = logging.getLogger("pointcharge.cancel")
 
+CANCEL_NOT_FOUND_AT_PORTONE = (
+    "PortOne에서 이 결제를 찾을 수 없어 취소하지 못했습니다. 포인트는 그대로이며, "
+    "결제사(PortOne) 관리자 콘솔에서 결제 내역을 확인해 주세요."
+)
+
+
+def _lost_at_portone(exc: DomainError) -> DomainError:
+    """Our history has the charge (checked before PortOne was called), PortOne does not (a sandbox
+    whose state was reset, another store's keys): same code as the charge flow's "not found",
+    its own words, and ``where`` to tell them apart without reading the text."""
+    if exc.code != Code.PAYMENT_NOT_FOUND:
+        return exc
+    return DomainError(Code.PAYMENT_NOT_FOUND, CANCEL_NOT_FOUND_AT_PORTONE, where="PORTONE")
+
 
 class CancelService:
     def __init__(self, db: Database, charging: ChargeService) -> None:
@@ -63,10 +77,18 @@ class CancelService:
             # PortOne refused for good (e.g. already cancelled in its console): release the hold
             # and bring our record up to date.
             await self._fail(request.id, exc.portone_message)
-            result = await self.charging.sync_by_key(payment_key, source="cancel", provider=provider)
+            try:
+                result = await self.charging.sync_by_key(payment_key, source="cancel", provider=provider)
+            except DomainError as lookup:
+                raise _lost_at_portone(lookup) from None
             if result.payment.cancelled_amount >= result.payment.amount:
                 raise DomainError(Code.ALREADY_CANCELLED) from None
             raise DomainError(Code.CANCEL_AMOUNT_INVALID, f"결제사가 취소를 거절했습니다: {exc.portone_message}") from None
+        except DomainError as exc:
+            # A 404 (V2): PortOne refunded nothing. Release the hold.
+            if exc.code == Code.PAYMENT_NOT_FOUND:
+                await self._fail(request.id, "PortOne: payment not found")
+            raise _lost_at_portone(exc) from None
         except PortOneUnavailable:
             # Unknown outcome (timeout, 5xx): the request keeps holding the points; the webhook
             # or reconciliation settles it once PortOne answers.
@@ -144,10 +166,15 @@ class CancelService:
         return request, payment.provider, payment.pay_method
 
     async def _fail(self, request_id: str, error: str) -> None:
+        """PortOne refused this request: it failed, whatever a sync recorded meanwhile. A sync
+        settles the requests a cancelled total covers (``cancelled_after``), and two requests sent
+        together share one (each counted from the same cancelled amount): the other one's refund
+        marked this one ``succeeded`` too, before PortOne's refusal of it came back. Its hold went
+        then; the money was never at stake, the record was."""
         async with self.db.transaction() as s:
             await s.execute(
                 update(CancelRequest)
-                .where(CancelRequest.id == request_id, CancelRequest.status == "requested")
+                .where(CancelRequest.id == request_id, CancelRequest.status.in_(("requested", "succeeded")))
                 .values(status="failed", error=error[:500], completed_at=utcnow())
             )
 

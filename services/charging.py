@@ -149,6 +149,13 @@ class ChargeService:
             raise credit.ownership_error(result.payment.order_amount)
         if outcome is Outcome.AMOUNT_MISMATCH:
             raise DomainError(Code.AMOUNT_MISMATCH, impUid=remote.payment_key)
+        if outcome is Outcome.BALANCE_LIMIT:
+            raise DomainError(
+                Code.BALANCE_LIMIT_EXCEEDED,
+                f"보유 포인트 한도({self.config.balance_max:,}P)를 넘어 충전할 수 없습니다. 결제는 자동으로 취소됩니다.",
+                impUid=remote.payment_key,
+                balanceMax=self.config.balance_max,
+            )
         if outcome is Outcome.CANCELLED and result.entry is not None:
             return result
         raise DomainError(Code.PAYMENT_NOT_PAID, status=remote.status)
@@ -180,8 +187,10 @@ class ChargeService:
             try:
                 async with self.db.transaction() as s:
                     result = await sync.apply(
-                        s, remote, claimant, source, require_prepared_order=self.config.require_prepared_order
-                    )
+                        s, remote, claimant, source,
+                        require_prepared_order=self.config.require_prepared_order,
+                        balance_max=self.config.balance_max,
+                    )  # fmt: skip
                     if result.outcome is Outcome.CREDITED:
                         crash_point("before_credit_commit")  # PortOne said paid; we have not committed
                 break
@@ -194,7 +203,9 @@ class ChargeService:
             # Logged once it is committed (a rolled-back race loser credited nothing).
             credit.log_credit(log, remote.amount, result.payment.user_id, remote.payment_key)
         elif result.outcome is Outcome.AMOUNT_MISMATCH:
-            await self._refund_mismatch(remote)
+            await self._refund(remote, "결제 금액 불일치(자동 취소)", f"mismatch-{remote.payment_key}")
+        elif result.outcome is Outcome.BALANCE_LIMIT:
+            await self._refund(remote, "보유 포인트 한도 초과(자동 취소)", f"limit-{remote.payment_key}")
         return result
 
     async def _unchanged_credit(self, remote: ProviderPayment, claimant: str | None) -> SyncResult | None:
@@ -227,12 +238,12 @@ class ChargeService:
     async def _credit_lean(self, remote: ProviderPayment, claimant: str | None, source: str) -> SyncResult | None:
         """The common first sighting (services/credit_lean.py): on SQLite one driver transaction,
         on PostgreSQL one statement; None hands over to the general path."""
-        require_prepared = self.config.require_prepared_order
+        require_prepared, balance_max = self.config.require_prepared_order, self.config.balance_max
 
         async def body(raw: RawConnection) -> SyncResult:
             # Only statements are awaited in here (on SQLite it runs in the driver's thread).
             result = await credit_lean.credit_first_sighting(
-                raw, remote, claimant, source, require_prepared_order=require_prepared
+                raw, remote, claimant, source, require_prepared_order=require_prepared, balance_max=balance_max
             )
             if result is None:
                 raise RawRollback
@@ -244,8 +255,9 @@ class ChargeService:
             else:
                 async with self.db.raw() as raw:
                     result = await credit_lean.credit_first_sighting(
-                        raw, remote, claimant, source, require_prepared_order=require_prepared, at_once=True
-                    )
+                        raw, remote, claimant, source,
+                        require_prepared_order=require_prepared, balance_max=balance_max, at_once=True,
+                    )  # fmt: skip
         except RAW_INTEGRITY_ERRORS:
             # A concurrent sync took a unique key first (rolled back): the general path sees its row.
             return None
@@ -253,8 +265,9 @@ class ChargeService:
             credit.log_credit(log, remote.amount, result.payment.user_id, remote.payment_key)
         return result
 
-    async def _refund_mismatch(self, remote: ProviderPayment) -> None:
-        """The paid amount is not what the order said (tampered in the browser): give it back."""
+    async def _refund(self, remote: ProviderPayment, reason: str, request_id: str) -> None:
+        """A payment we will not credit — the paid amount is not what the order said (tampered in
+        the browser), or it would take its owner past the balance cap: give it back."""
         if remote.cancellable_amount <= 0:
             return
         try:
@@ -262,11 +275,12 @@ class ChargeService:
                 remote.payment_key,
                 amount=remote.cancellable_amount,
                 checksum=remote.cancellable_amount,
-                reason="결제 금액 불일치(자동 취소)",
-                request_id=f"mismatch-{remote.payment_key}",
+                reason=reason,
+                request_id=request_id,
             )
         except DomainError as exc:
-            # Reconciliation finds payments with anomaly=amount_mismatch that are still paid.
+            # Reconciliation finds the payments with an anomaly (amount_mismatch, balance_limit)
+            # that are still paid, and syncs them again: this refund is tried again.
             log.error("automatic refund of %s failed: %s", remote.payment_key, exc.message)
             return
         await self.sync_payment(cancelled, source="cancel")

@@ -42,6 +42,7 @@ class Outcome(StrEnum):
     FORBIDDEN = "forbidden"
     ALREADY_CLAIMED = "already_claimed"
     CANCELLED = "cancelled"
+    BALANCE_LIMIT = "balance_limit"  # the credit would take the owner past the balance cap: refunded
 
 
 @dataclass(frozen=True)
@@ -82,8 +83,14 @@ def snapshot(remote: ProviderPayment) -> str:
 
 
 def amount_mismatch(remote: ProviderPayment, order_amount: int | None) -> bool:
-    """Points are credited only for KRW and, for an order, only for exactly the order's amount."""
-    return remote.currency != "KRW" or (order_amount is not None and remote.amount != order_amount)
+    """Points are credited only for KRW, only for what the buyer paid (V2 credits ``amount.total``:
+    a part a promotion paid must not mint points — ``unpaid_amount``) and, for an order, only for
+    exactly the order's amount."""
+    return (
+        remote.currency != "KRW"
+        or remote.unpaid_amount > 0
+        or (order_amount is not None and remote.amount != order_amount)
+    )
 
 
 def claim_conflict(owner: str | None, order_amount: int | None, claimant: str | None) -> Outcome | None:
@@ -111,5 +118,6 @@ def lean_candidate(remote: ProviderPayment) -> bool:
         and remote.currency == "KRW"
         and remote.amount > 0
         and remote.cancelled_amount == 0
+        and remote.unpaid_amount == 0
         and remote.virtual_account is None
     )

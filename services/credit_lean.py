@@ -15,7 +15,9 @@ data-modifying CTEs): every statement is a round trip there and most of a charge
 (docs/PERFORMANCE.md), and a single statement in autocommit is atomic by itself. The order is read
 before it, in autocommit too: orders are never updated. The same rows, the same keys, the same
 hand-over (nothing written, None returned) when the attempt is recorded already or the owner has
-no balance row; a unique key another sync took first fails the statement as a whole.
+no balance row; a unique key another sync took first fails the statement as a whole, and so does a
+credit past the balance cap (the balance UPDATE, conditional on it after its row lock, returns
+nothing, and the entry's NOT NULL balance refuses the row): the general path refuses and refunds it.
 """
 
 from __future__ import annotations
@@ -102,14 +104,19 @@ _CREDIT_AT_ONCE = (
     " e AS (INSERT INTO payment_events (id, payment_id, from_status, to_status, source, detail, created_at)"
     " SELECT $15::text, p.id, $21::text, $22::text, $16::text, $17::text, $9::timestamptz FROM p),"
     " b AS (UPDATE user_points SET amount = amount + $4::bigint, updated_at = $9::timestamptz"
-    " WHERE user_id = $3::text AND EXISTS (SELECT 1 FROM p) RETURNING amount),"
+    " WHERE user_id = $3::text AND amount + $4::bigint <= $24::bigint AND EXISTS (SELECT 1 FROM p)"
+    " RETURNING amount),"
     " t AS (INSERT INTO point_transactions (id, user_id, payment_id, entry_key, status, amount, balance,"
     " imp_uid, detail, created_at)"
     " SELECT $18::text, $3::text, $1::text, $19::text, $20::text, $4::bigint, b.amount, $2::text,"
-    " $23::text, $9::timestamptz FROM b)"
+    " $23::text, $9::timestamptz FROM p LEFT JOIN b ON true)"
     " SELECT amount FROM b"
 )
-_CREDIT_BALANCE = "UPDATE user_points SET amount = amount + $1, updated_at = $2 WHERE user_id = $3 RETURNING amount"
+# Conditional on the balance cap ($4): past it nothing is updated and the general path refuses it.
+_CREDIT_BALANCE = (
+    "UPDATE user_points SET amount = amount + $1, updated_at = $2 WHERE user_id = $3 AND amount + $1 <= $4"
+    " RETURNING amount"
+)
 _INSERT_ENTRY = (
     "INSERT INTO point_transactions (id, user_id, payment_id, entry_key, status, amount, balance, imp_uid,"
     " detail, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
@@ -123,6 +130,7 @@ async def credit_first_sighting(
     source: str,
     *,
     require_prepared_order: bool,
+    balance_max: int = ledger.BALANCE_MAX,
     at_once: bool = False,
 ) -> credit.SyncResult | None:
     """Only statements are awaited in here (on SQLite it runs in the driver's thread).
@@ -156,7 +164,7 @@ async def credit_first_sighting(
         crash_point("before_credit_commit")
         balance = await raw.fetch(
             _CREDIT_AT_ONCE, *attempt, event_id, source, remote.fail_reason, entry_id, entry_key, ledger.CHARGE,
-            st.PREPARED, st.PAID, detail,
+            st.PREPARED, st.PAID, detail, balance_max,
         )  # fmt: skip
         if not balance:
             return None  # recorded already, or no balance row: nothing was written
@@ -164,9 +172,9 @@ async def credit_first_sighting(
         if not await raw.fetch(_INSERT_PAYMENT, *attempt):
             return None  # recorded already (or a concurrent first sighting won): the general path sees it
         await raw.fetch(_INSERT_EVENT, event_id, payment_id, st.PREPARED, st.PAID, source, remote.fail_reason, stamp)
-        balance = await raw.fetch(_CREDIT_BALANCE, remote.amount, stamp, owner)
+        balance = await raw.fetch(_CREDIT_BALANCE, remote.amount, stamp, owner, balance_max)
         if not balance:
-            return None  # no balance row: the general path reports it
+            return None  # no balance row, or past the cap: the general path reports it (rolled back)
         await raw.fetch(
             _INSERT_ENTRY, entry_id, owner, payment_id, entry_key, ledger.CHARGE,
             remote.amount, balance[0][0], key, detail, stamp,

@@ -14,10 +14,11 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcon
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import event, text
+from sqlalchemy import event, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.pool import PoolResetState
 from sqlalchemy.util import greenlet_spawn
 
@@ -195,6 +196,14 @@ class Database:
         """A read session (deferred transaction on SQLite)."""
         async with self._read() as s:
             yield s
+
+    async def rows_by(self, column: InstrumentedAttribute[Any], keys: Sequence[Any]) -> list[Any]:
+        """The row whose ``column`` is each of ``keys`` (None where there is none), all in one
+        query: the batch of a per-request DataLoader (the sellers of a page of items, …)."""
+        async with self.session() as s:
+            rows = (await s.execute(select(column.class_).where(column.in_(keys)))).scalars()
+            found = {getattr(row, column.key): row for row in rows}
+        return [found.get(key) for key in keys]
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:

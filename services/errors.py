@@ -21,6 +21,7 @@ class Code:
     GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
     GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
     BAD_REQUEST = "BAD_REQUEST"  # not a GraphQL request at all: bad JSON, no query, a batch (JSON array)…
+    QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"  # over the cost budget (extensions cost, maxCost): nothing ran
     # Payments
     PAYMENT_NOT_FOUND = "PAYMENT_NOT_FOUND"
     PAYMENT_NOT_PAID = "PAYMENT_NOT_PAID"
@@ -34,6 +35,11 @@ class Code:
     # Buying and selling (issue 16)
     ITEM_SOLD_OUT = "ITEM_SOLD_OUT"
     CANNOT_BUY_OWN_ITEM = "CANNOT_BUY_OWN_ITEM"
+    # Uploads (issue 26)
+    FILE_TOO_LARGE = "FILE_TOO_LARGE"  # extensions: maxBytes
+    UNSUPPORTED_FILE_TYPE = "UNSUPPORTED_FILE_TYPE"
+    PRICE_CHANGED = "PRICE_CHANGED"  # extensions.price: the item's current price
+    BALANCE_LIMIT_EXCEEDED = "BALANCE_LIMIT_EXCEEDED"  # a credit past POINTCHARGE_BALANCE_MAX
 
 
 DEFAULT_MESSAGES: dict[str, str] = {
@@ -48,6 +54,7 @@ DEFAULT_MESSAGES: dict[str, str] = {
     Code.GRAPHQL_PARSE_FAILED: "GraphQL 문서를 해석할 수 없습니다.",
     Code.GRAPHQL_VALIDATION_FAILED: "GraphQL 문서가 스키마에 맞지 않습니다.",
     Code.BAD_REQUEST: "GraphQL 요청 형식이 올바르지 않습니다.",
+    Code.QUERY_TOO_COMPLEX: "요청한 GraphQL 문서가 너무 복잡합니다. 필드나 목록을 줄이거나 여러 요청으로 나눠 주세요.",
     Code.PAYMENT_NOT_FOUND: "결제 내역을 찾을 수 없습니다.",
     Code.PAYMENT_NOT_PAID: "결제가 완료되지 않았습니다.",
     Code.PAYMENT_PENDING: "입금을 기다리는 중입니다. 입금이 확인되면 포인트가 충전됩니다.",
@@ -59,6 +66,10 @@ DEFAULT_MESSAGES: dict[str, str] = {
     Code.CANCEL_AMOUNT_INVALID: "취소 금액이 올바르지 않습니다.",
     Code.ITEM_SOLD_OUT: "이미 판매된 상품입니다.",
     Code.CANNOT_BUY_OWN_ITEM: "자신의 상품은 구매할 수 없습니다.",
+    Code.FILE_TOO_LARGE: "파일이 너무 큽니다.",
+    Code.UNSUPPORTED_FILE_TYPE: "JPEG, PNG, WebP, GIF 이미지만 올릴 수 있습니다.",
+    Code.BALANCE_LIMIT_EXCEEDED: "보유 포인트 한도를 넘어 처리할 수 없습니다.",
+    Code.PRICE_CHANGED: "판매자가 상품 가격을 변경했습니다. 변경된 가격을 확인한 뒤 다시 구매해 주세요.",
 }
 
 

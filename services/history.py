@@ -19,6 +19,7 @@ from services.models import PointTransaction
 
 PAGE_SIZE = 10
 MAX_PAGE = 10_000
+MAX_FIRST = 100  # the largest cursor page
 MAX_SEARCH = 100
 
 
@@ -97,8 +98,8 @@ class HistoryService:
     async def after(
         self, user_id: str, *, first: int = PAGE_SIZE, after: str | None = None, status: str | None = None
     ) -> CursorPage:
-        if not 1 <= first <= 100:
-            raise DomainError(Code.BAD_USER_INPUT, "first는 1 이상 100 이하여야 합니다.", field="first")
+        if not 1 <= first <= MAX_FIRST:
+            raise DomainError(Code.BAD_USER_INPUT, f"first는 1 이상 {MAX_FIRST} 이하여야 합니다.", field="first")
         query = _filtered(user_id, status, None)
         if after:
             created, entry_id = decode_cursor(after)

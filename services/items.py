@@ -6,6 +6,8 @@ both balance rows by user id):
 2. the buyer's debit and ``구매`` entry (``buy:<item>``, -price), the debit conditional on the
    balance minus the holds of cancels in flight: one statement, right under the balance lock
    (``ledger.append_entry(balance_locked=True)``);
+   With the price the buyer saw (``expected_price``), a different price on the locked row is
+   ``PRICE_CHANGED`` before anything is written;
 3. ``buyer_id`` set by a conditional update (``WHERE buyer_id IS NULL``: SQLite has no row locks)
    and the seller's ``판매`` (``sell:<item>``, +price): the unique entry keys refuse a second sale
    of the item whatever the code above does.
@@ -13,7 +15,6 @@ both balance rows by user id):
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -26,11 +27,16 @@ from sqlalchemy.sql import Select
 from services import ledger
 from services.db import Database
 from services.errors import Code, DomainError
+from services.file_urls import check_file_url
+from services.inputs import PAGE_SIZE, id_or_not_found
+from services.inputs import bad_input as _bad
+from services.inputs import clean as _clean
+from services.inputs import page_offset as _page_offset
+from services.inputs import text_field as _text
+from services.files import mark_used
 from services.locks import lock_balances, lock_useditem
-from services.models import User, Useditem, UseditemAddress, UseditemPick, utcnow
+from services.models import Useditem, UseditemAddress, UseditemPick, utcnow
 
-PAGE_SIZE = 10
-MAX_PAGE = 10_000
 MAX_SEARCH = 100
 BEST_COUNT = 4
 DEFAULT_PRICE_MAX = 100_000_000
@@ -40,9 +46,7 @@ MAX_CONTENTS = 10_000
 MAX_TAGS = 10
 MAX_TAG = 30
 MAX_IMAGES = 10
-MAX_IMAGE = 1_000
-_ID = re.compile(r"[0-9a-f]{32}")
-_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
+ITEM_NOT_FOUND = "상품을 찾을 수 없습니다."
 
 
 @dataclass
@@ -67,25 +71,6 @@ class ItemInput:
     address: AddressInput | None = None
 
 
-def _bad(message: str, field_name: str) -> DomainError:
-    return DomainError(Code.BAD_USER_INPUT, message, field=field_name)
-
-
-def _clean(value: str, *, multiline: bool = False) -> str:
-    # NUL and other control characters: PostgreSQL refuses NUL in text (a 500), nothing needs them.
-    keep = "\n\t" if multiline else ""
-    return "".join(ch for ch in value if ch >= " " or ch in keep).strip()
-
-
-def _text(value: str, field_name: str, label: str, limit: int, *, required: bool = False, multiline: bool = False) -> str:
-    cleaned = _clean(value, multiline=multiline)
-    if required and not cleaned:
-        raise _bad(f"{label}을(를) 입력해 주세요.", field_name)
-    if len(cleaned) > limit:
-        raise _bad(f"{label}은(는) {limit:,}자 이하여야 합니다.", field_name)
-    return cleaned
-
-
 def _optional_text(value: str | None, field_name: str, label: str, limit: int) -> str | None:
     if value is None:
         return None
@@ -93,11 +78,7 @@ def _optional_text(value: str | None, field_name: str, label: str, limit: int) -
 
 
 def item_id_or_not_found(raw: str) -> str:
-    """A malformed id names no item: NOT_FOUND, without asking the database."""
-    value = str(raw).strip()
-    if not _ID.fullmatch(value):
-        raise DomainError(Code.NOT_FOUND, "상품을 찾을 수 없습니다.")
-    return value
+    return id_or_not_found(raw, ITEM_NOT_FOUND)
 
 
 def _like(search: str | None) -> str | None:
@@ -110,17 +91,13 @@ def _like(search: str | None) -> str | None:
     return f"%{escaped.lower()}%"
 
 
-def _page_offset(page: int | None) -> int:
-    page = 1 if page is None else page
-    if not 1 <= page <= MAX_PAGE:
-        raise _bad("page는 1 이상이어야 합니다.", "page")
-    return (page - 1) * PAGE_SIZE
-
-
 class ItemService:
-    def __init__(self, db: Database, *, price_max: int = DEFAULT_PRICE_MAX) -> None:
+    def __init__(
+        self, db: Database, *, price_max: int = DEFAULT_PRICE_MAX, balance_max: int = ledger.BALANCE_MAX
+    ) -> None:
         self.db = db
         self.price_max = price_max
+        self.balance_max = balance_max  # a sale that would take the seller past it is refused
 
     # --- validation ------------------------------------------------------------------------
 
@@ -137,25 +114,20 @@ class ItemService:
                 raise _bad(f"가격은 1원 이상 {self.price_max:,}원 이하여야 합니다.", "price")
             values["price"] = int(i.price)
         if i.tags is not None or creating:
-            tags = i.tags or []
+            # Lenient where the apps are: an empty tag box sends [""]; blanks are dropped, and a tag
+            # given twice (or with spaces around it) is kept once, where it first appeared.
+            tags = list(dict.fromkeys(t for t in (_clean(t) for t in i.tags or []) if t))
             if len(tags) > MAX_TAGS:
                 raise _bad(f"태그는 {MAX_TAGS}개까지 입력할 수 있습니다.", "tags")
-            cleaned = [_clean(t) for t in tags]
-            if any(not t or len(t) > MAX_TAG for t in cleaned):
-                raise _bad(f"태그는 1자 이상 {MAX_TAG}자 이하여야 합니다.", "tags")
-            values["tags"] = cleaned
+            if any(len(t) > MAX_TAG for t in tags):
+                raise _bad(f"태그는 {MAX_TAG}자 이하여야 합니다.", "tags")
+            values["tags"] = tags
         if i.images is not None or creating:
-            images = i.images or []
+            # The codecamp upload pattern sends ["", "", ""] for unused slots: dropped, not refused.
+            images = [u for u in (_clean(u) for u in i.images or []) if u]
             if len(images) > MAX_IMAGES:
                 raise _bad(f"이미지는 {MAX_IMAGES}개까지 등록할 수 있습니다.", "images")
-            cleaned = [_clean(u) for u in images]
-            for url in cleaned:
-                scheme = _SCHEME.match(url)
-                # URLs (http/https) or paths in a file store ("codecamp-file-storage/…"); never
-                # javascript:/data: — frontends put these in <img src>.
-                if not url or len(url) > MAX_IMAGE or (scheme and scheme.group(1).lower() not in ("http", "https")):
-                    raise _bad("이미지 주소가 올바르지 않습니다.", "images")
-            values["images"] = cleaned
+            values["images"] = [check_file_url(u, "images") for u in images]
         return values
 
     @staticmethod
@@ -184,12 +156,13 @@ class ItemService:
                 await s.flush()
                 item.address_id = row.id
             s.add(item)
+            await mark_used(s, seller_id, values["images"])
         return item
 
     async def _lock_own_unsold(self, s: AsyncSession, user_id: str, item_id: str, verb: str) -> Useditem:
         item = await lock_useditem(s, item_id=item_id_or_not_found(item_id))
         if item is None:
-            raise DomainError(Code.NOT_FOUND, "상품을 찾을 수 없습니다.")
+            raise DomainError(Code.NOT_FOUND, ITEM_NOT_FOUND)
         if item.seller_id != user_id:
             raise DomainError(Code.FORBIDDEN, f"자신의 상품만 {verb}할 수 있습니다.")
         if item.buyer_id is not None:
@@ -222,6 +195,7 @@ class ItemService:
             )
             if done.rowcount != 1:
                 raise DomainError(Code.ITEM_SOLD_OUT, "이미 판매된 상품은 수정할 수 없습니다.")
+            await mark_used(s, user_id, values.get("images", ()))
         return await self.get(item.id)
 
     async def delete(self, user_id: str, item_id: str) -> str:
@@ -242,7 +216,7 @@ class ItemService:
         async with self.db.transaction() as s:
             item = await lock_useditem(s, item_id=item_id_or_not_found(item_id))
             if item is None:
-                raise DomainError(Code.NOT_FOUND, "상품을 찾을 수 없습니다.")
+                raise DomainError(Code.NOT_FOUND, ITEM_NOT_FOUND)
             removed = await s.execute(
                 delete(UseditemPick).where(UseditemPick.useditem_id == item.id, UseditemPick.user_id == user_id)
             )
@@ -263,26 +237,32 @@ class ItemService:
                 ).scalar_one()
             )
 
-    async def buy(self, buyer_id: str, item_id: str) -> Useditem:
+    async def buy(self, buyer_id: str, item_id: str, *, expected_price: int | None = None) -> Useditem:
+        """``expected_price``: the price the buyer saw; another price now (the seller changed it
+        since) is ``PRICE_CHANGED`` with the current one, and nothing moves."""
         item_id = item_id_or_not_found(item_id)
         try:
             async with self.db.transaction() as s:
-                item = await self._buy(s, buyer_id, item_id)
+                item = await self._buy(s, buyer_id, item_id, expected_price)
         except IntegrityError:
             # A ledger key of this sale already exists: someone else's purchase won.
             raise DomainError(Code.ITEM_SOLD_OUT) from None
         return item
 
-    async def _buy(self, s: AsyncSession, buyer_id: str, item_id: str) -> Useditem:
+    async def _buy(self, s: AsyncSession, buyer_id: str, item_id: str, expected_price: int | None) -> Useditem:
         item = await lock_useditem(s, item_id=item_id)
         if item is None:
-            raise DomainError(Code.NOT_FOUND, "상품을 찾을 수 없습니다.")
+            raise DomainError(Code.NOT_FOUND, ITEM_NOT_FOUND)
         if item.buyer_id == buyer_id:
             return item  # a retry of a purchase that succeeded: the item again, no points moved
         if item.buyer_id is not None:
             raise DomainError(Code.ITEM_SOLD_OUT)
         if item.seller_id == buyer_id:
             raise DomainError(Code.CANNOT_BUY_OWN_ITEM)
+        # Read from the locked row (PostgreSQL: FOR UPDATE; SQLite: BEGIN IMMEDIATE), so that a
+        # price change cannot land between this check and the debit of the same price below.
+        if expected_price is not None and expected_price != item.price:
+            raise DomainError(Code.PRICE_CHANGED, price=item.price)
         await lock_balances(s, buyer_id, item.seller_id)
         # Both rows are locked from here on: the debit checks balance minus holds in its own
         # conditional UPDATE (no second read of the row, no second sum of the holds). It comes
@@ -299,10 +279,18 @@ class ItemService:
         )
         if won.rowcount != 1:
             raise DomainError(Code.ITEM_SOLD_OUT)
-        await ledger.append_entry(
-            s, user_id=item.seller_id, amount=item.price, status=ledger.SELL,
-            entry_key=f"sell:{item.id}", detail=item.name, useditem_id=item.id,
-        )
+        try:
+            await ledger.append_entry(
+                s, user_id=item.seller_id, amount=item.price, status=ledger.SELL,
+                entry_key=f"sell:{item.id}", detail=item.name, useditem_id=item.id, balance_max=self.balance_max,
+            )  # fmt: skip
+        except DomainError as exc:
+            if exc.code != Code.BALANCE_LIMIT_EXCEEDED:
+                raise
+            # Rolled back with the whole purchase: the buyer keeps the points.
+            raise DomainError(
+                exc.code, "판매자의 보유 포인트가 한도를 넘게 되어 구매할 수 없습니다.", **exc.extensions
+            ) from None
         item.buyer_id, item.sold_at, item.updated_at = buyer_id, now, now
         return item
 
@@ -313,24 +301,16 @@ class ItemService:
         async with self.db.session() as s:
             item = await s.get(Useditem, item_id)
         if item is None or item.deleted_at is not None:
-            raise DomainError(Code.NOT_FOUND, "상품을 찾을 수 없습니다.")
+            raise DomainError(Code.NOT_FOUND, ITEM_NOT_FOUND)
         return item
 
-    async def address(self, address_id: str) -> UseditemAddress | None:
-        async with self.db.session() as s:
-            return await s.get(UseditemAddress, address_id)
-
-    async def users(self, user_ids: Sequence[str]) -> list[User | None]:
-        """Sellers and buyers of a page of items, in one query (a DataLoader's batch)."""
-        async with self.db.session() as s:
-            found = {u.id: u for u in (await s.execute(select(User).where(User.id.in_(user_ids)))).scalars()}
-        return [found.get(i) for i in user_ids]
+    async def addresses(self, address_ids: Sequence[str]) -> list[UseditemAddress | None]:
+        """The addresses of a page of items, in one query (a DataLoader's batch)."""
+        return await self.db.rows_by(UseditemAddress.id, address_ids)
 
     async def many(self, item_ids: Sequence[str]) -> list[Useditem | None]:
         """The items of a page of ledger entries, deleted ones included, in one query."""
-        async with self.db.session() as s:
-            found = {i.id: i for i in (await s.execute(select(Useditem).where(Useditem.id.in_(item_ids)))).scalars()}
-        return [found.get(i) for i in item_ids]
+        return await self.db.rows_by(Useditem.id, item_ids)
 
     @staticmethod
     def _searched(query: Select, search: str | None) -> Select:

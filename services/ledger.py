@@ -18,6 +18,9 @@ CHARGE = "충전"
 CANCEL = "취소"
 BUY = "구매"
 SELL = "판매"
+# The highest balance there can be: GraphQL's Int is 32-bit, and a balance past it failed every read
+# of it (issue 23 #8). POINTCHARGE_BALANCE_MAX may set a lower cap, never a higher one.
+BALANCE_MAX = 2_147_483_647
 
 
 async def append_entry(
@@ -33,6 +36,7 @@ async def append_entry(
     useditem_id: str | None = None,
     allow_negative: bool = False,
     balance_locked: bool = False,
+    balance_max: int = BALANCE_MAX,
 ) -> PointTransaction:
     """Moves the balance and appends its entry. Must run inside the caller's transaction.
 
@@ -47,6 +51,9 @@ async def append_entry(
     committed before (holds are written under this lock; ``spendable`` says what goes wrong when
     the UPDATE itself waits for the lock). On SQLite (one writer at a time) the condition is the
     whole guard.
+
+    A credit is conditional on the new balance staying at most ``balance_max``, in the same UPDATE;
+    past it nothing is written and ``BALANCE_LIMIT_EXCEEDED`` is raised.
     """
     now = utcnow()
     stmt = update(UserPoint).where(UserPoint.user_id == user_id)
@@ -57,12 +64,16 @@ async def append_entry(
             if await spendable(s, user_id) + amount < 0:
                 raise DomainError(Code.INSUFFICIENT_POINTS)
             stmt = stmt.where(UserPoint.amount + amount >= 0)
+    elif amount > 0:
+        stmt = stmt.where(UserPoint.amount + amount <= min(balance_max, BALANCE_MAX))
     balance = (
         await s.execute(
             stmt.values(amount=UserPoint.amount + amount, updated_at=now).returning(UserPoint.amount)
         )
     ).scalar_one_or_none()
     if balance is None:
+        if amount > 0:
+            raise DomainError(Code.BALANCE_LIMIT_EXCEEDED, balanceMax=min(balance_max, BALANCE_MAX))
         raise DomainError(Code.INSUFFICIENT_POINTS)
     entry = PointTransaction(
         user_id=user_id,

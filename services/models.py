@@ -246,6 +246,36 @@ class UseditemPick(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
 
 
+class UseditemQuestion(SQLModel, table=True):
+    """A question about an item (codecamp's UseditemQuestion). Soft-deleted by its author."""
+
+    __tablename__ = "useditem_questions"
+    __table_args__ = (sa.Index("ix_useditem_questions_item_created", "useditem_id", "created_at", "id"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    useditem_id: str = Field(foreign_key="useditems.id", max_length=32)
+    user_id: str = Field(foreign_key="users.id", max_length=32)
+    contents: str = Field(sa_type=sa.Text)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    deleted_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
+
+
+class UseditemQuestionAnswer(SQLModel, table=True):
+    """An answer to a question (codecamp's UseditemQuestionAnswer). Soft-deleted by its author."""
+
+    __tablename__ = "useditem_question_answers"
+    __table_args__ = (sa.Index("ix_useditem_question_answers_question_created", "question_id", "created_at", "id"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    question_id: str = Field(foreign_key="useditem_questions.id", max_length=32)
+    user_id: str = Field(foreign_key="users.id", max_length=32)
+    contents: str = Field(sa_type=sa.Text)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    deleted_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
+
+
 class PaymentEvent(SQLModel, table=True):
     """Every status transition of a payment, with what caused it (an audit trail, append-only)."""
 
@@ -302,3 +332,24 @@ class WebhookDelivery(SQLModel, table=True):
 # what triggers it, so a fresh worker whose first database work is the lean charge path would build
 # half-instrumented objects. Configure them now, once all the tables above are declared.
 sa.orm.configure_mappers()
+
+
+class FileUpload(SQLModel, table=True):
+    """An uploaded image (GraphQL ``FileManager``). ``url`` is what clients store and show
+    (``<bucket>/<yyyy>/<m>/<d>/<random>.<ext>``); ``storage_key`` is the object's key in the store.
+    ``is_used`` turns true when an item or a user picture of its uploader references it; unused
+    uploads are deleted after a day (``deleted_at`` set, the object removed)."""
+
+    __tablename__ = "file_uploads"
+    __table_args__ = (sa.Index("ix_file_uploads_unused", "is_used", "deleted_at", "created_at"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    user_id: str = Field(foreign_key="users.id", max_length=32, index=True)
+    url: str = Field(max_length=300, sa_column_kwargs={"unique": True})
+    storage_key: str = Field(max_length=300)
+    size: int = Field(sa_type=sa.BigInteger)
+    content_type: str = Field(max_length=50)
+    is_used: bool = Field(default=False, nullable=False)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    deleted_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)

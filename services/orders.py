@@ -28,6 +28,7 @@ class ChargeConfig:
     min_amount: int
     max_amount: int
     require_prepared_order: bool = False
+    balance_max: int = 2_147_483_647  # services.ledger.BALANCE_MAX: a credit past it is refused and refunded
 
 
 @dataclass(frozen=True)
@@ -102,7 +103,9 @@ async def list_orders(db: Database, user_id: str, *, limit: int = 20) -> list[Pa
             (
                 await s.execute(
                     select(Payment)
-                    .where(Payment.user_id == user_id)
+                    # An attempt of more than GraphQL's Int (2,147,483,647) cannot be shown (it is
+                    # never credited: over the balance cap, refunded): it would fail the whole list.
+                    .where(Payment.user_id == user_id, Payment.amount <= 2_147_483_647)
                     .order_by(Payment.created_at.desc(), Payment.id.desc())
                     .limit(limit)
                 )

@@ -14,7 +14,8 @@ Redis (``POINTCHARGE_RATE_LIMIT_STORAGE=redis://host:6379/0``) so that N instanc
 * Charging: every ``preparePointCharge`` / ``createPointTransactionOfLoading`` call counts against
   its user; the defaults leave room for double clicks and retry loops, not for a script.
 * Per user: ``cancelPointTransaction``, ``resetUserPassword``, item writes. Per client IP:
-  ``createUser``, and ``/webhooks/portone`` + ``/payments/complete`` (each its own count).
+  ``createUser``, and ``/webhooks/portone`` + ``/payments/complete`` (each its own count). Every
+  per-IP count keys IPv6 clients by prefix (``address_key``: /64 by default), IPv4-mapped as IPv4.
 * A de-duplication window per payment (``first_in_window``): it only saves PortOne calls — every
   sync is idempotent — so memory storage (one window per instance) is as correct as Redis.
 
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import ipaddress
 import logging
 import math
 import time
@@ -53,8 +55,26 @@ class RateLimitConfig:
     signup_per_ip: str = "20/minute;200/hour"
     cancel_per_user: str = "10/minute;50/hour"
     item_per_user: str = "60/minute;1000/hour"
+    upload_per_user: str = "30/minute;300/hour"
     password_reset_per_user: str = "5/minute;20/hour"
     webhook_per_ip: str = "1200/minute"
+    # An IPv6 client usually holds a whole /64 (SLAAC, privacy addresses): counted per prefix.
+    ipv6_prefix: int = 64
+
+
+def address_key(ip: str, ipv6_prefix: int = 64) -> str:
+    """The key an address is counted under: IPv4 as it is (an IPv4-mapped IPv6 address too), IPv6
+    by its ``/ipv6_prefix`` network — one host picks any address of its /64 at will, so counting each
+    address alone would multiply every per-IP limit by 2^64."""
+    try:
+        address = ipaddress.ip_address(ip.split("%", 1)[0])
+    except ValueError:
+        return ip
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, ipv6_prefix), strict=False))
+    return str(address)
 
 
 def _items(spec: str) -> tuple[RateLimitItem, ...]:
@@ -153,6 +173,7 @@ class RateLimiter:
             "signup": _items(self.config.signup_per_ip),
             "cancel": _items(self.config.cancel_per_user),
             "item": _items(self.config.item_per_user),
+            "upload": _items(self.config.upload_per_user),
             "password_reset": _items(self.config.password_reset_per_user),
             "webhook": _items(self.config.webhook_per_ip),
             "redirect": _items(self.config.webhook_per_ip),  # same limit, its own count
@@ -194,7 +215,7 @@ class RateLimiter:
         checked; refuses (``RATE_LIMITED``) when either is full. The acquire is atomic, so
         parallel attempts never all pass."""
         attempt = LoginAttempt()
-        for scope, key in (("login_ip", ip), ("login_account", account)):
+        for scope, key in (("login_ip", self._address(ip)), ("login_account", account)):
             if not key:
                 continue
             for item in self.limits[scope]:
@@ -261,14 +282,25 @@ class RateLimiter:
     def exempt(self, scope: str) -> bool:
         return not self.limits.get(scope)
 
+    def _address(self, ip: str | None) -> str | None:
+        return address_key(ip, self.config.ipv6_prefix) if ip else None
+
     async def hit_ip(self, scope: str, ip: str | None) -> int | None:
-        """Counts a request from ``ip``; returns seconds to wait when it is over (None: go on)."""
-        if not ip or not self.limits.get(scope):
+        """Counts a request from ``ip`` (IPv6: its prefix); returns seconds to wait when it is over
+        (None: go on)."""
+        key = self._address(ip)
+        if not key or not self.limits.get(scope):
             return None
-        if await self._hit(scope, ip):
+        if await self._hit(scope, key):
             return None
-        log.warning("%s rate limited for address %s", scope, ip)
-        return await self._over(scope, ip) or 1
+        log.warning("%s rate limited for address %s", scope, key)
+        return await self._over(scope, key) or 1
+
+    async def hit_address(self, scope: str, ip: str) -> None:
+        """``hit_user`` for a call counted per client address (IPv6: its prefix): refuses once over."""
+        key = self._address(ip)
+        if key:
+            await self.hit_user(scope, key)
 
     async def first_in_window(self, key: str, seconds: float) -> bool:
         """True for the first call with ``key`` in a ``seconds`` moving window, False for the

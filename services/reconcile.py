@@ -23,6 +23,7 @@ from services.errors import DomainError
 from services.models import CancelRequest, Order, Payment, PaymentEvent, PointTransaction, UserPoint, utcnow
 from services.orders import find_order
 from services.portone.base import ProviderPayment
+from services.sync import BALANCE_LIMIT
 from services.webhooks import WebhookService
 
 log = logging.getLogger("pointcharge.reconcile")
@@ -144,6 +145,9 @@ class Reconciler:
                 diff = Difference("mismatch_not_refunded", remote.provider, remote.payment_key,
                                   f"paid {remote.amount} for an order of {row.order_amount if row else order.amount}: refund it",  # type: ignore[union-attr]
                                   user_id=owner)
+            elif row is not None and row.anomaly == BALANCE_LIMIT:
+                diff = Difference("limit_not_refunded", remote.provider, remote.payment_key,
+                                  f"paid {remote.amount}, refused for the balance cap: refund it", user_id=owner)
             elif owner is None:
                 diff = Difference("unclaimed_paid", remote.provider, remote.payment_key,
                                   f"paid {remote.amount} KRW, owner unknown until someone claims it")
@@ -187,7 +191,7 @@ class Reconciler:
             return
         if diff.kind == "paid_not_credited":
             diff.fixed = result.outcome in (Outcome.CREDITED, Outcome.ALREADY_CREDITED)
-        elif diff.kind in ("cancelled_not_clawed_back", "status_mismatch", "mismatch_not_refunded"):
+        elif diff.kind in ("cancelled_not_clawed_back", "status_mismatch", "mismatch_not_refunded", "limit_not_refunded"):
             diff.fixed = True
         elif diff.kind in ("unclaimed_paid", "unknown_payment"):
             # Recorded now, so the owner's claim is quick; still the owner's move (or an operator's)

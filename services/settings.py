@@ -6,8 +6,11 @@ Secrets are ``SecretStr`` so that they never show up in a repr, a log line or a 
 
 from __future__ import annotations
 
+import ipaddress
 from enum import StrEnum
+from pathlib import PurePath
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -22,6 +25,26 @@ DEFAULT_SQLITE_URL = "sqlite+aiosqlite:///./pointcharge.db"
 class Mode(StrEnum):
     SANDBOX = "sandbox"
     PRODUCTION = "production"
+
+
+def points_at_a_sandbox(url: str) -> bool:
+    """Whether a PortOne base URL can only be an emulator: the sandbox's path, or a host on this
+    machine (``localhost``, a loopback or unspecified address, IPv6 and IPv4-mapped ones too)."""
+    if "/sandbox/" in url:
+        return True
+    try:
+        host = (urlsplit(url.strip()).hostname or "").lower().rstrip(".")
+    except ValueError:
+        return True  # not a URL at all: not PortOne either
+    if not host or host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.is_loopback or address.is_unspecified
 
 
 def _split_csv(value: object) -> object:
@@ -69,6 +92,10 @@ class Settings(BaseSettings):
     graphql_max_aliases: int = 30
     graphql_max_tokens: int = 4_000
     graphql_cache_size: int = 512
+    # A document's cost (schema/cost.py) must not exceed this, else QUERY_TOO_COMPLEX before it runs;
+    # callers without a valid access token get the lower budget.
+    graphql_max_cost: int = 5_000
+    graphql_max_cost_anonymous: int = 1_000
     max_body_bytes: int = 256 * 1024
 
     # Rate limits (services/ratelimit.py): "memory://" (per instance) or "redis://host:6379/0" (shared
@@ -85,11 +112,14 @@ class Settings(BaseSettings):
     rate_limit_cancel: str = "10/minute;50/hour"
     rate_limit_password_reset: str = "5/minute;20/hour"
     rate_limit_item: str = "60/minute;1000/hour"
+    rate_limit_upload: str = "30/minute;300/hour"  # uploadFile per user
     # PortOne sends from a few addresses: 1,200 a minute from each is ~60 webhooks a second from
     # three of them, many times a busy shop's peak (two webhooks per payment at most, usually one).
     rate_limit_webhook: str = "1200/minute"
-    # One PortOne lookup per payment (and claimed status) per this many seconds, however many
-    # webhooks name it; 0 = off. Only saves PortOne calls: every sync is idempotent.
+    # Per-IP limits count an IPv6 client by this prefix (one host holds a whole /64); 1..128.
+    rate_limit_ipv6_prefix: int = Field(default=64, ge=1, le=128)
+    # One PortOne lookup per payment (V2: per signed event type) per this many seconds, however many
+    # webhooks name it, and one more after it when another status was claimed; 0 = off. Only saves PortOne calls: every sync is idempotent.
     webhook_dedup_s: float = 5.0
     # Reconciliation retries a failed delivery this many times / for this long, then reports it
     # "abandoned" (a forged webhook for a payment that does not exist fails forever).
@@ -129,10 +159,32 @@ class Settings(BaseSettings):
 
     # Items for sale (services/items.py): the highest price a seller may set, in KRW.
     item_price_max: int = Field(default=100_000_000, ge=1)
+    # The highest balance a user may hold (services/ledger.py); never above 2,147,483,647, GraphQL's
+    # Int. A charge past it is refused (BALANCE_LIMIT_EXCEEDED) and refunded, a sale past it refused.
+    balance_max: int = Field(default=2_147_483_647, ge=1, le=2_147_483_647)
+
+    # Uploads (services/files.py). An uploaded image's url is "<bucket>/<yyyy>/<m>/<d>/<random>.<ext>",
+    # its object key in the store the part after "<bucket>/"; browsers fetch storage_public_base + url.
+    upload_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
+    # file:///abs/dir (or a plain path), s3://bucket/prefix, gs://bucket/prefix; credentials come from
+    # the environment as obstore reads them (AWS_*, GOOGLE_*). Default: ./pointcharge-files.
+    storage_url: str = "./pointcharge-files"
+    # S3-compatible servers (MinIO, R2, moto…): their endpoint; http:// is allowed for it.
+    storage_endpoint: str | None = None
+    # None: "<public_url>/files/" (pointcharge serves the store itself at /files/<url>).
+    storage_public_base: str | None = None
+    # Unused uploads older than storage_cleanup_after_hours are deleted this often (seconds; 0 = off).
+    storage_cleanup_every: float = 3600
+    storage_cleanup_after_hours: float = 24
 
     # Periodic reconciliation inside `serve` (seconds; 0 = off) over the last N days.
     reconcile_every: float = 0
     reconcile_window_days: float = 2
+
+    # The mounted PortOne sandbox's state file (payments, orders, tokens, webhook log), so that a
+    # restart forgets nothing; ":memory:" keeps nothing. None: next to the SQLite database
+    # (./pointcharge.db -> ./pointcharge-sandbox.db), or ./pointcharge-sandbox.db for PostgreSQL.
+    sandbox_state: str | None = None
 
     # Host/port the API serves on; the mounted sandbox uses them to reach our webhook.
     public_url: str | None = None
@@ -193,6 +245,19 @@ class Settings(BaseSettings):
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 
+    @property
+    def sandbox_state_path(self) -> str:
+        if self.sandbox_state:
+            return self.sandbox_state
+        if not self.is_sqlite:
+            return "./pointcharge-sandbox.db"
+        # sqlite+aiosqlite:///<path>[?query]; no path (or :memory:) is an in-memory database.
+        path = self.database_url.partition(":///")[2].partition("?")[0]
+        if not path or path == ":memory:":
+            return ":memory:"
+        database = PurePath(path)
+        return str(database.with_name(database.stem + "-sandbox.db"))
+
     def production_problems(self) -> list[str]:
         """What keeps this configuration from being safe to run with real money."""
         problems: list[str] = []
@@ -208,8 +273,11 @@ class Settings(BaseSettings):
             if value is None or (isinstance(value, SecretStr) and not value.get_secret_value()):
                 problems.append(f"POINTCHARGE_{name.upper()} is not set")
         base = self.portone_v1_base_url or ""
-        if "/sandbox/" in base or base.startswith("http://127.") or "localhost" in base:
+        if base and points_at_a_sandbox(base):
             problems.append("POINTCHARGE_PORTONE_V1_BASE_URL points at a sandbox, not PortOne")
+        v2_base = self.portone_v2_base_url or ""
+        if v2_base and points_at_a_sandbox(v2_base):
+            problems.append("POINTCHARGE_PORTONE_V2_BASE_URL points at a sandbox, not PortOne")
         problems.extend(self.unsafe_production_settings())
         return problems
 
@@ -224,6 +292,13 @@ class Settings(BaseSettings):
             problems.append(
                 'POINTCHARGE_CORS_ORIGINS is "*" while credentials (the refresh cookie) are allowed: '
                 "list your frontends' origins"
+            )
+        if any(origin.strip().lower() == "null" for origin in self.cors_origins):
+            # Origin: null is what sandboxed iframes, file:// pages and some redirects send: any
+            # site can produce it, so allowing it with credentials is allowing every site.
+            problems.append(
+                'POINTCHARGE_CORS_ORIGINS contains "null" (sent by sandboxed iframes and file:// pages, which '
+                "any site can make) while credentials are allowed: list your frontends' origins"
             )
         if self.cookie_samesite.strip().lower() == "none" and not self.cookie_secure:
             problems.append(

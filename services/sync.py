@@ -19,6 +19,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from services import credit, ledger, payment_state as st
 from services.credit import Outcome, SyncResult
+from services.errors import Code, DomainError
 from services.locks import lock_payment
 from services.models import CancelRequest, Payment, PaymentEvent, PointTransaction, new_id, utcnow
 from services.orders import find_order
@@ -27,8 +28,17 @@ from services.portone.base import ProviderPayment
 log = logging.getLogger("pointcharge.charging")
 
 
+BALANCE_LIMIT = "balance_limit"  # payments.anomaly of an attempt refused for the balance cap
+
+
 async def apply(
-    s: AsyncSession, remote: ProviderPayment, claimant: str | None, source: str, *, require_prepared_order: bool
+    s: AsyncSession,
+    remote: ProviderPayment,
+    claimant: str | None,
+    source: str,
+    *,
+    require_prepared_order: bool,
+    balance_max: int = ledger.BALANCE_MAX,
 ) -> SyncResult:
     payment = await upsert_and_lock(s, remote)
 
@@ -57,6 +67,13 @@ async def apply(
             return SyncResult(Outcome.AMOUNT_MISMATCH, payment)
         return SyncResult(Outcome.NOT_PAID, payment)
 
+    if payment.anomaly == BALANCE_LIMIT and payment.credited_at is None:
+        # Refused once for the balance cap and being refunded: never credited later, even if the
+        # balance has room by now (reconciliation syncs it again to finish the refund).
+        if status in (st.PAID, st.PARTIALLY_CANCELLED):
+            return SyncResult(Outcome.BALANCE_LIMIT, payment)
+        return SyncResult(Outcome.NOT_PAID, payment)
+
     if payment.user_id is None:
         return SyncResult(Outcome.UNCLAIMED, payment)
 
@@ -66,7 +83,10 @@ async def apply(
         if status == st.CANCELLED and payment.credited_amount == 0:
             # Cancelled before anyone credited it: nothing to give, nothing to take back.
             return SyncResult(Outcome.NOT_PAID, payment)
-        entry = await credit_payment(s, payment, remote)
+        entry = await credit_payment(s, payment, remote, balance_max=balance_max)
+        if entry is None:
+            payment.anomaly = BALANCE_LIMIT
+            return SyncResult(Outcome.BALANCE_LIMIT, payment)
         outcome = Outcome.CREDITED
     else:
         entry = await credit_entry(s, payment.id)
@@ -158,9 +178,31 @@ async def credit_entry(s: AsyncSession, payment_id: str) -> PointTransaction | N
     ).scalar_one_or_none()
 
 
-async def credit_payment(s: AsyncSession, payment: Payment, remote: ProviderPayment) -> PointTransaction:
+async def credit_payment(
+    s: AsyncSession, payment: Payment, remote: ProviderPayment, *, balance_max: int = ledger.BALANCE_MAX
+) -> PointTransaction | None:
+    """The credit entry; None (nothing written) when it would take the owner past ``balance_max``."""
+    assert payment.user_id is not None
+    # The balance first: its UPDATE is conditional on the cap, and a refusal has written nothing.
+    try:
+        entry = await ledger.append_entry(
+            s,
+            user_id=payment.user_id,
+            amount=remote.amount,
+            status=ledger.CHARGE,
+            entry_key=credit.charge_key(payment.id),
+            detail=credit.charge_detail(remote),
+            payment_id=payment.id,
+            imp_uid=remote.payment_key,
+            balance_max=balance_max,
+        )
+    except DomainError as exc:
+        if exc.code == Code.BALANCE_LIMIT_EXCEEDED:
+            return None
+        raise
     # Conditional on credited_at IS NULL: of two transactions racing past the checks above,
-    # exactly one updates the row (PostgreSQL re-checks the predicate after the row lock).
+    # exactly one updates the row (the payment row lock queues them; on a lost race the whole
+    # transaction, the entry above included, is rolled back).
     credited_at = utcnow()
     won = await s.execute(
         update(Payment)
@@ -169,17 +211,6 @@ async def credit_payment(s: AsyncSession, payment: Payment, remote: ProviderPaym
     )
     if won.rowcount != 1:
         raise IntegrityError("credit raced", None, Exception("credited_at already set"))
-    assert payment.user_id is not None
-    entry = await ledger.append_entry(
-        s,
-        user_id=payment.user_id,
-        amount=remote.amount,
-        status=ledger.CHARGE,
-        entry_key=credit.charge_key(payment.id),
-        detail=credit.charge_detail(remote),
-        payment_id=payment.id,
-        imp_uid=remote.payment_key,
-    )
     # Already in the row (the guard above wrote them): tell the ORM without writing them again.
     set_committed_value(payment, "credited_at", credited_at)
     set_committed_value(payment, "credited_amount", remote.amount)

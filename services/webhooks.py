@@ -7,6 +7,7 @@ stays ``received``/``failed`` and ``pointcharge webhooks replay`` (or reconcilia
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import ipaddress
 import json
@@ -168,17 +169,15 @@ def ip_allowed(remote_addr: str | None, allowed: Sequence[str]) -> bool:
     return any(address in ipaddress.ip_network(net, strict=False) for net in allowed)
 
 
-def _cancellation_id(provider: str, event: str | None, stored_body: str | None) -> str:
-    """V1's cancellation_id, read back from the stored body (only when it says "cancelled")."""
-    if provider != "portone_v1" or event != "cancelled":
-        return ""
-    body = stored_body or ""
-    try:
-        data = json.loads(body)
-        value = data.get("cancellation_id") if isinstance(data, dict) else None
-    except ValueError:
-        value = parse_qs(body).get("cancellation_id", [None])[-1]
-    return value[:100] if isinstance(value, str) else ""
+def _dedup_window(provider: str, payment_key: str, event: str | None) -> str:
+    """The de-duplication key of a delivery. A V1 body is unsigned: anything in it but the payment
+    id — its status, its cancellation_id — is the sender's choice, and a key made of it let a forger
+    buy one PortOne lookup per made-up value (50 random cancellation ids: 50 GETs). So V1 is keyed by
+    the payment alone (a real change within the window gets the trailing fetch of
+    ``WebhookService._coalesced``). A V2 event is signed, so its type may tell a real change apart."""
+    if provider == "portone_v2":
+        return f"{provider}/{payment_key}/{event or ''}"
+    return f"{provider}/{payment_key}"
 
 
 class WebhookService:
@@ -300,11 +299,10 @@ class WebhookService:
     async def process(self, delivery_id: str, *, coalesce: bool = True) -> str:
         """Re-fetches the payment from PortOne and syncs it. Safe to run any number of times.
 
-        With ``coalesce`` (live deliveries), a delivery naming a payment — and claiming a status —
-        that another delivery had fetched within ``dedup_s`` seconds is recorded as ``duplicate``
-        without asking PortOne again: a burst of 1,000 forged webhooks for one id costs one GET.
-        The status (and V1's cancellation id) is part of the key so that a real change (ready →
-        paid, a second partial cancel) never waits for a window. A delivery coalesced with a fetch
+        With ``coalesce`` (live deliveries), a delivery naming a payment that another delivery had
+        fetched within ``dedup_s`` seconds is recorded as ``duplicate`` without asking PortOne
+        again: a burst of 1,000 forged webhooks for one id costs one GET, two when they claim
+        different statuses (``_dedup_window``, ``_coalesced``). A delivery coalesced with a fetch
         that ran just before PortOne changed is no worse off than a dropped webhook: the mutation,
         the redirect and reconciliation's listing still find the payment. The window lives in the
         rate-limit storage (per instance in memory, shared in Redis); it never decides money."""
@@ -325,7 +323,6 @@ class WebhookService:
                         WebhookDelivery.provider,
                         WebhookDelivery.payment_key,
                         WebhookDelivery.event,
-                        WebhookDelivery.body,
                     )
                 )
             ).one_or_none()
@@ -334,10 +331,9 @@ class WebhookService:
                 delivery = await s.get(WebhookDelivery, delivery_id)
             metrics.WEBHOOK_DELIVERIES.labels(delivery.provider if delivery else "unknown", "ignored").inc()
             return "ignored"
-        provider, payment_key, event, body = row
+        provider, payment_key, event = row
         if coalesce and self.ratelimiter is not None and self.dedup_s > 0:
-            window = f"{provider}/{payment_key}/{event or ''}/{_cancellation_id(provider, event, body)}"
-            if not await self.ratelimiter.first_in_window(window, self.dedup_s):
+            if await self._coalesced(_dedup_window(provider, payment_key, event), event):
                 # Coalesced, so not an attempt after all: the count taken back in the same
                 # statement that records the outcome (the retry budget counts fetches only).
                 await self.mark(
@@ -368,6 +364,24 @@ class WebhookService:
         metrics.WEBHOOK_DELIVERIES.labels(provider, "processed").inc()
         log.info("webhook %s for %s: %s", delivery_id, payment_key, result.outcome)
         return "processed"
+
+    async def _coalesced(self, window: str, event: str | None) -> bool:
+        """Whether this delivery is a duplicate of the window's fetch. The first delivery of a
+        payment in a window fetches at once. Within it, a delivery claiming a status no delivery of
+        the window claimed yet may be a real change (a virtual account issued, then deposited
+        seconds later): the first such one fetches once more when the window has passed — one
+        trailing fetch per window, whatever the claims, so a forger's choice of fields buys at most
+        that one — and every other is coalesced."""
+        limiter = self.ratelimiter
+        assert limiter is not None
+        leading = await limiter.first_in_window(window, self.dedup_s)
+        new_claim = await limiter.first_in_window(f"{window}/claimed/{event or ''}", self.dedup_s)
+        if leading:
+            return False
+        if new_claim and await limiter.first_in_window(f"{window}/trailing", self.dedup_s):
+            await asyncio.sleep(self.dedup_s)
+            return False
+        return True
 
     def _exhausted(self, now: datetime):  # type: ignore[no-untyped-def]
         return (WebhookDelivery.outcome == "failed") & (

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -24,6 +25,10 @@ from api.migrate import upgrade_head
 from services.settings import Settings
 
 PG_URL = os.environ.get("POINTCHARGE_TEST_DATABASE_URL")
+# Each app's mounted sandbox (and every server a test starts, which inherits the environment)
+# keeps its state in memory: tests must not share, or leave behind, a ./pointcharge-sandbox.db.
+# The tests of the state file itself name their own file.
+os.environ.setdefault("POINTCHARGE_SANDBOX_STATE", ":memory:")
 
 
 def _wipe_postgres(url: str) -> None:
@@ -80,6 +85,8 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
         "argon2_time_cost": 1,
         "argon2_memory_kib": 1024,
         "argon2_parallelism": 1,
+        # Uploads go to a scratch folder, not ./pointcharge-files in the checkout.
+        "storage_url": str(Path(tempfile.gettempdir()) / f"pointcharge-test-files-{os.getpid()}"),
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[arg-type]

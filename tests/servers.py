@@ -74,3 +74,53 @@ def run_server(
         server.should_exit = True
         thread.join(timeout=10)
         sock.close()
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port for a subprocess to bind (the kernel rarely hands a just-freed port out again)."""
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def run_process(
+    args: list[str], ready_url: str, *, env: dict[str, str] | None = None, cwd: str | None = None,
+    output: list[str] | None = None, startup_timeout_s: float = 60.0,
+) -> Iterator[None]:
+    """``python -m <args>`` as its own process until the block ends (SIGTERM: a clean shutdown);
+    ready once ``ready_url`` answers. What it printed (stdout and stderr) is appended to
+    ``output`` when it has stopped."""
+    import subprocess
+    import sys
+    import tempfile
+    from pathlib import Path
+
+    import httpx
+
+    repo = str(Path(__file__).resolve().parent.parent)
+    env = {**(env if env is not None else __import__("os").environ), "PYTHONPATH": repo}
+    with tempfile.TemporaryFile("w+") as log:
+        proc = subprocess.Popen([sys.executable, "-m", *args], cwd=cwd or repo, env=env, stdout=log, stderr=log, text=True)
+        try:
+            deadline = time.monotonic() + startup_timeout_s
+            while True:
+                try:
+                    httpx.get(ready_url, timeout=1.0)
+                    break
+                except httpx.TransportError:
+                    if proc.poll() is not None or time.monotonic() > deadline:
+                        log.seek(0)
+                        raise RuntimeError(f"{args} did not start: {log.read()[-2000:]}") from None
+                    time.sleep(0.1)
+            yield
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+            if output is not None:
+                log.seek(0)
+                output.append(log.read())

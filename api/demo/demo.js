@@ -9,7 +9,12 @@
  *   모바일(리디렉션): m_redirect_url = <origin>/payments/complete, which verifies and credits, then
  *   sends the browser back here (/payments/result?outcome=…)
  *   상점: fetchUseditems, createUseditem, createPointTransactionOfBuyingAndSelling(useritemId) — the
- *   price is the server's; the page never sends one with a purchase
+ *   price is the server's; the buy button sends the price it showed as expectedPrice, so a seller's
+ *   change in between is PRICE_CHANGED (nothing moves) instead of a surprise charge; a photo goes
+ *   up first through uploadFile (a GraphQL multipart request, as apollo-upload-client sends it) and
+ *   the item names its url; images are shown at fetchFileConfig.publicBase + url
+ *   문의: fetchUseditemQuestions / fetchUseditemQuestionAnswers, createUseditemQuestion (anyone
+ *   logged in), createUseditemQuestionAnswer (offered to the item's seller)
  */
 (function () {
   "use strict";
@@ -37,6 +42,9 @@
     ALREADY_CANCELLED: "이미 취소된 결제입니다.",
     ITEM_SOLD_OUT: "이미 판매된 상품입니다.",
     CANNOT_BUY_OWN_ITEM: "자신의 상품은 구매할 수 없습니다.",
+    FILE_TOO_LARGE: "사진 파일이 너무 큽니다.",
+    UNSUPPORTED_FILE_TYPE: "JPEG, PNG, WebP, GIF 사진만 올릴 수 있습니다.",
+    PRICE_CHANGED: "판매자가 상품 가격을 바꿨습니다. 새 가격을 확인한 뒤 다시 구매해 주세요.",
     NETWORK: "서버에 연결할 수 없습니다. 네트워크 상태를 확인해 주세요."
   };
   // The same code can mean something more precise in one operation.
@@ -67,7 +75,7 @@
     PAYMENT_NOT_FOUND: MESSAGES.PAYMENT_NOT_FOUND
   };
 
-  var state = { token: null, user: null, config: null, selected: null, busy: false, tab: "charge" };
+  var state = { token: null, user: null, config: null, selected: null, busy: false, tab: "charge", qnaItem: null };
   var restoring = null;
 
   function $(id) { return document.getElementById(id); }
@@ -81,22 +89,27 @@
   }
 
   // ------------------------------------------------------------------ GraphQL
-  function GqlError(code, serverMessage, op) {
+  // extensions.where says the failure is more precise than its code (a cancel PortOne cannot find
+  // is PAYMENT_NOT_FOUND with where "PORTONE", not the charge flow's "no such payment"): the
+  // server's message says it in its own words.
+  function GqlError(code, serverMessage, op, extensions) {
     var override = (OVERRIDES[op] || {})[code];
     this.code = code;
+    this.extensions = extensions || {};
     this.serverMessage = serverMessage || "";
-    this.message = override || MESSAGES[code] || serverMessage || MESSAGES.INTERNAL_SERVER_ERROR;
+    this.message = (this.extensions.where && serverMessage) || override || MESSAGES[code] || serverMessage || MESSAGES.INTERNAL_SERVER_ERROR;
   }
 
   async function gql(op, query, variables, opts) {
     opts = opts || {};
-    var headers = { "Content-Type": "application/json" };
+    // opts.form: a multipart body (uploads); the browser sets its Content-Type with the boundary.
+    var headers = opts.form ? {} : { "Content-Type": "application/json" };
     if (state.token && !opts.anonymous) headers.Authorization = "Bearer " + state.token;
     var response, body;
     try {
       response = await fetch(ENDPOINT, {
         method: "POST", headers: headers, credentials: "same-origin",
-        body: JSON.stringify({ query: query, variables: variables || {} })
+        body: opts.form ? opts.form() : JSON.stringify({ query: query, variables: variables || {} })
       });
     } catch (e) {
       throw new GqlError("NETWORK", "", op);
@@ -109,10 +122,10 @@
       var code = (first.extensions && first.extensions.code) || "INTERNAL_SERVER_ERROR";
       // The access token lives 30 minutes: renew it once through the refresh cookie, then retry.
       if (code === "UNAUTHENTICATED" && state.token && !opts.anonymous && !opts.retried) {
-        if (await restore()) return gql(op, query, variables, { retried: true });
+        if (await restore()) return gql(op, query, variables, { retried: true, form: opts.form });
         signedOut();
       }
-      throw new GqlError(code, first.message, op);
+      throw new GqlError(code, first.message, op, first.extensions);
     }
     return body.data;
   }
@@ -147,7 +160,11 @@
   function signedOut() {
     state.token = null;
     state.user = null;
+    state.pendingIds = [];
+    state.hasPending = false;
+    clearTimeout(state.pollTimer);
     state.tab = "charge";  // the next login starts where a first visit does
+    state.qnaItem = null;
     $("loading").hidden = true;
     $("auth").hidden = false;
     ["account", "tabs", "charge", "pending", "history", "shop", "trades"].forEach(function (id) { $(id).hidden = true; });
@@ -157,7 +174,8 @@
   var ME = "query Me {" +
     " fetchUserLoggedIn { _id email name userPoint { amount } }" +
     " fetchPointTransactions { _id impUid amount balance status statusDetail createdAt useditem { _id name } }" +
-    " fetchUseditems { _id name price remarks seller { _id name } }" +
+    " fetchUseditems { _id name price remarks images seller { _id name } }" +
+    " fetchFileConfig { publicBase maxBytes }" +
     " fetchPointChargeOrders { merchantUid impUid amount paidAmount cancelledAmount status payMethod" +
     "   virtualAccount { bankName accountNumber holder dueAt } }" +
     " }";
@@ -165,6 +183,7 @@
   async function refresh() {
     var data = await gql("fetchUserLoggedIn", ME);
     state.user = data.fetchUserLoggedIn;
+    state.files = data.fetchFileConfig;
     $("loading").hidden = true;
     $("auth").hidden = true;
     $("account").hidden = false;
@@ -201,7 +220,14 @@
       var tr = document.createElement("tr");
       tr.dataset.itemId = item._id;
       var name = document.createElement("td");
-      name.textContent = item.name;
+      if (item.images && item.images[0]) {
+        var img = document.createElement("img");
+        img.className = "item-photo";
+        img.alt = "";
+        img.src = imageUrl(item.images[0]);
+        name.appendChild(img);
+      }
+      name.appendChild(document.createTextNode(item.name));
       if (item.remarks) {
         var remarks = document.createElement("span");
         remarks.className = "detail";
@@ -214,6 +240,7 @@
       var seller = document.createElement("td");
       seller.textContent = item.seller ? item.seller.name : "";
       var action = document.createElement("td");
+      action.className = "actions";
       if (item.seller && state.user && item.seller._id === state.user._id) {
         action.innerHTML = '<small class="muted">내 상품</small>';
       } else {
@@ -225,10 +252,137 @@
         btn.addEventListener("click", function () { buyItem(item); });
         action.appendChild(btn);
       }
+      var ask = document.createElement("button");
+      ask.type = "button";
+      ask.className = "small secondary qna-toggle";
+      ask.textContent = "문의";
+      ask.setAttribute("aria-label", item.name + " 문의");
+      ask.setAttribute("aria-expanded", "false");
+      ask.addEventListener("click", function () { toggleQna(item, tr); });
+      action.appendChild(ask);
       [name, price, seller, action].forEach(function (td) { tr.appendChild(td); });
       body.appendChild(tr);
+      if (state.qnaItem === item._id) toggleQna(item, tr);  // kept open across a refresh
     });
     $("items-empty").hidden = items.length > 0;
+  }
+
+  // ------------------------------------------------------------------ 문의 (an item's Q&A)
+  var QUESTIONS = "query Questions($id: ID!) { fetchUseditemQuestions(useditemId: $id) { _id contents createdAt user { _id name } } }";
+  var ANSWERS = "query Answers($id: ID!) { fetchUseditemQuestionAnswers(useditemQuestionId: $id) { _id contents createdAt user { _id name } } }";
+
+  function toggleQna(item, tr) {
+    var open = tr.nextElementSibling && tr.nextElementSibling.classList.contains("qna-row") ? tr.nextElementSibling : null;
+    var button = tr.querySelector(".qna-toggle");
+    if (open) {
+      open.remove();
+      state.qnaItem = null;
+      button.setAttribute("aria-expanded", "false");
+      return;
+    }
+    state.qnaItem = item._id;
+    button.setAttribute("aria-expanded", "true");
+    var row = document.createElement("tr");
+    row.className = "qna-row";
+    row.dataset.qnaFor = item._id;
+    var cell = document.createElement("td");
+    cell.colSpan = 4;
+    cell.className = "qna";
+    row.appendChild(cell);
+    tr.after(row);
+    loadQna(item, cell);
+  }
+
+  function qnaEntry(tag, className, entry) {
+    var el = document.createElement(tag);
+    el.className = className;
+    var text = document.createElement("span");
+    text.className = "qna-text";
+    text.textContent = entry.contents;
+    var by = document.createElement("span");
+    by.className = "detail";
+    by.textContent = (entry.user ? entry.user.name : "") + " · " + when(entry.createdAt);
+    el.appendChild(text);
+    el.appendChild(by);
+    return el;
+  }
+
+  function qnaForm(className, placeholder, label, onSubmit) {
+    var form = document.createElement("form");
+    form.className = "qna-form " + className;
+    form.noValidate = true;
+    var input = document.createElement("input");
+    input.maxLength = 1000;
+    input.placeholder = placeholder;
+    input.setAttribute("aria-label", placeholder);
+    var submit = document.createElement("button");
+    submit.type = "submit";
+    submit.className = "small secondary";
+    submit.textContent = label;
+    form.appendChild(input);
+    form.appendChild(submit);
+    form.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      var contents = input.value.trim();
+      if (!contents) return showMessage("error", "내용을 입력해 주세요.");
+      onSubmit(contents);
+    });
+    return form;
+  }
+
+  async function loadQna(item, cell) {
+    var isSeller = !!(item.seller && state.user && item.seller._id === state.user._id);
+    var questions, answers;
+    try {
+      questions = (await gql("fetchUseditemQuestions", QUESTIONS, { id: item._id })).fetchUseditemQuestions;
+      answers = await Promise.all(questions.map(function (q) {
+        return gql("fetchUseditemQuestionAnswers", ANSWERS, { id: q._id }).then(function (d) { return d.fetchUseditemQuestionAnswers; });
+      }));
+    } catch (e) {
+      return showError(e);
+    }
+    cell.textContent = "";
+    var list = document.createElement("ul");
+    list.className = "qna-list";
+    questions.forEach(function (q, i) {
+      var li = qnaEntry("li", "question", q);
+      li.dataset.questionId = q._id;
+      // Oldest answer first under its question, as a conversation reads.
+      answers[i].slice().reverse().forEach(function (a) { li.appendChild(qnaEntry("div", "answer", a)); });
+      if (isSeller) {
+        li.appendChild(qnaForm("qna-answer", "답변을 입력하세요", "답변", function (contents) {
+          qnaWrite("createUseditemQuestionAnswer",
+            "mutation Answer($id: ID!, $c: String!) { createUseditemQuestionAnswer(useditemQuestionId: $id, createUseditemQuestionAnswerInput: { contents: $c }) { _id } }",
+            { id: q._id, c: contents }, "답변을 등록했습니다.", item, cell);
+        }));
+      }
+      list.appendChild(li);
+    });
+    cell.appendChild(list);
+    if (!questions.length) {
+      var none = document.createElement("p");
+      none.className = "muted qna-empty";
+      none.textContent = "아직 문의가 없습니다.";
+      cell.appendChild(none);
+    }
+    cell.appendChild(qnaForm("qna-ask", "상품에 대해 문의해 보세요", "문의하기", function (contents) {
+      qnaWrite("createUseditemQuestion",
+        "mutation Ask($id: ID!, $c: String!) { createUseditemQuestion(useditemId: $id, createUseditemQuestionInput: { contents: $c }) { _id } }",
+        { id: item._id, c: contents }, "문의를 등록했습니다.", item, cell);
+    }));
+  }
+
+  async function qnaWrite(op, query, variables, done, item, cell) {
+    setBusy(true);
+    try {
+      await gql(op, query, variables);
+      showMessage("success", done);
+    } catch (e) {
+      showError(e);
+    } finally {
+      setBusy(false);
+    }
+    await loadQna(item, cell);
   }
 
   function renderTrades(entries) {
@@ -242,6 +396,7 @@
       cells.forEach(function (text, i) {
         var td = document.createElement("td");
         if (i >= 2) td.className = "num" + (i === 2 ? (e.amount < 0 ? " minus" : " plus") : "");
+        if (i === 0) td.className = "when";
         if (text !== null) td.textContent = text;
         tr.appendChild(td);
       });
@@ -258,15 +413,37 @@
     $("trades-empty").hidden = rows.length > 0;
   }
 
+  // An absolute address is used as is; an uploaded file's url is relative to the public base.
+  function imageUrl(url) {
+    return /^https?:\/\//i.test(url) ? url : (state.files ? state.files.publicBase : "/files/") + url;
+  }
+
+  // The GraphQL multipart request exactly as apollo-upload-client builds it.
+  async function uploadFile(file) {
+    var query = "mutation UploadFile($file: Upload!) { uploadFile(file: $file) { _id url } }";
+    return (await gql("uploadFile", query, null, {
+      form: function () {
+        var form = new FormData();
+        form.append("operations", JSON.stringify({ operationName: "UploadFile", query: query, variables: { file: null } }));
+        form.append("map", JSON.stringify({ 1: ["variables.file"] }));
+        form.append("1", file, file.name);
+        return form;
+      }
+    })).uploadFile;
+  }
+
   async function onCreateItem(ev) {
     ev.preventDefault();
     var name = $("item-name").value.trim(), price = parseInt($("item-price").value, 10);
     if (!name || !(price > 0)) return showMessage("error", "상품명과 가격(1 이상)을 입력해 주세요.");
+    var photo = $("item-photo").files[0];
+    if (photo && state.files && photo.size > state.files.maxBytes) return showMessage("error", MESSAGES.FILE_TOO_LARGE);
     setBusy(true);
     try {
+      var images = photo ? [(await uploadFile(photo)).url] : [];
       var item = (await gql("createUseditem",
         "mutation CreateItem($i: CreateUseditemInput!) { createUseditem(createUseditemInput: $i) { _id name price } }",
-        { i: { name: name, price: price, remarks: $("item-remarks").value.trim(), contents: "" } })).createUseditem;
+        { i: { name: name, price: price, remarks: $("item-remarks").value.trim(), contents: "", images: images } })).createUseditem;
       $("item-form").reset();
       showMessage("success", "‘" + item.name + "’ 상품을 " + fmt(item.price) + "P에 등록했습니다.");
     } catch (e) {
@@ -281,13 +458,20 @@
     if (!window.confirm("‘" + item.name + "’을(를) " + fmt(item.price) + "P에 구매할까요?")) return;
     setBusy(true);
     try {
-      // Only the item's id: the server charges its own price.
+      // The server charges its own price; the one shown here goes along so that a seller's change
+      // since the list was loaded is refused (PRICE_CHANGED) rather than charged.
       var sold = (await gql("createPointTransactionOfBuyingAndSelling",
-        "mutation Buy($id: ID!) { createPointTransactionOfBuyingAndSelling(useritemId: $id) { _id name price soldAt seller { name } } }",
-        { id: item._id })).createPointTransactionOfBuyingAndSelling;
+        "mutation Buy($id: ID!, $price: Int) { createPointTransactionOfBuyingAndSelling(useritemId: $id, expectedPrice: $price) { _id name price soldAt seller { name } } }",
+        { id: item._id, price: item.price })).createPointTransactionOfBuyingAndSelling;
       showMessage("success", "‘" + sold.name + "’을(를) " + fmt(sold.price) + "P에 구매했습니다.");
     } catch (e) {
-      showError(e);
+      if (e.code === "PRICE_CHANGED" && typeof e.extensions.price === "number") {
+        // The list is refreshed below, with the new price on the item's row.
+        showMessage("error", "판매자가 ‘" + item.name + "’의 가격을 " + fmt(item.price) + "P에서 " +
+          fmt(e.extensions.price) + "P로 바꿨습니다. 새 가격을 확인한 뒤 다시 구매해 주세요.");
+      } else {
+        showError(e);
+      }
     } finally {
       setBusy(false);
       await refresh().catch(showError);
@@ -314,6 +498,7 @@
       cells.forEach(function (text, i) {
         var td = document.createElement("td");
         if (i === 2 || i === 3) td.className = "num" + (i === 2 ? (e.amount < 0 ? " minus" : " plus") : "");
+        if (i === 0) td.className = "when";
         if (text !== null) td.textContent = text;
         tr.appendChild(td);
       });
@@ -368,8 +553,36 @@
       }
       list.appendChild(li);
     });
+    announceDeposits(state.pendingIds || [], ready, orders);
+    state.pendingIds = ready.map(function (o) { return o.impUid; });
     state.hasPending = ready.length > 0;
     $("pending").hidden = !state.hasPending || state.tab === "shop";
+    pollWhilePending();
+  }
+
+  // A deposit is credited by PortOne's webhook, which this page never sees: while an account waits,
+  // look again every few seconds (the balance and this list update by themselves), and stop once
+  // nothing is pending.
+  var POLL_MS = 3000;
+  function pollWhilePending() {
+    clearTimeout(state.pollTimer);
+    state.pollTimer = null;
+    if (!state.hasPending || !state.token) return;
+    state.pollTimer = setTimeout(function () {
+      state.pollTimer = null;
+      if (state.busy) return pollWhilePending();  // a deposit or payment in flight refreshes itself
+      refresh().catch(pollWhilePending);  // a failed look keeps the rhythm; the next may work
+    }, POLL_MS);
+  }
+
+  function announceDeposits(before, ready, orders) {
+    before.forEach(function (impUid) {
+      if (ready.some(function (o) { return o.impUid === impUid; })) return;
+      var order = orders.filter(function (o) { return o.impUid === impUid; })[0];
+      if (order && order.status === "paid") {
+        showMessage("success", "가상계좌 입금이 확인되어 " + fmt(order.paidAmount) + "P가 충전되었습니다.");
+      }
+    });
   }
 
   function renderPackages(config) {
@@ -517,6 +730,8 @@
   function askRefundAccount(amount) {
     var dialog = $("refund-dialog");
     $("refund-amount").textContent = fmt(amount) + "원";
+    // A fresh form each time: the account of an earlier cancel must not ride along unnoticed.
+    $("refund-bank").selectedIndex = 0;
     $("refund-number").value = "";
     $("refund-holder").value = "";
     return new Promise(function (resolve) {

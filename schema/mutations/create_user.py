@@ -13,4 +13,5 @@ class CreateUserMutation:
     async def create_user(self, info: Info, create_user_input: CreateUserInput) -> User:
         i = create_user_input
         user = await info.context.services.auth.create_user(i.email, i.password, i.name)
-        return User.from_model(user)
+        # The caller typed this e-mail a moment ago: shown as it is, though nobody is logged in yet.
+        return User.from_model(user, shown_to_owner=True)

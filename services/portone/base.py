@@ -69,6 +69,10 @@ class ProviderPayment:
     name: str | None = None
     fail_reason: str | None = None
     virtual_account: VirtualAccount | None = None
+    # The part of ``amount`` the buyer did not pay (V2: ``amount.total − amount.paid`` of a paid
+    # payment: a card company's or PortOne's promotion, points, a coupon). Never credited: a
+    # payment with one is an amount mismatch (services/credit.py).
+    unpaid_amount: int = 0
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property

@@ -124,6 +124,9 @@ def parse_v2_payment(payment: Any) -> ProviderPayment:
     amount = payment.amount
     total = int(amount.total)
     cancelled = int(getattr(amount, "cancelled", 0) or 0)
+    # What the buyer paid of the total (a promotion the merchant funds pays the rest): only a paid
+    # payment says it (amount.paid is 0 until then).
+    paid = int(getattr(amount, "paid", total) or 0) if status in (PAID, PARTIALLY_CANCELLED, CANCELLED) else total
     channel = getattr(payment, "channel", None)
     raw = dataclasses.asdict(payment) if dataclasses.is_dataclass(payment) else {}
     return ProviderPayment(
@@ -140,6 +143,7 @@ def parse_v2_payment(payment: Any) -> ProviderPayment:
         name=getattr(payment, "order_name", None),
         fail_reason=getattr(getattr(payment, "failure", None), "reason", None),
         virtual_account=vbank,
+        unpaid_amount=max(0, total - paid),
         raw=raw,
     )
 

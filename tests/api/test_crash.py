@@ -38,6 +38,7 @@ def server_env(database_url: str, sandbox: SandboxControl, **extra: str) -> dict
         POINTCHARGE_DATABASE_URL=database_url,
         POINTCHARGE_MODE="sandbox",
         POINTCHARGE_JWT_SECRET="crash-test-jwt-secret-0123456789abcdef",
+        POINTCHARGE_SANDBOX_STATE=":memory:",  # no sandbox state file left in the checkout
         POINTCHARGE_ARGON2_TIME_COST="1",
         POINTCHARGE_ARGON2_MEMORY_KIB="1024",
         POINTCHARGE_ARGON2_PARALLELISM="1",

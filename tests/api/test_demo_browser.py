@@ -299,3 +299,72 @@ def test_shop_tab_list_create_and_buy(context, demo_url: tuple[str, str]) -> Non
 
     assert js_errors == []
     assert sorted(run_async(ledger_invariants(database_url)).values()) == [2000, 3000]  # type: ignore[union-attr]
+
+
+def test_shop_item_questions_and_answers(context, demo_url: tuple[str, str]) -> None:
+    from playwright.sync_api import expect
+
+    base, _database_url = demo_url
+    js_errors: list[str] = []
+    page = open_demo(context, base, js_errors)
+    message = page.locator("#message")
+    try:
+        # --- a seller lists an item; nobody has asked about it yet
+        sign_up(page, "seller@example.com", "판매자")
+        page.click("#tab-shop")
+        page.fill("#item-name", "중고 자전거")
+        page.fill("#item-price", "3000")
+        page.click("#btn-create-item")
+        expect(message).to_contain_text("3,000P에 등록했습니다")
+        page.click("#btn-logout")
+
+        # --- a buyer opens the item's 문의 and asks a question
+        sign_up(page, "buyer@example.com", "구매자")
+        page.click("#tab-shop")
+        page.locator("#item-rows tr", has_text="중고 자전거").locator("button.qna-toggle").click()
+        qna = page.locator("#item-rows tr.qna-row")
+        expect(qna.locator(".qna-empty")).to_have_text("아직 문의가 없습니다.")
+        expect(qna.locator("form.qna-answer")).to_have_count(0)  # answering is offered to the seller
+        qna.locator("form.qna-ask input").fill("네고 되나요?")
+        qna.locator("form.qna-ask button").click()
+        expect(message).to_have_text("문의를 등록했습니다.")
+        question = qna.locator("li.question")
+        expect(question).to_have_count(1)
+        expect(question).to_contain_text("네고 되나요?")
+        expect(question).to_contain_text("구매자")
+        page.click("#btn-logout")
+
+        # --- the seller sees it and answers
+        page.fill("#email", "seller@example.com")
+        page.fill("#password", "password123")
+        page.click("#btn-login")
+        page.click("#tab-shop")
+        page.locator("#item-rows tr", has_text="중고 자전거").locator("button.qna-toggle").click()
+        expect(question).to_contain_text("네고 되나요?")
+        question.locator("form.qna-answer input").fill("죄송하지만 정가입니다.")
+        question.locator("form.qna-answer button").click()
+        expect(message).to_have_text("답변을 등록했습니다.")
+        expect(question.locator(".answer")).to_contain_text("죄송하지만 정가입니다.")
+        expect(question.locator(".answer")).to_contain_text("판매자")
+        screenshot(page, "7-shop-questions")
+        page.click("#btn-logout")
+
+        # --- the buyer sees both
+        page.fill("#email", "buyer@example.com")
+        page.fill("#password", "password123")
+        page.click("#btn-login")
+        page.click("#tab-shop")
+        page.locator("#item-rows tr", has_text="중고 자전거").locator("button.qna-toggle").click()
+        expect(question).to_contain_text("네고 되나요?")
+        expect(question.locator(".qna-text").first).to_have_text("네고 되나요?")
+        expect(question.locator(".answer .qna-text")).to_have_text("죄송하지만 정가입니다.")
+        expect(question.locator(".answer .detail")).to_contain_text("판매자")
+        # and on a 375 px phone the row's 구매 and 문의 and the forms fit, nothing scrolls sideways
+        page.set_viewport_size({"width": 375, "height": 800})
+        assert page.evaluate("document.documentElement.scrollWidth") <= 375
+        screenshot(page, "7-shop-questions-375px")
+    except Exception:
+        screenshot(page, "failure")
+        raise
+
+    assert js_errors == []

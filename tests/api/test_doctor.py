@@ -159,3 +159,17 @@ async def test_database_check_reads_the_revision(database_url: str, tmp_path: Pa
 
     refused = await doctor.database_status("postgresql+asyncpg://nobody:pw@127.0.0.1:1/nothing")
     assert not refused.reachable and refused.error
+
+
+def test_uploads_in_a_local_folder_are_a_warning(environment, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    async def fake(url: str) -> doctor.DatabaseStatus:
+        return at_head(url)
+
+    monkeypatch.setattr(doctor, "database_status", fake)
+    environment({**GOOD, "POINTCHARGE_STORAGE_URL": f"file://{tmp_path}/files"})
+    assert main(["doctor"]) == 0  # a warning, not a problem: one instance may keep files locally
+    assert f"uploads are kept in the local folder {tmp_path}/files" in capsys.readouterr().out
+
+    environment({**GOOD, "POINTCHARGE_STORAGE_URL": "s3://bucket/uploads"})
+    assert main(["doctor"]) == 0
+    assert "POINTCHARGE_STORAGE_URL" not in capsys.readouterr().out

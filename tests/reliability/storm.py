@@ -191,6 +191,7 @@ def api_env(database_url: str, sandbox_url: str, cfg: StormConfig) -> dict[str, 
         POINTCHARGE_DATABASE_URL=database_url,
         POINTCHARGE_MODE="sandbox",
         POINTCHARGE_JWT_SECRET="storm-test-jwt-secret-0123456789abcdef",
+        POINTCHARGE_SANDBOX_STATE=":memory:",  # no sandbox state file left in the checkout
         POINTCHARGE_ARGON2_TIME_COST="1",
         POINTCHARGE_ARGON2_MEMORY_KIB="1024",
         POINTCHARGE_ARGON2_PARALLELISM="1",

@@ -26,6 +26,7 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 from hypothesis_graphql import mutations as gql_mutations, queries as gql_queries
+from hypothesis_graphql import nodes
 
 from services.errors import Code
 from tests.conftest import SandboxControl, api_settings, wipe_tables
@@ -97,7 +98,8 @@ def check(http: httpx.Client, body: object, *, token: str | None, raw: bytes | N
 
 # --- valid documents, random arguments -----------------------------------------------------------
 
-CUSTOM = {"DateTime": DATE}
+# Upload: a JSON request can only inline a literal (uploadFile answers BAD_USER_INPUT); files come as multipart.
+CUSTOM = {"DateTime": DATE, "Upload": st.text(max_size=20).map(nodes.String)}
 
 
 @FUZZ
@@ -127,6 +129,8 @@ VALID = [
     "mutation($i: CreateUseditemInput!) { createUseditem(createUseditemInput: $i) { _id price tags useditemAddress { lat } } }",
     "mutation($i: ID!) { createPointTransactionOfBuyingAndSelling(useritemId: $i) { _id price buyer { _id } } }",
     "query($s: String, $p: Int, $a: Boolean) { fetchUseditems(search: $s, page: $p, isSoldout: $a) { _id name } }",
+    "mutation($i: ID!, $s: String!) { createUseditemQuestion(useditemId: $i, createUseditemQuestionInput: {contents: $s}) { _id user { name } } }",
+    "query($i: ID!, $p: Int) { fetchUseditemQuestions(useditemId: $i, page: $p) { _id contents useditem { _id } } }",
 ]
 
 

@@ -188,7 +188,7 @@ async def test_spent_points_cannot_be_refunded(api: GQL, sandbox: SandboxControl
         ({"remarks": "x" * 301}, "remarks"),
         ({"contents": "x" * 10_001}, "contents"),
         ({"tags": [f"t{i}" for i in range(11)]}, "tags"),
-        ({"tags": [""]}, "tags"),
+        ({"tags": ["가" * 31]}, "tags"),
         ({"images": [f"https://e.com/{i}.png" for i in range(11)]}, "images"),
         ({"images": ["javascript:alert(1)"]}, "images"),
         ({"useditemAddress": {"lat": 91.0}}, "useditemAddress.lat"),

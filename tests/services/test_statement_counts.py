@@ -57,6 +57,8 @@ EXPECTED: dict[str, dict[str, tuple[int, int]]] = {
     "webhook first sighting, no prepared order (recorded unowned)": {"sqlite": (20, 1), "postgresql": (18, 1)},
     "purchase of another user's item (mutation)": {"sqlite": (11, 0), "postgresql": (11, 0)},
     "full cancel of a credited charge (mutation)": {"sqlite": (17, 1), "postgresql": (17, 1)},
+    "a page of 10 questions with their authors and item (query)": {"sqlite": (9, 0), "postgresql": (9, 0)},
+    "item page: 10 sold items with seller, buyer and address (anonymous query)": {"sqlite": (9, 0), "postgresql": (9, 0)},
 }
 
 CHARGE = "mutation($i: ID!) { createPointTransactionOfLoading(impUid: $i) { _id impUid amount balance status } }"
@@ -64,6 +66,8 @@ PREPARE = "mutation($a: Int!) { preparePointCharge(amount: $a) { merchantUid } }
 ITEM = "mutation($i: CreateUseditemInput!) { createUseditem(createUseditemInput: $i) { _id } }"
 BUY = "mutation($id: ID!) { createPointTransactionOfBuyingAndSelling(useritemId: $id) { _id price soldAt } }"
 CANCEL = "mutation($i: ID!) { cancelPointTransaction(impUid: $i) { amount balance } }"
+ASK = "mutation($id: ID!, $c: String!) { createUseditemQuestion(useditemId: $id, createUseditemQuestionInput: {contents: $c}) { _id } }"
+QUESTIONS = "query($id: ID!) { fetchUseditemQuestions(useditemId: $id) { _id contents user { _id name } useditem { _id name } } }"
 
 
 @dataclass
@@ -254,6 +258,53 @@ async def cancel(h: Harness) -> None:
     assert "errors" not in result, result
     assert result["data"]["cancelPointTransaction"] == {"amount": -2000, "balance": 1000}
     assert (await h.sandbox.v1_payment(paid["imp_uid"]))["cancel_amount"] == 2000
+
+
+@flow("a page of 10 questions with their authors and item (query)")
+async def questions_page(h: Harness) -> None:
+    item = await h.gql(ITEM, {"i": {"name": "중고 자전거", "remarks": "", "contents": "", "price": 3000}})
+    item_id = item["data"]["createUseditem"]["_id"]
+    # 12 questions by three users: the page holds 10 of them, by all three
+    for n in range(3):
+        await h.gql.signup_and_login(f"asker{n}@example.com", name=f"문의자{n}")
+        for i in range(4):
+            assert "errors" not in await h.gql(ASK, {"id": item_id, "c": f"문의 {n}-{i}"})
+    async with h.measure():
+        page = await h.gql(QUESTIONS, {"id": item_id})
+    assert "errors" not in page, page
+    questions = page["data"]["fetchUseditemQuestions"]
+    assert len(questions) == 10 and {q["user"]["name"] for q in questions} == {"문의자0", "문의자1", "문의자2"}
+    assert {q["useditem"]["_id"] for q in questions} == {item_id}
+
+
+ITEM_PAGE = """{ fetchUseditems(isSoldout: true) {
+  _id name remarks contents price tags images pickedCount soldAt createdAt
+  seller { _id email name picture userPoint { amount } } buyer { _id email name picture }
+  useditemAddress { _id zipcode address addressDetail lat lng }
+} }"""
+
+
+@flow("item page: 10 sold items with seller, buyer and address (anonymous query)")
+async def item_page(h: Harness) -> None:
+    # two sellers list five items each at 100; the user (1,000 from the warm-up) buys all ten
+    buyer_token = h.gql.token
+    for seller in ("seller1@example.com", "seller2@example.com"):
+        await h.gql.signup_and_login(seller, name="판매자")
+        for n in range(5):
+            item = {"name": f"상품 {n}", "remarks": "요약", "contents": "설명", "price": 100,
+                    "useditemAddress": {"zipcode": "06236", "address": "서울 강남구"}}
+            created = await h.gql(ITEM, {"i": item})
+            assert "errors" not in created, created
+            bought = await h.gql(BUY, {"id": created["data"]["createUseditem"]["_id"]}, token=buyer_token)
+            assert "errors" not in bought, bought
+    async with h.measure():
+        page = await h.gql(ITEM_PAGE, token="")
+    items = page["data"]["fetchUseditems"]
+    assert "errors" not in page and len(items) == 10, page
+    # one batch each: the items, their sellers and buyers, their addresses; another user's e-mail masked
+    assert {i["seller"]["email"] for i in items} == {"se***@example.com"}
+    assert {i["buyer"]["_id"] for i in items} == {h.user_id} and all(i["seller"]["userPoint"] is None for i in items)
+    assert all(i["useditemAddress"]["address"] == "서울 강남구" for i in items)
 
 
 def test_every_flow_has_its_expected_counts() -> None:
