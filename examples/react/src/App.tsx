@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useRef, useState } from "react";
-import { Route, Routes } from "react-router-dom";
+import { NavLink, Route, Routes } from "react-router-dom";
 import { useApolloClient } from "@apollo/client/react";
 import { probe, restoreSession } from "./apollo";
 import { onReconnect, retryNow, useOffline } from "./connection";
@@ -10,6 +10,8 @@ import { Charge } from "./components/Charge";
 import { NoticeLine } from "./components/NoticeLine";
 import { Pending } from "./components/Pending";
 import { History } from "./components/History";
+import { ItemPage } from "./components/ItemPage";
+import { MarketPage } from "./components/MarketPage";
 import { PaymentResult } from "./components/PaymentResult";
 
 type Session = "restoring" | "in" | "out";
@@ -85,9 +87,15 @@ export default function App() {
           {session === "out" && <Auth onSignedIn={() => setSession("in")} />}
           {session === "in" && (
             <>
+              <nav className="top-nav" aria-label="메뉴">
+                <NavLink id="nav-charge" to="/" end>포인트 충전</NavLink>
+                <NavLink id="nav-market" to="/market">상점</NavLink>
+              </nav>
               <Account onSignedOut={() => setSession("out")} />
               <Routes>
                 <Route path="/payments/result" element={<PaymentResult />} />
+                <Route path="/market" element={<MarketPage />} />
+                <Route path="/market/:id" element={<ItemPage />} />
                 <Route
                   path="*"
                   element={

@@ -7,6 +7,7 @@ import { print } from "graphql";
 import { from, mergeMap, tap } from "rxjs";
 import { markOffline, markOnline, unreachable } from "./connection";
 import { RESTORE } from "./operations";
+import { hasFiles, uploadLink } from "./upload";
 
 /** Empty (the default): same origin, Vite proxies /graphql, /payments/complete and /sandbox to the
  * API, so the refresh cookie is first-party. Set VITE_POINTCHARGE_API_URL only for a cross-site
@@ -115,7 +116,12 @@ const watch = new ApolloLink((operation, forward) =>
 );
 
 export const client = new ApolloClient({
-  link: ApolloLink.from([renew, auth, watch, new HttpLink({ uri: GRAPHQL_URL, credentials: "include" })]),
+  link: ApolloLink.from([
+    renew,
+    auth,
+    watch,
+    ApolloLink.split(hasFiles, uploadLink(GRAPHQL_URL), new HttpLink({ uri: GRAPHQL_URL, credentials: "include" })),
+  ]),
   cache: new InMemoryCache(),
 });
 
