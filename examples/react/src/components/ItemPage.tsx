@@ -109,7 +109,7 @@ export function ItemPage() {
           )}
         </section>
       )}
-      {data && <ItemQuestions itemId={data._id} sellerId={data.seller?._id ?? ""} />}
+      {data && <ItemQuestions itemId={data._id} isSeller={mine} />}
     </>
   );
 }

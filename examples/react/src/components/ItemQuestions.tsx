@@ -1,22 +1,20 @@
 import { type FormEvent, useRef, useState } from "react";
 import { useMutation, useQuery } from "@apollo/client/react";
 import { useNotify } from "../notice";
-import { ASK, ME, QUESTIONS } from "../operations";
+import { ASK, QUESTIONS } from "../operations";
 import { Listed } from "./Listed";
 import { NoticeLine } from "./NoticeLine";
 import { QuestionItem } from "./QuestionItem";
 
 /** The item's questions: anyone logged in asks; the seller answers under each question. */
-export function ItemQuestions({ itemId, sellerId }: { itemId: string; sellerId: string }) {
+export function ItemQuestions({ itemId, isSeller }: { itemId: string; isSeller: boolean }) {
   const notify = useNotify();
   const questions = useQuery(QUESTIONS, { variables: { itemId }, fetchPolicy: "cache-and-network" });
-  const myId = useQuery(ME).data?.fetchUserLoggedIn._id;
   const [ask] = useMutation(ASK);
   const [contents, setContents] = useState("");
   const [busy, setBusy] = useState(false);
   const inFlight = useRef(false);
   const list = questions.data?.fetchUseditemQuestions ?? [];
-  const isSeller = !!sellerId && myId === sellerId;
 
   async function onSubmit(event: FormEvent) {
     event.preventDefault();
