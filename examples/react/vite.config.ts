@@ -9,6 +9,7 @@ const proxy: Record<string, ProxyOptions> = {
   '/graphql': { target: api },
   '/payments/complete': { target: api },
   '/sandbox': { target: api }, // the sandbox's SDK and checkout (sandbox mode only)
+  '/files': { target: api }, // uploads, when the API's POINTCHARGE_STORAGE_PUBLIC_BASE is /files/
 }
 
 // https://vite.dev/config/

@@ -16,6 +16,13 @@ const MESSAGES: Record<string, string> = {
   PORTONE_UNAVAILABLE: "결제사(PortOne)와 연결이 원활하지 않습니다. 잠시 후 다시 시도해 주세요.",
   INSUFFICIENT_POINTS: "포인트가 부족합니다.",
   ALREADY_CANCELLED: "이미 취소된 결제입니다.",
+  ITEM_SOLD_OUT: "이미 판매된 상품입니다.",
+  CANNOT_BUY_OWN_ITEM: "자신의 상품은 구매할 수 없습니다.",
+  PRICE_CHANGED: "상품 가격이 바뀌었습니다. 새 가격을 확인하고 다시 구매해 주세요.",
+  BALANCE_LIMIT_EXCEEDED: "보유할 수 있는 포인트 한도를 넘습니다.",
+  UNSUPPORTED_FILE_TYPE: "이미지 파일(PNG, JPEG, GIF, WebP)만 올릴 수 있습니다.",
+  QUERY_TOO_COMPLEX: "요청이 너무 복잡합니다.",
+  SERVICE_UNAVAILABLE: "서버가 바쁩니다. 잠시 후 다시 시도해 주세요.",
   INTERNAL_SERVER_ERROR: "일시적인 오류가 발생했습니다. 잠시 후 다시 시도해 주세요.",
   NETWORK: "서버에 연결할 수 없습니다. 네트워크 상태를 확인해 주세요.",
   SDK_NOT_LOADED: "결제 모듈(iamport.js)을 불러오지 못했습니다.",
@@ -35,28 +42,38 @@ export const INFO_CODES = new Set(["PAYMENT_PENDING"]);
 export interface Problem {
   code: string;
   message: string;
+  /** extensions.field: the input the server's message is about (its message then names it). */
+  field?: string;
+  /** The rest of extensions (PRICE_CHANGED's price…). */
+  extensions?: Record<string, unknown>;
 }
 
 export function describe(error: unknown, operation?: string): Problem {
   let code = "INTERNAL_SERVER_ERROR";
   let serverMessage = "";
+  let field: string | undefined;
+  let extensions: Record<string, unknown> | undefined;
   if (CombinedGraphQLErrors.is(error)) {
     const first = error.errors[0];
     code = typeof first?.extensions?.code === "string" ? first.extensions.code : code;
+    field = typeof first?.extensions?.field === "string" ? first.extensions.field : undefined;
     serverMessage = first?.message ?? "";
+    extensions = first?.extensions;
   } else if (error instanceof Error && error.message === "SDK_NOT_LOADED") {
     code = "SDK_NOT_LOADED";
   } else if (error instanceof Error) {
     code = "NETWORK";
   }
-  const preferServer = !!operation && !!serverMessage && !!SERVER_WORDED[operation]?.has(code);
+  // A message about one field is the server's own words ("비밀번호는 8자 이상이어야 합니다.").
+  const preferServer =
+    !!serverMessage && ((!!field && code === "BAD_USER_INPUT") || (!!operation && !!SERVER_WORDED[operation]?.has(code)));
   const message =
     (preferServer && serverMessage) ||
     (operation && OVERRIDES[operation]?.[code]) ||
     MESSAGES[code] ||
     serverMessage ||
     MESSAGES.INTERNAL_SERVER_ERROR;
-  return { code, message };
+  return { code, message, field, extensions };
 }
 
 /** The mobile redirect's ?outcome=failed&reason=… (PortOne error codes or the API's outcomes). */

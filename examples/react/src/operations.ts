@@ -73,3 +73,59 @@ export const CANCEL = graphql(`
     }
   }
 `);
+
+// --- the market (상점): items, photos, questions and answers
+export const FILE_CONFIG = graphql(`
+  query FileConfig { fetchFileConfig { publicBase maxBytes } }
+`);
+export const ITEMS = graphql(`
+  query Items($page: Int) {
+    fetchUseditems(page: $page) { _id name remarks price images soldAt seller { _id name } }
+  }
+`);
+export const ITEM = graphql(`
+  query Item($id: ID!) {
+    fetchUseditem(useditemId: $id) {
+      _id name remarks contents price images soldAt createdAt seller { _id name } buyer { _id name }
+    }
+  }
+`);
+export const UPLOAD_FILE = graphql(`
+  mutation UploadFile($file: Upload!) { uploadFile(file: $file) { _id url size } }
+`);
+export const CREATE_ITEM = graphql(`
+  mutation CreateItem($input: CreateUseditemInput!) { createUseditem(createUseditemInput: $input) { _id } }
+`);
+export const UPDATE_PRICE = graphql(`
+  mutation UpdatePrice($id: ID!, $price: Int!) {
+    updateUseditem(useditemId: $id, updateUseditemInput: { price: $price }) { _id price }
+  }
+`);
+// expectedPrice: the price the buyer saw; another price answers PRICE_CHANGED and nothing moves.
+export const BUY = graphql(`
+  mutation Buy($id: ID!, $expectedPrice: Int) {
+    createPointTransactionOfBuyingAndSelling(useritemId: $id, expectedPrice: $expectedPrice) {
+      _id price soldAt buyer { _id name }
+    }
+  }
+`);
+export const QUESTIONS = graphql(`
+  query Questions($itemId: ID!) {
+    fetchUseditemQuestions(useditemId: $itemId, page: 1) { _id contents createdAt user { _id name } }
+  }
+`);
+export const ANSWERS = graphql(`
+  query Answers($questionId: ID!) {
+    fetchUseditemQuestionAnswers(useditemQuestionId: $questionId, page: 1) { _id contents createdAt user { _id name } }
+  }
+`);
+export const ASK = graphql(`
+  mutation Ask($itemId: ID!, $contents: String!) {
+    createUseditemQuestion(useditemId: $itemId, createUseditemQuestionInput: { contents: $contents }) { _id }
+  }
+`);
+export const ANSWER = graphql(`
+  mutation Answer($questionId: ID!, $contents: String!) {
+    createUseditemQuestionAnswer(useditemQuestionId: $questionId, createUseditemQuestionAnswerInput: { contents: $contents }) { _id }
+  }
+`);

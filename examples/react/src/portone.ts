@@ -1,5 +1,6 @@
-// The PortOne (I'mport) V1 browser SDK loaded by index.html: the sandbox's emulator in sandbox
-// mode (/sandbox/portone/iamport.js, proxied to the API), https://cdn.iamport.kr/v1/iamport.js in
+// The PortOne (I'mport) V1 browser SDK, loaded at runtime from VITE_IAMPORT_SDK_URL (a classic
+// script Vite cannot bundle, so not a tag in index.html): the sandbox's emulator in sandbox mode
+// (/sandbox/portone/iamport.js, proxied to the API), https://cdn.iamport.kr/v1/iamport.js in
 // production. Both answer IMP.init / IMP.request_pay the same way.
 import { API_URL } from "./apollo";
 
@@ -35,9 +36,25 @@ declare global {
   }
 }
 
-export function sdk(): Iamport {
-  if (!window.IMP) throw new Error("SDK_NOT_LOADED");
-  return window.IMP;
+let loading: Promise<Iamport> | null = null;
+
+/** The SDK, its script added once; a failed load (e.g. the API was down) is tried again next time. */
+export function loadSdk(): Promise<Iamport> {
+  loading ??= new Promise<Iamport>((resolve, reject) => {
+    if (window.IMP) return resolve(window.IMP);
+    const script = document.createElement("script");
+    script.src = import.meta.env.VITE_IAMPORT_SDK_URL;
+    script.onload = () => (window.IMP ? resolve(window.IMP) : reject(new Error("SDK_NOT_LOADED")));
+    script.onerror = () => {
+      script.remove();
+      reject(new Error("SDK_NOT_LOADED"));
+    };
+    document.head.appendChild(script);
+  }).catch((error: unknown) => {
+    loading = null;
+    throw error;
+  });
+  return loading;
 }
 
 /** Where PortOne sends a phone after paying: the API verifies and credits there, then sends the
@@ -47,6 +64,6 @@ export function completeUrl(): string {
   return `${base}/payments/complete?return_to=${encodeURIComponent(window.location.origin)}`;
 }
 
-export function requestPay(params: RequestPayParams): Promise<RequestPayResponse> {
-  return new Promise((resolve) => sdk().request_pay(params, resolve));
+export function requestPay(IMP: Iamport, params: RequestPayParams): Promise<RequestPayResponse> {
+  return new Promise((resolve) => IMP.request_pay(params, resolve));
 }

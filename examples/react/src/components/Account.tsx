@@ -26,12 +26,12 @@ export function Account({ onSignedOut }: { onSignedOut: () => void }) {
     onSignedOut();
   }
 
-  if (error) return <p className="muted">계정 정보를 불러오지 못했습니다.</p>;
+  if (error && !data) return <p className="muted">계정 정보를 불러오지 못했습니다.</p>;
   const me = data?.fetchUserLoggedIn;
   return (
     <section id="account" className="card account">
-      <div>
-        <strong id="user-name">{me?.name ?? ""}</strong> <span className="muted">{me?.email}</span>
+      <div className="who">
+        <strong id="user-name">{me?.name ?? ""}</strong> <span id="user-email" className="muted id">{me?.email}</span>
         <div>
           잔액 <strong id="balance">{me ? won(me.userPoint?.amount ?? 0) : "…"}</strong>P
         </div>

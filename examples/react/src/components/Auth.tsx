@@ -1,14 +1,21 @@
-import { type FormEvent, useRef, useState } from "react";
+import { type ChangeEvent, type FormEvent, useRef, useState } from "react";
 import { useMutation } from "@apollo/client/react";
 import { setAccessToken } from "../apollo";
 import { LOGIN, SIGN_UP } from "../operations";
 import { useNotify } from "../notice";
+import { FieldError } from "./FieldError";
+import { NoticeLine } from "./NoticeLine";
+
+type Field = "email" | "password" | "name";
+type FieldErrors = Partial<Record<Field, string>>;
+const FIELDS: readonly Field[] = ["email", "password", "name"];
 
 export function Auth({ onSignedIn }: { onSignedIn: () => void }) {
   const notify = useNotify();
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
   const [name, setName] = useState("");
+  const [errors, setErrors] = useState<FieldErrors>({});
   const [busy, setBusy] = useState(false);
   const inFlight = useRef(false); // a second click before React re-renders the disabled button
   const [signUp] = useMutation(SIGN_UP);
@@ -16,8 +23,13 @@ export function Auth({ onSignedIn }: { onSignedIn: () => void }) {
 
   async function run(action: "login" | "signup") {
     if (inFlight.current) return;
-    if (!email.trim() || !password || (action === "signup" && !name.trim())) {
-      notify.show({ kind: "error", text: action === "signup" ? "이메일, 비밀번호, 이름을 모두 입력해 주세요." : "이메일과 비밀번호를 입력해 주세요." });
+    const missing: FieldErrors = {};
+    if (!email.trim()) missing.email = "이메일을 입력해 주세요.";
+    if (!password) missing.password = "비밀번호를 입력해 주세요.";
+    if (action === "signup" && !name.trim()) missing.name = "이름을 입력해 주세요.";
+    setErrors(missing);
+    if (Object.keys(missing).length) {
+      notify.show(null);
       return;
     }
     inFlight.current = true;
@@ -33,7 +45,13 @@ export function Auth({ onSignedIn }: { onSignedIn: () => void }) {
       notify.show({ kind: "success", text: action === "signup" ? "회원가입이 완료되었습니다." : "로그인했습니다." });
       onSignedIn();
     } catch (error) {
-      notify.fail(error, op);
+      const problem = notify.fail(error, op, "auth");
+      const field = FIELDS.find((f) => f === problem.field);
+      if (field) {
+        // The server names the input it refused: said under that input.
+        setErrors({ [field]: problem.text });
+        notify.show(null);
+      }
     } finally {
       inFlight.current = false;
       setBusy(false);
@@ -45,12 +63,33 @@ export function Auth({ onSignedIn }: { onSignedIn: () => void }) {
     void run("login");
   }
 
+  const input = (f: Field, set: (v: string) => void) => ({
+    id: f,
+    "aria-invalid": !!errors[f],
+    "aria-describedby": errors[f] ? `${f}-error` : undefined,
+    onChange: (e: ChangeEvent<HTMLInputElement>) => {
+      set(e.target.value);
+      setErrors((now) => ({ ...now, [f]: undefined })); // typing again: the old reason is gone
+    },
+  });
   return (
-    <form id="auth" className="card" onSubmit={onSubmit}>
+    <form id="auth" className="card" onSubmit={onSubmit} noValidate>
       <h2>로그인 / 회원가입</h2>
-      <label>이메일 <input id="email" type="email" autoComplete="username" value={email} onChange={(e) => setEmail(e.target.value)} /></label>
-      <label>비밀번호 <input id="password" type="password" autoComplete="current-password" value={password} onChange={(e) => setPassword(e.target.value)} /></label>
-      <label>이름 (회원가입) <input id="name" autoComplete="name" value={name} onChange={(e) => setName(e.target.value)} /></label>
+      <label>
+        이메일{" "}
+        <input type="email" autoComplete="username" value={email} {...input("email", setEmail)} />
+      </label>
+      <FieldError id="email-error" text={errors.email} />
+      <label>
+        비밀번호{" "}
+        <input type="password" autoComplete="current-password" value={password} {...input("password", setPassword)} />
+      </label>
+      <FieldError id="password-error" text={errors.password} />
+      <label>
+        이름 (회원가입) <input autoComplete="name" value={name} {...input("name", setName)} />
+      </label>
+      <FieldError id="name-error" text={errors.name} />
+      <NoticeLine place="auth" />
       <div className="row">
         <button id="btn-login" type="submit" disabled={busy}>로그인</button>
         <button id="btn-signup" type="button" className="secondary" disabled={busy} onClick={() => void run("signup")}>회원가입</button>

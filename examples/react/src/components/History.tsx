@@ -3,6 +3,7 @@ import { useQuery } from "@apollo/client/react";
 import { signed, when, won } from "../errors";
 import { HISTORY_ALL, HISTORY_BUYING, HISTORY_COUNTS, HISTORY_LOADING, HISTORY_SELLING, ORDERS } from "../operations";
 import { CancelCharge } from "./CancelCharge";
+import { NoticeLine } from "./NoticeLine";
 
 const PAGE_SIZE = 10; // the API's page size
 const TABS = [
@@ -16,6 +17,7 @@ type Tab = (typeof TABS)[number]["key"];
 export function History() {
   const [tab, setTab] = useState<Tab>("all");
   const [page, setPage] = useState(1);
+  const [cancelling, setCancelling] = useState<string | null>(null); // the entry whose cancel form is open
   const all = useQuery(HISTORY_ALL, { variables: { page }, skip: tab !== "all" });
   const loadingTab = useQuery(HISTORY_LOADING, { variables: { page }, skip: tab !== "loading" });
   const buying = useQuery(HISTORY_BUYING, { variables: { page }, skip: tab !== "buying" });
@@ -62,7 +64,8 @@ export function History() {
           </button>
         ))}
       </div>
-      {error && <p className="muted">내역을 불러오지 못했습니다.</p>}
+      <NoticeLine place="history" />
+      {error && !items.length && <p className="muted">내역을 불러오지 못했습니다.</p>}
       {!loading && !error && items.length === 0 && <p id="history-empty" className="muted">아직 내역이 없습니다.</p>}
       {items.length > 0 && (
         <table>
@@ -82,16 +85,23 @@ export function History() {
               const cancellable = e.status === "충전" && !!order && left > 0 && ["paid", "partially_cancelled"].includes(order.status);
               return (
                 <tr key={e._id} data-status={e.status} data-imp-uid={e.impUid ?? undefined}>
-                  <td>{when(e.createdAt)}</td>
-                  <td>
+                  <td className="when">{when(e.createdAt)}</td>
+                  <td className="kind">
                     <span className={`status ${e.status === "취소" ? "cancel" : ""}`}>{e.status}</span>{" "}
                     <small className="muted">{e.statusDetail}</small>
                   </td>
                   <td className={`num amount ${e.amount < 0 ? "minus" : "plus"}`}>{signed(e.amount)}P</td>
                   <td className="num balance">{won(e.balance)}P</td>
-                  <td>
+                  <td className={`action ${cancelling === e._id ? "open" : ""}`}>
                     {cancellable && order ? (
-                      <CancelCharge impUid={order.impUid!} amount={left} payMethod={order.payMethod} />
+                      <CancelCharge
+                        impUid={order.impUid!}
+                        amount={left}
+                        payMethod={order.payMethod}
+                        open={cancelling === e._id}
+                        onOpen={() => setCancelling(e._id)}
+                        onClose={() => setCancelling(null)}
+                      />
                     ) : e.status === "충전" && order ? (
                       <small className="muted nowrap">취소됨</small>
                     ) : null}
@@ -102,15 +112,17 @@ export function History() {
           </tbody>
         </table>
       )}
-      <nav className="pager" aria-label="페이지">
-        <button type="button" className="secondary" disabled={page === 1} onClick={() => setPage(page - 1)}>
-          이전
-        </button>
-        <span id="page">{page}</span>
-        <button type="button" className="secondary" disabled={!hasNext} onClick={() => setPage(page + 1)}>
-          다음
-        </button>
-      </nav>
+      {(items.length > 0 || page > 1) && (
+        <nav className="pager" aria-label="페이지">
+          <button type="button" className="secondary" disabled={page === 1} onClick={() => setPage(page - 1)}>
+            이전
+          </button>
+          <span id="page">{page}</span>
+          <button type="button" className="secondary" disabled={!hasNext} onClick={() => setPage(page + 1)}>
+            다음
+          </button>
+        </nav>
+      )}
     </section>
   );
 }

@@ -30,6 +30,17 @@ type Documents = {
     "\n  mutation Prepare($amount: Int!) { preparePointCharge(amount: $amount) { merchantUid amount } }\n": typeof types.PrepareDocument,
     "\n  mutation Charge($impUid: ID!) { createPointTransactionOfLoading(impUid: $impUid) { _id amount balance } }\n": typeof types.ChargeDocument,
     "\n  mutation Cancel($impUid: ID!, $amount: Int, $reason: String, $refundAccount: RefundAccountInput) {\n    cancelPointTransaction(impUid: $impUid, amount: $amount, reason: $reason, refundAccount: $refundAccount) {\n      _id amount balance\n    }\n  }\n": typeof types.CancelDocument,
+    "\n  query FileConfig { fetchFileConfig { publicBase maxBytes } }\n": typeof types.FileConfigDocument,
+    "\n  query Items($page: Int) {\n    fetchUseditems(page: $page) { _id name remarks price images soldAt seller { _id name } }\n  }\n": typeof types.ItemsDocument,
+    "\n  query Item($id: ID!) {\n    fetchUseditem(useditemId: $id) {\n      _id name remarks contents price images soldAt createdAt seller { _id name } buyer { _id name }\n    }\n  }\n": typeof types.ItemDocument,
+    "\n  mutation UploadFile($file: Upload!) { uploadFile(file: $file) { _id url size } }\n": typeof types.UploadFileDocument,
+    "\n  mutation CreateItem($input: CreateUseditemInput!) { createUseditem(createUseditemInput: $input) { _id } }\n": typeof types.CreateItemDocument,
+    "\n  mutation UpdatePrice($id: ID!, $price: Int!) {\n    updateUseditem(useditemId: $id, updateUseditemInput: { price: $price }) { _id price }\n  }\n": typeof types.UpdatePriceDocument,
+    "\n  mutation Buy($id: ID!, $expectedPrice: Int) {\n    createPointTransactionOfBuyingAndSelling(useritemId: $id, expectedPrice: $expectedPrice) {\n      _id price soldAt buyer { _id name }\n    }\n  }\n": typeof types.BuyDocument,
+    "\n  query Questions($itemId: ID!) {\n    fetchUseditemQuestions(useditemId: $itemId, page: 1) { _id contents createdAt user { _id name } }\n  }\n": typeof types.QuestionsDocument,
+    "\n  query Answers($questionId: ID!) {\n    fetchUseditemQuestionAnswers(useditemQuestionId: $questionId, page: 1) { _id contents createdAt user { _id name } }\n  }\n": typeof types.AnswersDocument,
+    "\n  mutation Ask($itemId: ID!, $contents: String!) {\n    createUseditemQuestion(useditemId: $itemId, createUseditemQuestionInput: { contents: $contents }) { _id }\n  }\n": typeof types.AskDocument,
+    "\n  mutation Answer($questionId: ID!, $contents: String!) {\n    createUseditemQuestionAnswer(useditemQuestionId: $questionId, createUseditemQuestionAnswerInput: { contents: $contents }) { _id }\n  }\n": typeof types.AnswerDocument,
 };
 const documents: Documents = {
     "\n  query PointChargeConfig {\n    fetchPointChargeConfig { merchantCode pg testMode packages minAmount maxAmount }\n  }\n": types.PointChargeConfigDocument,
@@ -48,6 +59,17 @@ const documents: Documents = {
     "\n  mutation Prepare($amount: Int!) { preparePointCharge(amount: $amount) { merchantUid amount } }\n": types.PrepareDocument,
     "\n  mutation Charge($impUid: ID!) { createPointTransactionOfLoading(impUid: $impUid) { _id amount balance } }\n": types.ChargeDocument,
     "\n  mutation Cancel($impUid: ID!, $amount: Int, $reason: String, $refundAccount: RefundAccountInput) {\n    cancelPointTransaction(impUid: $impUid, amount: $amount, reason: $reason, refundAccount: $refundAccount) {\n      _id amount balance\n    }\n  }\n": types.CancelDocument,
+    "\n  query FileConfig { fetchFileConfig { publicBase maxBytes } }\n": types.FileConfigDocument,
+    "\n  query Items($page: Int) {\n    fetchUseditems(page: $page) { _id name remarks price images soldAt seller { _id name } }\n  }\n": types.ItemsDocument,
+    "\n  query Item($id: ID!) {\n    fetchUseditem(useditemId: $id) {\n      _id name remarks contents price images soldAt createdAt seller { _id name } buyer { _id name }\n    }\n  }\n": types.ItemDocument,
+    "\n  mutation UploadFile($file: Upload!) { uploadFile(file: $file) { _id url size } }\n": types.UploadFileDocument,
+    "\n  mutation CreateItem($input: CreateUseditemInput!) { createUseditem(createUseditemInput: $input) { _id } }\n": types.CreateItemDocument,
+    "\n  mutation UpdatePrice($id: ID!, $price: Int!) {\n    updateUseditem(useditemId: $id, updateUseditemInput: { price: $price }) { _id price }\n  }\n": types.UpdatePriceDocument,
+    "\n  mutation Buy($id: ID!, $expectedPrice: Int) {\n    createPointTransactionOfBuyingAndSelling(useritemId: $id, expectedPrice: $expectedPrice) {\n      _id price soldAt buyer { _id name }\n    }\n  }\n": types.BuyDocument,
+    "\n  query Questions($itemId: ID!) {\n    fetchUseditemQuestions(useditemId: $itemId, page: 1) { _id contents createdAt user { _id name } }\n  }\n": types.QuestionsDocument,
+    "\n  query Answers($questionId: ID!) {\n    fetchUseditemQuestionAnswers(useditemQuestionId: $questionId, page: 1) { _id contents createdAt user { _id name } }\n  }\n": types.AnswersDocument,
+    "\n  mutation Ask($itemId: ID!, $contents: String!) {\n    createUseditemQuestion(useditemId: $itemId, createUseditemQuestionInput: { contents: $contents }) { _id }\n  }\n": types.AskDocument,
+    "\n  mutation Answer($questionId: ID!, $contents: String!) {\n    createUseditemQuestionAnswer(useditemQuestionId: $questionId, createUseditemQuestionAnswerInput: { contents: $contents }) { _id }\n  }\n": types.AnswerDocument,
 };
 
 /**
@@ -128,6 +150,50 @@ export function graphql(source: "\n  mutation Charge($impUid: ID!) { createPoint
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation Cancel($impUid: ID!, $amount: Int, $reason: String, $refundAccount: RefundAccountInput) {\n    cancelPointTransaction(impUid: $impUid, amount: $amount, reason: $reason, refundAccount: $refundAccount) {\n      _id amount balance\n    }\n  }\n"): (typeof documents)["\n  mutation Cancel($impUid: ID!, $amount: Int, $reason: String, $refundAccount: RefundAccountInput) {\n    cancelPointTransaction(impUid: $impUid, amount: $amount, reason: $reason, refundAccount: $refundAccount) {\n      _id amount balance\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query FileConfig { fetchFileConfig { publicBase maxBytes } }\n"): (typeof documents)["\n  query FileConfig { fetchFileConfig { publicBase maxBytes } }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Items($page: Int) {\n    fetchUseditems(page: $page) { _id name remarks price images soldAt seller { _id name } }\n  }\n"): (typeof documents)["\n  query Items($page: Int) {\n    fetchUseditems(page: $page) { _id name remarks price images soldAt seller { _id name } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Item($id: ID!) {\n    fetchUseditem(useditemId: $id) {\n      _id name remarks contents price images soldAt createdAt seller { _id name } buyer { _id name }\n    }\n  }\n"): (typeof documents)["\n  query Item($id: ID!) {\n    fetchUseditem(useditemId: $id) {\n      _id name remarks contents price images soldAt createdAt seller { _id name } buyer { _id name }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation UploadFile($file: Upload!) { uploadFile(file: $file) { _id url size } }\n"): (typeof documents)["\n  mutation UploadFile($file: Upload!) { uploadFile(file: $file) { _id url size } }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CreateItem($input: CreateUseditemInput!) { createUseditem(createUseditemInput: $input) { _id } }\n"): (typeof documents)["\n  mutation CreateItem($input: CreateUseditemInput!) { createUseditem(createUseditemInput: $input) { _id } }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation UpdatePrice($id: ID!, $price: Int!) {\n    updateUseditem(useditemId: $id, updateUseditemInput: { price: $price }) { _id price }\n  }\n"): (typeof documents)["\n  mutation UpdatePrice($id: ID!, $price: Int!) {\n    updateUseditem(useditemId: $id, updateUseditemInput: { price: $price }) { _id price }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation Buy($id: ID!, $expectedPrice: Int) {\n    createPointTransactionOfBuyingAndSelling(useritemId: $id, expectedPrice: $expectedPrice) {\n      _id price soldAt buyer { _id name }\n    }\n  }\n"): (typeof documents)["\n  mutation Buy($id: ID!, $expectedPrice: Int) {\n    createPointTransactionOfBuyingAndSelling(useritemId: $id, expectedPrice: $expectedPrice) {\n      _id price soldAt buyer { _id name }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Questions($itemId: ID!) {\n    fetchUseditemQuestions(useditemId: $itemId, page: 1) { _id contents createdAt user { _id name } }\n  }\n"): (typeof documents)["\n  query Questions($itemId: ID!) {\n    fetchUseditemQuestions(useditemId: $itemId, page: 1) { _id contents createdAt user { _id name } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Answers($questionId: ID!) {\n    fetchUseditemQuestionAnswers(useditemQuestionId: $questionId, page: 1) { _id contents createdAt user { _id name } }\n  }\n"): (typeof documents)["\n  query Answers($questionId: ID!) {\n    fetchUseditemQuestionAnswers(useditemQuestionId: $questionId, page: 1) { _id contents createdAt user { _id name } }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation Ask($itemId: ID!, $contents: String!) {\n    createUseditemQuestion(useditemId: $itemId, createUseditemQuestionInput: { contents: $contents }) { _id }\n  }\n"): (typeof documents)["\n  mutation Ask($itemId: ID!, $contents: String!) {\n    createUseditemQuestion(useditemId: $itemId, createUseditemQuestionInput: { contents: $contents }) { _id }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation Answer($questionId: ID!, $contents: String!) {\n    createUseditemQuestionAnswer(useditemQuestionId: $questionId, createUseditemQuestionAnswerInput: { contents: $contents }) { _id }\n  }\n"): (typeof documents)["\n  mutation Answer($questionId: ID!, $contents: String!) {\n    createUseditemQuestionAnswer(useditemQuestionId: $questionId, createUseditemQuestionAnswerInput: { contents: $contents }) { _id }\n  }\n"];
 
 export function graphql(source: string) {
   return (documents as any)[source] ?? {};
