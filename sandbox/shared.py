@@ -156,7 +156,7 @@ class LedgerBase:
 class WebhookTasks:
     """The background tasks that deliver webhook records, and the log of those records.
 
-    A subclass builds the records (`_queue`) and sends one (`_deliver(record, delay_s)`). A record
+    A subclass builds the records (`_queue`) and sends one (`_deliver(record)`). A record
     still "pending" in the state file was under way when a process stopped; `resume` (once a loop
     runs) takes it up again, as the real gateway would keep retrying.
     """
@@ -178,11 +178,17 @@ class WebhookTasks:
             self._start(record, delay_s=0.0)
 
     def _start(self, record: dict[str, Any], delay_s: float) -> None:
-        task = asyncio.get_running_loop().create_task(self._deliver(record, delay_s))
+        task = asyncio.get_running_loop().create_task(self._deliver_after(record, delay_s))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _deliver(self, record: dict[str, Any], delay_s: float) -> None:
+    async def _deliver_after(self, record: dict[str, Any], delay_s: float) -> None:
+        if delay_s > 0:
+            await asyncio.sleep(delay_s)
+        await self._deliver(record)
+
+    async def _deliver(self, record: dict[str, Any]) -> None:
+        """Send `record` until the gateway's retry rule says stop, saving it after each attempt."""
         raise NotImplementedError
 
     def _queue(self, record: dict[str, Any], *, dropped: bool) -> None:

@@ -136,10 +136,8 @@ class WebhookDispatcher(WebhookTasks):
             self._queue(record, dropped=dropped)
 
     # ------------------------------------------------------------------ sending
-    async def _deliver(self, record: dict[str, Any], delay_s: float) -> None:
+    async def _deliver(self, record: dict[str, Any]) -> None:
         cfg = self.store.config
-        if delay_s > 0:
-            await asyncio.sleep(delay_s)
         max_attempts = 1 + max(0, cfg.webhook_retries)
         timeout = httpx.Timeout(cfg.webhook_timeout_s, connect=min(10.0, cfg.webhook_timeout_s))
         async with httpx.AsyncClient(timeout=timeout) as client:

@@ -57,10 +57,8 @@ class Dispatcher(WebhookTasks):
                    and store.rng.random() < faults.webhook_drop_rate)
         self._queue(record, dropped=dropped)
 
-    async def _deliver(self, record: dict[str, Any], delay_s: float) -> None:
+    async def _deliver(self, record: dict[str, Any]) -> None:
         cfg = self.store.config
-        if delay_s > 0:
-            await asyncio.sleep(delay_s)
         max_attempts = 1 + max(0, cfg.webhook_retries)
         headers = {"Content-Type": "application/json", "User-Agent": "Bootpay-Sandbox-Webhook"}
         timeout = httpx.Timeout(cfg.webhook_timeout_s, connect=min(5.0, cfg.webhook_timeout_s))
