@@ -7,14 +7,14 @@ Errors: {"error": {"kind", "message"}} with 400 (bad input), 404 (unknown paymen
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from .http import API_TEMPLATES, BadRequest, as_int, as_str, base_url
+from .http import API_TEMPLATES, BadRequest, as_int, as_str
+from .shared import base_url, delete_webhooks, get_stats, json_object, reset
 from .store import Faults, Payment, SandboxError, Store, get_store
 
 STATUS_FOR_KIND = {"invalid": 400, "not_found": 404, "already_paid": 409, "not_paid": 409,
@@ -27,16 +27,8 @@ def _err(status: int, kind: str, message: str) -> JSONResponse:
 
 
 async def _body(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    if not raw.strip():
-        return {}
-    try:
-        data = json.loads(raw)
-    except json.JSONDecodeError:
-        raise BadRequest("body must be JSON") from None
-    if not isinstance(data, dict):
-        raise BadRequest("body must be a JSON object")
-    return data
+    return json_object(await request.body(), BadRequest, not_json="body must be JSON",
+                       not_object="body must be a JSON object")
 
 
 def _bool(value: Any, name: str, default: bool) -> bool:
@@ -230,15 +222,6 @@ async def get_webhooks(request: Request, store: Store) -> Response:
     return JSONResponse({"pending": store.webhooks.pending(), "deliveries": log})
 
 
-async def delete_webhooks(request: Request, store: Store) -> Response:
-    store.clear_webhook_log()
-    return JSONResponse({"pending": store.webhooks.pending(), "deliveries": []})
-
-
-async def get_stats(request: Request, store: Store) -> Response:
-    return JSONResponse(dict(store.stats))
-
-
 async def delete_stats(request: Request, store: Store) -> Response:
     store.stats.clear()
     return JSONResponse({})
@@ -249,11 +232,6 @@ async def get_config(request: Request, store: Store) -> Response:
     data = store.config.public_view()
     data.update({"base_url": base, "v1_base_url": base + "/v1", "v2_base_url": base + "/v2"})
     return JSONResponse(data)
-
-
-async def reset(request: Request, store: Store) -> Response:
-    await store.reset()
-    return JSONResponse({"reset": True})
 
 
 async def clock(request: Request, store: Store) -> Response:

@@ -7,8 +7,6 @@ timeouts, truncated bodies). The control API is routed with plain `Route`s and i
 
 from __future__ import annotations
 
-import asyncio
-import json
 from typing import Any, Awaitable, Callable
 from urllib.parse import parse_qsl
 
@@ -16,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from .shared import faulted, json_object
 from .store import Store, get_store
 
 Handler = Callable[[Request, Store], Awaitable[Response]]
@@ -67,16 +66,6 @@ def route_path(request: Request) -> str:
     return path or "/"
 
 
-def base_url(request: Request) -> str:
-    """Absolute URL of the sandbox root, mount prefix included, without a trailing slash.
-
-    Starlette's request.base_url deliberately points at the outermost app, so a sandbox mounted
-    at /sandbox/portone must build its own from scope["root_path"].
-    """
-    root = request.scope.get("root_path", "")
-    return str(request.url.replace(path=root or "/", query="", fragment="")).rstrip("/")
-
-
 # ---------------------------------------------------------------------- bodies
 async def read_params(request: Request) -> dict[str, Any]:
     """A V1 body: PortOne accepts application/json and application/x-www-form-urlencoded."""
@@ -86,13 +75,8 @@ async def read_params(request: Request) -> dict[str, Any]:
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     text = raw.decode("utf-8", errors="replace")
     if ctype == "application/json" or (not ctype and text.lstrip().startswith(("{", "["))):
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError:
-            raise BadRequest("요청 본문이 올바른 JSON이 아닙니다.") from None
-        if not isinstance(data, dict):
-            raise BadRequest("요청 본문은 JSON 객체여야 합니다.")
-        return data
+        return json_object(text, BadRequest, not_json="요청 본문이 올바른 JSON이 아닙니다.",
+                           not_object="요청 본문은 JSON 객체여야 합니다.")
     if ctype in ("application/x-www-form-urlencoded", ""):
         return dict(parse_qsl(text, keep_blank_values=True))
     raise BadRequest(f"지원하지 않는 Content-Type입니다: {ctype}")
@@ -104,15 +88,8 @@ async def read_json(request: Request, *, query_param: str | None = None) -> dict
         text = request.query_params[query_param]
     else:
         text = (await request.body()).decode("utf-8", errors="replace")
-    if not text.strip():
-        return {}
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError:
-        raise BadRequest("request body is not valid JSON") from None
-    if not isinstance(data, dict):
-        raise BadRequest("request body must be a JSON object")
-    return data
+    return json_object(text, BadRequest, not_json="request body is not valid JSON",
+                       not_object="request body must be a JSON object")
 
 
 def as_int(value: Any, name: str, *, required: bool = False) -> int | None:
@@ -148,31 +125,13 @@ def as_str(value: Any, name: str, *, required: bool = False) -> str | None:
 
 
 # ---------------------------------------------------------------------- faults
-def _applies(store: Store, template: str) -> bool:
-    endpoints = store.faults.endpoints
-    return endpoints is None or template in endpoints
-
-
-async def _hold(request: Request, seconds: float) -> None:
-    """Sleep like a stuck upstream, but stop early once the client has hung up."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + seconds
-    while True:
-        remaining = deadline - loop.time()
-        if remaining <= 0:
-            return
-        await asyncio.sleep(min(0.1, remaining))
-        if await request.is_disconnected():
-            return
-
-
 def api_route(version: str, method: str, path: str, handler: Handler, *, invalid_status: int = 400) -> Route:
     """`invalid_status`: how a V1 endpoint reports malformed input. The spec documents 400 only
     for some endpoints; the others follow PortOne's "HTTP 200 with code != 0" convention."""
     template = f"{method} {path}"
     API_TEMPLATES[template] = None
 
-    def fault_response(status: int, message: str) -> Response:
+    def fault_response(status: int, message: str, timed_out: bool) -> Response:
         if version == "v2":
             return v2_error(status, "INTERNAL_SERVER_ERROR" if status >= 500 else "INVALID_REQUEST", message)
         return v1_error(status, message)
@@ -180,27 +139,8 @@ def api_route(version: str, method: str, path: str, handler: Handler, *, invalid
     async def endpoint(request: Request) -> Response:
         store = get_store(request)
         store.count(template)
-        faults = store.faults
-        if not _applies(store, template):
-            return await _run(handler, request, store, version, invalid_status)
-        if faults.latency_ms > 0:
-            await asyncio.sleep(faults.latency_ms / 1000.0)
-        rng = store.rng
-        if faults.timeout_rate and rng.random() < faults.timeout_rate:
-            if faults.process_before_fault:
-                await _run(handler, request, store, version, invalid_status)
-            await _hold(request, faults.timeout_s)
-            return fault_response(504, "[sandbox fault] upstream timed out")
-        if faults.error_rate and rng.random() < faults.error_rate:
-            if faults.process_before_fault:
-                await _run(handler, request, store, version, invalid_status)
-            return fault_response(faults.error_status, "[sandbox fault] 일시적인 서버 오류입니다.")
-        response = await _run(handler, request, store, version, invalid_status)
-        if faults.malformed_rate and rng.random() < faults.malformed_rate:
-            # The operation happened; only its answer is cut off mid-body.
-            body = bytes(response.body)
-            return Response(content=body[: max(1, len(body) // 2)], status_code=200, media_type="application/json")
-        return response
+        return await faulted(request, store, template,
+                             lambda: _run(handler, request, store, version, invalid_status), fault_response)
 
     return Route(path, endpoint, methods=[method])
 

@@ -17,7 +17,8 @@ from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from . import control
-from .http import API_TEMPLATES, base_url
+from .http import API_TEMPLATES
+from .shared import base_url
 from .store import get_store
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "SANDBOX.md"

@@ -17,17 +17,16 @@ Public interface used by the browser checkout (sandbox/checkout.py) and the cont
 
 from __future__ import annotations
 
-import asyncio
 import json
 import math
 import random
 import secrets
-import time
 import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+from . import shared
 from .config import SandboxConfig
 from .persist import StateFile
 from .webhooks import WebhookDispatcher
@@ -162,25 +161,8 @@ class Payment:
 
 
 @dataclass
-class Faults:
-    latency_ms: int = 0
-    error_rate: float = 0.0
-    error_status: int = 500
-    timeout_rate: float = 0.0
-    timeout_s: float = 30.0
-    malformed_rate: float = 0.0
-    # When true an error/timeout fault is applied *after* the request was processed: the
-    # operation happened but the client never learns it (the nastiest real-world case).
-    process_before_fault: bool = False
-    token_expired: bool = False
-    endpoints: list[str] | None = None
-    webhook_drop_rate: float = 0.0
-    webhook_duplicate: float = 0.0
-    webhook_delay_ms: int = 0
-    seed: int | None = None
-
-    def view(self) -> dict:
-        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+class Faults(shared.Faults):
+    webhook_duplicate: float = 0.0  # the chance a webhook goes out twice (receivers must be idempotent)
 
 
 def iso(ts: float) -> str:
@@ -205,28 +187,14 @@ def _custom_data_to_str(value: Any) -> str | None:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-class Store:
+class Store(shared.LedgerBase):
     def __init__(self, config: SandboxConfig | None = None):
         self.config = config or SandboxConfig()
-        self._lock: asyncio.Lock | None = None
-        self._lock_loop: asyncio.AbstractEventLoop | None = None
         self.time_offset_s = 0.0  # POST /_control/clock moves the sandbox clock forward
         self.webhooks = WebhookDispatcher(self)
         self._reset_state()
         self.state = StateFile(self.config.state_path)
         self._restore(self.state.load())
-
-    @property
-    def lock(self) -> asyncio.Lock:
-        """The ledger lock, bound to the running loop.
-
-        An asyncio.Lock belongs to the loop it first waited on; tests that drive one app from
-        several event loops (e.g. per-test loops over ASGITransport) would otherwise crash.
-        """
-        loop = asyncio.get_running_loop()
-        if self._lock is None or self._lock_loop is not loop:
-            self._lock, self._lock_loop = asyncio.Lock(), loop
-        return self._lock
 
     # ------------------------------------------------------------------ lifecycle
     def _reset_state(self) -> None:
@@ -239,17 +207,6 @@ class Store:
         self.rng = random.Random()
         self.stats: dict[str, int] = {}
         self._seq = 0
-
-    async def reset(self) -> None:
-        async with self.lock:
-            await self.webhooks.reset()
-            self._reset_state()
-            self.state.clear(keep=("secret",))
-            self.state.write([("meta", "clock", self.time_offset_s)])  # reset never moved the clock back
-
-    async def aclose(self) -> None:
-        await self.webhooks.aclose()
-        self.state.close()
 
     # ------------------------------------------------------------------ durability
     def _restore(self, rows: dict[str, dict[str, Any]]) -> None:
@@ -271,8 +228,7 @@ class Store:
         meta = rows.get("meta", {})
         self.time_offset_s = float(meta.get("clock", 0.0))
         if "faults" in meta:
-            self.faults = Faults(**meta["faults"])
-            self.rng = random.Random(self.faults.seed)
+            self.set_faults(Faults(**meta["faults"]), persist=False)
         self.webhooks.restore(sorted(rows.get("webhook", {}).values(), key=lambda r: r["id"]))
 
     def _save(self, *payments: Payment, idempotency: tuple[str, dict] | None = None) -> None:
@@ -284,30 +240,10 @@ class Store:
             puts.append(("idempotency", key, cached))
         self.state.write(puts)
 
-    def save_webhook(self, record: dict) -> None:
-        self.state.write([("webhook", str(record["id"]), record)])
-
-    def clear_webhook_log(self) -> None:
-        self.webhooks.log.clear()
-        self.state.write(deletes=[("webhook", None)])
-
-    def set_faults(self, faults: Faults) -> None:
-        """Caller holds the lock."""
-        self.faults = faults
-        self.rng = random.Random(faults.seed)
-        self.state.write([("meta", "faults", faults.view())])
-
-    def advance_clock(self, seconds: float) -> None:
-        self.time_offset_s += seconds
-        self.state.write([("meta", "clock", self.time_offset_s)])
-
     def install_secret(self, name: str) -> str:
         """A random secret generated once per state file (per install), e.g. the sandbox-mode
         API's JWT key; a fresh one per process when the state is in memory."""
         return self.state.secret(name)
-
-    def now(self) -> float:
-        return time.time() + self.time_offset_s
 
     # ------------------------------------------------------------------ ids
     def _new_imp_uid(self) -> str:
@@ -726,10 +662,6 @@ class Store:
     def expire_tokens(self) -> None:
         self.tokens.clear()
         self.state.write(deletes=[("token", None)])
-
-    # ------------------------------------------------------------------ stats
-    def count(self, template: str) -> None:
-        self.stats[template] = self.stats.get(template, 0) + 1
 
     # ------------------------------------------------------------------ views
     def v1_view(self, p: Payment) -> dict:

@@ -30,6 +30,8 @@ from urllib.parse import urlencode
 
 import httpx
 
+from .shared import WebhookTasks
+
 if TYPE_CHECKING:  # pragma: no cover
     from .store import Payment, Store
 
@@ -58,27 +60,8 @@ def sign_v2(secret: str, msg_id: str, timestamp: str, body: str) -> str:
     return "v1," + base64.b64encode(digest).decode()
 
 
-class WebhookDispatcher:
-    def __init__(self, store: "Store"):
-        self.store = store
-        self.log: list[dict[str, Any]] = []
-        self._tasks: set[asyncio.Task] = set()
-        self._interrupted: list[dict[str, Any]] = []
-
-    def restore(self, records: list[dict[str, Any]]) -> None:
-        self.log = records
-        self._interrupted = [r for r in records if r["status"] == "pending"]
-
-    def resume(self) -> None:
-        """Start again the deliveries an earlier process left unfinished (needs a running loop)."""
-        interrupted, self._interrupted = self._interrupted, []
-        for record in interrupted:
-            self._start(record, delay_s=0.0)
-
-    def _start(self, record: dict[str, Any], delay_s: float) -> None:
-        task = asyncio.get_running_loop().create_task(self._deliver(record, delay_s=delay_s))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+class WebhookDispatcher(WebhookTasks):
+    store: "Store"
 
     # ------------------------------------------------------------------ building
     def emit(self, payment: "Payment", event: str, cancellation_id: str | None) -> None:
@@ -150,20 +133,11 @@ class WebhookDispatcher:
                 "duplicate": copy > 0,
                 "created_at": self.store.now(),
             }
-            self.log.append(record)
-            if url is None:
-                record["status"] = "no_url"
-            elif dropped:
-                record["status"] = "dropped"
-            self.store.save_webhook(record)
-            if record["status"] == "pending":
-                self._start(record, delay_s=faults.webhook_delay_ms / 1000.0)
+            self._queue(record, dropped=dropped)
 
     # ------------------------------------------------------------------ sending
-    async def _deliver(self, record: dict[str, Any], delay_s: float) -> None:
+    async def _deliver(self, record: dict[str, Any]) -> None:
         cfg = self.store.config
-        if delay_s > 0:
-            await asyncio.sleep(delay_s)
         max_attempts = 1 + max(0, cfg.webhook_retries)
         timeout = httpx.Timeout(cfg.webhook_timeout_s, connect=min(10.0, cfg.webhook_timeout_s))
         async with httpx.AsyncClient(timeout=timeout) as client:
@@ -196,20 +170,3 @@ class WebhookDispatcher:
                 await asyncio.sleep(cfg.webhook_backoff_s * (2 ** (attempt - 1)))
         record["status"] = "failed"
         self.store.save_webhook(record)
-
-    # ------------------------------------------------------------------ admin
-    def pending(self) -> int:
-        return len(self._tasks)
-
-    async def reset(self) -> None:
-        await self.aclose()
-        self.log.clear()
-        self._interrupted.clear()
-
-    async def aclose(self) -> None:
-        tasks = list(self._tasks)
-        for task in tasks:
-            task.cancel()
-        if tasks:
-            await asyncio.gather(*tasks, return_exceptions=True)
-        self._tasks.clear()

@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from ..shared import base_url
 from . import checkout, control, rest
 from .config import BootpayConfig
 from .store import Store
@@ -50,7 +51,7 @@ def _curl(base: str, method: str, path: str, body: dict | None) -> str:
 
 async def index(request: Request) -> Response:
     store = request.app.state.bootpay
-    base = control.sandbox_base(request)
+    base = base_url(request)
     rows = "".join(
         f'<tr data-route="{escape(method)} {escape(path)}"><td><b>{escape(method)}</b></td><td><code>{escape(path)}</code></td>'
         f"<td>{escape(summary)}<pre>{escape(_curl(base, method, path, body))}</pre></td></tr>"

@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from ..shared import base_url, delete_webhooks, get_stats, reset
 from . import rest
 from .store import BootpayError, Faults, Store, get_store, iso
 
@@ -154,29 +155,9 @@ async def get_webhooks(request: Request, store: Store) -> Response:
     return JSONResponse({"pending": store.webhooks.pending(), "deliveries": log})
 
 
-async def delete_webhooks(request: Request, store: Store) -> Response:
-    store.clear_webhook_log()
-    return JSONResponse({"pending": store.webhooks.pending(), "deliveries": []})
-
-
-async def get_stats(request: Request, store: Store) -> Response:
-    return JSONResponse(dict(store.stats))
-
-
-def sandbox_base(request: Request) -> str:
-    """This emulator's absolute URL, mount prefix included (request.base_url is the outer app's)."""
-    root = request.scope.get("root_path", "")
-    return str(request.url.replace(path=root or "/", query="", fragment="")).rstrip("/")
-
-
 async def get_config(request: Request, store: Store) -> Response:
-    base = sandbox_base(request)
+    base = base_url(request)
     return JSONResponse({**store.config.public_view(), "base_url": base, "rest_base_url": base + "/v2"})
-
-
-async def reset(request: Request, store: Store) -> Response:
-    await store.reset()
-    return JSONResponse({"reset": True})
 
 
 async def clock(request: Request, store: Store) -> Response:

@@ -14,17 +14,16 @@ Faults from PUT /_control/faults (latency, 5xx, timeouts, cut bodies) wrap these
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 import hmac
-import json
 from typing import Any, Awaitable, Callable
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from ..shared import faulted, json_object
 from .store import BootpayError, Store, get_store
 
 Handler = Callable[[Request, Store], Awaitable[Response]]
@@ -37,17 +36,13 @@ def error(status: int, error_code: str, message: str) -> JSONResponse:
     return JSONResponse({"error_code": error_code, "message": message}, status_code=status)
 
 
+def _invalid(message: str) -> BootpayError:
+    return BootpayError(400, "INVALID_PARAMETER", message)
+
+
 async def body_of(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    if not raw.strip():
-        return {}
-    try:
-        data = json.loads(raw)
-    except json.JSONDecodeError:
-        raise BootpayError(400, "INVALID_PARAMETER", "요청 본문이 올바른 JSON이 아닙니다.") from None
-    if not isinstance(data, dict):
-        raise BootpayError(400, "INVALID_PARAMETER", "요청 본문은 JSON 객체여야 합니다.")
-    return data
+    return json_object(await request.body(), _invalid, not_json="요청 본문이 올바른 JSON이 아닙니다.",
+                       not_object="요청 본문은 JSON 객체여야 합니다.")
 
 
 def text(data: dict, name: str, *, required: bool = False) -> str | None:
@@ -136,16 +131,6 @@ async def confirm(request: Request, store: Store) -> Response:
 
 
 # ---------------------------------------------------------------------- faults
-async def _hold(request: Request, seconds: float) -> None:
-    """Sleep like a stuck upstream, but stop once the client has hung up."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + seconds
-    while loop.time() < deadline:
-        await asyncio.sleep(min(0.1, deadline - loop.time()))
-        if await request.is_disconnected():
-            return
-
-
 async def _run(handler: Handler, request: Request, store: Store) -> Response:
     try:
         return await handler(request, store)
@@ -157,28 +142,13 @@ def api_route(method: str, path: str, handler: Handler) -> Route:
     template = f"{method} /v2{path}"
     TEMPLATES.append(template)
 
+    def fault_response(status: int, message: str, timed_out: bool) -> Response:
+        return error(status, "GATEWAY_TIMEOUT" if timed_out else "INTERNAL_SERVER_ERROR", message)
+
     async def endpoint(request: Request) -> Response:
         store = get_store(request)
         store.count(template)
-        faults = store.faults
-        if faults.endpoints is not None and template not in faults.endpoints:
-            return await _run(handler, request, store)
-        if faults.latency_ms > 0:
-            await asyncio.sleep(faults.latency_ms / 1000.0)
-        if faults.timeout_rate and store.rng.random() < faults.timeout_rate:
-            if faults.process_before_fault:
-                await _run(handler, request, store)
-            await _hold(request, faults.timeout_s)
-            return error(504, "GATEWAY_TIMEOUT", "[sandbox fault] upstream timed out")
-        if faults.error_rate and store.rng.random() < faults.error_rate:
-            if faults.process_before_fault:
-                await _run(handler, request, store)
-            return error(faults.error_status, "INTERNAL_SERVER_ERROR", "[sandbox fault] 일시적인 서버 오류입니다.")
-        response = await _run(handler, request, store)
-        if faults.malformed_rate and store.rng.random() < faults.malformed_rate:
-            body = bytes(response.body)  # the operation happened; only its answer is cut off
-            return Response(body[: max(1, len(body) // 2)], status_code=200, media_type="application/json")
-        return response
+        return await faulted(request, store, template, lambda: _run(handler, request, store), fault_response)
 
     return Route("/v2" + path, endpoint, methods=[method])
 

@@ -8,15 +8,14 @@ BootpayError(status, error_code, message) and rendered by rest.py as Bootpay's n
 
 from __future__ import annotations
 
-import asyncio
 import random
 import secrets
-import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from ..persist import StateFile
+from ..shared import Faults, LedgerBase
 from .config import BootpayConfig
 from .webhooks import Dispatcher
 
@@ -59,22 +58,6 @@ class Receipt:
         return self.price - self.cancelled_price
 
 
-@dataclass
-class Faults:
-    latency_ms: int = 0
-    error_rate: float = 0.0
-    error_status: int = 500
-    timeout_rate: float = 0.0
-    timeout_s: float = 30.0
-    malformed_rate: float = 0.0
-    process_before_fault: bool = False
-    token_expired: bool = False
-    endpoints: list[str] | None = None
-    webhook_drop_rate: float = 0.0
-    webhook_delay_ms: int = 0
-    seed: int | None = None
-
-
 def iso(ts: float | None) -> str | None:
     """Bootpay's timestamps: ISO 8601 in KST with the offset."""
     if ts is None:
@@ -86,26 +69,16 @@ def _digits(n: int) -> str:
     return "".join(secrets.choice("0123456789") for _ in range(n))
 
 
-class Store:
+class Store(LedgerBase):
     def __init__(self, config: BootpayConfig | None = None):
         self.config = config or BootpayConfig()
-        self._lock: asyncio.Lock | None = None
-        self._lock_loop: asyncio.AbstractEventLoop | None = None
         self.time_offset_s = 0.0
         self.webhooks = Dispatcher(self)
-        self._clear_memory()
+        self._reset_state()
         self.state = StateFile(self.config.state_path)
         self._restore(self.state.load())
 
-    @property
-    def lock(self) -> asyncio.Lock:
-        """Bound to the running loop (tests may drive one app from several loops)."""
-        loop = asyncio.get_running_loop()
-        if self._lock is None or self._lock_loop is not loop:
-            self._lock, self._lock_loop = asyncio.Lock(), loop
-        return self._lock
-
-    def _clear_memory(self) -> None:
+    def _reset_state(self) -> None:
         self.receipts: dict[str, Receipt] = {}
         self.tokens: dict[str, dict] = {}  # access_token → {issued_at, expires_at}
         self.faults = Faults()
@@ -125,42 +98,8 @@ class Store:
             self.set_faults(Faults(**meta["faults"]), persist=False)
         self.webhooks.restore(sorted(rows.get("webhook", {}).values(), key=lambda r: r["id"]))
 
-    async def reset(self) -> None:
-        async with self.lock:
-            await self.webhooks.reset()
-            self._clear_memory()
-            self.state.clear(keep=("secret",))
-            self.state.write([("meta", "clock", self.time_offset_s)])  # a reset never moves time back
-
-    async def aclose(self) -> None:
-        await self.webhooks.aclose()
-        self.state.close()
-
     def save(self, receipt: Receipt) -> None:
         self.state.write([("receipt", receipt.receipt_id, asdict(receipt))])
-
-    def save_webhook(self, record: dict) -> None:
-        self.state.write([("webhook", str(record["id"]), record)])
-
-    def clear_webhook_log(self) -> None:
-        self.webhooks.log.clear()
-        self.state.write(deletes=[("webhook", None)])
-
-    def set_faults(self, faults: Faults, *, persist: bool = True) -> None:
-        self.faults = faults
-        self.rng = random.Random(faults.seed)
-        if persist:
-            self.state.write([("meta", "faults", asdict(faults))])
-
-    def advance_clock(self, seconds: float) -> None:
-        self.time_offset_s += seconds
-        self.state.write([("meta", "clock", self.time_offset_s)])
-
-    def now(self) -> float:
-        return time.time() + self.time_offset_s
-
-    def count(self, template: str) -> None:
-        self.stats[template] = self.stats.get(template, 0) + 1
 
     # ------------------------------------------------------------------ tokens
     async def issue_token(self) -> tuple[str, int]:

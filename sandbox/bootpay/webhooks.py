@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from ..shared import WebhookTasks
+
 if TYPE_CHECKING:  # pragma: no cover
     from .store import Receipt, Store
 
@@ -31,26 +33,8 @@ def accepted(response: httpx.Response) -> bool:
         return False
 
 
-class Dispatcher:
-    def __init__(self, store: "Store"):
-        self.store = store
-        self.log: list[dict[str, Any]] = []
-        self._tasks: set[asyncio.Task] = set()
-        self._interrupted: list[dict[str, Any]] = []
-
-    def restore(self, records: list[dict[str, Any]]) -> None:
-        self.log = records
-        self._interrupted = [r for r in records if r["status"] == "pending"]
-
-    def resume(self) -> None:
-        interrupted, self._interrupted = self._interrupted, []
-        for record in interrupted:
-            self._start(record, delay_s=0.0)
-
-    def _start(self, record: dict[str, Any], delay_s: float) -> None:
-        task = asyncio.get_running_loop().create_task(self._deliver(record, delay_s))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+class Dispatcher(WebhookTasks):
+    store: "Store"
 
     def emit(self, receipt: "Receipt", webhook_type: str) -> None:
         store = self.store
@@ -67,20 +51,14 @@ class Dispatcher:
             "status": "pending",
             "created_at": store.now(),
         }
-        self.log.append(record)
         faults = store.faults
-        if record["url"] is None:
-            record["status"] = "no_url"
-        elif faults.webhook_drop_rate and store.rng.random() < faults.webhook_drop_rate:
-            record["status"] = "dropped"
-        store.save_webhook(record)
-        if record["status"] == "pending":
-            self._start(record, delay_s=faults.webhook_delay_ms / 1000.0)
+        # No URL: nothing to lose, so the drop knob's dice are not rolled.
+        dropped = (record["url"] is not None and bool(faults.webhook_drop_rate)
+                   and store.rng.random() < faults.webhook_drop_rate)
+        self._queue(record, dropped=dropped)
 
-    async def _deliver(self, record: dict[str, Any], delay_s: float) -> None:
+    async def _deliver(self, record: dict[str, Any]) -> None:
         cfg = self.store.config
-        if delay_s > 0:
-            await asyncio.sleep(delay_s)
         max_attempts = 1 + max(0, cfg.webhook_retries)
         headers = {"Content-Type": "application/json", "User-Agent": "Bootpay-Sandbox-Webhook"}
         timeout = httpx.Timeout(cfg.webhook_timeout_s, connect=min(5.0, cfg.webhook_timeout_s))
@@ -104,19 +82,3 @@ class Dispatcher:
                     await asyncio.sleep(min(cfg.webhook_backoff_max_s, cfg.webhook_backoff_s * 2 ** (attempt - 1)))
         record["status"] = "failed"
         self.store.save_webhook(record)
-
-    def pending(self) -> int:
-        return len(self._tasks)
-
-    async def reset(self) -> None:
-        await self.aclose()
-        self.log.clear()
-        self._interrupted.clear()
-
-    async def aclose(self) -> None:
-        tasks = list(self._tasks)
-        for task in tasks:
-            task.cancel()
-        if tasks:
-            await asyncio.gather(*tasks, return_exceptions=True)
-        self._tasks.clear()
