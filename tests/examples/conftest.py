@@ -61,15 +61,16 @@ def browser() -> Iterator[object]:
     yield from launch_chromium()
 
 
+# Whether the test's own body failed, for page_of's teardown (which runs after the call's report).
+CALL_FAILED = pytest.StashKey[bool]()
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
     outcome = yield
     report = outcome.get_result()
     if report.when == "call":
         item.stash[CALL_FAILED] = report.failed
-
-
-CALL_FAILED = pytest.StashKey[bool]()
 
 
 @pytest.fixture
