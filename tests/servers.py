@@ -115,12 +115,19 @@ def run_process(
                     time.sleep(0.1)
             yield
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            stop_process(proc, timeout_s=15)
             if output is not None:
                 log.seek(0)
                 output.append(log.read())
+
+
+def stop_process(proc: "subprocess.Popen", timeout_s: float) -> None:
+    """SIGTERM (a clean shutdown); SIGKILL when it has not stopped within ``timeout_s``."""
+    import subprocess
+
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
