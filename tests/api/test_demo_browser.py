@@ -98,6 +98,19 @@ def sign_up(page, email: str = "kim@example.com", name: str = "김철수") -> No
     page.click("#btn-signup")
     expect(page.locator("#message")).to_contain_text("회원가입이 완료되었습니다")
     expect(page.locator("#user-name")).to_have_text(name)
+
+
+def seller_lists_item(page, name: str, price: int) -> None:
+    """A seller signs up, lists ``name`` at ``price`` in the 상점 tab and logs out."""
+    from playwright.sync_api import expect
+
+    sign_up(page, "seller@example.com", "판매자")
+    page.click("#tab-shop")
+    page.fill("#item-name", name)
+    page.fill("#item-price", str(price))
+    page.click("#btn-create-item")
+    expect(page.locator("#message")).to_contain_text(f"{price:,}P에 등록했습니다")
+    page.click("#btn-logout")
     expect(page.locator("#balance")).to_have_text("0")
     expect(page.locator("#history-empty")).to_have_text("아직 내역이 없습니다.")
     expect(page.locator("#packages .package")).to_have_count(6)
@@ -310,13 +323,7 @@ def test_shop_item_questions_and_answers(context, demo_url: tuple[str, str]) -> 
     message = page.locator("#message")
     try:
         # --- a seller lists an item; nobody has asked about it yet
-        sign_up(page, "seller@example.com", "판매자")
-        page.click("#tab-shop")
-        page.fill("#item-name", "중고 자전거")
-        page.fill("#item-price", "3000")
-        page.click("#btn-create-item")
-        expect(message).to_contain_text("3,000P에 등록했습니다")
-        page.click("#btn-logout")
+        seller_lists_item(page, "중고 자전거", 3000)
 
         # --- a buyer opens the item's 문의 and asks a question
         sign_up(page, "buyer@example.com", "구매자")

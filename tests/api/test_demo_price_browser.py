@@ -6,7 +6,9 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.api.test_demo_browser import browser, context, demo_url, open_checkout, open_demo, screenshot, sign_up  # noqa: F401
+from tests.api.test_demo_browser import (  # noqa: F401
+    browser, context, demo_url, open_checkout, open_demo, screenshot, seller_lists_item, sign_up,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -24,13 +26,7 @@ def test_shop_buy_refused_when_the_seller_changed_the_price(context, demo_url: t
     message = page.locator("#message")
     try:
         # given a seller's item at 1,000 …
-        sign_up(page, "seller@example.com", "판매자")
-        page.click("#tab-shop")
-        page.fill("#item-name", "헬멧")
-        page.fill("#item-price", "1000")
-        page.click("#btn-create-item")
-        expect(message).to_contain_text("1,000P에 등록했습니다")
-        page.click("#btn-logout")
+        seller_lists_item(page, "헬멧", 1000)
         # … shown to a buyer with 5,000 points
         sign_up(page, "buyer@example.com", "구매자")
         open_checkout(page, 5000).locator("#btn-approve").click()
