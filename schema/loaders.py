@@ -13,12 +13,19 @@ from strawberry.dataloader import DataLoader
 from schema.context import Info
 from services import models
 from services.items import ItemService
+from services.questions import QuestionService
 
 
 def item_service(info: Info) -> ItemService:
     items = info.context.services.items
     assert items is not None, "api.app builds the item service"
     return items
+
+
+def question_service(info: Info) -> QuestionService:
+    questions = info.context.services.questions
+    assert questions is not None, "api.app builds the question service"
+    return questions
 
 
 def users(info: Info) -> DataLoader[str, models.User | None]:
@@ -35,3 +42,7 @@ def items(info: Info) -> DataLoader[str, models.Useditem | None]:
 
 def addresses(info: Info) -> DataLoader[str, models.UseditemAddress | None]:
     return info.context.loader("addresses", item_service(info).addresses)
+
+
+def questions(info: Info) -> DataLoader[str, models.UseditemQuestion | None]:
+    return info.context.loader("questions", question_service(info).many_questions)

@@ -7,18 +7,13 @@ from typing import Any
 
 import strawberry
 
+from schema import loaders
 from schema.context import Info
 from schema.item_types import Useditem, load_item, load_user
 from schema.types import User
 from services import models
 from services.errors import Code, DomainError
-from services.questions import QUESTION_NOT_FOUND, QuestionService
-
-
-def question_service(info: Info) -> QuestionService:
-    questions = info.context.services.questions
-    assert questions is not None, "api.app builds the question service"
-    return questions
+from services.questions import QUESTION_NOT_FOUND
 
 
 @strawberry.type
@@ -67,7 +62,7 @@ class UseditemQuestionAnswer(_Post):
     @strawberry.field
     async def useditem_question(self, info: Info) -> UseditemQuestion:
         # Deleted questions too: the answer's question stays readable, as an item does for its entries.
-        question = await info.context.loader("questions", question_service(info).many_questions).load(self.question_id)
+        question = await loaders.questions(info).load(self.question_id)
         if question is None:
             raise DomainError(Code.NOT_FOUND, QUESTION_NOT_FOUND)
         return UseditemQuestion.from_model(question)

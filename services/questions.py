@@ -176,10 +176,7 @@ class QuestionService:
 
     async def many_questions(self, question_ids: Sequence[str]) -> list[UseditemQuestion | None]:
         """The questions of a page of answers, deleted ones included, in one query (a DataLoader's batch)."""
-        async with self.db.session() as s:
-            rows = (await s.execute(select(UseditemQuestion).where(UseditemQuestion.id.in_(question_ids)))).scalars()
-            found = {q.id: q for q in rows}
-        return [found.get(i) for i in question_ids]
+        return await self.db.rows_by(UseditemQuestion.id, question_ids)
 
 
 __all__ = ["MAX_CONTENTS", "QuestionService"]

@@ -4,7 +4,8 @@ import strawberry
 
 from schema.context import Info
 from schema.permissions import IsAuthenticated, ItemRateLimit, LiveSession
-from schema.question_types import CreateUseditemQuestionInput, UseditemQuestion, question_service
+from schema.loaders import question_service
+from schema.question_types import CreateUseditemQuestionInput, UseditemQuestion
 
 
 @strawberry.type

@@ -3,7 +3,8 @@ from __future__ import annotations
 import strawberry
 
 from schema.context import Info
-from schema.question_types import UseditemQuestion, UseditemQuestionAnswer, question_service
+from schema.loaders import question_service
+from schema.question_types import UseditemQuestion, UseditemQuestionAnswer
 
 
 @strawberry.type
