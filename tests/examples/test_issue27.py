@@ -347,6 +347,8 @@ def test_cross_site_build_without_cookie_says_why(page_of, cross_site_preview: s
     page.click("#btn-login")
     expect(page.locator("#user-name")).to_have_text("김철수")
     page.click("#btn-logout")
+    # the logout finishes before the reload (a reload mid-logout is another test's question)
+    expect(page.locator("#auth")).to_be_visible()
     page.reload()
     expect(page.locator("#auth")).to_be_visible()
     expect(notice).to_have_count(0)

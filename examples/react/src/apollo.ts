@@ -36,6 +36,11 @@ export function setAccessToken(token: string | null): void {
   else sessionStorage.removeItem(SIGNED_IN_FLAG);
 }
 
+/** A logout has begun: a reload from here on is no lost cookie, even before the API answers. */
+export function forgetSignedIn(): void {
+  sessionStorage.removeItem(SIGNED_IN_FLAG);
+}
+
 interface RestoreAnswer {
   data?: { restoreAccessToken?: { accessToken: string } } | null;
   errors?: { message?: string; extensions?: { code?: string } }[];

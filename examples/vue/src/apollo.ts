@@ -30,6 +30,11 @@ export function setAccessToken(token: string | null): void {
   else sessionStorage.removeItem(SIGNED_IN_FLAG);
 }
 
+/** A logout has begun: a reload from here on is no lost cookie, even before the API answers. */
+export function forgetSignedIn(): void {
+  sessionStorage.removeItem(SIGNED_IN_FLAG);
+}
+
 /** The API is on another site and this tab was logged in, yet the refresh cookie did not come. */
 export function cookieLostCrossSite(): boolean {
   if (!API_URL || sessionStorage.getItem(SIGNED_IN_FLAG) !== "1") return false;

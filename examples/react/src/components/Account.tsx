@@ -1,6 +1,6 @@
 import { useState } from "react";
 import { useApolloClient, useMutation, useQuery } from "@apollo/client/react";
-import { setAccessToken } from "../apollo";
+import { forgetSignedIn, setAccessToken } from "../apollo";
 import { won } from "../errors";
 import { LOGOUT, ME } from "../operations";
 import { useNotify } from "../notice";
@@ -15,6 +15,7 @@ export function Account({ onSignedOut }: { onSignedOut: () => void }) {
   async function signOut() {
     if (busy) return;
     setBusy(true);
+    forgetSignedIn();
     try {
       await logout();
     } catch {
