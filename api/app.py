@@ -45,9 +45,9 @@ from services.history import HistoryService
 from services.items import ItemService
 from services.questions import QuestionService
 from services.ratelimit import RateLimitConfig, RateLimiter
-from services.portone.base import PaymentProvider
-from services.portone.v1 import PortOneV1Client
-from services.portone.v2 import PortOneV2Client
+from services.gateways.base import PaymentProvider
+from services.gateways.portone.v1 import PortOneV1Client
+from services.gateways.portone.v2 import PortOneV2Client
 from services.settings import PLACEHOLDER_SECRETS, Settings
 from services.webhooks import WebhookService
 
@@ -65,7 +65,7 @@ def sandbox_key_problems(settings: Settings) -> list[str]:
     if not settings.is_production:
         return []
     try:
-        from sandbox.config import SandboxConfig
+        from sandbox.portone.config import SandboxConfig
     except ImportError:  # an install without the emulator has no such defaults to copy
         return []
     defaults = SandboxConfig()
@@ -241,7 +241,7 @@ def resolve_portone(settings: Settings) -> ResolvedPortOne:
     store_id, channel_key = settings.portone_store_id, settings.portone_channel_key
     hook_secrets = [secret(settings.portone_webhook_secret), secret(settings.portone_webhook_secret_previous)]
     if not settings.is_production:
-        from sandbox.config import SandboxConfig
+        from sandbox.portone.config import SandboxConfig
 
         defaults = SandboxConfig()
         base = base or f"{public_url(settings)}/sandbox/portone/v1"
@@ -440,8 +440,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
 def build_sandbox(settings: Settings) -> Starlette | None:
     try:
-        from sandbox.app import create_app as create_sandbox
-        from sandbox.config import SandboxConfig
+        from sandbox.portone.app import create_app as create_sandbox
+        from sandbox.portone.config import SandboxConfig
     except ImportError:  # the emulator is optional in an install
         return None
     base = public_url(settings)

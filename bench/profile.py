@@ -61,7 +61,7 @@ def _instrument() -> list[tuple[object, str, object]]:
     from services import charging, ledger, sync
     from services.auth import AuthService
     from services.charging import ChargeService
-    from services.portone.v1 import PortOneV1Client
+    from services.gateways.portone.v1 import PortOneV1Client
     import schema.point_types as point_types
 
     targets = [

@@ -20,8 +20,8 @@ from services.db import Database
 from services.errors import Code, DomainError
 from services.locks import lock_own_payment, lock_payment
 from services.models import CancelRequest, Payment, PointTransaction, utcnow
-from services.portone.base import PortOneRejected, PortOneUnavailable
-from services.portone.refund_account import MISSING as MISSING_REFUND_ACCOUNT, RefundAccount
+from services.gateways.base import PortOneRejected, PortOneUnavailable
+from services.gateways.refund_account import MISSING as MISSING_REFUND_ACCOUNT, RefundAccount
 
 log = logging.getLogger("pointcharge.cancel")
 

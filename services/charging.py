@@ -27,7 +27,7 @@ from services.errors import Code, DomainError
 from services.faults import crash_point
 from services.models import Payment, PointTransaction
 from services.orders import ChargeConfig, OrderView, new_merchant_uid
-from services.portone.base import PaymentProvider, ProviderPayment
+from services.gateways.base import PaymentProvider, ProviderPayment
 
 __all__ = ["ChargeConfig", "ChargeService", "Outcome", "SyncResult", "new_merchant_uid"]
 

@@ -17,7 +17,7 @@ from enum import StrEnum
 from services import access_line, payment_state as st
 from services.errors import Code, DomainError
 from services.models import Payment, PointTransaction
-from services.portone.base import ProviderPayment
+from services.gateways.base import ProviderPayment
 
 PAY_METHOD_LABELS = {
     "card": "신용카드",

@@ -28,7 +28,7 @@ from services import credit, ledger, payment_state as st
 from services.db import RawConnection
 from services.faults import crash_point
 from services.models import Payment, PointTransaction, UTCDateTime, detached, new_id, utcnow
-from services.portone.base import ProviderPayment
+from services.gateways.base import ProviderPayment
 
 # Driver SQL: $n placeholders (services.db.RawConnection).
 

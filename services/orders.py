@@ -19,7 +19,7 @@ from services import payment_state as st
 from services.db import Database
 from services.errors import Code, DomainError
 from services.models import Order, Payment
-from services.portone.base import PaymentProvider
+from services.gateways.base import PaymentProvider
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from services.db import Database
 from services.errors import DomainError
 from services.models import CancelRequest, Order, Payment, PaymentEvent, PointTransaction, UserPoint, utcnow
 from services.orders import find_order
-from services.portone.base import ProviderPayment
+from services.gateways.base import ProviderPayment
 from services.sync import BALANCE_LIMIT
 from services.webhooks import WebhookService
 

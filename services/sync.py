@@ -23,7 +23,7 @@ from services.errors import Code, DomainError
 from services.locks import lock_payment
 from services.models import CancelRequest, Payment, PaymentEvent, PointTransaction, new_id, utcnow
 from services.orders import find_order
-from services.portone.base import ProviderPayment
+from services.gateways.base import ProviderPayment
 
 log = logging.getLogger("pointcharge.charging")
 

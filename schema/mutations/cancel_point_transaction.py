@@ -9,7 +9,7 @@ from schema.context import Info
 from schema.permissions import CancelRateLimit, IsAuthenticated, LiveSession
 from schema.point_types import PointTransaction, PortOneVersion
 from services import metrics
-from services.portone.refund_account import RefundAccount
+from services.gateways.refund_account import RefundAccount
 
 
 @strawberry.input(description="가상계좌 환불을 받을 계좌 (입금된 가상계좌 충전을 취소할 때만 필요). 저장하지 않고 PortOne에만 전달합니다.")

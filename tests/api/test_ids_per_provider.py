@@ -11,8 +11,8 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from sandbox.app import create_app as create_sandbox
-from sandbox.config import SandboxConfig
+from sandbox.portone.app import create_app as create_sandbox
+from sandbox.portone.config import SandboxConfig
 from tests.conftest import GQL, SandboxControl, api_settings, count_rows, error_code, ledger_invariants
 from tests.servers import run_server
 

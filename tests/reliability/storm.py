@@ -179,7 +179,7 @@ async def recreate_database(admin_url: str, name: str) -> str:
 
 
 def sandbox_defaults() -> object:
-    from sandbox.config import SandboxConfig
+    from sandbox.portone.config import SandboxConfig
 
     return SandboxConfig()
 

@@ -17,7 +17,7 @@ from services.charging import ChargeConfig, ChargeService, Outcome
 from services.db import Database
 from services.errors import DomainError
 from services.models import Payment
-from services.portone.v1 import PortOneV1Client
+from services.gateways.portone.v1 import PortOneV1Client
 from tests.conftest import SandboxControl, ledger_invariants
 
 # Columns that differ between two payments by construction (ids, times, PortOne's ids).

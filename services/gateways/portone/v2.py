@@ -33,8 +33,8 @@ from portone_server_sdk.payment import (
 )
 
 from services.errors import Code, DomainError
-from services.portone.refund_account import RefundAccount
-from services.portone.base import (
+from services.gateways.refund_account import RefundAccount
+from services.gateways.base import (
     CANCELLED,
     FAILED,
     PAID,

@@ -19,8 +19,8 @@ from typing import Any
 import httpx
 
 from services.errors import Code, DomainError
-from services.portone.refund_account import RefundAccount
-from services.portone.base import (
+from services.gateways.refund_account import RefundAccount
+from services.gateways.base import (
     PortOneRejected,
     PortOneUnavailable,
     CANCELLED,

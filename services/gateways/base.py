@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from services.errors import Code, DomainError
 
 if TYPE_CHECKING:
-    from services.portone.refund_account import RefundAccount
+    from services.gateways.refund_account import RefundAccount
 
 # Normalised statuses (V1 and V2 map onto these).
 READY = "ready"  # virtual account issued, waiting for the deposit
