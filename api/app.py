@@ -46,6 +46,8 @@ from services.items import ItemService
 from services.questions import QuestionService
 from services.ratelimit import RateLimitConfig, RateLimiter
 from services.gateways.base import PaymentProvider
+from api.bootpay_config import bootpay_sandbox_key_problems, resolve_bootpay
+from services.gateways.bootpay import BootpayClient
 from services.gateways.portone.v1 import PortOneV1Client
 from services.gateways.portone.v2 import PortOneV2Client
 from services.settings import PLACEHOLDER_SECRETS, Settings
@@ -78,7 +80,7 @@ def sandbox_key_problems(settings: Settings) -> list[str]:
     ):
         if value is not None and default and value.get_secret_value() == default:
             problems.append(f"{name} is the PortOne sandbox's default key, not one from the PortOne console")
-    return problems
+    return problems + bootpay_sandbox_key_problems(settings)
 
 
 def check_settings(settings: Settings) -> None:
@@ -155,6 +157,19 @@ def build_services(settings: Settings, db: Database, http: httpx.AsyncClient) ->
                 secret=portone.v2_secret,
                 store_id=portone.store_id,
                 timeout_s=settings.portone_timeout_s,
+            )
+        )
+    bootpay = resolve_bootpay(settings, public_url(settings))
+    if bootpay is not None:
+        providers.append(
+            BootpayClient(
+                http,
+                base_url=bootpay.base_url,
+                application_id=bootpay.application_id,
+                private_key=bootpay.private_key,
+                client_key=bootpay.client_key,
+                secret_key=bootpay.secret_key,
+                timeout_s=settings.bootpay_timeout_s,
             )
         )
     packages = settings.charge_packages

@@ -15,6 +15,9 @@ PAID = "paid"
 PARTIALLY_CANCELLED = "partially_cancelled"
 CANCELLED = "cancelled"
 FAILED = "failed"
+# The buyer approved and the gateway holds the payment for the merchant's confirm (Bootpay's
+# ``separately_confirmed``, status 2): nothing is captured until we confirm, so never credited as is.
+AUTHORIZED = "authorized"
 
 
 def usable_payment_key(payment_key: str) -> bool:
@@ -82,6 +85,9 @@ class ProviderPayment:
 
 class PaymentProvider(Protocol):
     name: str
+    # Whether list_payments works: Bootpay has no listing API, so reconciliation walks our own open
+    # payments of it instead (services/reconcile.py).
+    can_list: bool
 
     async def get_payment(self, payment_key: str) -> ProviderPayment: ...
 

@@ -105,6 +105,7 @@ def parse_v1_payment(data: dict[str, Any]) -> ProviderPayment:
 
 class PortOneV1Client:
     name = "portone_v1"
+    can_list = True
 
     def __init__(
         self,

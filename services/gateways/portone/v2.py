@@ -150,6 +150,7 @@ def parse_v2_payment(payment: Any) -> ProviderPayment:
 
 class PortOneV2Client:
     name = "portone_v2"
+    can_list = True
 
     def __init__(
         self,
