@@ -93,6 +93,8 @@ class Reconciler:
         report = Report(since=since, until=until, applied=apply)
         seen: set[tuple[str, str]] = set()
         for name, provider in self.charging.providers.items():
+            if not provider.can_list:
+                continue  # no listing API (Bootpay)
             async for remote in self._listing(provider, since, until):
                 report.checked_remote += 1
                 seen.add((name, remote.payment_key))
