@@ -113,10 +113,10 @@ class CancelService:
             # One statement finds and locks the attempt in the common case; the two steps below
             # run only when it finds nothing (no such attempt, or V1 and V2 attempts under one id).
             payment = (
-                await lock_own_payment(s, user_id=user_id, imp_uid=payment_key, provider=provider) if payment_key else None
+                await lock_own_payment(s, user_id=user_id, payment_key=payment_key, provider=provider) if payment_key else None
             )
             if payment is None and payment_key:
-                found = select(Payment.provider).where(Payment.imp_uid == payment_key, Payment.user_id == user_id)
+                found = select(Payment.provider).where(Payment.payment_key == payment_key, Payment.user_id == user_id)
                 if provider is not None:
                     found = found.where(Payment.provider == provider)
                 providers = list((await s.execute(found)).scalars())
@@ -126,7 +126,7 @@ class CancelService:
                         "같은 ID의 V1·V2 결제가 모두 있습니다. version(V1 또는 V2)을 지정해 주세요.",
                         field="version",
                     )
-                payment = await lock_payment(s, provider=providers[0], imp_uid=payment_key) if providers else None
+                payment = await lock_payment(s, provider=providers[0], payment_key=payment_key) if providers else None
             if payment is None or payment.user_id != user_id:
                 raise DomainError(Code.PAYMENT_NOT_FOUND)
             if payment.credited_at is None:

@@ -38,7 +38,7 @@ log = logging.getLogger("pointcharge.charging")
 # on every charge, before PortOne is asked anything.
 _LIVE_AND_RECORDED = (
     f"SELECT {auth.LOGIN_ALIVE_EXISTS},"
-    " EXISTS (SELECT 1 FROM payments WHERE imp_uid = $3 AND provider = $4)"
+    " EXISTS (SELECT 1 FROM payments WHERE payment_key = $3 AND provider = $4)"
 )
 
 

@@ -102,7 +102,7 @@ async def upsert_and_lock(s: AsyncSession, remote: ProviderPayment) -> Payment:
     """The attempt's row, locked; recorded on its first sighting. An attempt never takes over
     another's row: each PortOne id (per provider) is its own row, its order found by merchant_uid."""
     key = remote.payment_key
-    payment = await lock_payment(s, provider=remote.provider, imp_uid=key)
+    payment = await lock_payment(s, provider=remote.provider, payment_key=key)
     if payment is not None:
         return payment
     order = await find_order(s, remote.provider, remote.merchant_uid)
@@ -114,8 +114,8 @@ async def upsert_and_lock(s: AsyncSession, remote: ProviderPayment) -> Payment:
             .values(
                 id=new_id(),
                 provider=remote.provider,
-                imp_uid=key,
-                merchant_uid=remote.merchant_uid,
+                payment_key=key,
+                order_key=remote.merchant_uid,
                 order_id=order.id if order else None,
                 # An order's attempts belong to the order's owner; others to whoever claims them.
                 user_id=order.user_id if order else None,
@@ -132,7 +132,7 @@ async def upsert_and_lock(s: AsyncSession, remote: ProviderPayment) -> Payment:
     if payment is not None:
         return payment
     # A concurrent first sighting won the race: wait for its row lock and take its row.
-    payment = await lock_payment(s, provider=remote.provider, imp_uid=key)
+    payment = await lock_payment(s, provider=remote.provider, payment_key=key)
     if payment is None:  # pragma: no cover - the conflicting row is committed or rolled back
         raise IntegrityError("attempt raced", None, Exception("conflicting insert vanished"))
     return payment
@@ -193,7 +193,7 @@ async def credit_payment(
             entry_key=credit.charge_key(payment.id),
             detail=credit.charge_detail(remote),
             payment_id=payment.id,
-            imp_uid=remote.payment_key,
+            payment_key=remote.payment_key,
             balance_max=balance_max,
         )
     except DomainError as exc:
@@ -254,7 +254,7 @@ async def follow_cancellations(
         entry_key=credit.cancel_key(payment.id, remote.cancelled_amount),
         detail=f"{credit.method_label(remote.pay_method)} 결제 취소",
         payment_id=payment.id,
-        imp_uid=remote.payment_key,
+        payment_key=remote.payment_key,
         allow_negative=True,
     )
     if entry.balance < 0:
