@@ -20,7 +20,7 @@ from services.db import Database
 from services.errors import Code, DomainError
 from services.locks import lock_own_payment, lock_payment
 from services.models import CancelRequest, Payment, PointTransaction, utcnow
-from services.gateways.base import PortOneRejected, PortOneUnavailable
+from services.gateways.base import GatewayRejected, GatewayUnavailable
 from services.gateways.refund_account import MISSING as MISSING_REFUND_ACCOUNT, RefundAccount
 
 log = logging.getLogger("pointcharge.cancel")
@@ -73,23 +73,23 @@ class CancelService:
                 request_id=request.id,
                 refund_account=refund_account if pay_method == "vbank" else None,
             )
-        except PortOneRejected as exc:
+        except GatewayRejected as exc:
             # PortOne refused for good (e.g. already cancelled in its console): release the hold
             # and bring our record up to date.
-            await self._fail(request.id, exc.portone_message)
+            await self._fail(request.id, exc.gateway_message)
             try:
                 result = await self.charging.sync_by_key(payment_key, source="cancel", provider=provider)
             except DomainError as lookup:
                 raise _lost_at_portone(lookup) from None
             if result.payment.cancelled_amount >= result.payment.amount:
                 raise DomainError(Code.ALREADY_CANCELLED) from None
-            raise DomainError(Code.CANCEL_AMOUNT_INVALID, f"결제사가 취소를 거절했습니다: {exc.portone_message}") from None
+            raise DomainError(Code.CANCEL_AMOUNT_INVALID, f"결제사가 취소를 거절했습니다: {exc.gateway_message}") from None
         except DomainError as exc:
             # A 404 (V2): PortOne refunded nothing. Release the hold.
             if exc.code == Code.PAYMENT_NOT_FOUND:
                 await self._fail(request.id, "PortOne: payment not found")
             raise _lost_at_portone(exc) from None
-        except PortOneUnavailable:
+        except GatewayUnavailable:
             # Unknown outcome (timeout, 5xx): the request keeps holding the points; the webhook
             # or reconciliation settles it once PortOne answers.
             log.warning("cancel %s of %s: PortOne unavailable, left pending", request.id, payment_key)

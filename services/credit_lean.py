@@ -28,7 +28,7 @@ from services import credit, ledger, payment_state as st
 from services.db import RawConnection
 from services.faults import crash_point
 from services.models import Payment, PointTransaction, UTCDateTime, detached, new_id, utcnow
-from services.gateways.base import ProviderPayment
+from services.gateways.base import GatewayPayment
 
 # Driver SQL: $n placeholders (services.db.RawConnection).
 
@@ -125,7 +125,7 @@ _INSERT_ENTRY = (
 
 async def credit_first_sighting(
     raw: RawConnection,
-    remote: ProviderPayment,
+    remote: GatewayPayment,
     claimant: str | None,
     source: str,
     *,
@@ -138,7 +138,7 @@ async def credit_first_sighting(
     ``at_once`` (PostgreSQL, in autocommit): the write is ``_CREDIT_AT_ONCE``; otherwise the
     caller's transaction runs its statements one by one."""
     key = remote.payment_key
-    orders = await raw.fetch(_ORDER, remote.provider, remote.merchant_uid)
+    orders = await raw.fetch(_ORDER, remote.provider, remote.order_key)
     if orders:
         order_id, owner, order_amount = orders[0]
         if credit.claim_conflict(owner, order_amount, claimant) or credit.amount_mismatch(remote, order_amount):
@@ -157,7 +157,7 @@ async def credit_first_sighting(
     # $1–$14 of both _INSERT_PAYMENT and _CREDIT_AT_ONCE.
     attempt = (
         payment_id, key, owner, remote.amount, remote.currency, remote.pay_method, remote.pg_provider,
-        snapshot, stamp, raw.time(remote.paid_at), remote.provider, remote.merchant_uid, order_id, order_amount,
+        snapshot, stamp, raw.time(remote.paid_at), remote.provider, remote.order_key, order_id, order_amount,
     )  # fmt: skip
     if at_once:
         # The statement is the commit: a crash before it leaves nothing written.
@@ -183,7 +183,7 @@ async def credit_first_sighting(
         crash_point("before_credit_commit")
     payment = detached(
         Payment,
-        id=payment_id, provider=remote.provider, payment_key=key, order_key=remote.merchant_uid,
+        id=payment_id, provider=remote.provider, payment_key=key, order_key=remote.order_key,
         order_id=order_id, user_id=owner, order_amount=order_amount, amount=remote.amount, cancelled_amount=0,
         credited_amount=remote.amount, currency=remote.currency, pay_method=remote.pay_method,
         pg_provider=remote.pg_provider, status=st.PAID, anomaly=None, snapshot=snapshot,

@@ -19,7 +19,7 @@ from services import payment_state as st
 from services.db import Database
 from services.errors import Code, DomainError
 from services.models import Order, Payment
-from services.gateways.base import PaymentProvider
+from services.gateways.base import Gateway
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,7 @@ def check_amount(config: ChargeConfig, amount: int) -> None:
         )
 
 
-async def create_order(db: Database, portone: PaymentProvider, user_id: str, amount: int) -> OrderView:
+async def create_order(db: Database, portone: Gateway, user_id: str, amount: int) -> OrderView:
     order = Order(provider=portone.name, order_key=new_merchant_uid(), user_id=user_id, amount=amount)
     # The order exists before PortOne hears of it, so that a webhook arriving first (it can)
     # already finds its owner.

@@ -22,7 +22,7 @@ from services.db import Database
 from services.errors import DomainError
 from services.models import CancelRequest, Order, Payment, PaymentEvent, PointTransaction, UserPoint, utcnow
 from services.orders import find_order
-from services.gateways.base import ProviderPayment
+from services.gateways.base import GatewayPayment
 from services.sync import BALANCE_LIMIT
 from services.webhooks import WebhookService
 
@@ -107,7 +107,7 @@ class Reconciler:
 
     # --- PortOne's side --------------------------------------------------------------------
 
-    async def _listing(self, provider, since: datetime, until: datetime) -> AsyncIterator[ProviderPayment]:  # type: ignore[no-untyped-def]
+    async def _listing(self, provider, since: datetime, until: datetime) -> AsyncIterator[GatewayPayment]:  # type: ignore[no-untyped-def]
         start = since
         while start < until:
             end = min(start + WINDOW, until)
@@ -120,7 +120,7 @@ class Reconciler:
                     break
             start = end
 
-    async def _row_for(self, remote: ProviderPayment) -> tuple[Payment | None, Order | None]:
+    async def _row_for(self, remote: GatewayPayment) -> tuple[Payment | None, Order | None]:
         """The attempt's row (by provider and PortOne id: every attempt is its own row) and the
         order it was made for, if any."""
         async with self.db.session() as s:
@@ -129,10 +129,10 @@ class Reconciler:
                     select(Payment).where(Payment.provider == remote.provider, Payment.payment_key == remote.payment_key)
                 )
             ).scalar_one_or_none()
-            order = await find_order(s, remote.provider, remote.merchant_uid) if row is None else None
+            order = await find_order(s, remote.provider, remote.order_key) if row is None else None
             return row, order
 
-    async def _compare(self, remote: ProviderPayment, report: Report, apply: bool) -> None:
+    async def _compare(self, remote: GatewayPayment, report: Report, apply: bool) -> None:
         row, order = await self._row_for(remote)
         diff: Difference | None = None
         paid_like = remote.status in (st.PAID, st.PARTIALLY_CANCELLED, st.CANCELLED)
@@ -177,7 +177,7 @@ class Reconciler:
         if apply:
             await self._fix(diff, remote, row)
 
-    async def _fix(self, diff: Difference, remote: ProviderPayment, row: Payment | None) -> None:
+    async def _fix(self, diff: Difference, remote: GatewayPayment, row: Payment | None) -> None:
         try:
             if diff.kind == "vbank_expired":
                 assert row is not None
