@@ -45,7 +45,7 @@ from services.history import HistoryService
 from services.items import ItemService
 from services.questions import QuestionService
 from services.ratelimit import RateLimitConfig, RateLimiter
-from services.gateways.base import PaymentProvider
+from services.gateways.base import Gateway
 from api.bootpay_config import bootpay_sandbox_key_problems, resolve_bootpay
 from services.gateways.bootpay import BootpayClient
 from services.gateways.portone.v1 import PortOneV1Client
@@ -140,7 +140,7 @@ def build_services(settings: Settings, db: Database, http: httpx.AsyncClient) ->
         ratelimiter=ratelimiter,
     )
     portone = resolve_portone(settings)
-    providers: list[PaymentProvider] = [
+    providers: list[Gateway] = [
         PortOneV1Client(
             http,
             base_url=portone.v1_base_url,

@@ -43,7 +43,7 @@ class PointTransaction:
     def from_model(cls, e: models.PointTransaction) -> "PointTransaction":
         return cls(
             id=strawberry.ID(e.id),
-            imp_uid=strawberry.ID(e.imp_uid) if e.imp_uid else None,
+            imp_uid=strawberry.ID(e.payment_key) if e.payment_key else None,
             amount=e.amount,
             balance=e.balance,
             status=e.status,
@@ -116,11 +116,11 @@ class PointChargeOrder:
         return cls(
             id=strawberry.ID(p.id),
             version=PortOneVersion(p.provider),
-            merchant_uid=p.merchant_uid,
-            payment_id=p.merchant_uid if v2 else None,
+            merchant_uid=p.order_key,
+            payment_id=p.order_key if v2 else None,
             store_id=store_id if v2 else None,
             channel_key=channel_key if v2 else None,
-            imp_uid=strawberry.ID(p.imp_uid) if p.imp_uid else None,
+            imp_uid=strawberry.ID(p.payment_key) if p.payment_key else None,
             amount=p.order_amount if p.order_amount is not None else p.amount,
             paid_amount=p.amount,
             cancelled_amount=p.cancelled_amount,

@@ -20,7 +20,7 @@ from services.db import Database
 from services.errors import Code, DomainError
 from services.locks import lock_own_payment, lock_payment
 from services.models import CancelRequest, Payment, PointTransaction, utcnow
-from services.gateways.base import PortOneRejected, PortOneUnavailable
+from services.gateways.base import GatewayRejected, GatewayUnavailable
 from services.gateways.refund_account import MISSING as MISSING_REFUND_ACCOUNT, RefundAccount
 
 log = logging.getLogger("pointcharge.cancel")
@@ -73,23 +73,23 @@ class CancelService:
                 request_id=request.id,
                 refund_account=refund_account if pay_method == "vbank" else None,
             )
-        except PortOneRejected as exc:
+        except GatewayRejected as exc:
             # PortOne refused for good (e.g. already cancelled in its console): release the hold
             # and bring our record up to date.
-            await self._fail(request.id, exc.portone_message)
+            await self._fail(request.id, exc.gateway_message)
             try:
                 result = await self.charging.sync_by_key(payment_key, source="cancel", provider=provider)
             except DomainError as lookup:
                 raise _lost_at_portone(lookup) from None
             if result.payment.cancelled_amount >= result.payment.amount:
                 raise DomainError(Code.ALREADY_CANCELLED) from None
-            raise DomainError(Code.CANCEL_AMOUNT_INVALID, f"결제사가 취소를 거절했습니다: {exc.portone_message}") from None
+            raise DomainError(Code.CANCEL_AMOUNT_INVALID, f"결제사가 취소를 거절했습니다: {exc.gateway_message}") from None
         except DomainError as exc:
             # A 404 (V2): PortOne refunded nothing. Release the hold.
             if exc.code == Code.PAYMENT_NOT_FOUND:
                 await self._fail(request.id, "PortOne: payment not found")
             raise _lost_at_portone(exc) from None
-        except PortOneUnavailable:
+        except GatewayUnavailable:
             # Unknown outcome (timeout, 5xx): the request keeps holding the points; the webhook
             # or reconciliation settles it once PortOne answers.
             log.warning("cancel %s of %s: PortOne unavailable, left pending", request.id, payment_key)
@@ -113,10 +113,10 @@ class CancelService:
             # One statement finds and locks the attempt in the common case; the two steps below
             # run only when it finds nothing (no such attempt, or V1 and V2 attempts under one id).
             payment = (
-                await lock_own_payment(s, user_id=user_id, imp_uid=payment_key, provider=provider) if payment_key else None
+                await lock_own_payment(s, user_id=user_id, payment_key=payment_key, provider=provider) if payment_key else None
             )
             if payment is None and payment_key:
-                found = select(Payment.provider).where(Payment.imp_uid == payment_key, Payment.user_id == user_id)
+                found = select(Payment.provider).where(Payment.payment_key == payment_key, Payment.user_id == user_id)
                 if provider is not None:
                     found = found.where(Payment.provider == provider)
                 providers = list((await s.execute(found)).scalars())
@@ -126,7 +126,7 @@ class CancelService:
                         "같은 ID의 V1·V2 결제가 모두 있습니다. version(V1 또는 V2)을 지정해 주세요.",
                         field="version",
                     )
-                payment = await lock_payment(s, provider=providers[0], imp_uid=payment_key) if providers else None
+                payment = await lock_payment(s, provider=providers[0], payment_key=payment_key) if providers else None
             if payment is None or payment.user_id != user_id:
                 raise DomainError(Code.PAYMENT_NOT_FOUND)
             if payment.credited_at is None:

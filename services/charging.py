@@ -27,7 +27,7 @@ from services.errors import Code, DomainError
 from services.faults import crash_point
 from services.models import Payment, PointTransaction
 from services.orders import ChargeConfig, OrderView, new_merchant_uid
-from services.gateways.base import PaymentProvider, ProviderPayment
+from services.gateways.base import Gateway, GatewayPayment
 
 __all__ = ["ChargeConfig", "ChargeService", "Outcome", "SyncResult", "new_merchant_uid"]
 
@@ -38,7 +38,7 @@ log = logging.getLogger("pointcharge.charging")
 # on every charge, before PortOne is asked anything.
 _LIVE_AND_RECORDED = (
     f"SELECT {auth.LOGIN_ALIVE_EXISTS},"
-    " EXISTS (SELECT 1 FROM payments WHERE imp_uid = $3 AND provider = $4)"
+    " EXISTS (SELECT 1 FROM payments WHERE payment_key = $3 AND provider = $4)"
 )
 
 
@@ -46,22 +46,22 @@ class ChargeService:
     def __init__(
         self,
         db: Database,
-        providers: PaymentProvider | list[PaymentProvider],
+        providers: Gateway | list[Gateway],
         config: ChargeConfig,
     ) -> None:
         self.db = db
         listed = providers if isinstance(providers, list) else [providers]
         # Several PortOne APIs may run side by side (a V1 → V2 migration): each payment row
         # remembers which one it came from, and its id is unique only within that one.
-        self.providers: dict[str, PaymentProvider] = {p.name: p for p in listed}
+        self.providers: dict[str, Gateway] = {p.name: p for p in listed}
         self.default_provider = listed[0].name
         self.config = config
 
     @property
-    def provider(self) -> PaymentProvider:
+    def provider(self) -> Gateway:
         return self.providers[self.default_provider]
 
-    def provider_for(self, name: str | None) -> PaymentProvider:
+    def provider_for(self, name: str | None) -> Gateway:
         try:
             return self.providers[name or self.default_provider]
         except KeyError:
@@ -129,7 +129,7 @@ class ChargeService:
                     return None
             return await credit_lean.load_recorded(raw, payment_key, provider)
 
-    def _raise_unless_credited(self, result: SyncResult, remote: ProviderPayment) -> SyncResult:
+    def _raise_unless_credited(self, result: SyncResult, remote: GatewayPayment) -> SyncResult:
         outcome = result.outcome
         if outcome in (Outcome.CREDITED, Outcome.ALREADY_CREDITED):
             return result
@@ -138,7 +138,7 @@ class ChargeService:
             raise DomainError(
                 Code.PAYMENT_PENDING,
                 impUid=remote.payment_key,
-                merchantUid=remote.merchant_uid,
+                merchantUid=remote.order_key,
                 vbankName=va.bank_name if va else None,
                 vbankNum=va.account_number if va else None,
                 vbankHolder=va.holder if va else None,
@@ -164,7 +164,7 @@ class ChargeService:
 
     async def sync_payment(
         self,
-        remote: ProviderPayment,
+        remote: GatewayPayment,
         *,
         claimant: str | None = None,
         source: str = "mutation",
@@ -208,7 +208,7 @@ class ChargeService:
             await self._refund(remote, "보유 포인트 한도 초과(자동 취소)", f"limit-{remote.payment_key}")
         return result
 
-    async def _unchanged_credit(self, remote: ProviderPayment, claimant: str | None) -> SyncResult | None:
+    async def _unchanged_credit(self, remote: GatewayPayment, claimant: str | None) -> SyncResult | None:
         """The duplicate fast path: a payment already credited whose PortOne state has not moved
         needs no write. Read without a lock, so that a storm of duplicate webhooks, redirects and
         retries does not queue on the payment's row lock (each waiter holding a pooled connection:
@@ -235,7 +235,7 @@ class ChargeService:
         remote = await self.provider_for(provider).get_payment(payment_key)
         return await self.sync_payment(remote, source=source)
 
-    async def _credit_lean(self, remote: ProviderPayment, claimant: str | None, source: str) -> SyncResult | None:
+    async def _credit_lean(self, remote: GatewayPayment, claimant: str | None, source: str) -> SyncResult | None:
         """The common first sighting (services/credit_lean.py): on SQLite one driver transaction,
         on PostgreSQL one statement; None hands over to the general path."""
         require_prepared, balance_max = self.config.require_prepared_order, self.config.balance_max
@@ -265,7 +265,7 @@ class ChargeService:
             credit.log_credit(log, remote.amount, result.payment.user_id, remote.payment_key)
         return result
 
-    async def _refund(self, remote: ProviderPayment, reason: str, request_id: str) -> None:
+    async def _refund(self, remote: GatewayPayment, reason: str, request_id: str) -> None:
         """A payment we will not credit — the paid amount is not what the order said (tampered in
         the browser), or it would take its owner past the balance cap: give it back."""
         if remote.cancellable_amount <= 0:

@@ -17,7 +17,7 @@ from enum import StrEnum
 from services import access_line, payment_state as st
 from services.errors import Code, DomainError
 from services.models import Payment, PointTransaction
-from services.gateways.base import ProviderPayment
+from services.gateways.base import GatewayPayment
 
 PAY_METHOD_LABELS = {
     "card": "신용카드",
@@ -74,15 +74,15 @@ def cancel_key(payment_id: str, cancelled_total: int) -> str:
     return f"cancel:{payment_id}:{cancelled_total}"
 
 
-def charge_detail(remote: ProviderPayment) -> str:
+def charge_detail(remote: GatewayPayment) -> str:
     return f"{method_label(remote.pay_method)} 충전"[:200]
 
 
-def snapshot(remote: ProviderPayment) -> str:
+def snapshot(remote: GatewayPayment) -> str:
     return json.dumps(remote.raw, ensure_ascii=False, default=str)[:20_000]
 
 
-def amount_mismatch(remote: ProviderPayment, order_amount: int | None) -> bool:
+def amount_mismatch(remote: GatewayPayment, order_amount: int | None) -> bool:
     """Points are credited only for KRW, only for what the buyer paid (V2 credits ``amount.total``:
     a part a promotion paid must not mint points — ``unpaid_amount``) and, for an order, only for
     exactly the order's amount."""
@@ -111,7 +111,7 @@ def unprepared_refused() -> DomainError:
     return DomainError(Code.FORBIDDEN, "사전 등록된 주문(preparePointCharge)만 충전할 수 있습니다.")
 
 
-def lean_candidate(remote: ProviderPayment) -> bool:
+def lean_candidate(remote: GatewayPayment) -> bool:
     """What the lean path can credit: paid in full, in KRW, nothing cancelled, no virtual account."""
     return (
         remote.status == st.PAID

@@ -41,7 +41,7 @@ def _filtered(user_id: str, status: str | None, search: str | None) -> Select:
             pattern = _like_pattern(search)
             query = query.where(
                 or_(
-                    func.lower(PointTransaction.imp_uid).like(pattern, escape="\\"),
+                    func.lower(PointTransaction.payment_key).like(pattern, escape="\\"),
                     func.lower(PointTransaction.detail).like(pattern, escape="\\"),
                 )
             )

@@ -22,7 +22,7 @@ from services.db import Database
 from services.errors import DomainError
 from services.models import CancelRequest, Order, Payment, PaymentEvent, PointTransaction, UserPoint, utcnow
 from services.orders import find_order
-from services.gateways.base import ProviderPayment
+from services.gateways.base import GatewayPayment
 from services.sync import BALANCE_LIMIT
 from services.webhooks import WebhookService
 
@@ -109,7 +109,7 @@ class Reconciler:
 
     # --- PortOne's side --------------------------------------------------------------------
 
-    async def _listing(self, provider, since: datetime, until: datetime) -> AsyncIterator[ProviderPayment]:  # type: ignore[no-untyped-def]
+    async def _listing(self, provider, since: datetime, until: datetime) -> AsyncIterator[GatewayPayment]:  # type: ignore[no-untyped-def]
         start = since
         while start < until:
             end = min(start + WINDOW, until)
@@ -122,19 +122,19 @@ class Reconciler:
                     break
             start = end
 
-    async def _row_for(self, remote: ProviderPayment) -> tuple[Payment | None, Order | None]:
+    async def _row_for(self, remote: GatewayPayment) -> tuple[Payment | None, Order | None]:
         """The attempt's row (by provider and PortOne id: every attempt is its own row) and the
         order it was made for, if any."""
         async with self.db.session() as s:
             row = (
                 await s.execute(
-                    select(Payment).where(Payment.provider == remote.provider, Payment.imp_uid == remote.payment_key)
+                    select(Payment).where(Payment.provider == remote.provider, Payment.payment_key == remote.payment_key)
                 )
             ).scalar_one_or_none()
-            order = await find_order(s, remote.provider, remote.merchant_uid) if row is None else None
+            order = await find_order(s, remote.provider, remote.order_key) if row is None else None
             return row, order
 
-    async def _compare(self, remote: ProviderPayment, report: Report, apply: bool) -> None:
+    async def _compare(self, remote: GatewayPayment, report: Report, apply: bool) -> None:
         row, order = await self._row_for(remote)
         diff: Difference | None = None
         paid_like = remote.status in (st.PAID, st.PARTIALLY_CANCELLED, st.CANCELLED)
@@ -179,7 +179,7 @@ class Reconciler:
         if apply:
             await self._fix(diff, remote, row)
 
-    async def _fix(self, diff: Difference, remote: ProviderPayment, row: Payment | None) -> None:
+    async def _fix(self, diff: Difference, remote: GatewayPayment, row: Payment | None) -> None:
         try:
             if diff.kind == "vbank_expired":
                 assert row is not None
@@ -228,7 +228,7 @@ class Reconciler:
                 (
                     await s.execute(
                         select(Payment).where(
-                            Payment.imp_uid.is_not(None),
+                            Payment.payment_key.is_not(None),
                             (
                                 (Payment.status == st.PREPARED) & (Payment.updated_at < cutoff)
                             )
@@ -247,16 +247,16 @@ class Reconciler:
                 ).all()
             )
         for row in pending:
-            if (row.provider, row.imp_uid) in seen:
+            if (row.provider, row.payment_key) in seen:
                 continue  # compared against the listing already
             kind = "vbank_expired" if row.status == st.READY else "stale_pending"
-            diff = Difference(kind, row.provider, row.imp_uid, f"{row.status} since {row.updated_at.isoformat()}",
+            diff = Difference(kind, row.provider, row.payment_key, f"{row.status} since {row.updated_at.isoformat()}",
                               user_id=row.user_id)
             report.differences.append(diff)
             if not apply:
                 continue
             try:
-                result = await self.charging.sync_by_key(row.imp_uid or "", source="reconcile", provider=row.provider)
+                result = await self.charging.sync_by_key(row.payment_key or "", source="reconcile", provider=row.provider)
             except DomainError as exc:
                 diff.detail += f" (re-sync failed: {exc.code})"
                 continue
@@ -265,7 +265,7 @@ class Reconciler:
             else:
                 diff.fixed = result.payment.status != row.status
         for request, payment in stuck:
-            diff = Difference("cancel_in_flight", payment.provider, payment.imp_uid,
+            diff = Difference("cancel_in_flight", payment.provider, payment.payment_key,
                               f"cancel of {request.amount} requested {request.created_at.isoformat()} not settled",
                               user_id=request.user_id)
             report.differences.append(diff)
@@ -274,7 +274,7 @@ class Reconciler:
 
     async def _settle_cancel(self, request: CancelRequest, payment: Payment) -> bool:
         try:
-            result = await self.charging.sync_by_key(payment.imp_uid or "", source="reconcile", provider=payment.provider)
+            result = await self.charging.sync_by_key(payment.payment_key or "", source="reconcile", provider=payment.provider)
         except DomainError:
             return False
         if result.payment.cancelled_amount >= request.cancelled_after:
@@ -324,7 +324,7 @@ class Reconciler:
                                                      f"cached {cached} != ledger {summed}", user_id=user_id))
             orphans = (
                 await s.execute(
-                    select(PointTransaction.id, PointTransaction.imp_uid, PointTransaction.user_id)
+                    select(PointTransaction.id, PointTransaction.payment_key, PointTransaction.user_id)
                     .join(Payment, Payment.id == PointTransaction.payment_id, isouter=True)
                     .where(
                         PointTransaction.status == ledger.CHARGE,
@@ -334,8 +334,8 @@ class Reconciler:
                     )
                 )
             ).all()
-            for entry_id, imp_uid, user_id in orphans:
-                report.differences.append(Difference("credit_without_paid_payment", None, imp_uid,
+            for entry_id, payment_key, user_id in orphans:
+                report.differences.append(Difference("credit_without_paid_payment", None, payment_key,
                                                      f"ledger entry {entry_id}", user_id=user_id))
             negative = (await s.execute(select(UserPoint.user_id, UserPoint.amount).where(UserPoint.amount < 0))).all()
             for user_id, amount in negative:

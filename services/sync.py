@@ -23,7 +23,7 @@ from services.errors import Code, DomainError
 from services.locks import lock_payment
 from services.models import CancelRequest, Payment, PaymentEvent, PointTransaction, new_id, utcnow
 from services.orders import find_order
-from services.gateways.base import ProviderPayment
+from services.gateways.base import GatewayPayment
 
 log = logging.getLogger("pointcharge.charging")
 
@@ -33,7 +33,7 @@ BALANCE_LIMIT = "balance_limit"  # payments.anomaly of an attempt refused for th
 
 async def apply(
     s: AsyncSession,
-    remote: ProviderPayment,
+    remote: GatewayPayment,
     claimant: str | None,
     source: str,
     *,
@@ -98,14 +98,14 @@ async def apply(
     return SyncResult(outcome, payment, entry, cancel_entry)
 
 
-async def upsert_and_lock(s: AsyncSession, remote: ProviderPayment) -> Payment:
+async def upsert_and_lock(s: AsyncSession, remote: GatewayPayment) -> Payment:
     """The attempt's row, locked; recorded on its first sighting. An attempt never takes over
     another's row: each PortOne id (per provider) is its own row, its order found by merchant_uid."""
     key = remote.payment_key
-    payment = await lock_payment(s, provider=remote.provider, imp_uid=key)
+    payment = await lock_payment(s, provider=remote.provider, payment_key=key)
     if payment is not None:
         return payment
-    order = await find_order(s, remote.provider, remote.merchant_uid)
+    order = await find_order(s, remote.provider, remote.order_key)
     now = utcnow()
     insert = pg_insert if s.bind.dialect.name == "postgresql" else sqlite_insert
     payment = (
@@ -114,8 +114,8 @@ async def upsert_and_lock(s: AsyncSession, remote: ProviderPayment) -> Payment:
             .values(
                 id=new_id(),
                 provider=remote.provider,
-                imp_uid=key,
-                merchant_uid=remote.merchant_uid,
+                payment_key=key,
+                order_key=remote.order_key,
                 order_id=order.id if order else None,
                 # An order's attempts belong to the order's owner; others to whoever claims them.
                 user_id=order.user_id if order else None,
@@ -132,13 +132,13 @@ async def upsert_and_lock(s: AsyncSession, remote: ProviderPayment) -> Payment:
     if payment is not None:
         return payment
     # A concurrent first sighting won the race: wait for its row lock and take its row.
-    payment = await lock_payment(s, provider=remote.provider, imp_uid=key)
+    payment = await lock_payment(s, provider=remote.provider, payment_key=key)
     if payment is None:  # pragma: no cover - the conflicting row is committed or rolled back
         raise IntegrityError("attempt raced", None, Exception("conflicting insert vanished"))
     return payment
 
 
-def record_remote(s: AsyncSession, payment: Payment, remote: ProviderPayment, source: str) -> None:
+def record_remote(s: AsyncSession, payment: Payment, remote: GatewayPayment, source: str) -> None:
     now = utcnow()
     if st.can_move(payment.status, remote.status):
         if payment.status != remote.status:
@@ -179,7 +179,7 @@ async def credit_entry(s: AsyncSession, payment_id: str) -> PointTransaction | N
 
 
 async def credit_payment(
-    s: AsyncSession, payment: Payment, remote: ProviderPayment, *, balance_max: int = ledger.BALANCE_MAX
+    s: AsyncSession, payment: Payment, remote: GatewayPayment, *, balance_max: int = ledger.BALANCE_MAX
 ) -> PointTransaction | None:
     """The credit entry; None (nothing written) when it would take the owner past ``balance_max``."""
     assert payment.user_id is not None
@@ -193,7 +193,7 @@ async def credit_payment(
             entry_key=credit.charge_key(payment.id),
             detail=credit.charge_detail(remote),
             payment_id=payment.id,
-            imp_uid=remote.payment_key,
+            payment_key=remote.payment_key,
             balance_max=balance_max,
         )
     except DomainError as exc:
@@ -218,7 +218,7 @@ async def credit_payment(
 
 
 async def follow_cancellations(
-    s: AsyncSession, payment: Payment, remote: ProviderPayment
+    s: AsyncSession, payment: Payment, remote: GatewayPayment
 ) -> PointTransaction | None:
     """Points follow cancellations made anywhere (our API, PortOne's console). Returns the 취소
     entry when it writes one."""
@@ -254,7 +254,7 @@ async def follow_cancellations(
         entry_key=credit.cancel_key(payment.id, remote.cancelled_amount),
         detail=f"{credit.method_label(remote.pay_method)} 결제 취소",
         payment_id=payment.id,
-        imp_uid=remote.payment_key,
+        payment_key=remote.payment_key,
         allow_negative=True,
     )
     if entry.balance < 0:

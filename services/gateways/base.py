@@ -1,3 +1,8 @@
+"""The one interface every payment gateway implements (``Gateway``), what it reports
+(``GatewayPayment``, in the normalised statuses below) and how it fails. The core (services/sync.py,
+credit, cancellation, reconciliation, webhooks) speaks only these words; each gateway's own ids
+and statuses stay in its package."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -21,29 +26,35 @@ AUTHORIZED = "authorized"
 
 
 def usable_payment_key(payment_key: str) -> bool:
-    """Whether a client-supplied imp_uid / paymentId can go into a PortOne URL path as it is.
+    """Whether a client-supplied payment key (PortOne's imp_uid / paymentId…) can go into a
+    gateway's URL path as it is.
 
     Control characters made httpx raise InvalidURL (an unmasked 500, found by fuzzing), and ``/``,
-    ``?``, ``#``, ``%``, ``\\`` or a dot segment would make the request a different one. PortOne's ids
-    never contain any of these; a key that does cannot exist there."""
+    ``?``, ``#``, ``%``, ``\\`` or a dot segment would make the request a different one. Gateways'
+    ids never contain any of these; a key that does cannot exist there."""
     if not payment_key or len(payment_key) > 200 or payment_key.strip(".") == "":
         return False
     return all(ch.isprintable() and not ch.isspace() and ch not in "/?#%\\" for ch in payment_key)
 
 
-class PortOneUnavailable(DomainError):
-    def __init__(self, detail: str) -> None:
-        super().__init__(Code.PORTONE_UNAVAILABLE)
+class GatewayUnavailable(DomainError):
+    """The gateway could not be asked or gave no usable answer (network, 5xx, credentials, a
+    malformed body): nothing is known. ``code`` is the gateway's own (``PORTONE_UNAVAILABLE``,
+    ``BOOTPAY_UNAVAILABLE``): clients depend on it."""
+
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__(code)
         self.detail = detail
 
 
-class PortOneRejected(DomainError):
-    """PortOne answered with an error envelope (code != 0) for a reason other than not-found."""
+class GatewayRejected(DomainError):
+    """The gateway answered with an error for a reason other than not-found (PortOne: an error
+    envelope, code != 0). ``code`` as for ``GatewayUnavailable``."""
 
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(Code.PORTONE_UNAVAILABLE, f"결제사 요청이 거절되었습니다: {message}")
+    def __init__(self, code: str, status: int, message: str) -> None:
+        super().__init__(code, f"결제사 요청이 거절되었습니다: {message}")
         self.status = status
-        self.portone_message = message
+        self.gateway_message = message
 
 
 @dataclass(frozen=True)
@@ -56,12 +67,12 @@ class VirtualAccount:
 
 
 @dataclass(frozen=True)
-class ProviderPayment:
-    """What PortOne says about one payment — the only source of truth for money."""
+class GatewayPayment:
+    """What a gateway says about one payment — the only source of truth for money."""
 
-    provider: str  # "portone_v1" | "portone_v2"
-    payment_key: str  # imp_uid (V1) or paymentId (V2)
-    merchant_uid: str
+    provider: str  # the gateway's name: "portone_v1" | "portone_v2"
+    payment_key: str  # the gateway's id of the payment (PortOne: imp_uid (V1) or paymentId (V2))
+    order_key: str  # the merchant's id of the order it pays (PortOne V1: merchant_uid; V2: paymentId)
     status: str  # one of the normalised statuses above
     amount: int  # total amount of the payment (KRW)
     cancelled_amount: int
@@ -83,15 +94,15 @@ class ProviderPayment:
         return self.amount - self.cancelled_amount
 
 
-class PaymentProvider(Protocol):
+class Gateway(Protocol):
     name: str
     # Whether list_payments works: Bootpay has no listing API, so reconciliation walks our own open
     # payments of it instead (services/reconcile.py).
     can_list: bool
 
-    async def get_payment(self, payment_key: str) -> ProviderPayment: ...
+    async def get_payment(self, payment_key: str) -> GatewayPayment: ...
 
-    async def prepare(self, merchant_uid: str, amount: int) -> None: ...
+    async def prepare(self, order_key: str, amount: int) -> None: ...
 
     async def cancel(
         self,
@@ -102,8 +113,8 @@ class PaymentProvider(Protocol):
         reason: str,
         request_id: str,
         refund_account: RefundAccount | None = None,
-    ) -> ProviderPayment: ...
+    ) -> GatewayPayment: ...
 
     async def list_payments(
         self, *, since: datetime | None, until: datetime | None, cursor: str | None = None, size: int = 100
-    ) -> tuple[list[ProviderPayment], str | None]: ...
+    ) -> tuple[list[GatewayPayment], str | None]: ...

@@ -47,7 +47,7 @@ async def test_a_paid_card_receipt_is_a_paid_payment(bootpay: Bootpay, http: htt
     # when we look it up
     payment = await make(bootpay, http).get_payment(paid["receipt_id"])
     # then it is paid, under Bootpay's ids, for the amount it says
-    assert (payment.provider, payment.payment_key, payment.merchant_uid) == ("bootpay", paid["receipt_id"], "pc_order_card")
+    assert (payment.provider, payment.payment_key, payment.order_key) == ("bootpay", paid["receipt_id"], "pc_order_card")
     assert (payment.status, payment.amount, payment.cancelled_amount, payment.currency) == (st.PAID, 12000, 0, "KRW")
     assert payment.pay_method == "card" and payment.virtual_account is None
     assert payment.paid_at is not None and payment.paid_at.utcoffset() is not None

@@ -33,7 +33,7 @@ from typing import Any
 import httpx
 
 from services.errors import Code, DomainError
-from services.gateways.base import PortOneRejected, PortOneUnavailable, ProviderPayment, usable_payment_key
+from services.gateways.base import GatewayPayment, GatewayRejected, GatewayUnavailable, usable_payment_key
 from services.gateways.bootpay.receipt import NAME, parse_receipt
 from services.gateways.refund_account import RefundAccount
 
@@ -47,27 +47,21 @@ SDK_TYPE = "302"  # Python
 TOKEN_MARGIN_S = 120
 READ_RETRIES = 2
 BACKOFF_S = (0.1, 0.4)
-UNAVAILABLE_MESSAGE = "결제사(부트페이)에 연결할 수 없습니다. 잠시 후 다시 시도해 주세요."
 
 
-class BootpayUnavailable(PortOneUnavailable):
+class BootpayUnavailable(GatewayUnavailable):
     """No answer, a 5xx, keys Bootpay refuses, or an answer we cannot read: the outcome is unknown."""
 
     def __init__(self, detail: str) -> None:
-        super().__init__(detail)
-        self.code = "BOOTPAY_UNAVAILABLE"
-        self.message = UNAVAILABLE_MESSAGE
-        self.args = (UNAVAILABLE_MESSAGE,)
+        super().__init__(Code.BOOTPAY_UNAVAILABLE, detail)
 
 
-class BootpayRejected(PortOneRejected):
+class BootpayRejected(GatewayRejected):
     """Bootpay answered a non-2xx ``{error_code, message}`` for a reason other than not-found."""
 
     def __init__(self, status: int, error_code: str, message: str) -> None:
-        super().__init__(status, message)
-        self.code = "BOOTPAY_UNAVAILABLE"
+        super().__init__(Code.BOOTPAY_UNAVAILABLE, status, message)
         self.error_code = error_code
-        self.gateway_message = message
 
 
 class _Unauthorized(Exception):
@@ -255,7 +249,7 @@ class BootpayClient:
                 raise BootpayUnavailable("unauthorized after token renewal") from again
 
     @staticmethod
-    def _parse(data: dict[str, Any]) -> ProviderPayment:
+    def _parse(data: dict[str, Any]) -> GatewayPayment:
         try:
             return parse_receipt(data)
         except (KeyError, TypeError, ValueError) as exc:
@@ -270,7 +264,7 @@ class BootpayClient:
         if self._basic is None:
             await self._get_token()
 
-    async def get_payment(self, payment_key: str) -> ProviderPayment:
+    async def get_payment(self, payment_key: str) -> GatewayPayment:
         if not usable_payment_key(payment_key):
             raise DomainError(Code.PAYMENT_NOT_FOUND)
         data = await self._call(
@@ -278,11 +272,11 @@ class BootpayClient:
         )
         return self._parse(data)
 
-    async def prepare(self, merchant_uid: str, amount: int) -> None:
+    async def prepare(self, order_key: str, amount: int) -> None:
         """Bootpay has no pre-registration: the order_id and price reach it from the browser, and
         our own check of the receipt against the order is what protects the amount."""
 
-    async def confirm(self, payment_key: str) -> ProviderPayment:
+    async def confirm(self, payment_key: str) -> GatewayPayment:
         """``POST /confirm`` of a ``separately_confirmed`` payment (status 2 → 1): only once the
         caller has checked its amount and owner. A refusal (a concurrent claim confirmed it first,
         or it lapsed) is answered with the receipt as it now is."""
@@ -304,7 +298,7 @@ class BootpayClient:
         reason: str,
         request_id: str,
         refund_account: RefundAccount | None = None,
-    ) -> ProviderPayment:
+    ) -> GatewayPayment:
         if not usable_payment_key(payment_key):
             raise DomainError(Code.PAYMENT_NOT_FOUND)
         body: dict[str, Any] = {
@@ -332,5 +326,5 @@ class BootpayClient:
 
     async def list_payments(
         self, *, since: datetime | None, until: datetime | None, cursor: str | None = None, size: int = 100
-    ) -> tuple[list[ProviderPayment], str | None]:
+    ) -> tuple[list[GatewayPayment], str | None]:
         raise NotImplementedError("Bootpay has no payment listing API (can_list is False)")

@@ -22,7 +22,7 @@ from services.gateways.base import (
     PAID,
     PARTIALLY_CANCELLED,
     READY,
-    ProviderPayment,
+    GatewayPayment,
     VirtualAccount,
 )
 
@@ -108,7 +108,7 @@ def virtual_account(data: dict[str, Any]) -> VirtualAccount | None:
     )
 
 
-def parse_receipt(data: dict[str, Any]) -> ProviderPayment:
+def parse_receipt(data: dict[str, Any]) -> GatewayPayment:
     """Raises KeyError/TypeError/ValueError on an answer that is not a receipt (the client turns
     them into "unavailable": a corrupt answer must never read as "not paid")."""
     price = money(data["price"])
@@ -117,10 +117,10 @@ def parse_receipt(data: dict[str, Any]) -> ProviderPayment:
     if not isinstance(receipt_id, str) or not receipt_id or not isinstance(order_id, str):
         raise ValueError("receipt_id/order_id missing")
     status = normalised_status(data.get("status"), price, cancelled)
-    return ProviderPayment(
+    return GatewayPayment(
         provider=NAME,
         payment_key=receipt_id,
-        merchant_uid=order_id,
+        order_key=order_id,
         status=status,
         amount=price,
         cancelled_amount=cancelled,
