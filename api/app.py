@@ -30,7 +30,7 @@ from api.logs import configure_logging, wants_json
 from api.origins import cors_origin_regex
 from api.middleware import BodySizeLimit, RequestId
 from api.redirect import payment_complete
-from api.webhooks import portone_v1_webhook, portone_v2_webhook
+from api.webhooks import bootpay_webhook, portone_v1_webhook, portone_v2_webhook
 from api.migrate import NotMigrated, current_revision, head_revision, upgrade_head
 from schema import build_schema
 from schema.app_services import PortOneClientConfig, Services
@@ -194,6 +194,7 @@ def build_services(settings: Settings, db: Database, http: httpx.AsyncClient) ->
             db,
             charging,
             allowed_ips=settings.webhook_allowed_ips,
+            bootpay_allowed_ips=settings.bootpay_webhook_allowed_ips or (),
             v2_webhook_secrets=portone.webhook_secrets,
             ratelimiter=ratelimiter,
             dedup_s=settings.webhook_dedup_s,
@@ -207,6 +208,7 @@ def build_services(settings: Settings, db: Database, http: httpx.AsyncClient) ->
             store_id=portone.store_id if portone.v2_secret else None,
             channel_key=portone.channel_key if portone.v2_secret else None,
         ),
+        bootpay_application_id=bootpay.web_application_id if bootpay is not None else None,
         ratelimit=ratelimiter,
         items=ItemService(db, price_max=settings.item_price_max, balance_max=settings.balance_max),
         questions=QuestionService(db),
@@ -415,6 +417,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/graphql", graphql, methods=["GET", "POST"]),
         Route("/webhooks/portone", portone_v1_webhook, methods=["POST"]),
         Route("/webhooks/portone/v2", portone_v2_webhook, methods=["POST"]),
+        Route("/webhooks/bootpay", bootpay_webhook, methods=["POST"]),
         Route("/payments/complete", payment_complete, methods=["GET"]),
         Route("/files/{bucket}/{key:path}", serve_file, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),

@@ -29,14 +29,20 @@ CANCEL_NOT_FOUND_AT_PORTONE = (
     "PortOne에서 이 결제를 찾을 수 없어 취소하지 못했습니다. 포인트는 그대로이며, "
     "결제사(PortOne) 관리자 콘솔에서 결제 내역을 확인해 주세요."
 )
+CANCEL_NOT_FOUND_AT_BOOTPAY = (
+    "부트페이에서 이 결제를 찾을 수 없어 취소하지 못했습니다. 포인트는 그대로이며, "
+    "부트페이 관리자 화면에서 결제 내역을 확인해 주세요."
+)
 
 
-def _lost_at_portone(exc: DomainError) -> DomainError:
-    """Our history has the charge (checked before PortOne was called), PortOne does not (a sandbox
-    whose state was reset, another store's keys): same code as the charge flow's "not found",
-    its own words, and ``where`` to tell them apart without reading the text."""
+def _lost_at_gateway(exc: DomainError, provider: str | None) -> DomainError:
+    """Our history has the charge (checked before the gateway was called), the gateway does not (a
+    sandbox whose state was reset, another store's keys): same code as the charge flow's "not
+    found", its own words, and ``where`` to tell them apart without reading the text."""
     if exc.code != Code.PAYMENT_NOT_FOUND:
         return exc
+    if provider == "bootpay":
+        return DomainError(Code.PAYMENT_NOT_FOUND, CANCEL_NOT_FOUND_AT_BOOTPAY, where="BOOTPAY")
     return DomainError(Code.PAYMENT_NOT_FOUND, CANCEL_NOT_FOUND_AT_PORTONE, where="PORTONE")
 
 
@@ -80,7 +86,7 @@ class CancelService:
             try:
                 result = await self.charging.sync_by_key(payment_key, source="cancel", provider=provider)
             except DomainError as lookup:
-                raise _lost_at_portone(lookup) from None
+                raise _lost_at_gateway(lookup, provider) from None
             if result.payment.cancelled_amount >= result.payment.amount:
                 raise DomainError(Code.ALREADY_CANCELLED) from None
             raise DomainError(Code.CANCEL_AMOUNT_INVALID, f"결제사가 취소를 거절했습니다: {exc.gateway_message}") from None
@@ -88,7 +94,7 @@ class CancelService:
             # A 404 (V2): PortOne refunded nothing. Release the hold.
             if exc.code == Code.PAYMENT_NOT_FOUND:
                 await self._fail(request.id, "PortOne: payment not found")
-            raise _lost_at_portone(exc) from None
+            raise _lost_at_gateway(exc, provider) from None
         except GatewayUnavailable:
             # Unknown outcome (timeout, 5xx): the request keeps holding the points; the webhook
             # or reconciliation settles it once PortOne answers.
@@ -129,6 +135,7 @@ class CancelService:
                 payment = await lock_payment(s, provider=providers[0], payment_key=payment_key) if providers else None
             if payment is None or payment.user_id != user_id:
                 raise DomainError(Code.PAYMENT_NOT_FOUND)
+            self.charging.provider_for(payment.provider)  # a gateway turned off since: refused, nothing held
             if payment.credited_at is None:
                 raise DomainError(Code.PAYMENT_NOT_PAID, "충전되지 않은 결제는 취소할 수 없습니다.")
             if payment.pay_method == "vbank" and not has_refund_account:

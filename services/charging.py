@@ -33,6 +33,8 @@ __all__ = ["ChargeConfig", "ChargeService", "Outcome", "SyncResult", "new_mercha
 
 log = logging.getLogger("pointcharge.charging")
 
+NOT_CONFIRMED = "결제 금액이 주문 금액과 다릅니다. 결제를 승인하지 않았으므로 청구되지 않습니다."
+
 # The mutation's first statement: is the caller's login alive ($1, $2: services.auth's check), and
 # has this payment been recorded ($3, $4)? One pooled connection and one round trip for both,
 # on every charge, before PortOne is asked anything.
@@ -65,6 +67,8 @@ class ChargeService:
         try:
             return self.providers[name or self.default_provider]
         except KeyError:
+            if name is not None and not name.startswith("portone"):
+                raise DomainError(Code.GATEWAY_DISABLED, gateway=name) from None
             raise DomainError(
                 Code.BAD_USER_INPUT, "이 서버에서 사용하지 않는 PortOne API 버전입니다.", provider=name
             ) from None
@@ -112,7 +116,26 @@ class ChargeService:
         remote = await portone.get_payment(payment_key)
         # The duplicate check above is the one sync_payment would make again: skip it there.
         result = await self.sync_payment(remote, claimant=user_id, duplicate_check=False)
+        if result.outcome is Outcome.AUTHORIZED:
+            remote, result = await self.confirm_authorized(remote, claimant=user_id, source="mutation")
         return self._raise_unless_credited(result, remote)
+
+    async def confirm_authorized(
+        self, remote: GatewayPayment, *, claimant: str | None, source: str
+    ) -> tuple[GatewayPayment, SyncResult]:
+        """Captures a payment the gateway holds for our confirm (Bootpay ``separately_confirmed``),
+        once ``sync_payment`` has recorded it and answered AUTHORIZED: amount = its order's, owner
+        bound, both checked under the row lock. A mismatching payment never gets here, so it is
+        never captured. The confirm is a network call, made outside any transaction; two claims
+        racing both send it, the gateway captures once and answers the second with a refusal (the
+        client then re-reads the payment), and the credit of the confirmed answer is the usual
+        exactly-once one."""
+        gateway = self.provider_for(remote.provider)
+        confirm = getattr(gateway, "confirm", None)
+        if confirm is None:  # pragma: no cover - only gateways that hold payments report AUTHORIZED
+            raise DomainError(Code.PAYMENT_NOT_PAID, status=remote.status)
+        confirmed = await confirm(remote.payment_key)
+        return confirmed, await self.sync_payment(confirmed, claimant=claimant, source=source)
 
     async def _known_credit(
         self, payment_key: str, provider: str, *, login: tuple[str, str] | None = None
@@ -147,6 +170,8 @@ class ChargeService:
             )
         if outcome in (Outcome.FORBIDDEN, Outcome.ALREADY_CLAIMED):
             raise credit.ownership_error(result.payment.order_amount)
+        if outcome is Outcome.AMOUNT_MISMATCH and remote.status == st.AUTHORIZED:
+            raise DomainError(Code.AMOUNT_MISMATCH, NOT_CONFIRMED, impUid=remote.payment_key)
         if outcome is Outcome.AMOUNT_MISMATCH:
             raise DomainError(Code.AMOUNT_MISMATCH, impUid=remote.payment_key)
         if outcome is Outcome.BALANCE_LIMIT:
@@ -268,8 +293,8 @@ class ChargeService:
     async def _refund(self, remote: GatewayPayment, reason: str, request_id: str) -> None:
         """A payment we will not credit — the paid amount is not what the order said (tampered in
         the browser), or it would take its owner past the balance cap: give it back."""
-        if remote.cancellable_amount <= 0:
-            return
+        if remote.cancellable_amount <= 0 or remote.status == st.AUTHORIZED:
+            return  # nothing captured (an unconfirmed payment is never confirmed): nothing to give back
         try:
             cancelled = await self.provider_for(remote.provider).cancel(
                 remote.payment_key,

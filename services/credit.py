@@ -43,6 +43,9 @@ class Outcome(StrEnum):
     ALREADY_CLAIMED = "already_claimed"
     CANCELLED = "cancelled"
     BALANCE_LIMIT = "balance_limit"  # the credit would take the owner past the balance cap: refunded
+    # Held by the gateway for our confirm (Bootpay separately_confirmed), its amount and owner
+    # checked: confirm it, then sync the confirmed payment (services/charging.py).
+    AUTHORIZED = "authorized"
 
 
 @dataclass(frozen=True)

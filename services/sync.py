@@ -44,7 +44,9 @@ async def apply(
 
     conflict = credit.claim_conflict(payment.user_id, payment.order_amount, claimant)
     if claimant is not None and payment.user_id is None:
-        if require_prepared_order:
+        # A payment held for our confirm is confirmed only for an order we prepared: its amount
+        # and owner are what the confirm is conditional on.
+        if require_prepared_order or remote.status == st.AUTHORIZED:
             raise credit.unprepared_refused()
         payment.user_id = claimant
 
@@ -63,7 +65,8 @@ async def apply(
 
     if credit.amount_mismatch(remote, payment.order_amount) and payment.credited_at is None:
         payment.anomaly = "amount_mismatch"
-        if status in (st.PAID, st.PARTIALLY_CANCELLED):
+        # AUTHORIZED: the caller must not confirm it (nothing was captured, nothing to refund).
+        if status in (st.PAID, st.PARTIALLY_CANCELLED, st.AUTHORIZED):
             return SyncResult(Outcome.AMOUNT_MISMATCH, payment)
         return SyncResult(Outcome.NOT_PAID, payment)
 
@@ -76,6 +79,14 @@ async def apply(
 
     if payment.user_id is None:
         return SyncResult(Outcome.UNCLAIMED, payment)
+
+    if status == st.AUTHORIZED:
+        # Held by the gateway for our confirm. Its amount matches its order and the owner is
+        # bound (checked above, under the row lock): the caller may confirm it, outside this
+        # transaction, and sync the confirmed answer. Without an order we never confirm.
+        if payment.order_amount is None or payment.credited_at is not None:
+            return SyncResult(Outcome.NOT_PAID, payment)
+        return SyncResult(Outcome.AUTHORIZED, payment)
 
     entry: PointTransaction | None
     outcome: Outcome

@@ -1,4 +1,5 @@
-"""PortOne webhooks: stored exactly as received, then processed by re-fetching the payment.
+"""Gateways' webhooks (PortOne V1, V2, Bootpay): stored exactly as received, then processed by
+re-fetching the payment.
 
 The body is only a hint of which payment changed — never trusted for money. Every delivery is
 written down before anything else happens, so a crash mid-processing loses nothing: the delivery
@@ -24,6 +25,8 @@ from services import metrics
 from services.charging import ChargeService, Outcome
 from services.db import Database
 from services.errors import DomainError
+from services.gateways.bootpay.receipt import NAME as BOOTPAY
+from services.gateways.bootpay.webhook import InvalidBootpayWebhook, parse_webhook as parse_bootpay_webhook
 from services.models import WebhookDelivery, utcnow
 from services.ratelimit import RateLimiter
 
@@ -187,6 +190,7 @@ class WebhookService:
         charging: ChargeService,
         *,
         allowed_ips: Sequence[str] = (),
+        bootpay_allowed_ips: Sequence[str] = (),
         v2_webhook_secrets: Sequence[str] = (),
         ratelimiter: RateLimiter | None = None,
         dedup_s: float = 0.0,
@@ -196,6 +200,8 @@ class WebhookService:
         self.db = db
         self.charging = charging
         self.allowed_ips = tuple(allowed_ips)
+        # Bootpay signs nothing: its source range is the proof of origin (empty: anyone).
+        self.bootpay_allowed_ips = tuple(bootpay_allowed_ips)
         self.v2_secrets = tuple(v2_webhook_secrets)
         self.ratelimiter = ratelimiter
         self.dedup_s = dedup_s
@@ -293,6 +299,34 @@ class WebhookService:
             error=error,
             payment_key=key,
             event=event,
+        )
+        return delivery, outcome
+
+    async def accept_bootpay(
+        self, *, headers: Mapping[str, str], body: bytes, remote_addr: str | None
+    ) -> tuple[WebhookDelivery, str]:
+        """Bootpay's webhooks are unsigned: a source outside POINTCHARGE_BOOTPAY_WEBHOOK_ALLOWED_IPS
+        is ``rejected``; the body names the receipt to re-fetch, nothing more."""
+        outcome, error, hook = "received", None, None
+        if not ip_allowed(remote_addr, self.bootpay_allowed_ips):
+            outcome, error = "rejected", f"source address {remote_addr} not allowed"
+        else:
+            try:
+                hook = parse_bootpay_webhook(headers.get("content-type", ""), body)
+            except InvalidBootpayWebhook as exc:
+                outcome, error = "rejected", str(exc)
+            else:
+                if not hook.handled:
+                    outcome, error = "ignored", f"status {hook.status!r} not handled"
+        delivery = await self.record(
+            provider=BOOTPAY,
+            headers=headers,
+            body=body,
+            remote_addr=remote_addr,
+            outcome=outcome,
+            error=error,
+            payment_key=hook.receipt_id if hook else None,
+            event=hook.event if hook else None,
         )
         return delivery, outcome
 
