@@ -381,12 +381,14 @@ class WebhookService:
         try:
             result = await self.charging.sync_by_key(payment_key, source="webhook", provider=provider)
         except DomainError as exc:
+            await self._forget_fetch(coalesce, provider, payment_key, event)
             metrics.count_charge_error("webhook", exc)
             metrics.WEBHOOK_DELIVERIES.labels(provider, "failed").inc()
             await self.mark(delivery_id, "failed", error=f"{exc.code}: {exc.message}")
             log.warning("webhook %s for %s failed: %s", delivery_id, payment_key, exc.code)
             return "failed"
         except Exception as exc:  # noqa: BLE001 - recorded for replay; the request already got its 200
+            await self._forget_fetch(coalesce, provider, payment_key, event)
             metrics.count_charge_error("webhook", exc)
             metrics.WEBHOOK_DELIVERIES.labels(provider, "failed").inc()
             await self.mark(delivery_id, "failed", error=type(exc).__name__)
@@ -398,6 +400,12 @@ class WebhookService:
         metrics.WEBHOOK_DELIVERIES.labels(provider, "processed").inc()
         log.info("webhook %s for %s: %s", delivery_id, payment_key, result.outcome)
         return "processed"
+
+    async def _forget_fetch(self, coalesce: bool, provider: str, payment_key: str, event: str | None) -> None:
+        """A failed fetch taught nothing: the next delivery of the payment fetches again instead of
+        being coalesced with this failure (Bootpay redelivers until one is answered as handled)."""
+        if coalesce and self.ratelimiter is not None and self.dedup_s > 0:
+            await self.ratelimiter.forget_window(_dedup_window(provider, payment_key, event), self.dedup_s)
 
     async def _coalesced(self, window: str, event: str | None) -> bool:
         """Whether this delivery is a duplicate of the window's fetch. The first delivery of a
