@@ -1,4 +1,4 @@
-"""Legal payment status transitions. PortOne is the truth, but a stale or replayed answer must
+"""Legal payment status transitions. The gateway is the truth, but a stale or replayed answer must
 never move a payment backwards (e.g. cancelled → paid)."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ EXPIRED = "expired"  # a virtual account whose deposit deadline passed (set by r
 TRANSITIONS: dict[str, frozenset[str]] = {
     PREPARED: frozenset({READY, PAID, PARTIALLY_CANCELLED, CANCELLED, FAILED}),
     READY: frozenset({PAID, PARTIALLY_CANCELLED, CANCELLED, FAILED, EXPIRED}),
-    # PortOne refuses deposits after the deadline, but if it ever reports one, the money is real.
+    # Gateways refuse deposits after the deadline, but if one ever reports one, the money is real.
     EXPIRED: frozenset({PAID, PARTIALLY_CANCELLED, CANCELLED, FAILED}),
     # A late "paid" after "failed" is honoured: the money was taken.
     FAILED: frozenset({READY, PAID, PARTIALLY_CANCELLED, CANCELLED}),
