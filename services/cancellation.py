@@ -1,10 +1,10 @@
-"""Cancelling a charge through our API: refund at PortOne, points taken back, exactly once.
+"""Cancelling a charge through our API: refund at the gateway, points taken back, exactly once.
 
 Order of work, so that a crash anywhere is finished by the next sync of the payment:
 1. one transaction records the cancel request (holding the points it will take);
-2. PortOne's cancel is called with ``checksum`` = the cancellable amount we saw, so a repeated call
+2. the gateway's cancel is called with ``checksum`` = the cancellable amount we saw, so a repeated call
    can never refund twice;
-3. the sync of PortOne's answer writes the "취소" entry and marks the request succeeded.
+3. the sync of the gateway's answer writes the "취소" entry and marks the request succeeded.
 If the process dies after 2, the webhook (or reconciliation) runs step 3.
 """
 
@@ -61,8 +61,8 @@ class CancelService:
         refund_account: RefundAccount | None = None,
         provider: str | None = None,
     ) -> PointTransaction:
-        """``refund_account``: required for a deposited virtual account (PortOne must know where to
-        send the money back), checked before anything is recorded or sent; passed to PortOne only,
+        """``refund_account``: required for a deposited virtual account (the gateway must know where to
+        send the money back), checked before anything is recorded or sent; passed to the gateway only,
         never stored. ``provider``: needed only when the user has a V1 and a V2 payment under the
         same id."""
         reason = (reason or "사용자 요청 취소").strip()[:200] or "사용자 요청 취소"
@@ -80,7 +80,7 @@ class CancelService:
                 refund_account=refund_account if pay_method == "vbank" else None,
             )
         except GatewayRejected as exc:
-            # PortOne refused for good (e.g. already cancelled in its console): release the hold
+            # The gateway refused for good (e.g. already cancelled in its console): release the hold
             # and bring our record up to date.
             await self._fail(request.id, exc.gateway_message)
             try:
@@ -91,16 +91,16 @@ class CancelService:
                 raise DomainError(Code.ALREADY_CANCELLED) from None
             raise DomainError(Code.CANCEL_AMOUNT_INVALID, f"결제사가 취소를 거절했습니다: {exc.gateway_message}") from None
         except DomainError as exc:
-            # A 404 (V2): PortOne refunded nothing. Release the hold.
+            # Not found (PortOne V2: a 404): the gateway refunded nothing. Release the hold.
             if exc.code == Code.PAYMENT_NOT_FOUND:
-                await self._fail(request.id, "PortOne: payment not found")
+                await self._fail(request.id, f"{provider}: payment not found")
             raise _lost_at_gateway(exc, provider) from None
         except GatewayUnavailable:
             # Unknown outcome (timeout, 5xx): the request keeps holding the points; the webhook
-            # or reconciliation settles it once PortOne answers.
-            log.warning("cancel %s of %s: PortOne unavailable, left pending", request.id, payment_key)
+            # or reconciliation settles it once the gateway answers.
+            log.warning("cancel %s of %s: gateway %s unavailable, left pending", request.id, payment_key, provider)
             raise
-        # The attempt is recorded and credited (checked under its lock above) and PortOne's answer
+        # The attempt is recorded and credited (checked under its lock above) and the gateway's answer
         # moved it: the duplicate fast path has nothing to answer, its reads would be repeated
         # under the lock anyway.
         result = await self.charging.sync_payment(remote, source="cancel", duplicate_check=False)
@@ -173,10 +173,10 @@ class CancelService:
         return request, payment.provider, payment.pay_method
 
     async def _fail(self, request_id: str, error: str) -> None:
-        """PortOne refused this request: it failed, whatever a sync recorded meanwhile. A sync
+        """The gateway refused this request: it failed, whatever a sync recorded meanwhile. A sync
         settles the requests a cancelled total covers (``cancelled_after``), and two requests sent
         together share one (each counted from the same cancelled amount): the other one's refund
-        marked this one ``succeeded`` too, before PortOne's refusal of it came back. Its hold went
+        marked this one ``succeeded`` too, before the gateway's refusal of it came back. Its hold went
         then; the money was never at stake, the record was."""
         async with self.db.transaction() as s:
             await s.execute(
@@ -187,7 +187,7 @@ class CancelService:
 
     async def _entry_for(self, request: CancelRequest, written: PointTransaction | None) -> PointTransaction:
         """``written``: the 취소 entry the sync just wrote, if any; the one this request asked for
-        needs no read. Otherwise (someone else's sync wrote it, or PortOne reported another total)
+        needs no read. Otherwise (someone else's sync wrote it, or the gateway reported another total)
         it is read."""
         if written is not None and written.entry_key == credit.cancel_key(request.payment_id, request.cancelled_after):
             return written
@@ -202,7 +202,7 @@ class CancelService:
                 )
             ).scalar_one_or_none()
         if entry is None:
-            # PortOne reported a different cancelled total than we asked for (a concurrent
+            # The gateway reported a different cancelled total than we asked for (a concurrent
             # console cancel): the sync recorded what happened; show the latest cancel entry.
             async with self.db.session() as s:
                 entry = (

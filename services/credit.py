@@ -1,7 +1,7 @@
 """The crediting rules, written once for both paths that credit (services/credit_lean.py, the
 driver-level first sighting, and services/sync.py, the general ORM path).
 
-Policy (docs/PAYMENTS.md): every payment attempt PortOne reports as paid is credited exactly once —
+Policy (docs/PAYMENTS.md): every payment attempt a gateway reports as paid is credited exactly once —
 to its order's owner when it was made for a prepared order, else to the user who claims it —
 provided its amount is the order's amount (a mismatch is refunded, never credited). Two attempts
 paid for one order are two credits: nothing is silently kept, nothing silently refunded.
@@ -72,7 +72,7 @@ def charge_key(payment_id: str) -> str:
 
 
 def cancel_key(payment_id: str, cancelled_total: int) -> str:
-    """A 취소 entry's unique key: one per cancelled total PortOne reports for the attempt, whoever
+    """A 취소 entry's unique key: one per cancelled total the gateway reports for the attempt, whoever
     syncs it (our cancel, a webhook, reconciliation)."""
     return f"cancel:{payment_id}:{cancelled_total}"
 

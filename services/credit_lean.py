@@ -179,7 +179,7 @@ async def credit_first_sighting(
             _INSERT_ENTRY, entry_id, owner, payment_id, entry_key, ledger.CHARGE,
             remote.amount, balance[0][0], key, detail, stamp,
         )  # fmt: skip
-        # PortOne said paid and every row is written; the caller's COMMIT has not run.
+        # The gateway said paid and every row is written; the caller's COMMIT has not run.
         crash_point("before_credit_commit")
     payment = detached(
         Payment,

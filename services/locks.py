@@ -19,7 +19,7 @@ from services.models import Payment, UserPoint, Useditem
 
 async def lock_payment(s: AsyncSession, *, provider: str, payment_key: str) -> Payment | None:
     """Step 1. Returns the row locked until the transaction ends, refreshed from the database.
-    Payment ids are unique per provider only (a V2 paymentId may equal a V1 imp_uid)."""
+    Payment keys are unique per provider only (a PortOne V2 paymentId may equal a V1 imp_uid)."""
     return (
         await s.execute(
             select(Payment)

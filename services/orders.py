@@ -1,6 +1,6 @@
-"""Charge orders (preparePointCharge): who will pay how much, registered before PortOne hears of it.
+"""Charge orders (preparePointCharge): who will pay how much, registered before the gateway hears of it.
 
-An order is a pre-registration, never a payment: every attempt PortOne reports for its merchant_uid
+An order is a pre-registration, never a payment: every attempt a gateway reports for its ``order_key``
 is a row of ``payments`` pointing to it (services/models.py). Orders are written once and never
 changed, so reading one needs no lock.
 """
@@ -61,8 +61,8 @@ class OrderView:
         return cls(order.id, order.provider, order.order_key, order.amount, order.created_at)
 
 
-def new_merchant_uid() -> str:
-    # Sortable by time, unguessable, and within PortOne's merchant_uid limits.
+def new_order_key() -> str:
+    # Sortable by time, unguessable, and within the gateways' limits (PortOne's merchant_uid).
     return f"pc_{int(time.time() * 1000):x}_{secrets.token_hex(6)}"
 
 
@@ -80,13 +80,13 @@ def check_amount(config: ChargeConfig, amount: int) -> None:
         )
 
 
-async def create_order(db: Database, portone: Gateway, user_id: str, amount: int) -> OrderView:
-    order = Order(provider=portone.name, order_key=new_merchant_uid(), user_id=user_id, amount=amount)
-    # The order exists before PortOne hears of it, so that a webhook arriving first (it can)
+async def create_order(db: Database, gateway: Gateway, user_id: str, amount: int) -> OrderView:
+    order = Order(provider=gateway.name, order_key=new_order_key(), user_id=user_id, amount=amount)
+    # The order exists before the gateway hears of it, so that a webhook arriving first (it can)
     # already finds its owner.
     async with db.transaction() as s:
         s.add(order)
-    await portone.prepare(order.order_key, amount)
+    await gateway.prepare(order.order_key, amount)
     return OrderView.of(order)
 
 

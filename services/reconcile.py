@@ -1,9 +1,9 @@
-"""Reconciliation: compare what PortOne says with what we recorded, and fix what is safe.
+"""Reconciliation: compare what the gateways say with what we recorded, and fix what is safe.
 
-Nothing PortOne says is paid may be lost: a dropped webhook, a process killed between PortOne's
+Nothing a gateway says is paid may be lost: a dropped webhook, a process killed between the gateway's
 answer and our commit, a console cancel nobody told us about — all surface here. Fixes go through
 the same idempotent ``sync_payment`` as every other path, so running this next to live traffic, or
-on several instances at once, can never credit twice. It never cancels anything at PortOne because
+on several instances at once, can never credit twice. It never cancels anything at a gateway because
 a webhook is missing.
 """
 
@@ -107,7 +107,7 @@ class Reconciler:
             metrics.RECONCILE_DIFFERENCES.labels(diff.kind).inc()
         return report
 
-    # --- PortOne's side --------------------------------------------------------------------
+    # --- the gateways' side -----------------------------------------------------------------
 
     async def _listing(self, provider, since: datetime, until: datetime) -> AsyncIterator[GatewayPayment]:  # type: ignore[no-untyped-def]
         start = since
@@ -123,7 +123,7 @@ class Reconciler:
             start = end
 
     async def _row_for(self, remote: GatewayPayment) -> tuple[Payment | None, Order | None]:
-        """The attempt's row (by provider and PortOne id: every attempt is its own row) and the
+        """The attempt's row (by provider and gateway id: every attempt is its own row) and the
         order it was made for, if any."""
         async with self.db.session() as s:
             row = (
@@ -155,13 +155,13 @@ class Reconciler:
                                   f"paid {remote.amount} KRW, owner unknown until someone claims it")
             else:
                 diff = Difference("paid_not_credited", remote.provider, remote.payment_key,
-                                  f"paid {remote.amount} KRW at PortOne, not credited here", user_id=owner)
+                                  f"paid {remote.amount} KRW at the gateway, not credited here", user_id=owner)
         elif row is not None and row.credited_at is not None and remote.cancelled_amount > row.cancelled_amount:
             diff = Difference("cancelled_not_clawed_back", remote.provider, remote.payment_key,
-                              f"cancelled {remote.cancelled_amount} at PortOne, {row.cancelled_amount} here", user_id=owner)
+                              f"cancelled {remote.cancelled_amount} at the gateway, {row.cancelled_amount} here", user_id=owner)
         elif row is not None and row.credited_at is not None and row.amount != remote.amount:
             diff = Difference("amount_mismatch", remote.provider, remote.payment_key,
-                              f"amount {row.amount} here, {remote.amount} at PortOne", user_id=owner)
+                              f"amount {row.amount} here, {remote.amount} at the gateway", user_id=owner)
         elif remote.status == st.READY and row is not None and row.status in (st.READY, st.PREPARED):
             due = remote.virtual_account.due_at if remote.virtual_account else row.vbank_due_at
             if due is not None and due < datetime.now(UTC):
@@ -169,10 +169,10 @@ class Reconciler:
                                   f"virtual account due {due.isoformat()} not paid", user_id=owner)
         elif row is not None and row.status != remote.status and not (row.status == st.EXPIRED and remote.status == st.READY):
             diff = Difference("status_mismatch", remote.provider, remote.payment_key,
-                              f"status {row.status} here, {remote.status} at PortOne", user_id=owner)
+                              f"status {row.status} here, {remote.status} at the gateway", user_id=owner)
         elif row is None and paid_like:
             diff = Difference("unknown_payment", remote.provider, remote.payment_key,
-                              f"{remote.status} at PortOne, never seen here")
+                              f"{remote.status} at the gateway, never seen here")
         if diff is None:
             return
         report.differences.append(diff)
@@ -279,13 +279,13 @@ class Reconciler:
             return False
         if result.payment.cancelled_amount >= request.cancelled_after:
             return True  # the sync found the refund and settled the request
-        # PortOne has no such refund: the cancel never happened. Release the held points; a user
-        # can ask again (PortOne's checksum makes a late duplicate impossible to double-refund).
+        # The gateway has no such refund: the cancel never happened. Release the held points; a user
+        # can ask again (the cancel's checksum makes a late duplicate impossible to double-refund).
         async with self.db.transaction() as s:
             await s.execute(
                 update(CancelRequest)
                 .where(CancelRequest.id == request.id, CancelRequest.status == "requested")
-                .values(status="failed", error="not found at PortOne (reconcile)", completed_at=utcnow())
+                .values(status="failed", error="not found at the gateway (reconcile)", completed_at=utcnow())
             )
         return True
 

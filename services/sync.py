@@ -1,4 +1,4 @@
-"""The general sync: what PortOne says about one payment attempt, applied in the caller's
+"""The general sync: what a gateway says about one payment attempt, applied in the caller's
 transaction — recorded, bound to its owner, credited once, and cancellations followed.
 
 Every state goes through here (a virtual account issued then deposited, a failed attempt that
@@ -111,7 +111,7 @@ async def apply(
 
 async def upsert_and_lock(s: AsyncSession, remote: GatewayPayment) -> Payment:
     """The attempt's row, locked; recorded on its first sighting. An attempt never takes over
-    another's row: each PortOne id (per provider) is its own row, its order found by merchant_uid."""
+    another's row: each gateway id (per provider) is its own row, its order found by its ``order_key``."""
     key = remote.payment_key
     payment = await lock_payment(s, provider=remote.provider, payment_key=key)
     if payment is not None:
@@ -231,7 +231,7 @@ async def credit_payment(
 async def follow_cancellations(
     s: AsyncSession, payment: Payment, remote: GatewayPayment
 ) -> PointTransaction | None:
-    """Points follow cancellations made anywhere (our API, PortOne's console). Returns the 취소
+    """Points follow cancellations made anywhere (our API, the gateway's console). Returns the 취소
     entry when it writes one."""
     already = payment.cancelled_amount
     if remote.cancelled_amount <= already or payment.credited_at is None:
@@ -254,8 +254,8 @@ async def follow_cancellations(
     # record_remote set, not once there and again at commit.
     payment.cancelled_amount = remote.cancelled_amount
     payment.credited_amount -= delta
-    # A cancel at PortOne has already refunded the money: the points go whatever the
-    # balance. A negative balance (points spent, then cancelled in PortOne's console) is
+    # A cancel at the gateway has already refunded the money: the points go whatever the
+    # balance. A negative balance (points spent, then cancelled in the gateway's console) is
     # recorded and flagged for an operator; spending is refused until it is settled.
     entry = await ledger.append_entry(
         s,

@@ -57,6 +57,10 @@ class GatewayRejected(DomainError):
         self.gateway_message = message
 
 
+class InvalidWebhook(Exception):
+    """A delivery that is not a well-formed, authentic webhook of the gateway it claims to be from."""
+
+
 @dataclass(frozen=True)
 class VirtualAccount:
     bank_name: str | None

@@ -9,17 +9,13 @@ import json
 from dataclasses import dataclass
 from urllib.parse import parse_qs
 
-from services.gateways.base import usable_payment_key
+from services.gateways.base import InvalidWebhook, usable_payment_key
 
 # A receipt with card_data/vbank_data and metadata is a few KiB; far more is not Bootpay's.
 MAX_BODY = 32 * 1024
 # PAYMENT_COMPLETED (1), PAYMENT_CANCELLED / PAYMENT_PARTIAL_CANCELLED (20),
 # PAYMENT_VIRTUAL_ACCOUNT_ISSUED (5); older senders leave webhook_type out and give status only.
 HANDLED_STATUSES = frozenset({1, 5, 20})
-
-
-class InvalidBootpayWebhook(ValueError):
-    pass
 
 
 @dataclass(frozen=True)
@@ -40,22 +36,20 @@ class BootpayWebhook:
 
 def parse_webhook(content_type: str, body: bytes) -> BootpayWebhook:
     if len(body) > MAX_BODY:
-        raise InvalidBootpayWebhook("body too large")
+        raise InvalidWebhook("body too large")
     try:
         text = body.decode("utf-8") if body else ""
         if "json" in content_type or text.lstrip().startswith("{"):
             data = json.loads(text)
             if not isinstance(data, dict):
-                raise InvalidBootpayWebhook("JSON body is not an object")
+                raise InvalidWebhook("JSON body is not an object")
         else:
             data = {k: v[-1] for k, v in parse_qs(text, keep_blank_values=True).items()}
     except (ValueError, UnicodeDecodeError) as exc:
-        if isinstance(exc, InvalidBootpayWebhook):
-            raise
-        raise InvalidBootpayWebhook(f"unparseable body: {type(exc).__name__}") from None
+        raise InvalidWebhook(f"unparseable body: {type(exc).__name__}") from None
     receipt_id = data.get("receipt_id")
     if not isinstance(receipt_id, str) or len(receipt_id) > 100 or not usable_payment_key(receipt_id.strip()):
-        raise InvalidBootpayWebhook("receipt_id missing or invalid")
+        raise InvalidWebhook("receipt_id missing or invalid")
     webhook_type = data.get("webhook_type")
     status = data.get("status")
     if isinstance(status, str) and status.lstrip("-").isdigit():
