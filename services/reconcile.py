@@ -19,7 +19,7 @@ from sqlalchemy import func, select, update
 from services import ledger, metrics, payment_state as st
 from services.charging import ChargeService, Outcome
 from services.db import Database
-from services.errors import DomainError
+from services.errors import Code, DomainError
 from services.models import CancelRequest, Order, Payment, PaymentEvent, PointTransaction, UserPoint, utcnow
 from services.orders import find_order
 from services.gateways.base import GatewayPayment
@@ -93,9 +93,11 @@ class Reconciler:
         report = Report(since=since, until=until, applied=apply)
         seen: set[tuple[str, str]] = set()
         for name, provider in self.charging.providers.items():
-            if not provider.can_list:
-                continue  # no listing API (Bootpay)
-            async for remote in self._listing(provider, since, until):
+            remotes = (
+                self._listing(provider, since, until) if provider.can_list
+                else self._own_payments(report, provider, since, until)
+            )
+            async for remote in remotes:
                 report.checked_remote += 1
                 seen.add((name, remote.payment_key))
                 await self._compare(remote, report, apply)
@@ -121,6 +123,37 @@ class Reconciler:
                 if not cursor:
                     break
             start = end
+
+    async def _own_payments(self, report: Report, provider, since: datetime, until: datetime) -> AsyncIterator[GatewayPayment]:  # type: ignore[no-untyped-def]
+        """A gateway without a listing API (Bootpay): our own payments of it that may still move —
+        made in the window and not cancelled in full, or still open from before it (a virtual
+        account waiting, a payment held for our confirm, one paid but not credited) — each
+        re-fetched by its key. A payment we never heard of (no mutation, no webhook: Bootpay
+        retries a webhook 10 times) cannot be found this way: Bootpay has no lookup by order."""
+        open_states = (st.READY, st.AUTHORIZED, st.PAID, st.PARTIALLY_CANCELLED)
+        async with self.db.session() as s:
+            keys = list(
+                (
+                    await s.execute(
+                        select(Payment.payment_key)
+                        .where(
+                            Payment.provider == provider.name,
+                            ((Payment.created_at >= since) & (Payment.created_at < until) & (Payment.status != st.CANCELLED))
+                            | (Payment.status.in_(open_states[:2]))
+                            | (Payment.status.in_(open_states[2:]) & Payment.credited_at.is_(None)),
+                        )
+                        .order_by(Payment.created_at)
+                    )
+                ).scalars()
+            )
+        for key in keys:
+            try:
+                yield await provider.get_payment(key)
+            except DomainError as exc:
+                if exc.code != Code.PAYMENT_NOT_FOUND:
+                    raise  # unavailable: the run fails as a listing that cannot be read does
+                report.differences.append(Difference("missing_at_gateway", provider.name, key,
+                                                     "recorded here, unknown to the gateway"))
 
     async def _row_for(self, remote: GatewayPayment) -> tuple[Payment | None, Order | None]:
         """The attempt's row (by provider and gateway id: every attempt is its own row) and the
@@ -167,6 +200,10 @@ class Reconciler:
             if due is not None and due < datetime.now(UTC):
                 diff = Difference("vbank_expired", remote.provider, remote.payment_key,
                                   f"virtual account due {due.isoformat()} not paid", user_id=owner)
+        elif remote.status == st.AUTHORIZED and row is not None and row.credited_at is None and row.anomaly is None:
+            # Approved by the buyer and held for our confirm, never claimed (the browser went away).
+            diff = Difference("authorized_not_confirmed", remote.provider, remote.payment_key,
+                              f"{remote.amount} KRW approved at the gateway, waiting for our confirm", user_id=owner)
         elif row is not None and row.status != remote.status and not (row.status == st.EXPIRED and remote.status == st.READY):
             diff = Difference("status_mismatch", remote.provider, remote.payment_key,
                               f"status {row.status} here, {remote.status} at the gateway", user_id=owner)
@@ -188,10 +225,14 @@ class Reconciler:
             if diff.kind in ("amount_mismatch",):
                 return  # an operator decides
             result = await self.charging.sync_payment(remote, source="reconcile")
+            if result.outcome is Outcome.AUTHORIZED:
+                # The same checks as a claim's (amount = the order's, owner bound) passed under the
+                # row lock: confirm, then credit the confirmed payment.
+                _, result = await self.charging.confirm_authorized(remote, claimant=None, source="reconcile")
         except DomainError as exc:
             diff.detail += f" (fix failed: {exc.code})"
             return
-        if diff.kind == "paid_not_credited":
+        if diff.kind in ("paid_not_credited", "authorized_not_confirmed"):
             diff.fixed = result.outcome in (Outcome.CREDITED, Outcome.ALREADY_CREDITED)
         elif diff.kind in ("cancelled_not_clawed_back", "status_mismatch", "mismatch_not_refunded", "limit_not_refunded"):
             diff.fixed = True
