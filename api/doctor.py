@@ -347,6 +347,9 @@ def _bootpay(report: Report, settings: Settings) -> None:
     base = settings.bootpay_base_url or ("the mounted sandbox" if not settings.is_production else "https://api.bootpay.co.kr/v2")
     if not problems:
         report.passed.append(f"Bootpay is on: {style} credentials, REST API at {base}")
+    public = settings.public_url or ""
+    if public and not _public_host_problem(public):
+        report.passed.append(f"webhook URL for the Bootpay admin (웹훅 설정): {public.rstrip('/')}/webhooks/bootpay")
     if settings.bootpay_web_application_id:
         report.passed.append("POINTCHARGE_BOOTPAY_WEB_APPLICATION_ID is set (the browser SDK's application id)")
     allowed = settings.bootpay_webhook_allowed_ips or []

@@ -173,3 +173,36 @@ def test_uploads_in_a_local_folder_are_a_warning(environment, monkeypatch: pytes
     environment({**GOOD, "POINTCHARGE_STORAGE_URL": "s3://bucket/uploads"})
     assert main(["doctor"]) == 0
     assert "POINTCHARGE_STORAGE_URL" not in capsys.readouterr().out
+
+
+BOOTPAY = {
+    "POINTCHARGE_BOOTPAY_CLIENT_KEY": "live_client_key_0123",
+    "POINTCHARGE_BOOTPAY_SECRET_KEY": "live-bootpay-secret-0123456789",
+    "POINTCHARGE_BOOTPAY_WEB_APPLICATION_ID": "5b8f6a4d396fa665fdc2b5e7",
+}
+
+
+def test_lists_bootpay_and_names_its_problems(
+    environment, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def fake(url: str) -> doctor.DatabaseStatus:
+        return at_head(url)
+
+    monkeypatch.setattr(doctor, "database_status", fake)
+    # given real Bootpay keys: on, clean, with the webhook URL to paste into Bootpay's admin
+    environment({**GOOD, **BOOTPAY})
+    assert main(["doctor"]) == 0
+    out = capsys.readouterr().out
+    assert "Bootpay is on: client_key + secret_key (Basic) credentials" in out
+    assert "https://api.example.com/webhooks/bootpay" in out and "223.130.82.0/24" in out
+    # given the emulator's keys, its URL and no browser id: each named, no secret printed
+    environment({**GOOD, "POINTCHARGE_BOOTPAY_CLIENT_KEY": "sandbox_bootpay_client_key",
+                 "POINTCHARGE_BOOTPAY_SECRET_KEY": "sandbox_bootpay_secret_key",
+                 "POINTCHARGE_BOOTPAY_WEB_APPLICATION_ID": "",
+                 "POINTCHARGE_BOOTPAY_BASE_URL": "http://127.0.0.1:8000/sandbox/bootpay/v2"})
+    assert main(["doctor"]) == 1
+    out = capsys.readouterr().out
+    problems = {line.split(":", 1)[0].split()[-1] for line in out.splitlines() if line.strip().startswith("PROBLEM")}
+    assert {"POINTCHARGE_BOOTPAY_CLIENT_KEY", "POINTCHARGE_BOOTPAY_SECRET_KEY", "POINTCHARGE_BOOTPAY_BASE_URL",
+            "POINTCHARGE_BOOTPAY_WEB_APPLICATION_ID"} <= problems, out
+    assert "sandbox_bootpay_secret_key" not in out
