@@ -319,9 +319,12 @@ class WebhookService:
         return "processed"
 
     async def _forget_fetch(self, coalesce: bool, provider: str, payment_key: str, event: str | None) -> None:
-        """A failed fetch taught nothing: the next delivery of the payment fetches again instead of
-        being coalesced with this failure (Bootpay redelivers until one is answered as handled)."""
-        if coalesce and self.ratelimiter is not None and self.dedup_s > 0:
+        """Bootpay: a failed fetch taught nothing, and its delivery is answered as not handled, so
+        Bootpay's redelivery must fetch again rather than be coalesced with the failure. Its
+        senders are allow-listed. PortOne's are not, and its deliveries are answered at once and
+        retried by reconciliation: its window stays, or forged webhooks for made-up ids (each a
+        failed fetch) would buy one lookup each (tests/reliability/test_hardening.py)."""
+        if provider == BOOTPAY and coalesce and self.ratelimiter is not None and self.dedup_s > 0:
             await self.ratelimiter.forget_window(_dedup_window(provider, payment_key, event), self.dedup_s)
 
     async def _coalesced(self, window: str, event: str | None) -> bool:
