@@ -215,3 +215,23 @@ async def test_clear_codes_when_the_receipt_cannot_be_credited(bootpay_api: Boot
     assert await api.balance() == 0
     # and once Bootpay answers again, the receipt is credited
     assert (await api.charge(later["receipt_id"]))["data"]["createPointTransactionOfLoading"]["balance"] == 5000
+
+
+async def test_a_server_without_bootpay_says_so(clean_db: str, sandbox) -> None:  # type: ignore[no-untyped-def]
+    import httpx
+
+    from api.app import create_app
+    from tests.conftest import GQL, api_settings
+    from tests.servers import run_server
+
+    with run_server(create_app(api_settings(clean_db, sandbox, bootpay_enabled=False))) as url:
+        async with httpx.AsyncClient(base_url=url, timeout=30) as http:
+            gql = GQL(http)
+            await gql.signup_and_login()
+            config = (await gql(CONFIG))["data"]["fetchPointChargeConfig"]
+            assert (config["gateways"], config["bootpayApplicationId"]) == (["PORTONE"], None)
+            prepared = await gql("mutation { preparePointCharge(amount: 10000, gateway: BOOTPAY) { _id } }")
+            assert error_code(prepared) == "GATEWAY_DISABLED", prepared
+            claimed = await gql('mutation { createPointTransactionOfLoading(receiptId: "0123456789abcdef01234567") { _id } }')
+            assert error_code(claimed) == "GATEWAY_DISABLED", claimed
+    assert await count_rows(clean_db, "SELECT COUNT(*) FROM orders") == 0
