@@ -171,12 +171,22 @@ _V2_ENDPOINTS = _templates(
 )
 
 
+_BOOTPAY_ENDPOINTS = _templates(
+    (
+        (r"/receipt/[^/]+", "/v2/receipt/{receipt_id}"),
+        (r"/(cancel|confirm|request/token)", "/v2/\\1"),
+    )
+)
+
+
 def portone_endpoint(method: str, url: httpx.URL | str) -> str:
-    """``GET /payments/{imp_uid}``: the request's endpoint template, ids left out."""
+    """``GET /payments/{imp_uid}``: the request's endpoint template, ids left out (Bootpay's too,
+    on the same shared client: ``GET /v2/receipt/{receipt_id}``)."""
     url = httpx.URL(url) if isinstance(url, str) else url
     path = url.raw_path.split(b"?", 1)[0].decode("ascii", "replace")  # still percent-encoded
+    bootpay = url.host.endswith("bootpay.co.kr") or "/bootpay/" in path
     v2 = url.host.endswith("portone.io") or "/v2/" in path
-    for pattern, template in _V2_ENDPOINTS if v2 else _V1_ENDPOINTS:
+    for pattern, template in _BOOTPAY_ENDPOINTS if bootpay else _V2_ENDPOINTS if v2 else _V1_ENDPOINTS:
         match = pattern.search(path)
         if match:
             return f"{method.upper()} {match.expand(template)}"
