@@ -182,6 +182,9 @@ def test_endpoint_templates_never_carry_ids() -> None:
         ("GET", "https://api.portone.io/payments/order%2F1"): "GET /payments/{payment_id}",
         ("POST", "https://api.portone.io/payments/order-1/cancel"): "POST /payments/{payment_id}/cancel",
         ("GET", "https://api.iamport.kr/something/else"): "GET other",
+        ("GET", "https://api.bootpay.co.kr/v2/receipt/6b1565a1f0e2?lookup_user_data=false"): "GET /v2/receipt/{receipt_id}",
+        ("POST", "http://127.0.0.1:8000/sandbox/bootpay/v2/cancel"): "POST /v2/cancel",
+        ("POST", "https://api.bootpay.co.kr/v2/confirm"): "POST /v2/confirm",
     }
     for (method, url), expected in cases.items():
         assert metrics.portone_endpoint(method, url) == expected
