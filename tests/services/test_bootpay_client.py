@@ -221,3 +221,31 @@ async def test_the_token_is_shared_cached_and_renewed(bootpay: Bootpay, http: ht
 def test_no_credentials_is_a_configuration_error() -> None:
     with pytest.raises(ValueError):
         BootpayClient(httpx.AsyncClient(), base_url="http://127.0.0.1:9/v2", client_key="ck")
+
+
+@pytest.mark.parametrize(
+    ("status", "cancelled", "expected"),
+    [
+        (0, 0, st.PREPARED), (3, 0, st.PREPARED), (12, 0, st.PREPARED),
+        (1, 0, st.PAID), (1, 3000, st.PARTIALLY_CANCELLED),
+        (2, 0, st.AUTHORIZED), (5, 0, st.READY),
+        (20, 3000, st.PARTIALLY_CANCELLED), (20, 10000, st.CANCELLED),
+        (-1, 0, st.FAILED), (-3, 0, st.FAILED),
+    ],
+)
+def test_every_status_number_maps_to_a_normalised_status(status: int, cancelled: int, expected: str) -> None:
+    from services.gateways.bootpay import parse_receipt
+
+    receipt = {"receipt_id": "r" * 24, "order_id": "o", "price": 10000, "cancelled_price": cancelled,
+               "status": status, "method_symbol": "card"}
+    assert parse_receipt(receipt).status == expected
+
+
+@pytest.mark.parametrize("broken", [{"price": 10.5}, {"price": None}, {"status": "1"}, {"receipt_id": None}])
+def test_a_corrupt_receipt_is_unavailable_not_unpaid(broken: dict) -> None:
+    from services.gateways.bootpay import BootpayClient as Client
+
+    receipt = {"receipt_id": "r" * 24, "order_id": "o", "price": 10000, "status": 1, **broken}
+    with pytest.raises(DomainError) as exc:
+        Client._parse(receipt)
+    assert exc.value.code == "BOOTPAY_UNAVAILABLE"
