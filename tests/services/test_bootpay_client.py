@@ -249,3 +249,37 @@ def test_a_corrupt_receipt_is_unavailable_not_unpaid(broken: dict) -> None:
     with pytest.raises(DomainError) as exc:
         Client._parse(receipt)
     assert exc.value.code == "BOOTPAY_UNAVAILABLE"
+
+
+async def test_requests_carry_what_the_official_sdk_sends(http: httpx.AsyncClient) -> None:
+    import base64
+    import json as jsonlib
+
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    from tests.servers import run_server
+
+    seen: list[tuple[str, dict[str, str], bytes]] = []
+
+    async def record(request: Request) -> JSONResponse:
+        seen.append((f"{request.method} {request.url.path}?{request.url.query}", dict(request.headers), await request.body()))
+        if request.url.path.endswith("/request/token"):
+            return JSONResponse({"access_token": "tok", "expire_in": 1800})
+        return JSONResponse({"receipt_id": "r" * 24, "order_id": "o", "price": 1000, "status": 1})
+
+    app = Starlette(routes=[Route("/v2/{path:path}", record, methods=["GET", "POST"])])
+    with run_server(app) as url:
+        await BootpayClient(http, base_url=url + "/v2", client_key="ck", secret_key="sk").get_payment("r" * 24)
+        await BootpayClient(http, base_url=url + "/v2", application_id="app", private_key="pk").get_payment("r" * 24)
+    (basic_line, basic, _), (token_line, token_headers, token_body), (_, bearer, _) = seen
+    assert basic_line == f"GET /v2/receipt/{'r' * 24}?lookup_user_data=false"
+    for headers in (basic, token_headers, bearer):
+        assert (headers["accept"], headers["bootpay-api-version"], headers["bootpay-sdk-type"]) == (
+            "application/json", "5.1.0", "302")
+    assert basic["authorization"] == "Basic " + base64.b64encode(b"ck:sk").decode()
+    assert token_line == "POST /v2/request/token?" and "authorization" not in token_headers
+    assert jsonlib.loads(token_body) == {"application_id": "app", "private_key": "pk"}
+    assert bearer["authorization"] == "Bearer tok"
