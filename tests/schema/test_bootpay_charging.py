@@ -168,7 +168,7 @@ async def test_partial_then_full_cancel_through_bootpay(bootpay_api: BootpayAPI,
     assert await ledger_invariants(clean_db) == {user_id: 0}
 
 
-async def test_deposited_virtual_account_is_refunded_to_the_refund_account(bootpay_api: BootpayAPI) -> None:
+async def test_deposited_virtual_account_is_refunded_to_the_refund_account(bootpay_api: BootpayAPI, clean_db: str) -> None:
     api = bootpay_api
     await api.gql.signup_and_login()
     order = await api.prepare(30000)
@@ -189,6 +189,9 @@ async def test_deposited_virtual_account_is_refunded_to_the_refund_account(bootp
     cancels = api.bootpay.control("GET", f"/receipts/{issued['receipt_id']}/cancellations").json()
     assert [c["refund"] for c in cancels if c["refund"]] == [
         {"bank_account": "110123456789", "bank_username": "김환불", "bank_code": "088"}]
+    # and we kept none of it (personal data we never need again)
+    for table, column in (("payments", "snapshot"), ("cancel_requests", "reason"), ("cancel_requests", "error")):
+        assert await count_rows(clean_db, f"SELECT COUNT(*) FROM {table} WHERE {column} LIKE '%110123456789%'") == 0
 
 
 async def test_clear_codes_when_the_receipt_cannot_be_credited(bootpay_api: BootpayAPI, clean_db: str) -> None:
