@@ -26,6 +26,7 @@ const MESSAGES: Record<string, string> = {
   INTERNAL_SERVER_ERROR: "일시적인 오류가 발생했습니다. 잠시 후 다시 시도해 주세요.",
   NETWORK: "서버에 연결할 수 없습니다. 네트워크 상태를 확인해 주세요.",
   SDK_NOT_LOADED: "결제 모듈(iamport.js)을 불러오지 못했습니다.",
+  BOOTPAY_SDK_NOT_LOADED: "결제 모듈(bootpay.js)을 불러오지 못했습니다.",
 };
 // The same code can mean something more precise in one operation.
 const OVERRIDES: Record<string, Record<string, string>> = {
@@ -59,8 +60,8 @@ export function describe(error: unknown, operation?: string): Problem {
     serverMessage = first?.message ?? "";
     field = typeof first?.extensions?.field === "string" ? first.extensions.field : undefined;
     extensions = first?.extensions;
-  } else if (error instanceof Error && error.message === "SDK_NOT_LOADED") {
-    code = "SDK_NOT_LOADED";
+  } else if (error instanceof Error && (error.message === "SDK_NOT_LOADED" || error.message === "BOOTPAY_SDK_NOT_LOADED")) {
+    code = error.message;
   } else if (error instanceof Error) {
     code = "NETWORK";
   }
