@@ -58,7 +58,8 @@ def test_bootpay_card_charge_then_cancel(page_of, api: str, preview: str, databa
     frame = open_bootpay(page, 5000, "card")
     expect(frame.locator(".price")).to_have_text("5,000원")
     page.get_by_role("button", name="결제창 닫기").click()
-    expect(message).to_have_text("결제를 취소했습니다.")
+    expect(message).to_contain_text("결제를 취소했습니다.")
+    expect(message).to_have_class("message warn")
     expect(balance).to_have_text("0")
 
     # when a card is approved: the server confirms it with Bootpay and credits it

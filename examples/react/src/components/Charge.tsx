@@ -141,6 +141,7 @@ export function Charge() {
       </div>
       {gateways.length > 1 && (
         <div className="choices" id="gateways" role="radiogroup" aria-label="결제사">
+          <span className="choices-label muted">결제사</span>
           {gateways.map((g) => (
             <button key={g} type="button" role="radio" aria-checked={g === gateway} className="choice gateway"
               data-gateway={g} disabled={busy} onClick={() => setPicked(g)}>
@@ -153,6 +154,7 @@ export function Charge() {
         // Bootpay's card window is approved by the buyer and captured by our server
         // (separately_confirmed), a flow virtual accounts do not take: the buyer picks one first.
         <div className="choices" id="bootpay-methods" role="radiogroup" aria-label="결제 수단">
+          <span className="choices-label muted">결제 수단</span>
           {(["card", "vbank"] as const).map((m) => (
             <button key={m} type="button" role="radio" aria-checked={m === method} className="choice pay-method"
               data-method={m} disabled={busy} onClick={() => setMethod(m)}>
