@@ -41,6 +41,7 @@
     AMOUNT_MISMATCH: "결제 금액이 주문 금액과 달라 결제를 자동으로 취소했습니다.",
     PAYMENT_ALREADY_CLAIMED: "이미 다른 계정에서 사용한 결제입니다.",
     PORTONE_UNAVAILABLE: "결제사(PortOne)와 연결이 원활하지 않습니다. 결제는 안전하게 처리되니 잠시 후 새로고침해 주세요.",
+    BOOTPAY_UNAVAILABLE: "결제사(부트페이)와 연결이 원활하지 않습니다. 결제는 안전하게 처리되니 잠시 후 새로고침해 주세요.",
     INSUFFICIENT_POINTS: "포인트가 부족합니다.",
     ALREADY_CANCELLED: "이미 취소된 결제입니다.",
     ITEM_SOLD_OUT: "이미 판매된 상품입니다.",
