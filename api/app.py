@@ -30,7 +30,7 @@ from api.logs import configure_logging, wants_json
 from api.origins import cors_origin_regex
 from api.middleware import BodySizeLimit, RequestId
 from api.redirect import payment_complete
-from api.webhooks import portone_v1_webhook, portone_v2_webhook
+from api.webhooks import bootpay_webhook, portone_v1_webhook, portone_v2_webhook
 from api.migrate import NotMigrated, current_revision, head_revision, upgrade_head
 from schema import build_schema
 from schema.app_services import PortOneClientConfig, Services
@@ -45,9 +45,11 @@ from services.history import HistoryService
 from services.items import ItemService
 from services.questions import QuestionService
 from services.ratelimit import RateLimitConfig, RateLimiter
-from services.portone.base import PaymentProvider
-from services.portone.v1 import PortOneV1Client
-from services.portone.v2 import PortOneV2Client
+from services.gateways.base import Gateway
+from api.bootpay_config import bootpay_sandbox_key_problems, resolve_bootpay
+from services.gateways.bootpay import BootpayClient
+from services.gateways.portone.v1 import PortOneV1Client
+from services.gateways.portone.v2 import PortOneV2Client
 from services.settings import PLACEHOLDER_SECRETS, Settings
 from services.webhooks import WebhookService
 
@@ -65,7 +67,7 @@ def sandbox_key_problems(settings: Settings) -> list[str]:
     if not settings.is_production:
         return []
     try:
-        from sandbox.config import SandboxConfig
+        from sandbox.portone.config import SandboxConfig
     except ImportError:  # an install without the emulator has no such defaults to copy
         return []
     defaults = SandboxConfig()
@@ -78,7 +80,7 @@ def sandbox_key_problems(settings: Settings) -> list[str]:
     ):
         if value is not None and default and value.get_secret_value() == default:
             problems.append(f"{name} is the PortOne sandbox's default key, not one from the PortOne console")
-    return problems
+    return problems + bootpay_sandbox_key_problems(settings)
 
 
 def check_settings(settings: Settings) -> None:
@@ -138,7 +140,7 @@ def build_services(settings: Settings, db: Database, http: httpx.AsyncClient) ->
         ratelimiter=ratelimiter,
     )
     portone = resolve_portone(settings)
-    providers: list[PaymentProvider] = [
+    providers: list[Gateway] = [
         PortOneV1Client(
             http,
             base_url=portone.v1_base_url,
@@ -155,6 +157,19 @@ def build_services(settings: Settings, db: Database, http: httpx.AsyncClient) ->
                 secret=portone.v2_secret,
                 store_id=portone.store_id,
                 timeout_s=settings.portone_timeout_s,
+            )
+        )
+    bootpay = resolve_bootpay(settings, public_url(settings))
+    if bootpay is not None:
+        providers.append(
+            BootpayClient(
+                http,
+                base_url=bootpay.base_url,
+                application_id=bootpay.application_id,
+                private_key=bootpay.private_key,
+                client_key=bootpay.client_key,
+                secret_key=bootpay.secret_key,
+                timeout_s=settings.bootpay_timeout_s,
             )
         )
     packages = settings.charge_packages
@@ -179,6 +194,7 @@ def build_services(settings: Settings, db: Database, http: httpx.AsyncClient) ->
             db,
             charging,
             allowed_ips=settings.webhook_allowed_ips,
+            bootpay_allowed_ips=settings.bootpay_webhook_allowed_ips or (),
             v2_webhook_secrets=portone.webhook_secrets,
             ratelimiter=ratelimiter,
             dedup_s=settings.webhook_dedup_s,
@@ -192,6 +208,7 @@ def build_services(settings: Settings, db: Database, http: httpx.AsyncClient) ->
             store_id=portone.store_id if portone.v2_secret else None,
             channel_key=portone.channel_key if portone.v2_secret else None,
         ),
+        bootpay_application_id=bootpay.web_application_id if bootpay is not None else None,
         ratelimit=ratelimiter,
         items=ItemService(db, price_max=settings.item_price_max, balance_max=settings.balance_max),
         questions=QuestionService(db),
@@ -241,7 +258,7 @@ def resolve_portone(settings: Settings) -> ResolvedPortOne:
     store_id, channel_key = settings.portone_store_id, settings.portone_channel_key
     hook_secrets = [secret(settings.portone_webhook_secret), secret(settings.portone_webhook_secret_previous)]
     if not settings.is_production:
-        from sandbox.config import SandboxConfig
+        from sandbox.portone.config import SandboxConfig
 
         defaults = SandboxConfig()
         base = base or f"{public_url(settings)}/sandbox/portone/v1"
@@ -400,6 +417,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/graphql", graphql, methods=["GET", "POST"]),
         Route("/webhooks/portone", portone_v1_webhook, methods=["POST"]),
         Route("/webhooks/portone/v2", portone_v2_webhook, methods=["POST"]),
+        Route("/webhooks/bootpay", bootpay_webhook, methods=["POST"]),
         Route("/payments/complete", payment_complete, methods=["GET"]),
         Route("/files/{bucket}/{key:path}", serve_file, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
@@ -440,8 +458,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
 def build_sandbox(settings: Settings) -> Starlette | None:
     try:
-        from sandbox.app import create_app as create_sandbox
-        from sandbox.config import SandboxConfig
+        from sandbox.portone.app import create_app as create_sandbox
+        from sandbox.portone.config import SandboxConfig
     except ImportError:  # the emulator is optional in an install
         return None
     base = public_url(settings)

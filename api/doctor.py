@@ -198,6 +198,8 @@ def diagnose(settings: Settings, db: DatabaseStatus | None) -> Report:
             else:
                 p(name, "not set while PortOne V2 is enabled (POINTCHARGE_PORTONE_V2_SECRET)", f"set {name}: {fix}")
 
+    _bootpay(report, settings)
+
     # Where PortOne and browsers reach us.
     public = settings.public_url or ""
     if not public:
@@ -319,6 +321,41 @@ def diagnose(settings: Settings, db: DatabaseStatus | None) -> Report:
         elif not settings.is_sqlite:
             ok(f"database {shown} is reachable and migrated ({db.head})")
     return report
+
+
+def _bootpay(report: Report, settings: Settings) -> None:
+    """Bootpay (optional): its keys, its URL, the browser's application id, its webhook sources."""
+    if not settings.bootpay_enabled:
+        report.passed.append("Bootpay is off (set its REST keys, POINTCHARGE_BOOTPAY_*, to turn it on)")
+        return
+    problems = settings.bootpay_problems()
+    for problem in problems:
+        name = problem.split(" ", 1)[0]
+        report.problem(name, problem.split(" ", 1)[1], f"set {name} from the Bootpay admin (결제연동 → 연동 키)")
+    if settings.is_production:
+        from api.app import bootpay_sandbox_key_problems
+
+        for problem in bootpay_sandbox_key_problems(settings):
+            name = problem.split(" ", 1)[0]
+            report.problem(name, "is the Bootpay sandbox's built-in default (public, in this repository)",
+                           f"copy the real value from the Bootpay admin into {name}")
+    style = (
+        "client_key + secret_key (Basic)" if settings.bootpay_client_key
+        else "application_id + private_key (token)" if settings.bootpay_application_id
+        else "the sandbox's built-in"
+    )
+    base = settings.bootpay_base_url or ("the mounted sandbox" if not settings.is_production else "https://api.bootpay.co.kr/v2")
+    if not problems:
+        report.passed.append(f"Bootpay is on: {style} credentials, REST API at {base}")
+    if settings.bootpay_web_application_id:
+        report.passed.append("POINTCHARGE_BOOTPAY_WEB_APPLICATION_ID is set (the browser SDK's application id)")
+    allowed = settings.bootpay_webhook_allowed_ips or []
+    if allowed:
+        report.passed.append(f"/webhooks/bootpay accepts only {', '.join(allowed)} (POINTCHARGE_BOOTPAY_WEBHOOK_ALLOWED_IPS)")
+    elif settings.is_production:
+        report.problem("POINTCHARGE_BOOTPAY_WEBHOOK_ALLOWED_IPS",
+                       "empty: anyone can post Bootpay webhooks (Bootpay signs nothing)",
+                       "unset it (Bootpay's 223.130.82.0/24 is the default in production)")
 
 
 def _storage(report: Report, settings: Settings) -> None:

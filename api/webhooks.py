@@ -1,4 +1,6 @@
-"""PortOne webhook endpoints. Thin: record, answer, process in the background."""
+"""Webhook endpoints. Thin. PortOne: record, answer, process in the background. Bootpay: record,
+process, then answer — Bootpay counts a delivery as received only on HTTP 200 with
+``{"success": true}`` and retries anything else, so that answer must mean "handled"."""
 
 from __future__ import annotations
 
@@ -23,6 +25,41 @@ async def portone_v1_webhook(request: Request) -> JSONResponse:
 async def portone_v2_webhook(request: Request) -> JSONResponse:
     services: Services = request.app.state.services
     return await _handle(request, services, services.webhooks.accept_v2)
+
+
+async def bootpay_webhook(request: Request) -> JSONResponse:
+    services: Services = request.app.state.services
+    remote = request.client.host if request.client else None
+    allowed = services.settings.bootpay_webhook_allowed_ips or []
+    if not (allowed and ip_allowed(remote, allowed)):
+        retry_after = await throttled(services, "webhook", remote)
+        if retry_after is not None:
+            return JSONResponse({"success": False, "status": "rate_limited"}, status_code=429,
+                                headers={"Retry-After": str(retry_after)})
+    body = await request.body()
+    try:
+        delivery, outcome = await services.webhooks.accept_bootpay(
+            headers=dict(request.headers), body=body, remote_addr=remote
+        )
+    except Exception:  # noqa: BLE001 - the database is overloaded or down: nothing was stored
+        log.exception("bootpay webhook not stored")
+        return JSONResponse({"success": False, "status": "unavailable"}, status_code=503, headers={"Retry-After": "5"})
+    structlog.contextvars.bind_contextvars(
+        webhook_delivery_id=delivery.id, **({"receipt_id": delivery.payment_key} if delivery.payment_key else {})
+    )
+    if outcome == "rejected":
+        status = 403 if delivery.error and "not allowed" in delivery.error else 400
+        return JSONResponse({"success": False, "status": "rejected", "id": delivery.id, "error": delivery.error},
+                            status_code=status)
+    if outcome == "ignored":
+        return JSONResponse({"success": True, "status": "ignored", "id": delivery.id})
+    # Re-fetch the receipt and sync it before answering: "success" promises it is handled. A
+    # failure (Bootpay unreachable, say) answers 503, and Bootpay delivers it again.
+    processed = await services.webhooks.process(delivery.id)
+    if processed == "failed":
+        return JSONResponse({"success": False, "status": "failed", "id": delivery.id}, status_code=503,
+                            headers={"Retry-After": "5"})
+    return JSONResponse({"success": True, "status": processed, "id": delivery.id})
 
 
 async def throttled(services: Services, scope: str, remote: str | None) -> int | None:

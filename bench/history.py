@@ -35,7 +35,7 @@ CURSOR_QUERY = (
     "query($a: String){ fetchPointTransactionsByCursor(first: 10, after: $a){ items { " + FIELDS + " } "
     "nextCursor hasNextPage } }"
 )
-COLUMNS = ["id", "user_id", "payment_id", "entry_key", "status", "amount", "balance", "imp_uid", "detail", "created_at"]
+COLUMNS = ["id", "user_id", "payment_id", "entry_key", "status", "amount", "balance", "payment_key", "detail", "created_at"]
 MAX_PAGE = 10_000  # services/history.py
 
 
@@ -63,10 +63,10 @@ class Seeder:
             self.counts[user] += 1
             if status == CHARGE:
                 self.loading[user] += 1
-            imp_uid = f"imp_seed{self.n:010d}" if status == CHARGE else None
+            payment_key = f"imp_seed{self.n:010d}" if status == CHARGE else None
             created = self.t0 + timedelta(seconds=self.n)
             yield (uuid.uuid4().hex, user, None, f"seed:{self.n}", status, amount, self.balances[user],
-                   imp_uid, "시드 충전" if status == CHARGE else "시드 구매", created)
+                   payment_key, "시드 충전" if status == CHARGE else "시드 구매", created)
 
 
 def _sqlite_ts(dt: datetime) -> str:

@@ -61,7 +61,7 @@ def _instrument() -> list[tuple[object, str, object]]:
     from services import charging, ledger, sync
     from services.auth import AuthService
     from services.charging import ChargeService
-    from services.portone.v1 import PortOneV1Client
+    from services.gateways.portone.v1 import PortOneV1Client
     import schema.point_types as point_types
 
     targets = [
@@ -325,8 +325,8 @@ async def _micro_graphql(n: int = 2000) -> dict[str, float]:
     from services.settings import Settings
 
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
-    entry = PointTransaction(user_id="u", entry_key="k", status="충전", amount=1000, balance=1000, imp_uid="imp_1", detail="d")
-    result = SyncResult(Outcome.ALREADY_CREDITED, Payment(provider="portone_v1", merchant_uid="m", status="paid"), entry)
+    entry = PointTransaction(user_id="u", entry_key="k", status="충전", amount=1000, balance=1000, payment_key="imp_1", detail="d")
+    result = SyncResult(Outcome.ALREADY_CREDITED, Payment(provider="portone_v1", order_key="m", status="paid"), entry)
 
     class Auth:
         def decode_access_token(self, token: str) -> AccessClaims:

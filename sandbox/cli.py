@@ -15,7 +15,7 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 
 from .bootpay import config as bootpay_config
-from .config import SandboxConfig
+from .portone.config import SandboxConfig
 from .persist import clear_file
 
 # SandboxConfig fields exposed as --options (the rest are internal knobs).
@@ -90,7 +90,7 @@ def bootpay_config_from_args(args: argparse.Namespace, portone_state: str) -> bo
 
 def standalone_app(config: SandboxConfig, bootpay: bootpay_config.BootpayConfig) -> Starlette:
     """PortOne at the root (as it always was), Bootpay under /bootpay, one lifespan closing both."""
-    from .app import create_app
+    from .portone.app import create_app
     from .bootpay import create_app as create_bootpay
 
     portone_app, bootpay_app = create_app(config), create_bootpay(bootpay)

@@ -2,7 +2,7 @@
 
 PortOne remembers its payments whatever happens to the merchant's servers; an emulator that forgot
 them on restart would leave the merchant's database pointing at payments nobody can cancel or
-deposit into. The in-memory structures of sandbox/store.py stay the working copy (the views and
+deposit into. The in-memory structures of sandbox/portone/store.py stay the working copy (the views and
 lookups read them as before); this module only mirrors each change into ``state(kind, key, data)``
 rows of JSON, so that the next process starts where this one stopped.
 

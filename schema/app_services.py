@@ -36,6 +36,8 @@ class Services:
     cancels: CancelService
     webhooks: WebhookService
     portone_client: PortOneClientConfig
+    # Bootpay's web application id, what the browser SDK's requestPayment needs; None: Bootpay is off.
+    bootpay_application_id: str | None = None
     ratelimit: RateLimiter | None = None  # None: no rate limits (tools, tests of other things)
     items: ItemService | None = None  # the catalogue and buying (issue 16); built by api.app
     questions: QuestionService | None = None  # items' Q&A (issue 26); built by api.app

@@ -46,3 +46,7 @@ def addresses(info: Info) -> DataLoader[str, models.UseditemAddress | None]:
 
 def questions(info: Info) -> DataLoader[str, models.UseditemQuestion | None]:
     return info.context.loader("questions", question_service(info).many_questions)
+
+
+def payments(info: Info) -> DataLoader[str, models.Payment | None]:
+    return info.context.loader("payments", info.context.services.history.payments)

@@ -1,8 +1,8 @@
-"""Point charging: PortOne payment attempts become points exactly once.
+"""Point charging: payment attempts a gateway reports become points exactly once.
 
 ``ChargeService.sync_payment`` is the one idempotent function every path goes through — the
 GraphQL mutation (``claim``), the webhook, the mobile redirect, reconciliation and cancels. It takes
-what PortOne says (never what a browser says) and credits the owner once. Where the parts live:
+what the gateway says (never what a browser says) and credits the owner once. Where the parts live:
 
 - services/orders.py        orders (preparePointCharge) and the order list
 - services/credit.py        the crediting rules: ownership, amount check, credit key, outcomes
@@ -10,7 +10,7 @@ what PortOne says (never what a browser says) and credits the owner once. Where 
 - services/sync.py          the general path: record, bind, credit, follow cancellations
 - this module               the entry points (claim, sync_payment, sync_by_key) and who takes which path
 
-Policy (docs/PAYMENTS.md): every attempt PortOne reports paid is credited once to its order's
+Policy (docs/PAYMENTS.md): every attempt a gateway reports paid is credited once to its order's
 owner — a second attempt on one order too.
 """
 
@@ -26,19 +26,21 @@ from services.db import RAW_INTEGRITY_ERRORS, Database, RawConnection, RawRollba
 from services.errors import Code, DomainError
 from services.faults import crash_point
 from services.models import Payment, PointTransaction
-from services.orders import ChargeConfig, OrderView, new_merchant_uid
-from services.portone.base import PaymentProvider, ProviderPayment
+from services.orders import ChargeConfig, OrderView, new_order_key
+from services.gateways.base import Gateway, GatewayPayment
 
-__all__ = ["ChargeConfig", "ChargeService", "Outcome", "SyncResult", "new_merchant_uid"]
+__all__ = ["ChargeConfig", "ChargeService", "Outcome", "SyncResult", "new_order_key"]
 
 log = logging.getLogger("pointcharge.charging")
 
+NOT_CONFIRMED = "결제 금액이 주문 금액과 다릅니다. 결제를 승인하지 않았으므로 청구되지 않습니다."
+
 # The mutation's first statement: is the caller's login alive ($1, $2: services.auth's check), and
 # has this payment been recorded ($3, $4)? One pooled connection and one round trip for both,
-# on every charge, before PortOne is asked anything.
+# on every charge, before the gateway is asked anything.
 _LIVE_AND_RECORDED = (
     f"SELECT {auth.LOGIN_ALIVE_EXISTS},"
-    " EXISTS (SELECT 1 FROM payments WHERE imp_uid = $3 AND provider = $4)"
+    " EXISTS (SELECT 1 FROM payments WHERE payment_key = $3 AND provider = $4)"
 )
 
 
@@ -46,25 +48,27 @@ class ChargeService:
     def __init__(
         self,
         db: Database,
-        providers: PaymentProvider | list[PaymentProvider],
+        providers: Gateway | list[Gateway],
         config: ChargeConfig,
     ) -> None:
         self.db = db
         listed = providers if isinstance(providers, list) else [providers]
-        # Several PortOne APIs may run side by side (a V1 → V2 migration): each payment row
-        # remembers which one it came from, and its id is unique only within that one.
-        self.providers: dict[str, PaymentProvider] = {p.name: p for p in listed}
+        # Several gateways may run side by side (PortOne V1 and V2 during a migration, say): each
+        # payment row remembers which one it came from, and its id is unique only within that one.
+        self.providers: dict[str, Gateway] = {p.name: p for p in listed}
         self.default_provider = listed[0].name
         self.config = config
 
     @property
-    def provider(self) -> PaymentProvider:
+    def provider(self) -> Gateway:
         return self.providers[self.default_provider]
 
-    def provider_for(self, name: str | None) -> PaymentProvider:
+    def provider_for(self, name: str | None) -> Gateway:
         try:
             return self.providers[name or self.default_provider]
         except KeyError:
+            if name is not None and not name.startswith("portone"):
+                raise DomainError(Code.GATEWAY_DISABLED, gateway=name) from None
             raise DomainError(
                 Code.BAD_USER_INPUT, "이 서버에서 사용하지 않는 PortOne API 버전입니다.", provider=name
             ) from None
@@ -95,24 +99,43 @@ class ChargeService:
 
         ``login``: the caller's login to check for revocation (services.auth.login_to_check) in
         the same statement as the duplicate pre-check; a revoked one is refused before anything is
-        read or PortOne is asked. Only a malformed id is answered before it (nothing is read)."""
-        portone = self.provider_for(provider)
+        read or the gateway is asked. Only a malformed id is answered before it (nothing is read)."""
+        gateway = self.provider_for(provider)
         payment_key = payment_key.strip()
         if not payment_key or len(payment_key) > 100:
             raise DomainError(Code.PAYMENT_NOT_FOUND)
-        known = await self._known_credit(payment_key, portone.name, login=login)
+        known = await self._known_credit(payment_key, gateway.name, login=login)
         if known is not None:
             payment, entry = known
             if payment.user_id == user_id and entry is not None:
                 # The same user retrying (double click, network retry): the original answer,
-                # without asking PortOne again.
+                # without asking the gateway again.
                 return SyncResult(Outcome.ALREADY_CREDITED, payment, entry)
             if payment.user_id is not None and payment.user_id != user_id:
                 raise credit.ownership_error(payment.order_amount)
-        remote = await portone.get_payment(payment_key)
+        remote = await gateway.get_payment(payment_key)
         # The duplicate check above is the one sync_payment would make again: skip it there.
         result = await self.sync_payment(remote, claimant=user_id, duplicate_check=False)
+        if result.outcome is Outcome.AUTHORIZED:
+            remote, result = await self.confirm_authorized(remote, claimant=user_id, source="mutation")
         return self._raise_unless_credited(result, remote)
+
+    async def confirm_authorized(
+        self, remote: GatewayPayment, *, claimant: str | None, source: str
+    ) -> tuple[GatewayPayment, SyncResult]:
+        """Captures a payment the gateway holds for our confirm (Bootpay ``separately_confirmed``),
+        once ``sync_payment`` has recorded it and answered AUTHORIZED: amount = its order's, owner
+        bound, both checked under the row lock. A mismatching payment never gets here, so it is
+        never captured. The confirm is a network call, made outside any transaction; two claims
+        racing both send it, the gateway captures once and answers the second with a refusal (the
+        client then re-reads the payment), and the credit of the confirmed answer is the usual
+        exactly-once one."""
+        gateway = self.provider_for(remote.provider)
+        confirm = getattr(gateway, "confirm", None)
+        if confirm is None:  # pragma: no cover - only gateways that hold payments report AUTHORIZED
+            raise DomainError(Code.PAYMENT_NOT_PAID, status=remote.status)
+        confirmed = await confirm(remote.payment_key)
+        return confirmed, await self.sync_payment(confirmed, claimant=claimant, source=source)
 
     async def _known_credit(
         self, payment_key: str, provider: str, *, login: tuple[str, str] | None = None
@@ -129,7 +152,7 @@ class ChargeService:
                     return None
             return await credit_lean.load_recorded(raw, payment_key, provider)
 
-    def _raise_unless_credited(self, result: SyncResult, remote: ProviderPayment) -> SyncResult:
+    def _raise_unless_credited(self, result: SyncResult, remote: GatewayPayment) -> SyncResult:
         outcome = result.outcome
         if outcome in (Outcome.CREDITED, Outcome.ALREADY_CREDITED):
             return result
@@ -138,7 +161,7 @@ class ChargeService:
             raise DomainError(
                 Code.PAYMENT_PENDING,
                 impUid=remote.payment_key,
-                merchantUid=remote.merchant_uid,
+                merchantUid=remote.order_key,
                 vbankName=va.bank_name if va else None,
                 vbankNum=va.account_number if va else None,
                 vbankHolder=va.holder if va else None,
@@ -147,6 +170,8 @@ class ChargeService:
             )
         if outcome in (Outcome.FORBIDDEN, Outcome.ALREADY_CLAIMED):
             raise credit.ownership_error(result.payment.order_amount)
+        if outcome is Outcome.AMOUNT_MISMATCH and remote.status == st.AUTHORIZED:
+            raise DomainError(Code.AMOUNT_MISMATCH, NOT_CONFIRMED, impUid=remote.payment_key)
         if outcome is Outcome.AMOUNT_MISMATCH:
             raise DomainError(Code.AMOUNT_MISMATCH, impUid=remote.payment_key)
         if outcome is Outcome.BALANCE_LIMIT:
@@ -164,16 +189,16 @@ class ChargeService:
 
     async def sync_payment(
         self,
-        remote: ProviderPayment,
+        remote: GatewayPayment,
         *,
         claimant: str | None = None,
         source: str = "mutation",
         duplicate_check: bool = True,
     ) -> SyncResult:
-        """Records what PortOne says and credits the owner once. Idempotent; safe to race.
+        """Records what the gateway says and credits the owner once. Idempotent; safe to race.
 
         ``duplicate_check=False``: the fast path has nothing to answer, and the caller knows it —
-        ``claim`` has just read the row itself; a cancel's own answer from PortOne moved the
+        ``claim`` has just read the row itself; a cancel's own answer from the gateway moved the
         recorded, credited attempt. Whatever landed since is found under the lock anyway."""
         if duplicate_check:
             unchanged = await self._unchanged_credit(remote, claimant)
@@ -192,7 +217,7 @@ class ChargeService:
                         balance_max=self.config.balance_max,
                     )  # fmt: skip
                     if result.outcome is Outcome.CREDITED:
-                        crash_point("before_credit_commit")  # PortOne said paid; we have not committed
+                        crash_point("before_credit_commit")  # the gateway said paid; we have not committed
                 break
             except IntegrityError:
                 # Two first sightings of one payment raced on the unique keys; the loser retries
@@ -208,8 +233,8 @@ class ChargeService:
             await self._refund(remote, "보유 포인트 한도 초과(자동 취소)", f"limit-{remote.payment_key}")
         return result
 
-    async def _unchanged_credit(self, remote: ProviderPayment, claimant: str | None) -> SyncResult | None:
-        """The duplicate fast path: a payment already credited whose PortOne state has not moved
+    async def _unchanged_credit(self, remote: GatewayPayment, claimant: str | None) -> SyncResult | None:
+        """The duplicate fast path: a payment already credited whose state at the gateway has not moved
         needs no write. Read without a lock, so that a storm of duplicate webhooks, redirects and
         retries does not queue on the payment's row lock (each waiter holding a pooled connection:
         docs/RELIABILITY.md). Anything else — a change, a claim by someone else — takes the locked path."""
@@ -231,11 +256,11 @@ class ChargeService:
         return SyncResult(outcome, payment, entry)
 
     async def sync_by_key(self, payment_key: str, *, source: str, provider: str | None = None) -> SyncResult:
-        """Webhooks, redirects and reconciliation: fetch from PortOne (never trust the caller)."""
+        """Webhooks, redirects and reconciliation: fetch from the gateway (never trust the caller)."""
         remote = await self.provider_for(provider).get_payment(payment_key)
         return await self.sync_payment(remote, source=source)
 
-    async def _credit_lean(self, remote: ProviderPayment, claimant: str | None, source: str) -> SyncResult | None:
+    async def _credit_lean(self, remote: GatewayPayment, claimant: str | None, source: str) -> SyncResult | None:
         """The common first sighting (services/credit_lean.py): on SQLite one driver transaction,
         on PostgreSQL one statement; None hands over to the general path."""
         require_prepared, balance_max = self.config.require_prepared_order, self.config.balance_max
@@ -265,11 +290,11 @@ class ChargeService:
             credit.log_credit(log, remote.amount, result.payment.user_id, remote.payment_key)
         return result
 
-    async def _refund(self, remote: ProviderPayment, reason: str, request_id: str) -> None:
+    async def _refund(self, remote: GatewayPayment, reason: str, request_id: str) -> None:
         """A payment we will not credit — the paid amount is not what the order said (tampered in
         the browser), or it would take its owner past the balance cap: give it back."""
-        if remote.cancellable_amount <= 0:
-            return
+        if remote.cancellable_amount <= 0 or remote.status == st.AUTHORIZED:
+            return  # nothing captured (an unconfirmed payment is never confirmed): nothing to give back
         try:
             cancelled = await self.provider_for(remote.provider).cancel(
                 remote.payment_key,

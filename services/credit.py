@@ -1,7 +1,7 @@
 """The crediting rules, written once for both paths that credit (services/credit_lean.py, the
 driver-level first sighting, and services/sync.py, the general ORM path).
 
-Policy (docs/PAYMENTS.md): every payment attempt PortOne reports as paid is credited exactly once —
+Policy (docs/PAYMENTS.md): every payment attempt a gateway reports as paid is credited exactly once —
 to its order's owner when it was made for a prepared order, else to the user who claims it —
 provided its amount is the order's amount (a mismatch is refunded, never credited). Two attempts
 paid for one order are two credits: nothing is silently kept, nothing silently refunded.
@@ -17,7 +17,7 @@ from enum import StrEnum
 from services import access_line, payment_state as st
 from services.errors import Code, DomainError
 from services.models import Payment, PointTransaction
-from services.portone.base import ProviderPayment
+from services.gateways.base import GatewayPayment
 
 PAY_METHOD_LABELS = {
     "card": "신용카드",
@@ -43,6 +43,9 @@ class Outcome(StrEnum):
     ALREADY_CLAIMED = "already_claimed"
     CANCELLED = "cancelled"
     BALANCE_LIMIT = "balance_limit"  # the credit would take the owner past the balance cap: refunded
+    # Held by the gateway for our confirm (Bootpay separately_confirmed), its amount and owner
+    # checked: confirm it, then sync the confirmed payment (services/charging.py).
+    AUTHORIZED = "authorized"
 
 
 @dataclass(frozen=True)
@@ -69,20 +72,20 @@ def charge_key(payment_id: str) -> str:
 
 
 def cancel_key(payment_id: str, cancelled_total: int) -> str:
-    """A 취소 entry's unique key: one per cancelled total PortOne reports for the attempt, whoever
+    """A 취소 entry's unique key: one per cancelled total the gateway reports for the attempt, whoever
     syncs it (our cancel, a webhook, reconciliation)."""
     return f"cancel:{payment_id}:{cancelled_total}"
 
 
-def charge_detail(remote: ProviderPayment) -> str:
+def charge_detail(remote: GatewayPayment) -> str:
     return f"{method_label(remote.pay_method)} 충전"[:200]
 
 
-def snapshot(remote: ProviderPayment) -> str:
+def snapshot(remote: GatewayPayment) -> str:
     return json.dumps(remote.raw, ensure_ascii=False, default=str)[:20_000]
 
 
-def amount_mismatch(remote: ProviderPayment, order_amount: int | None) -> bool:
+def amount_mismatch(remote: GatewayPayment, order_amount: int | None) -> bool:
     """Points are credited only for KRW, only for what the buyer paid (V2 credits ``amount.total``:
     a part a promotion paid must not mint points — ``unpaid_amount``) and, for an order, only for
     exactly the order's amount."""
@@ -111,7 +114,7 @@ def unprepared_refused() -> DomainError:
     return DomainError(Code.FORBIDDEN, "사전 등록된 주문(preparePointCharge)만 충전할 수 있습니다.")
 
 
-def lean_candidate(remote: ProviderPayment) -> bool:
+def lean_candidate(remote: GatewayPayment) -> bool:
     """What the lean path can credit: paid in full, in KRW, nothing cancelled, no virtual account."""
     return (
         remote.status == st.PAID

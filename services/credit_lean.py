@@ -28,7 +28,7 @@ from services import credit, ledger, payment_state as st
 from services.db import RawConnection
 from services.faults import crash_point
 from services.models import Payment, PointTransaction, UTCDateTime, detached, new_id, utcnow
-from services.portone.base import ProviderPayment
+from services.gateways.base import GatewayPayment
 
 # Driver SQL: $n placeholders (services.db.RawConnection).
 
@@ -48,7 +48,7 @@ _RECORDED_ROWS = (
     + ", "
     + ", ".join(f"e.{name}" for name, _ in _ENTRY_COLUMNS)
     + " FROM payments p LEFT JOIN point_transactions e ON e.entry_key = $3 || p.id"
-    " WHERE p.imp_uid = $1 AND p.provider = $2"
+    " WHERE p.payment_key = $1 AND p.provider = $2"
 )
 # credit.charge_key is this prefix and the attempt's id: the join is on the same key the credit wrote.
 _CHARGE_KEY_PREFIX = credit.charge_key("")
@@ -76,11 +76,11 @@ async def load_recorded(
 
 
 # Orders are never updated: read without a lock.
-_ORDER = "SELECT id, user_id, amount FROM orders WHERE provider = $1 AND merchant_uid = $2"
-# A recorded attempt conflicts on (provider, imp_uid): nothing is inserted and the general path takes it.
+_ORDER = "SELECT id, user_id, amount FROM orders WHERE provider = $1 AND order_key = $2"
+# A recorded attempt conflicts on (provider, payment_key): nothing is inserted and the general path takes it.
 _INSERT_PAYMENT = (
-    "INSERT INTO payments (id, imp_uid, user_id, amount, cancelled_amount, credited_amount, currency,"
-    " pay_method, pg_provider, status, snapshot, credited_at, paid_at, updated_at, provider, merchant_uid,"
+    "INSERT INTO payments (id, payment_key, user_id, amount, cancelled_amount, credited_amount, currency,"
+    " pay_method, pg_provider, status, snapshot, credited_at, paid_at, updated_at, provider, order_key,"
     " created_at, order_id, order_amount)"
     " VALUES ($1, $2, $3, $4, 0, $4, $5, $6, $7, 'paid', $8, $9, $10, $9, $11, $12, $9, $13, $14)"
     " ON CONFLICT DO NOTHING RETURNING id"
@@ -93,9 +93,9 @@ _INSERT_EVENT = (
 # is cast (an INSERT … SELECT does not type them from the target columns); ``::text`` into a
 # varchar(n) column still refuses an over-long value, as the plain INSERT does.
 _CREDIT_AT_ONCE = (
-    "WITH p AS (INSERT INTO payments (id, imp_uid, user_id, amount, cancelled_amount, credited_amount,"
+    "WITH p AS (INSERT INTO payments (id, payment_key, user_id, amount, cancelled_amount, credited_amount,"
     " currency, pay_method, pg_provider, status, snapshot, credited_at, paid_at, updated_at, provider,"
-    " merchant_uid, created_at, order_id, order_amount)"
+    " order_key, created_at, order_id, order_amount)"
     " SELECT $1::text, $2::text, $3::text, $4::bigint, 0, $4::bigint, $5::text, $6::text, $7::text,"
     " $22::text, $8::text, $9::timestamptz, $10::timestamptz, $9::timestamptz, $11::text, $12::text,"
     " $9::timestamptz, $13::text, $14::bigint"
@@ -107,7 +107,7 @@ _CREDIT_AT_ONCE = (
     " WHERE user_id = $3::text AND amount + $4::bigint <= $24::bigint AND EXISTS (SELECT 1 FROM p)"
     " RETURNING amount),"
     " t AS (INSERT INTO point_transactions (id, user_id, payment_id, entry_key, status, amount, balance,"
-    " imp_uid, detail, created_at)"
+    " payment_key, detail, created_at)"
     " SELECT $18::text, $3::text, $1::text, $19::text, $20::text, $4::bigint, b.amount, $2::text,"
     " $23::text, $9::timestamptz FROM p LEFT JOIN b ON true)"
     " SELECT amount FROM b"
@@ -118,14 +118,14 @@ _CREDIT_BALANCE = (
     " RETURNING amount"
 )
 _INSERT_ENTRY = (
-    "INSERT INTO point_transactions (id, user_id, payment_id, entry_key, status, amount, balance, imp_uid,"
+    "INSERT INTO point_transactions (id, user_id, payment_id, entry_key, status, amount, balance, payment_key,"
     " detail, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
 )
 
 
 async def credit_first_sighting(
     raw: RawConnection,
-    remote: ProviderPayment,
+    remote: GatewayPayment,
     claimant: str | None,
     source: str,
     *,
@@ -138,7 +138,7 @@ async def credit_first_sighting(
     ``at_once`` (PostgreSQL, in autocommit): the write is ``_CREDIT_AT_ONCE``; otherwise the
     caller's transaction runs its statements one by one."""
     key = remote.payment_key
-    orders = await raw.fetch(_ORDER, remote.provider, remote.merchant_uid)
+    orders = await raw.fetch(_ORDER, remote.provider, remote.order_key)
     if orders:
         order_id, owner, order_amount = orders[0]
         if credit.claim_conflict(owner, order_amount, claimant) or credit.amount_mismatch(remote, order_amount):
@@ -157,7 +157,7 @@ async def credit_first_sighting(
     # $1–$14 of both _INSERT_PAYMENT and _CREDIT_AT_ONCE.
     attempt = (
         payment_id, key, owner, remote.amount, remote.currency, remote.pay_method, remote.pg_provider,
-        snapshot, stamp, raw.time(remote.paid_at), remote.provider, remote.merchant_uid, order_id, order_amount,
+        snapshot, stamp, raw.time(remote.paid_at), remote.provider, remote.order_key, order_id, order_amount,
     )  # fmt: skip
     if at_once:
         # The statement is the commit: a crash before it leaves nothing written.
@@ -179,11 +179,11 @@ async def credit_first_sighting(
             _INSERT_ENTRY, entry_id, owner, payment_id, entry_key, ledger.CHARGE,
             remote.amount, balance[0][0], key, detail, stamp,
         )  # fmt: skip
-        # PortOne said paid and every row is written; the caller's COMMIT has not run.
+        # The gateway said paid and every row is written; the caller's COMMIT has not run.
         crash_point("before_credit_commit")
     payment = detached(
         Payment,
-        id=payment_id, provider=remote.provider, imp_uid=key, merchant_uid=remote.merchant_uid,
+        id=payment_id, provider=remote.provider, payment_key=key, order_key=remote.order_key,
         order_id=order_id, user_id=owner, order_amount=order_amount, amount=remote.amount, cancelled_amount=0,
         credited_amount=remote.amount, currency=remote.currency, pay_method=remote.pay_method,
         pg_provider=remote.pg_provider, status=st.PAID, anomaly=None, snapshot=snapshot,
@@ -192,6 +192,6 @@ async def credit_first_sighting(
     entry = detached(
         PointTransaction,
         id=entry_id, user_id=owner, payment_id=payment_id, entry_key=entry_key, status=ledger.CHARGE,
-        amount=remote.amount, balance=balance[0][0], imp_uid=key, detail=detail, created_at=now,
+        amount=remote.amount, balance=balance[0][0], payment_key=key, detail=detail, created_at=now,
     )  # fmt: skip
     return credit.SyncResult(credit.Outcome.CREDITED, payment, entry)

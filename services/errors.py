@@ -29,6 +29,8 @@ class Code:
     AMOUNT_MISMATCH = "AMOUNT_MISMATCH"
     PAYMENT_ALREADY_CLAIMED = "PAYMENT_ALREADY_CLAIMED"
     PORTONE_UNAVAILABLE = "PORTONE_UNAVAILABLE"
+    BOOTPAY_UNAVAILABLE = "BOOTPAY_UNAVAILABLE"
+    GATEWAY_DISABLED = "GATEWAY_DISABLED"  # a gateway this server does not use (extensions.gateway)
     INSUFFICIENT_POINTS = "INSUFFICIENT_POINTS"
     ALREADY_CANCELLED = "ALREADY_CANCELLED"
     CANCEL_AMOUNT_INVALID = "CANCEL_AMOUNT_INVALID"
@@ -61,6 +63,8 @@ DEFAULT_MESSAGES: dict[str, str] = {
     Code.AMOUNT_MISMATCH: "결제 금액이 주문 금액과 다릅니다. 결제는 자동으로 취소되었습니다.",
     Code.PAYMENT_ALREADY_CLAIMED: "이미 다른 사용자가 사용한 결제입니다.",
     Code.PORTONE_UNAVAILABLE: "결제사(PortOne)에 연결할 수 없습니다. 잠시 후 다시 시도해 주세요.",
+    Code.GATEWAY_DISABLED: "이 서버에서 사용하지 않는 결제 대행사입니다.",
+    Code.BOOTPAY_UNAVAILABLE: "부트페이에 연결할 수 없습니다. 잠시 후 다시 시도해 주세요.",
     Code.INSUFFICIENT_POINTS: "포인트가 부족합니다.",
     Code.ALREADY_CANCELLED: "이미 취소된 결제입니다.",
     Code.CANCEL_AMOUNT_INVALID: "취소 금액이 올바르지 않습니다.",

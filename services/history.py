@@ -7,6 +7,7 @@ whatever the size of the table.
 from __future__ import annotations
 
 import base64
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -15,7 +16,7 @@ from sqlalchemy.sql import Select
 
 from services.db import Database
 from services.errors import Code, DomainError
-from services.models import PointTransaction
+from services.models import Payment, PointTransaction
 
 PAGE_SIZE = 10
 MAX_PAGE = 10_000
@@ -41,7 +42,7 @@ def _filtered(user_id: str, status: str | None, search: str | None) -> Select:
             pattern = _like_pattern(search)
             query = query.where(
                 or_(
-                    func.lower(PointTransaction.imp_uid).like(pattern, escape="\\"),
+                    func.lower(PointTransaction.payment_key).like(pattern, escape="\\"),
                     func.lower(PointTransaction.detail).like(pattern, escape="\\"),
                 )
             )
@@ -74,6 +75,11 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
 class HistoryService:
     def __init__(self, db: Database) -> None:
         self.db = db
+
+    async def payments(self, payment_ids: Sequence[str]) -> list[Payment | None]:
+        """The payments entries point at (the gateway a charge came through), in one query (a
+        DataLoader's batch: a page of entries asks once)."""
+        return await self.db.rows_by(Payment.id, payment_ids)
 
     async def page(
         self, user_id: str, *, status: str | None = None, search: str | None = None, page: int | None = 1
@@ -115,3 +121,4 @@ class HistoryService:
 
 
 __all__ = ["CursorPage", "HistoryService", "PAGE_SIZE"]
+

@@ -17,25 +17,25 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.models import Payment, UserPoint, Useditem
 
 
-async def lock_payment(s: AsyncSession, *, provider: str, imp_uid: str) -> Payment | None:
+async def lock_payment(s: AsyncSession, *, provider: str, payment_key: str) -> Payment | None:
     """Step 1. Returns the row locked until the transaction ends, refreshed from the database.
-    Payment ids are unique per provider only (a V2 paymentId may equal a V1 imp_uid)."""
+    Payment keys are unique per provider only (a PortOne V2 paymentId may equal a V1 imp_uid)."""
     return (
         await s.execute(
             select(Payment)
-            .where(Payment.provider == provider, Payment.imp_uid == imp_uid)
+            .where(Payment.provider == provider, Payment.payment_key == payment_key)
             .with_for_update()
             .execution_options(populate_existing=True)
         )
     ).scalar_one_or_none()
 
 
-async def lock_own_payment(s: AsyncSession, *, user_id: str, imp_uid: str, provider: str | None = None) -> Payment | None:
+async def lock_own_payment(s: AsyncSession, *, user_id: str, payment_key: str, provider: str | None = None) -> Payment | None:
     """Step 1 for a user's attempt known by its id alone (a cancel): the row, locked and refreshed,
     when exactly one of the user's attempts has that id (``provider`` narrows it). None when there
     is none, or more than one (a V1 and a V2 attempt under one id): the caller tells which apart,
     and only one row is ever locked."""
-    mine = [Payment.imp_uid == imp_uid, Payment.user_id == user_id]
+    mine = [Payment.payment_key == payment_key, Payment.user_id == user_id]
     if provider is not None:
         mine.append(Payment.provider == provider)
     only_one = select(func.count()).select_from(Payment).where(*mine).scalar_subquery() == 1

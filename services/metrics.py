@@ -81,7 +81,7 @@ CANCELS = Counter(
 )
 RECONCILE_DIFFERENCES = Counter(
     "pointcharge_reconcile_differences",
-    "Differences between PortOne and our records found by reconciliation, by kind",
+    "Differences between the gateways and our records found by reconciliation, by kind",
     ["kind"],
 )
 

@@ -93,28 +93,29 @@ class RefreshToken(SQLModel, table=True):
 
 class Order(SQLModel, table=True):
     """A pre-registered charge order (``preparePointCharge``): who will pay how much, under which
-    merchant_uid. Never updated once written. PortOne may report any number of payment attempts
+    ``order_key`` (the merchant's order id the gateway is given: PortOne V1's ``merchant_uid``, V2's
+    ``paymentId``). Never updated once written. A gateway may report any number of payment attempts
     for one order (a virtual account issued, then a card; a failed card, then a retry): each is a
     row of ``payments`` pointing here, and every one of them that is paid is credited."""
 
     __tablename__ = "orders"
     __table_args__ = (
-        sa.UniqueConstraint("provider", "merchant_uid", name="uq_orders_provider_merchant_uid"),
+        sa.UniqueConstraint("provider", "order_key", name="uq_orders_provider_order_key"),
         sa.Index("ix_orders_user_created", "user_id", "created_at"),
     )
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
     provider: str = Field(max_length=16)  # portone_v1 | portone_v2
-    merchant_uid: str = Field(max_length=100)
+    order_key: str = Field(max_length=100)
     user_id: str = Field(foreign_key="users.id", max_length=32)
     amount: int = Field(sa_type=sa.BigInteger)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
 
 
 class Payment(SQLModel, table=True):
-    """One payment attempt PortOne reported, under its id (``imp_uid`` for V1, ``paymentId`` for
-    V2), from its first sighting to its final state. Ids are unique per provider only: V2 ids are
-    chosen by clients and may equal a V1 ``imp_uid``.
+    """One payment attempt a gateway reported, under its id (``payment_key``: PortOne V1's
+    ``imp_uid``, V2's ``paymentId``), from its first sighting to its final state. Ids are unique per
+    provider only: V2 ids are chosen by clients and may equal a V1 ``imp_uid``.
 
     ``order_id``/``order_amount`` are the order the attempt was made for (copied when the attempt
     is first recorded; orders never change), ``user_id`` whom it is credited to. ``credited_at`` is
@@ -124,18 +125,18 @@ class Payment(SQLModel, table=True):
 
     __tablename__ = "payments"
     __table_args__ = (
-        sa.UniqueConstraint("provider", "imp_uid", name="uq_payments_provider_imp_uid"),
+        sa.UniqueConstraint("provider", "payment_key", name="uq_payments_provider_payment_key"),
         sa.Index("ix_payments_user_created", "user_id", "created_at"),
     )
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
     provider: str = Field(max_length=16)  # portone_v1 | portone_v2
-    imp_uid: str = Field(max_length=100)  # the attempt's PortOne id (V2: paymentId)
-    merchant_uid: str = Field(max_length=100, index=True)
+    payment_key: str = Field(max_length=100)  # the attempt's id at its gateway
+    order_key: str = Field(max_length=100, index=True)  # the order's id at its gateway
     order_id: str | None = Field(default=None, foreign_key="orders.id", max_length=32, index=True)
     user_id: str | None = Field(default=None, foreign_key="users.id", max_length=32)
     order_amount: int | None = Field(default=None, sa_type=sa.BigInteger)  # the order's amount, if any
-    amount: int = Field(default=0, sa_type=sa.BigInteger)  # what PortOne says was paid
+    amount: int = Field(default=0, sa_type=sa.BigInteger)  # what the gateway says was paid
     cancelled_amount: int = Field(default=0, sa_type=sa.BigInteger)
     credited_amount: int = Field(default=0, sa_type=sa.BigInteger)  # net points credited for it
     currency: str = Field(default="KRW", max_length=3)
@@ -148,7 +149,7 @@ class Payment(SQLModel, table=True):
     vbank_num: str | None = Field(default=None, max_length=64)
     vbank_holder: str | None = Field(default=None, max_length=64)
     vbank_due_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
-    snapshot: str | None = Field(default=None, sa_type=sa.Text)  # last PortOne answer, JSON
+    snapshot: str | None = Field(default=None, sa_type=sa.Text)  # last gateway answer, JSON
     credited_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
     paid_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
@@ -175,7 +176,7 @@ class PointTransaction(SQLModel, table=True):
     status: str = Field(max_length=8)  # 충전 | 취소 | 구매 | 판매
     amount: int = Field(sa_type=sa.BigInteger)  # signed
     balance: int = Field(sa_type=sa.BigInteger)  # the user's balance after this entry
-    imp_uid: str | None = Field(default=None, max_length=100)
+    payment_key: str | None = Field(default=None, max_length=100)
     detail: str = Field(default="", max_length=200)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
     # 구매/판매 entries: the item bought or sold (entry_key "buy:<item id>" / "sell:<item id>").
@@ -291,7 +292,7 @@ class PaymentEvent(SQLModel, table=True):
 
 
 class CancelRequest(SQLModel, table=True):
-    """A cancel we asked PortOne for. Recorded before the call so that a crash after PortOne
+    """A cancel we asked a gateway for. Recorded before the call so that a crash after the gateway
     refunded is finished by the next sync; while ``requested`` it holds the points it will take."""
 
     __tablename__ = "cancel_requests"

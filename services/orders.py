@@ -1,6 +1,6 @@
-"""Charge orders (preparePointCharge): who will pay how much, registered before PortOne hears of it.
+"""Charge orders (preparePointCharge): who will pay how much, registered before the gateway hears of it.
 
-An order is a pre-registration, never a payment: every attempt PortOne reports for its merchant_uid
+An order is a pre-registration, never a payment: every attempt a gateway reports for its ``order_key``
 is a row of ``payments`` pointing to it (services/models.py). Orders are written once and never
 changed, so reading one needs no lock.
 """
@@ -19,7 +19,7 @@ from services import payment_state as st
 from services.db import Database
 from services.errors import Code, DomainError
 from services.models import Order, Payment
-from services.portone.base import PaymentProvider
+from services.gateways.base import Gateway
 
 
 @dataclass(frozen=True)
@@ -38,10 +38,10 @@ class OrderView:
 
     id: str
     provider: str
-    merchant_uid: str
+    order_key: str
     order_amount: int
     created_at: datetime
-    imp_uid: str | None = None
+    payment_key: str | None = None
     amount: int = 0
     cancelled_amount: int = 0
     status: str = st.PREPARED
@@ -58,11 +58,11 @@ class OrderView:
 
     @classmethod
     def of(cls, order: Order) -> "OrderView":
-        return cls(order.id, order.provider, order.merchant_uid, order.amount, order.created_at)
+        return cls(order.id, order.provider, order.order_key, order.amount, order.created_at)
 
 
-def new_merchant_uid() -> str:
-    # Sortable by time, unguessable, and within PortOne's merchant_uid limits.
+def new_order_key() -> str:
+    # Sortable by time, unguessable, and within the gateways' limits (PortOne's merchant_uid).
     return f"pc_{int(time.time() * 1000):x}_{secrets.token_hex(6)}"
 
 
@@ -80,19 +80,19 @@ def check_amount(config: ChargeConfig, amount: int) -> None:
         )
 
 
-async def create_order(db: Database, portone: PaymentProvider, user_id: str, amount: int) -> OrderView:
-    order = Order(provider=portone.name, merchant_uid=new_merchant_uid(), user_id=user_id, amount=amount)
-    # The order exists before PortOne hears of it, so that a webhook arriving first (it can)
+async def create_order(db: Database, gateway: Gateway, user_id: str, amount: int) -> OrderView:
+    order = Order(provider=gateway.name, order_key=new_order_key(), user_id=user_id, amount=amount)
+    # The order exists before the gateway hears of it, so that a webhook arriving first (it can)
     # already finds its owner.
     async with db.transaction() as s:
         s.add(order)
-    await portone.prepare(order.merchant_uid, amount)
+    await gateway.prepare(order.order_key, amount)
     return OrderView.of(order)
 
 
-async def find_order(s: AsyncSession, provider: str, merchant_uid: str) -> Order | None:
+async def find_order(s: AsyncSession, provider: str, order_key: str) -> Order | None:
     return (
-        await s.execute(select(Order).where(Order.provider == provider, Order.merchant_uid == merchant_uid))
+        await s.execute(select(Order).where(Order.provider == provider, Order.order_key == order_key))
     ).scalar_one_or_none()
 
 

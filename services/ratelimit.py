@@ -314,6 +314,17 @@ class RateLimiter:
             log.warning("rate limit storage unavailable (%s): no de-duplication", type(exc).__name__)
             return True
 
+    async def forget_window(self, key: str, seconds: float) -> None:
+        """Ends ``key``'s window early: the next ``first_in_window`` is first again (a fetch that
+        failed must not make the deliveries after it duplicates of nothing)."""
+        if seconds <= 0:
+            return
+        item = RateLimitItemPerSecond(1, max(1, math.ceil(seconds)))
+        try:
+            await self.strategy.clear(item, "window", key)
+        except Exception as exc:  # noqa: BLE001
+            log.warning("rate limit storage unavailable (%s): window not cleared", type(exc).__name__)
+
     # --- charging ------------------------------------------------------------------------------
 
     async def hit_user(self, scope: str, user_id: str) -> None:

@@ -1,9 +1,9 @@
-"""Reconciliation: compare what PortOne says with what we recorded, and fix what is safe.
+"""Reconciliation: compare what the gateways say with what we recorded, and fix what is safe.
 
-Nothing PortOne says is paid may be lost: a dropped webhook, a process killed between PortOne's
+Nothing a gateway says is paid may be lost: a dropped webhook, a process killed between the gateway's
 answer and our commit, a console cancel nobody told us about — all surface here. Fixes go through
 the same idempotent ``sync_payment`` as every other path, so running this next to live traffic, or
-on several instances at once, can never credit twice. It never cancels anything at PortOne because
+on several instances at once, can never credit twice. It never cancels anything at a gateway because
 a webhook is missing.
 """
 
@@ -22,7 +22,7 @@ from services.db import Database
 from services.errors import DomainError
 from services.models import CancelRequest, Order, Payment, PaymentEvent, PointTransaction, UserPoint, utcnow
 from services.orders import find_order
-from services.portone.base import ProviderPayment
+from services.gateways.base import GatewayPayment
 from services.sync import BALANCE_LIMIT
 from services.webhooks import WebhookService
 
@@ -93,6 +93,8 @@ class Reconciler:
         report = Report(since=since, until=until, applied=apply)
         seen: set[tuple[str, str]] = set()
         for name, provider in self.charging.providers.items():
+            if not provider.can_list:
+                continue  # no listing API (Bootpay)
             async for remote in self._listing(provider, since, until):
                 report.checked_remote += 1
                 seen.add((name, remote.payment_key))
@@ -105,9 +107,9 @@ class Reconciler:
             metrics.RECONCILE_DIFFERENCES.labels(diff.kind).inc()
         return report
 
-    # --- PortOne's side --------------------------------------------------------------------
+    # --- the gateways' side -----------------------------------------------------------------
 
-    async def _listing(self, provider, since: datetime, until: datetime) -> AsyncIterator[ProviderPayment]:  # type: ignore[no-untyped-def]
+    async def _listing(self, provider, since: datetime, until: datetime) -> AsyncIterator[GatewayPayment]:  # type: ignore[no-untyped-def]
         start = since
         while start < until:
             end = min(start + WINDOW, until)
@@ -120,19 +122,19 @@ class Reconciler:
                     break
             start = end
 
-    async def _row_for(self, remote: ProviderPayment) -> tuple[Payment | None, Order | None]:
-        """The attempt's row (by provider and PortOne id: every attempt is its own row) and the
+    async def _row_for(self, remote: GatewayPayment) -> tuple[Payment | None, Order | None]:
+        """The attempt's row (by provider and gateway id: every attempt is its own row) and the
         order it was made for, if any."""
         async with self.db.session() as s:
             row = (
                 await s.execute(
-                    select(Payment).where(Payment.provider == remote.provider, Payment.imp_uid == remote.payment_key)
+                    select(Payment).where(Payment.provider == remote.provider, Payment.payment_key == remote.payment_key)
                 )
             ).scalar_one_or_none()
-            order = await find_order(s, remote.provider, remote.merchant_uid) if row is None else None
+            order = await find_order(s, remote.provider, remote.order_key) if row is None else None
             return row, order
 
-    async def _compare(self, remote: ProviderPayment, report: Report, apply: bool) -> None:
+    async def _compare(self, remote: GatewayPayment, report: Report, apply: bool) -> None:
         row, order = await self._row_for(remote)
         diff: Difference | None = None
         paid_like = remote.status in (st.PAID, st.PARTIALLY_CANCELLED, st.CANCELLED)
@@ -153,13 +155,13 @@ class Reconciler:
                                   f"paid {remote.amount} KRW, owner unknown until someone claims it")
             else:
                 diff = Difference("paid_not_credited", remote.provider, remote.payment_key,
-                                  f"paid {remote.amount} KRW at PortOne, not credited here", user_id=owner)
+                                  f"paid {remote.amount} KRW at the gateway, not credited here", user_id=owner)
         elif row is not None and row.credited_at is not None and remote.cancelled_amount > row.cancelled_amount:
             diff = Difference("cancelled_not_clawed_back", remote.provider, remote.payment_key,
-                              f"cancelled {remote.cancelled_amount} at PortOne, {row.cancelled_amount} here", user_id=owner)
+                              f"cancelled {remote.cancelled_amount} at the gateway, {row.cancelled_amount} here", user_id=owner)
         elif row is not None and row.credited_at is not None and row.amount != remote.amount:
             diff = Difference("amount_mismatch", remote.provider, remote.payment_key,
-                              f"amount {row.amount} here, {remote.amount} at PortOne", user_id=owner)
+                              f"amount {row.amount} here, {remote.amount} at the gateway", user_id=owner)
         elif remote.status == st.READY and row is not None and row.status in (st.READY, st.PREPARED):
             due = remote.virtual_account.due_at if remote.virtual_account else row.vbank_due_at
             if due is not None and due < datetime.now(UTC):
@@ -167,17 +169,17 @@ class Reconciler:
                                   f"virtual account due {due.isoformat()} not paid", user_id=owner)
         elif row is not None and row.status != remote.status and not (row.status == st.EXPIRED and remote.status == st.READY):
             diff = Difference("status_mismatch", remote.provider, remote.payment_key,
-                              f"status {row.status} here, {remote.status} at PortOne", user_id=owner)
+                              f"status {row.status} here, {remote.status} at the gateway", user_id=owner)
         elif row is None and paid_like:
             diff = Difference("unknown_payment", remote.provider, remote.payment_key,
-                              f"{remote.status} at PortOne, never seen here")
+                              f"{remote.status} at the gateway, never seen here")
         if diff is None:
             return
         report.differences.append(diff)
         if apply:
             await self._fix(diff, remote, row)
 
-    async def _fix(self, diff: Difference, remote: ProviderPayment, row: Payment | None) -> None:
+    async def _fix(self, diff: Difference, remote: GatewayPayment, row: Payment | None) -> None:
         try:
             if diff.kind == "vbank_expired":
                 assert row is not None
@@ -226,7 +228,7 @@ class Reconciler:
                 (
                     await s.execute(
                         select(Payment).where(
-                            Payment.imp_uid.is_not(None),
+                            Payment.payment_key.is_not(None),
                             (
                                 (Payment.status == st.PREPARED) & (Payment.updated_at < cutoff)
                             )
@@ -245,16 +247,16 @@ class Reconciler:
                 ).all()
             )
         for row in pending:
-            if (row.provider, row.imp_uid) in seen:
+            if (row.provider, row.payment_key) in seen:
                 continue  # compared against the listing already
             kind = "vbank_expired" if row.status == st.READY else "stale_pending"
-            diff = Difference(kind, row.provider, row.imp_uid, f"{row.status} since {row.updated_at.isoformat()}",
+            diff = Difference(kind, row.provider, row.payment_key, f"{row.status} since {row.updated_at.isoformat()}",
                               user_id=row.user_id)
             report.differences.append(diff)
             if not apply:
                 continue
             try:
-                result = await self.charging.sync_by_key(row.imp_uid or "", source="reconcile", provider=row.provider)
+                result = await self.charging.sync_by_key(row.payment_key or "", source="reconcile", provider=row.provider)
             except DomainError as exc:
                 diff.detail += f" (re-sync failed: {exc.code})"
                 continue
@@ -263,7 +265,7 @@ class Reconciler:
             else:
                 diff.fixed = result.payment.status != row.status
         for request, payment in stuck:
-            diff = Difference("cancel_in_flight", payment.provider, payment.imp_uid,
+            diff = Difference("cancel_in_flight", payment.provider, payment.payment_key,
                               f"cancel of {request.amount} requested {request.created_at.isoformat()} not settled",
                               user_id=request.user_id)
             report.differences.append(diff)
@@ -272,18 +274,18 @@ class Reconciler:
 
     async def _settle_cancel(self, request: CancelRequest, payment: Payment) -> bool:
         try:
-            result = await self.charging.sync_by_key(payment.imp_uid or "", source="reconcile", provider=payment.provider)
+            result = await self.charging.sync_by_key(payment.payment_key or "", source="reconcile", provider=payment.provider)
         except DomainError:
             return False
         if result.payment.cancelled_amount >= request.cancelled_after:
             return True  # the sync found the refund and settled the request
-        # PortOne has no such refund: the cancel never happened. Release the held points; a user
-        # can ask again (PortOne's checksum makes a late duplicate impossible to double-refund).
+        # The gateway has no such refund: the cancel never happened. Release the held points; a user
+        # can ask again (the cancel's checksum makes a late duplicate impossible to double-refund).
         async with self.db.transaction() as s:
             await s.execute(
                 update(CancelRequest)
                 .where(CancelRequest.id == request.id, CancelRequest.status == "requested")
-                .values(status="failed", error="not found at PortOne (reconcile)", completed_at=utcnow())
+                .values(status="failed", error="not found at the gateway (reconcile)", completed_at=utcnow())
             )
         return True
 
@@ -322,7 +324,7 @@ class Reconciler:
                                                      f"cached {cached} != ledger {summed}", user_id=user_id))
             orphans = (
                 await s.execute(
-                    select(PointTransaction.id, PointTransaction.imp_uid, PointTransaction.user_id)
+                    select(PointTransaction.id, PointTransaction.payment_key, PointTransaction.user_id)
                     .join(Payment, Payment.id == PointTransaction.payment_id, isouter=True)
                     .where(
                         PointTransaction.status == ledger.CHARGE,
@@ -332,8 +334,8 @@ class Reconciler:
                     )
                 )
             ).all()
-            for entry_id, imp_uid, user_id in orphans:
-                report.differences.append(Difference("credit_without_paid_payment", None, imp_uid,
+            for entry_id, payment_key, user_id in orphans:
+                report.differences.append(Difference("credit_without_paid_payment", None, payment_key,
                                                      f"ledger entry {entry_id}", user_id=user_id))
             negative = (await s.execute(select(UserPoint.user_id, UserPoint.amount).where(UserPoint.amount < 0))).all()
             for user_id, amount in negative:

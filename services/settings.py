@@ -20,6 +20,10 @@ PLACEHOLDER_SECRETS = frozenset(
     {"", "changeme", "change-me", "secret", "dev", "development", "sandbox-insecure-jwt-secret"}
 )
 DEFAULT_SQLITE_URL = "sqlite+aiosqlite:///./pointcharge.db"
+BOOTPAY_BASE_URL = "https://api.bootpay.co.kr/v2"
+# Where Bootpay sends webhooks from (its developer docs; the only authentication they have).
+BOOTPAY_WEBHOOK_SOURCES = ["223.130.82.0/24"]
+LOOPBACK = ["127.0.0.0/8", "::1"]
 
 
 class Mode(StrEnum):
@@ -28,7 +32,7 @@ class Mode(StrEnum):
 
 
 def points_at_a_sandbox(url: str) -> bool:
-    """Whether a PortOne base URL can only be an emulator: the sandbox's path, or a host on this
+    """Whether a gateway's base URL (PortOne, Bootpay) can only be an emulator: the sandbox's path, or a host on this
     machine (``localhost``, a loopback or unspecified address, IPv6 and IPv4-mapped ones too)."""
     if "/sandbox/" in url:
         return True
@@ -148,6 +152,22 @@ class Settings(BaseSettings):
     # During a rotation PortOne may still sign with the old secret: both are accepted.
     portone_webhook_secret_previous: SecretStr | None = None
 
+    # Bootpay (부트페이), REST API v2. Sandbox: on, pointed at the mounted emulator with its keys
+    # (explicit settings win). Production: on once a REST credential pair is set. Either pair works;
+    # client_key + secret_key (Basic auth, no token call) is used when both pairs are set.
+    bootpay_enabled: bool | None = None  # None: on in sandbox; in production, on when keys are set
+    bootpay_base_url: str | None = None  # None: https://api.bootpay.co.kr/v2 (the sandbox's in sandbox mode)
+    bootpay_client_key: str | None = None
+    bootpay_secret_key: SecretStr | None = None
+    bootpay_application_id: str | None = None  # the REST application id (legacy token credentials)
+    bootpay_private_key: SecretStr | None = None
+    # What the browser SDK's requestPayment needs (Bootpay's "Web" application id, not the REST one).
+    bootpay_web_application_id: str | None = None
+    bootpay_timeout_s: float = 10.0
+    # Sources allowed to post /webhooks/bootpay (IPs or CIDRs). Bootpay signs nothing: its address
+    # range is the only proof of origin. None: Bootpay's range in production, loopback in sandbox.
+    bootpay_webhook_allowed_ips: Annotated[list[str] | None, NoDecode] = None
+
     # Charge amounts offered to users. Card companies' merchant review rejects services whose
     # customers type the amount, so the default is a fixed list; "any" allows min..max.
     charge_packages: Annotated[list[int] | str, NoDecode] = Field(
@@ -195,7 +215,7 @@ class Settings(BaseSettings):
     # /readyz caches its PortOne check this long: load balancers poll it every few seconds.
     readiness_cache_s: float = 5.0
 
-    @field_validator("cors_origins", "webhook_allowed_ips", mode="before")
+    @field_validator("cors_origins", "webhook_allowed_ips", "bootpay_webhook_allowed_ips", mode="before")
     @classmethod
     def _parse_origins(cls, value: object) -> object:
         return _split_csv(value)
@@ -226,6 +246,10 @@ class Settings(BaseSettings):
             self.cookie_secure = production
         if self.demo_page is None:
             self.demo_page = not production
+        if self.bootpay_webhook_allowed_ips is None:
+            self.bootpay_webhook_allowed_ips = list(BOOTPAY_WEBHOOK_SOURCES if production else LOOPBACK)
+        if self.bootpay_enabled is None:
+            self.bootpay_enabled = not production or self.bootpay_has_keys
         if not self.frontend_url:
             self.frontend_url = None if self.demo_page else "http://localhost:3000"
         if not self.cors_origins and not production:
@@ -240,6 +264,13 @@ class Settings(BaseSettings):
     @property
     def is_production(self) -> bool:
         return self.mode is Mode.PRODUCTION
+
+    @property
+    def bootpay_has_keys(self) -> bool:
+        """Whether a REST credential pair for Bootpay is configured (either one)."""
+        secret = self.bootpay_secret_key.get_secret_value() if self.bootpay_secret_key else ""
+        private = self.bootpay_private_key.get_secret_value() if self.bootpay_private_key else ""
+        return bool((self.bootpay_client_key and secret) or (self.bootpay_application_id and private))
 
     @property
     def is_sqlite(self) -> bool:
@@ -278,7 +309,39 @@ class Settings(BaseSettings):
         v2_base = self.portone_v2_base_url or ""
         if v2_base and points_at_a_sandbox(v2_base):
             problems.append("POINTCHARGE_PORTONE_V2_BASE_URL points at a sandbox, not PortOne")
+        problems.extend(self.bootpay_problems())
         problems.extend(self.unsafe_production_settings())
+        return problems
+
+    def bootpay_problems(self) -> list[str]:
+        """Production: no half credential pair, no emulator URL; with Bootpay on, REST keys and the
+        id the browser needs."""
+        if not self.is_production:
+            return []
+        problems: list[str] = []
+        secret = self.bootpay_secret_key.get_secret_value() if self.bootpay_secret_key else ""
+        private = self.bootpay_private_key.get_secret_value() if self.bootpay_private_key else ""
+        for have, lack, a, b in (
+            (self.bootpay_client_key, secret, "CLIENT_KEY", "SECRET_KEY"),
+            (secret, self.bootpay_client_key, "SECRET_KEY", "CLIENT_KEY"),
+            (self.bootpay_application_id, private, "APPLICATION_ID", "PRIVATE_KEY"),
+            (private, self.bootpay_application_id, "PRIVATE_KEY", "APPLICATION_ID"),
+        ):
+            if have and not lack:
+                problems.append(f"POINTCHARGE_BOOTPAY_{a} is set without POINTCHARGE_BOOTPAY_{b}")
+        if self.bootpay_base_url and points_at_a_sandbox(self.bootpay_base_url):
+            problems.append("POINTCHARGE_BOOTPAY_BASE_URL points at a sandbox, not Bootpay")
+        if not self.bootpay_enabled:
+            return problems
+        if not self.bootpay_has_keys:
+            problems.append(
+                "POINTCHARGE_BOOTPAY_ENABLED is on without REST keys (POINTCHARGE_BOOTPAY_CLIENT_KEY + "
+                "POINTCHARGE_BOOTPAY_SECRET_KEY, or POINTCHARGE_BOOTPAY_APPLICATION_ID + POINTCHARGE_BOOTPAY_PRIVATE_KEY)"
+            )
+        if not self.bootpay_web_application_id:
+            problems.append(
+                "POINTCHARGE_BOOTPAY_WEB_APPLICATION_ID is not set: browsers cannot open Bootpay's payment window"
+            )
         return problems
 
     def unsafe_production_settings(self) -> list[str]:

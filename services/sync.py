@@ -1,4 +1,4 @@
-"""The general sync: what PortOne says about one payment attempt, applied in the caller's
+"""The general sync: what a gateway says about one payment attempt, applied in the caller's
 transaction — recorded, bound to its owner, credited once, and cancellations followed.
 
 Every state goes through here (a virtual account issued then deposited, a failed attempt that
@@ -23,7 +23,7 @@ from services.errors import Code, DomainError
 from services.locks import lock_payment
 from services.models import CancelRequest, Payment, PaymentEvent, PointTransaction, new_id, utcnow
 from services.orders import find_order
-from services.portone.base import ProviderPayment
+from services.gateways.base import GatewayPayment
 
 log = logging.getLogger("pointcharge.charging")
 
@@ -33,7 +33,7 @@ BALANCE_LIMIT = "balance_limit"  # payments.anomaly of an attempt refused for th
 
 async def apply(
     s: AsyncSession,
-    remote: ProviderPayment,
+    remote: GatewayPayment,
     claimant: str | None,
     source: str,
     *,
@@ -44,7 +44,9 @@ async def apply(
 
     conflict = credit.claim_conflict(payment.user_id, payment.order_amount, claimant)
     if claimant is not None and payment.user_id is None:
-        if require_prepared_order:
+        # A payment held for our confirm is confirmed only for an order we prepared: its amount
+        # and owner are what the confirm is conditional on.
+        if require_prepared_order or remote.status == st.AUTHORIZED:
             raise credit.unprepared_refused()
         payment.user_id = claimant
 
@@ -63,7 +65,8 @@ async def apply(
 
     if credit.amount_mismatch(remote, payment.order_amount) and payment.credited_at is None:
         payment.anomaly = "amount_mismatch"
-        if status in (st.PAID, st.PARTIALLY_CANCELLED):
+        # AUTHORIZED: the caller must not confirm it (nothing was captured, nothing to refund).
+        if status in (st.PAID, st.PARTIALLY_CANCELLED, st.AUTHORIZED):
             return SyncResult(Outcome.AMOUNT_MISMATCH, payment)
         return SyncResult(Outcome.NOT_PAID, payment)
 
@@ -76,6 +79,14 @@ async def apply(
 
     if payment.user_id is None:
         return SyncResult(Outcome.UNCLAIMED, payment)
+
+    if status == st.AUTHORIZED:
+        # Held by the gateway for our confirm. Its amount matches its order and the owner is
+        # bound (checked above, under the row lock): the caller may confirm it, outside this
+        # transaction, and sync the confirmed answer. Without an order we never confirm.
+        if payment.order_amount is None or payment.credited_at is not None:
+            return SyncResult(Outcome.NOT_PAID, payment)
+        return SyncResult(Outcome.AUTHORIZED, payment)
 
     entry: PointTransaction | None
     outcome: Outcome
@@ -98,14 +109,14 @@ async def apply(
     return SyncResult(outcome, payment, entry, cancel_entry)
 
 
-async def upsert_and_lock(s: AsyncSession, remote: ProviderPayment) -> Payment:
+async def upsert_and_lock(s: AsyncSession, remote: GatewayPayment) -> Payment:
     """The attempt's row, locked; recorded on its first sighting. An attempt never takes over
-    another's row: each PortOne id (per provider) is its own row, its order found by merchant_uid."""
+    another's row: each gateway id (per provider) is its own row, its order found by its ``order_key``."""
     key = remote.payment_key
-    payment = await lock_payment(s, provider=remote.provider, imp_uid=key)
+    payment = await lock_payment(s, provider=remote.provider, payment_key=key)
     if payment is not None:
         return payment
-    order = await find_order(s, remote.provider, remote.merchant_uid)
+    order = await find_order(s, remote.provider, remote.order_key)
     now = utcnow()
     insert = pg_insert if s.bind.dialect.name == "postgresql" else sqlite_insert
     payment = (
@@ -114,8 +125,8 @@ async def upsert_and_lock(s: AsyncSession, remote: ProviderPayment) -> Payment:
             .values(
                 id=new_id(),
                 provider=remote.provider,
-                imp_uid=key,
-                merchant_uid=remote.merchant_uid,
+                payment_key=key,
+                order_key=remote.order_key,
                 order_id=order.id if order else None,
                 # An order's attempts belong to the order's owner; others to whoever claims them.
                 user_id=order.user_id if order else None,
@@ -132,13 +143,13 @@ async def upsert_and_lock(s: AsyncSession, remote: ProviderPayment) -> Payment:
     if payment is not None:
         return payment
     # A concurrent first sighting won the race: wait for its row lock and take its row.
-    payment = await lock_payment(s, provider=remote.provider, imp_uid=key)
+    payment = await lock_payment(s, provider=remote.provider, payment_key=key)
     if payment is None:  # pragma: no cover - the conflicting row is committed or rolled back
         raise IntegrityError("attempt raced", None, Exception("conflicting insert vanished"))
     return payment
 
 
-def record_remote(s: AsyncSession, payment: Payment, remote: ProviderPayment, source: str) -> None:
+def record_remote(s: AsyncSession, payment: Payment, remote: GatewayPayment, source: str) -> None:
     now = utcnow()
     if st.can_move(payment.status, remote.status):
         if payment.status != remote.status:
@@ -179,7 +190,7 @@ async def credit_entry(s: AsyncSession, payment_id: str) -> PointTransaction | N
 
 
 async def credit_payment(
-    s: AsyncSession, payment: Payment, remote: ProviderPayment, *, balance_max: int = ledger.BALANCE_MAX
+    s: AsyncSession, payment: Payment, remote: GatewayPayment, *, balance_max: int = ledger.BALANCE_MAX
 ) -> PointTransaction | None:
     """The credit entry; None (nothing written) when it would take the owner past ``balance_max``."""
     assert payment.user_id is not None
@@ -193,7 +204,7 @@ async def credit_payment(
             entry_key=credit.charge_key(payment.id),
             detail=credit.charge_detail(remote),
             payment_id=payment.id,
-            imp_uid=remote.payment_key,
+            payment_key=remote.payment_key,
             balance_max=balance_max,
         )
     except DomainError as exc:
@@ -218,9 +229,9 @@ async def credit_payment(
 
 
 async def follow_cancellations(
-    s: AsyncSession, payment: Payment, remote: ProviderPayment
+    s: AsyncSession, payment: Payment, remote: GatewayPayment
 ) -> PointTransaction | None:
-    """Points follow cancellations made anywhere (our API, PortOne's console). Returns the 취소
+    """Points follow cancellations made anywhere (our API, the gateway's console). Returns the 취소
     entry when it writes one."""
     already = payment.cancelled_amount
     if remote.cancelled_amount <= already or payment.credited_at is None:
@@ -243,8 +254,8 @@ async def follow_cancellations(
     # record_remote set, not once there and again at commit.
     payment.cancelled_amount = remote.cancelled_amount
     payment.credited_amount -= delta
-    # A cancel at PortOne has already refunded the money: the points go whatever the
-    # balance. A negative balance (points spent, then cancelled in PortOne's console) is
+    # A cancel at the gateway has already refunded the money: the points go whatever the
+    # balance. A negative balance (points spent, then cancelled in the gateway's console) is
     # recorded and flagged for an operator; spending is refused until it is settled.
     entry = await ledger.append_entry(
         s,
@@ -254,7 +265,7 @@ async def follow_cancellations(
         entry_key=credit.cancel_key(payment.id, remote.cancelled_amount),
         detail=f"{credit.method_label(remote.pay_method)} 결제 취소",
         payment_id=payment.id,
-        imp_uid=remote.payment_key,
+        payment_key=remote.payment_key,
         allow_negative=True,
     )
     if entry.balance < 0:

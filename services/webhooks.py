@@ -1,4 +1,5 @@
-"""PortOne webhooks: stored exactly as received, then processed by re-fetching the payment.
+"""Gateway webhooks (PortOne V1, V2, Bootpay): stored exactly as received, then processed by
+re-fetching the payment.
 
 The body is only a hint of which payment changed — never trusted for money. Every delivery is
 written down before anything else happens, so a crash mid-processing loses nothing: the delivery
@@ -13,26 +14,23 @@ import ipaddress
 import json
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from urllib.parse import parse_qs
 
-from portone_server_sdk import webhook as portone_webhook
 from sqlalchemy import func, select, update
 
 from services import metrics
 from services.charging import ChargeService, Outcome
 from services.db import Database
 from services.errors import DomainError
+from services.gateways.base import InvalidWebhook
+from services.gateways.portone.webhooks import V1_STATUSES, parse_v1, verify_v2
+from services.gateways.bootpay.receipt import NAME as BOOTPAY
+from services.gateways.bootpay.webhook import parse_webhook as parse_bootpay_webhook
 from services.models import WebhookDelivery, utcnow
 from services.ratelimit import RateLimiter
 
 log = logging.getLogger("pointcharge.webhooks")
 
-V1_STATUSES = frozenset({"ready", "paid", "cancelled", "failed"})
-# PortOne's webhooks are well under 1 KiB (V1: imp_uid, merchant_uid, status[, cancellation_id];
-# V2: type, timestamp, data{paymentId, storeId, transactionId…}): a bigger body is not one of theirs.
-MAX_BODY = 8 * 1024
 # What is kept of a body and of the headers for the audit trail: nothing is re-read from them
 # (processing re-fetches the payment by its key), so a forged 8 KiB body costs at most this.
 STORED_BODY = 1024
@@ -43,84 +41,6 @@ _KEEP_HEADERS = (
     "content-type", "content-length", "user-agent", "x-forwarded-for", "x-real-ip", "x-request-id",
     "webhook-id", "webhook-timestamp", "webhook-signature",
 )
-
-
-class InvalidWebhook(Exception):
-    pass
-
-
-@dataclass(frozen=True)
-class V1Webhook:
-    imp_uid: str
-    merchant_uid: str | None
-    status: str
-    cancellation_id: str | None = None
-
-
-def parse_v1(content_type: str, body: bytes) -> V1Webhook:
-    """PortOne sends JSON or form-urlencoded (a console setting) ``{imp_uid, merchant_uid, status}``."""
-    if len(body) > MAX_BODY:
-        raise InvalidWebhook("body too large")
-    data: Mapping[str, object]
-    try:
-        text = body.decode("utf-8", errors="strict") if body else ""
-        if "json" in content_type or text.lstrip().startswith("{"):
-            loaded = json.loads(text)
-            if not isinstance(loaded, dict):
-                raise InvalidWebhook("JSON body is not an object")
-            data = loaded
-        else:
-            data = {k: v[-1] for k, v in parse_qs(text, keep_blank_values=True).items()}
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidWebhook(f"unparseable body: {type(exc).__name__}") from None
-    imp_uid, status = data.get("imp_uid"), data.get("status")
-    merchant_uid, cancellation_id = data.get("merchant_uid"), data.get("cancellation_id")
-    if not isinstance(imp_uid, str) or not imp_uid.strip() or len(imp_uid) > 100 or "/" in imp_uid:
-        raise InvalidWebhook("imp_uid missing or invalid")
-    if not isinstance(status, str) or not status:
-        raise InvalidWebhook("status missing")
-    return V1Webhook(
-        imp_uid=imp_uid.strip(),
-        merchant_uid=merchant_uid if isinstance(merchant_uid, str) else None,
-        status=status,
-        cancellation_id=cancellation_id if isinstance(cancellation_id, str) else None,
-    )
-
-
-def verify_v2(secrets: Sequence[str], body: bytes, headers: Mapping[str, str]) -> tuple[str, str | None]:
-    """Returns (event type, paymentId or None). Raises InvalidWebhook when no secret verifies."""
-    if not secrets:
-        raise InvalidWebhook("no V2 webhook secret configured")
-    try:
-        payload = body.decode("utf-8")
-    except UnicodeDecodeError:
-        raise InvalidWebhook("body is not UTF-8") from None
-    lowered = {k.lower(): v for k, v in headers.items()}
-    reason = "NO_MATCHING_SIGNATURE"
-    for secret in secrets:  # the current secret, then the previous one during a rotation
-        try:
-            webhook = portone_webhook.verify(secret, payload, lowered)
-        except portone_webhook.WebhookVerificationError as exc:
-            reason = exc.reason
-            if reason != "NO_MATCHING_SIGNATURE":
-                break  # missing headers or a stale/future timestamp: no other secret helps
-            continue
-        except (ValueError, TypeError, KeyError) as exc:  # a signed body the SDK cannot read
-            raise InvalidWebhook(f"unreadable payload: {type(exc).__name__}") from None
-        return _v2_event(webhook, payload)
-    raise InvalidWebhook(f"signature verification failed: {reason}")
-
-
-def _v2_event(webhook: object, payload: str) -> tuple[str, str | None]:
-    # The SDK returns typed objects for events it knows and a plain dict for the others; read the
-    # type and paymentId from the verified JSON either way.
-    data = json.loads(payload)
-    event = str(data.get("type") or type(webhook).__name__)
-    inner = data.get("data") if isinstance(data.get("data"), dict) else {}
-    payment_id = inner.get("paymentId")
-    if not isinstance(payment_id, str) or not payment_id or len(payment_id) > 100:
-        payment_id = None
-    return event[:64], payment_id
 
 
 def storable_body(body: bytes, limit: int = STORED_BODY) -> str:
@@ -172,7 +92,7 @@ def ip_allowed(remote_addr: str | None, allowed: Sequence[str]) -> bool:
 def _dedup_window(provider: str, payment_key: str, event: str | None) -> str:
     """The de-duplication key of a delivery. A V1 body is unsigned: anything in it but the payment
     id — its status, its cancellation_id — is the sender's choice, and a key made of it let a forger
-    buy one PortOne lookup per made-up value (50 random cancellation ids: 50 GETs). So V1 is keyed by
+    buy one gateway lookup per made-up value (50 random cancellation ids: 50 GETs). So V1 is keyed by
     the payment alone (a real change within the window gets the trailing fetch of
     ``WebhookService._coalesced``). A V2 event is signed, so its type may tell a real change apart."""
     if provider == "portone_v2":
@@ -187,6 +107,7 @@ class WebhookService:
         charging: ChargeService,
         *,
         allowed_ips: Sequence[str] = (),
+        bootpay_allowed_ips: Sequence[str] = (),
         v2_webhook_secrets: Sequence[str] = (),
         ratelimiter: RateLimiter | None = None,
         dedup_s: float = 0.0,
@@ -196,6 +117,8 @@ class WebhookService:
         self.db = db
         self.charging = charging
         self.allowed_ips = tuple(allowed_ips)
+        # Bootpay signs nothing: its source range is the proof of origin (empty: anyone).
+        self.bootpay_allowed_ips = tuple(bootpay_allowed_ips)
         self.v2_secrets = tuple(v2_webhook_secrets)
         self.ratelimiter = ratelimiter
         self.dedup_s = dedup_s
@@ -296,14 +219,42 @@ class WebhookService:
         )
         return delivery, outcome
 
+    async def accept_bootpay(
+        self, *, headers: Mapping[str, str], body: bytes, remote_addr: str | None
+    ) -> tuple[WebhookDelivery, str]:
+        """Bootpay's webhooks are unsigned: a source outside POINTCHARGE_BOOTPAY_WEBHOOK_ALLOWED_IPS
+        is ``rejected``; the body names the receipt to re-fetch, nothing more."""
+        outcome, error, hook = "received", None, None
+        if not ip_allowed(remote_addr, self.bootpay_allowed_ips):
+            outcome, error = "rejected", f"source address {remote_addr} not allowed"
+        else:
+            try:
+                hook = parse_bootpay_webhook(headers.get("content-type", ""), body)
+            except InvalidWebhook as exc:
+                outcome, error = "rejected", str(exc)
+            else:
+                if not hook.handled:
+                    outcome, error = "ignored", f"status {hook.status!r} not handled"
+        delivery = await self.record(
+            provider=BOOTPAY,
+            headers=headers,
+            body=body,
+            remote_addr=remote_addr,
+            outcome=outcome,
+            error=error,
+            payment_key=hook.receipt_id if hook else None,
+            event=hook.event if hook else None,
+        )
+        return delivery, outcome
+
     async def process(self, delivery_id: str, *, coalesce: bool = True) -> str:
-        """Re-fetches the payment from PortOne and syncs it. Safe to run any number of times.
+        """Re-fetches the payment from its gateway and syncs it. Safe to run any number of times.
 
         With ``coalesce`` (live deliveries), a delivery naming a payment that another delivery had
-        fetched within ``dedup_s`` seconds is recorded as ``duplicate`` without asking PortOne
+        fetched within ``dedup_s`` seconds is recorded as ``duplicate`` without asking the gateway
         again: a burst of 1,000 forged webhooks for one id costs one GET, two when they claim
         different statuses (``_dedup_window``, ``_coalesced``). A delivery coalesced with a fetch
-        that ran just before PortOne changed is no worse off than a dropped webhook: the mutation,
+        that ran just before the gateway changed is no worse off than a dropped webhook: the mutation,
         the redirect and reconciliation's listing still find the payment. The window lives in the
         rate-limit storage (per instance in memory, shared in Redis); it never decides money."""
         # Counting the attempt (before the sync: a crash mid-sync still shows it was tried) also
@@ -347,12 +298,14 @@ class WebhookService:
         try:
             result = await self.charging.sync_by_key(payment_key, source="webhook", provider=provider)
         except DomainError as exc:
+            await self._forget_fetch(coalesce, provider, payment_key, event)
             metrics.count_charge_error("webhook", exc)
             metrics.WEBHOOK_DELIVERIES.labels(provider, "failed").inc()
             await self.mark(delivery_id, "failed", error=f"{exc.code}: {exc.message}")
             log.warning("webhook %s for %s failed: %s", delivery_id, payment_key, exc.code)
             return "failed"
         except Exception as exc:  # noqa: BLE001 - recorded for replay; the request already got its 200
+            await self._forget_fetch(coalesce, provider, payment_key, event)
             metrics.count_charge_error("webhook", exc)
             metrics.WEBHOOK_DELIVERIES.labels(provider, "failed").inc()
             await self.mark(delivery_id, "failed", error=type(exc).__name__)
@@ -364,6 +317,12 @@ class WebhookService:
         metrics.WEBHOOK_DELIVERIES.labels(provider, "processed").inc()
         log.info("webhook %s for %s: %s", delivery_id, payment_key, result.outcome)
         return "processed"
+
+    async def _forget_fetch(self, coalesce: bool, provider: str, payment_key: str, event: str | None) -> None:
+        """A failed fetch taught nothing: the next delivery of the payment fetches again instead of
+        being coalesced with this failure (Bootpay redelivers until one is answered as handled)."""
+        if coalesce and self.ratelimiter is not None and self.dedup_s > 0:
+            await self.ratelimiter.forget_window(_dedup_window(provider, payment_key, event), self.dedup_s)
 
     async def _coalesced(self, window: str, event: str | None) -> bool:
         """Whether this delivery is a duplicate of the window's fetch. The first delivery of a
@@ -397,9 +356,9 @@ class WebhookService:
 
     async def abandon_exhausted(self, *, now: datetime | None = None) -> int:
         """Failed deliveries past the retry budget (attempts or age) become ``abandoned``: a
-        forged webhook for a payment PortOne does not know fails forever and would keep every
-        reconciliation unclean and costing a PortOne call. Returns how many. Nothing is lost: a
-        real payment is still found by reconciliation's listing of PortOne's payments."""
+        forged webhook for a payment the gateway does not know fails forever and would keep every
+        reconciliation unclean and costing a gateway call. Returns how many. Nothing is lost: a
+        real payment is still found by reconciliation's listing of the gateway's payments."""
         now = now or utcnow()
         async with self.db.transaction() as s:
             result = await s.execute(

@@ -219,8 +219,8 @@ class SandboxControl:
 
 @pytest.fixture
 async def sandbox() -> AsyncIterator[SandboxControl]:
-    from sandbox.app import create_app as create_sandbox
-    from sandbox.config import SandboxConfig
+    from sandbox.portone.app import create_app as create_sandbox
+    from sandbox.portone.config import SandboxConfig
     from tests.servers import run_server
 
     config = SandboxConfig(webhook_url=None, v2_webhook_url=None)

@@ -4,7 +4,13 @@ import strawberry
 
 from schema.context import Info
 from schema.permissions import IsAuthenticated
-from schema.point_types import PointChargeConfig, PointChargeOrder, PointTransaction, PointTransactionPage
+from schema.point_types import (
+    PaymentGateway,
+    PointChargeConfig,
+    PointChargeOrder,
+    PointTransaction,
+    PointTransactionPage,
+)
 from services import ledger
 
 
@@ -82,11 +88,12 @@ class PointQueries:
             for o in orders
         ]
 
-    @strawberry.field(description="충전 화면 설정: IMP.init 가맹점 코드, PG, 충전 금액 목록")
+    @strawberry.field(description="충전 화면 설정: 쓸 수 있는 결제 대행사, IMP.init 가맹점 코드, PG, 부트페이 application_id, 충전 금액 목록")
     def fetch_point_charge_config(self, info: Info) -> PointChargeConfig:
         services = info.context.services
         charge = services.charging.config
         client = services.portone_client
+        gateways = list(dict.fromkeys(PaymentGateway.of(name) for name in services.charging.providers))
         return PointChargeConfig(
             merchant_code=client.merchant_code,
             pg=client.pg,
@@ -97,4 +104,6 @@ class PointQueries:
             require_prepared_order=charge.require_prepared_order,
             store_id=client.store_id,
             channel_key=client.channel_key,
+            gateways=gateways,
+            bootpay_application_id=services.bootpay_application_id if PaymentGateway.BOOTPAY in gateways else None,
         )

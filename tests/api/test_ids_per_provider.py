@@ -11,8 +11,8 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from sandbox.app import create_app as create_sandbox
-from sandbox.config import SandboxConfig
+from sandbox.portone.app import create_app as create_sandbox
+from sandbox.portone.config import SandboxConfig
 from tests.conftest import GQL, SandboxControl, api_settings, count_rows, error_code, ledger_invariants
 from tests.servers import run_server
 
@@ -61,7 +61,7 @@ async def test_a_v1_and_a_v2_payment_with_the_same_id_are_two_payments(
     assert "errors" not in bobs, bobs
     assert (bobs["data"]["createPointTransactionOfLoading"]["amount"], bobs["data"]["createPointTransactionOfLoading"]["balance"]) == (2000, 2000)
     assert await ledger_invariants(clean_db) == {alice_id: 1000, bob_id: 2000}
-    assert await count_rows(clean_db, "SELECT COUNT(*) FROM payments WHERE imp_uid = :u", u=same_id) == 2
+    assert await count_rows(clean_db, "SELECT COUNT(*) FROM payments WHERE payment_key = :u", u=same_id) == 2
     # and each claim again answers its own payment, neither claimable by the other user
     assert (await alice(CHARGE_V1, {"i": same_id}))["data"]["createPointTransactionOfLoading"]["amount"] == 1000
     assert error_code(await alice(CHARGE_V2, {"p": same_id})) == "PAYMENT_ALREADY_CLAIMED"

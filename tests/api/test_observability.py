@@ -20,7 +20,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from api.health import Readiness
 from api.logs import REDACTED, make_formatter, redact, scrub
 from services import metrics
-from services.portone.v1 import PortOneV1Client
+from services.gateways.portone.v1 import PortOneV1Client
 from tests.api.test_lifecycle import eventually
 from tests.conftest import GQL, SandboxControl, api_settings, count_rows, error_code
 

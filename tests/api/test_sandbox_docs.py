@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 from starlette.routing import Route
 
-from sandbox.app import create_app as create_sandbox
+from sandbox.portone.app import create_app as create_sandbox
 from tests.api.test_demo_browser import browser, context, demo_url  # noqa: F401 - fixtures
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "SANDBOX.md"

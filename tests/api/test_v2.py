@@ -14,7 +14,7 @@ import uuid
 import httpx
 import pytest
 
-from services.portone.v2 import PortOneV2Client
+from services.gateways.portone.v2 import PortOneV2Client
 from tests.conftest import GQL, SandboxControl, count_rows, error_code, ledger_invariants
 
 PREPARE_V2 = """mutation($a: Int!) { preparePointCharge(amount: $a, version: V2) {

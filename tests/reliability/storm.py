@@ -179,7 +179,7 @@ async def recreate_database(admin_url: str, name: str) -> str:
 
 
 def sandbox_defaults() -> object:
-    from sandbox.config import SandboxConfig
+    from sandbox.portone.config import SandboxConfig
 
     return SandboxConfig()
 
@@ -572,7 +572,7 @@ async def check(database_url: str, records: list[PaymentRecord], driver: Driver 
     try:
         async with engine.connect() as conn:
             charges = dict((await conn.execute(
-                text("SELECT imp_uid, COUNT(*) FROM point_transactions WHERE status = :s GROUP BY imp_uid"),
+                text("SELECT payment_key, COUNT(*) FROM point_transactions WHERE status = :s GROUP BY payment_key"),
                 {"s": CHARGE_STATUS})).all())
             balances = (await conn.execute(text(
                 "SELECT p.user_id, u.email, p.amount, COALESCE((SELECT SUM(t.amount) FROM point_transactions t "

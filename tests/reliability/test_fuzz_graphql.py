@@ -52,8 +52,8 @@ DATE = st.datetimes().map(lambda d: d.isoformat())
 @pytest.fixture(scope="module")
 def server(database_url: str) -> Iterator[tuple[httpx.Client, str]]:
     from api.app import create_app
-    from sandbox.app import create_app as create_sandbox
-    from sandbox.config import SandboxConfig
+    from sandbox.portone.app import create_app as create_sandbox
+    from sandbox.portone.config import SandboxConfig
     from tests.servers import run_server
 
     asyncio.run(wipe_tables(database_url))

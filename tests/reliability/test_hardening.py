@@ -409,7 +409,7 @@ UNSAFE = {
 
 
 def test_production_serve_refuses_each_unsafe_setting_and_starts_with_safe_ones(tmp_path: Path) -> None:
-    from sandbox.config import SandboxConfig
+    from sandbox.portone.config import SandboxConfig
 
     safe = _safe_production_env(tmp_path)
     sandbox_keys = SandboxConfig()
@@ -467,7 +467,7 @@ async def test_metrics_need_loopback_or_the_bearer_token(clean_db: str) -> None:
 
 def test_doctor_lists_the_unsafe_settings() -> None:
     from api.doctor import diagnose
-    from sandbox.config import SandboxConfig
+    from sandbox.portone.config import SandboxConfig
     from services.settings import Settings
 
     keys = SandboxConfig()

@@ -84,7 +84,7 @@ async def test_fault_gives_a_clear_code_then_reconcile_credits_once(
     # and exactly the payments someone got an OK for are credited, once each
     ok = {payments[i // 2]["imp_uid"] for i, r in enumerate(results) if error_code(r) is None}
     assert await charges(clean_db) == len(ok)
-    assert await count_rows(clean_db, "SELECT COUNT(*) - COUNT(DISTINCT imp_uid) FROM point_transactions") == 0
+    assert await count_rows(clean_db, "SELECT COUNT(*) - COUNT(DISTINCT payment_key) FROM point_transactions") == 0
 
     # when PortOne recovers and reconciliation runs
     await sandbox.clear_faults()
@@ -141,7 +141,7 @@ async def test_webhooks_dropped_duplicated_and_delayed(api: GQL, sandbox: Sandbo
     by_webhook = await charges(clean_db)
     # then the delivered ones are credited once each (duplicates change nothing) …
     assert 0 < by_webhook < 12
-    assert await count_rows(clean_db, "SELECT COUNT(*) - COUNT(DISTINCT imp_uid) FROM point_transactions") == 0
+    assert await count_rows(clean_db, "SELECT COUNT(*) - COUNT(DISTINCT payment_key) FROM point_transactions") == 0
     # … and reconciliation credits the dropped ones, exactly once
     await sandbox.clear_faults()
     report = await reconcile(clean_db, sandbox)
@@ -149,7 +149,7 @@ async def test_webhooks_dropped_duplicated_and_delayed(api: GQL, sandbox: Sandbo
     assert fixed["paid_not_credited"] == 12 - by_webhook, report.differences  # type: ignore[attr-defined]
     assert await charges(clean_db) == 12
     assert await ledger_invariants(clean_db) == {user_id: 60_000}
-    assert await count_rows(clean_db, "SELECT COUNT(DISTINCT imp_uid) FROM point_transactions") == len(payments)
+    assert await count_rows(clean_db, "SELECT COUNT(DISTINCT payment_key) FROM point_transactions") == len(payments)
 
 
 # --- back-pressure -------------------------------------------------------------------------------

@@ -16,8 +16,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from sandbox.app import create_app
-from sandbox.config import SandboxConfig
+from sandbox.portone.app import create_app
+from sandbox.portone.config import SandboxConfig
 from tests.servers import run_server
 
 # Fast retries: the shape of PortOne's backoff, on a test clock.

@@ -15,9 +15,9 @@ import pytest
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
-from sandbox.app import create_app
+from sandbox.portone.app import create_app
 from sandbox.cli import add_arguments, config_from_args
-from sandbox.config import SandboxConfig
+from sandbox.portone.config import SandboxConfig
 from tests.sandbox.conftest import create, v1_token
 from tests.servers import run_server
 

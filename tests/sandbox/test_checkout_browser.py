@@ -28,8 +28,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.routing import Mount, Route
 
-from sandbox.app import create_app
-from sandbox.config import SandboxConfig
+from sandbox.portone.app import create_app
+from sandbox.portone.config import SandboxConfig
 from tests.browser import ARTIFACTS, launch_chromium
 from tests.servers import run_server
 

@@ -3,7 +3,7 @@ PortOne's V2 ``PaymentAmount`` models it (``total``, ``discount``, ``paid`` = to
 
 from __future__ import annotations
 
-from sandbox.config import SandboxConfig
+from sandbox.portone.config import SandboxConfig
 from tests.sandbox.conftest import create
 
 

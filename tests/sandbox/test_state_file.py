@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from sandbox.config import SandboxConfig
+from sandbox.portone.config import SandboxConfig
 from sandbox.persist import clear_file
-from sandbox.store import Faults, Store
+from sandbox.portone.store import Faults, Store
 
 
 def store_on(path: Path) -> Store:

@@ -213,7 +213,7 @@ async def test_virtual_account_deadline_is_honoured(http, auth):
 
 
 def test_store_can_be_driven_from_several_event_loops():
-    from sandbox.store import Store
+    from sandbox.portone.store import Store
 
     store = Store()
 

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from portone_server_sdk import webhook as sdk_webhook
 
-from sandbox.config import DEFAULT_V2_WEBHOOK_SECRET
+from sandbox.portone.config import DEFAULT_V2_WEBHOOK_SECRET
 from tests.sandbox.conftest import create, running_sandbox, v1_token, wait_deliveries
 
 

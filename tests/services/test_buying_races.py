@@ -28,7 +28,7 @@ from services.charging import ChargeConfig, ChargeService
 from services.db import Database
 from services.errors import DomainError
 from services.items import ItemInput, ItemService
-from services.portone.v1 import PortOneV1Client
+from services.gateways.portone.v1 import PortOneV1Client
 from tests.conftest import SandboxControl, ledger_invariants, wipe_tables
 
 PROCESSES = 4

@@ -17,11 +17,11 @@ from services.charging import ChargeConfig, ChargeService, Outcome
 from services.db import Database
 from services.errors import DomainError
 from services.models import Payment
-from services.portone.v1 import PortOneV1Client
+from services.gateways.portone.v1 import PortOneV1Client
 from tests.conftest import SandboxControl, ledger_invariants
 
 # Columns that differ between two payments by construction (ids, times, PortOne's ids).
-_OWN = {"id", "imp_uid", "merchant_uid", "order_id", "created_at", "updated_at", "credited_at", "paid_at", "snapshot"}
+_OWN = {"id", "payment_key", "order_key", "order_id", "created_at", "updated_at", "credited_at", "paid_at", "snapshot"}
 
 
 @dataclass
@@ -61,7 +61,7 @@ async def world(clean_db: str, sandbox: SandboxControl, monkeypatch: pytest.Monk
 
 async def _attempt_id(db: Database, imp_uid: str) -> str:
     async with db.engine.connect() as conn:
-        return (await conn.execute(text("SELECT id FROM payments WHERE imp_uid = :u"), {"u": imp_uid})).scalar_one()
+        return (await conn.execute(text("SELECT id FROM payments WHERE payment_key = :u"), {"u": imp_uid})).scalar_one()
 
 
 async def _rows(db: Database, payment_id: str) -> dict:
@@ -78,7 +78,7 @@ async def _rows(db: Database, payment_id: str) -> dict:
             dict(r)
             for r in (
                 await conn.execute(
-                    text("SELECT entry_key, status, amount, imp_uid, detail FROM point_transactions WHERE payment_id = :i"),
+                    text("SELECT entry_key, status, amount, payment_key, detail FROM point_transactions WHERE payment_id = :i"),
                     {"i": payment_id},
                 )
             ).mappings()
@@ -89,7 +89,7 @@ async def _rows(db: Database, payment_id: str) -> dict:
 def _comparable(rows: dict) -> dict:
     payment = rows["payment"]
     entries = [
-        {**e, "entry_key": e["entry_key"].replace(payment["id"], "<id>"), "imp_uid": e["imp_uid"] == payment["imp_uid"]}
+        {**e, "entry_key": e["entry_key"].replace(payment["id"], "<id>"), "payment_key": e["payment_key"] == payment["payment_key"]}
         for e in rows["entries"]
     ]
     return {
@@ -108,7 +108,7 @@ async def test_lean_and_general_paths_write_the_same_rows(
         fields = {}
         if prepared:
             order = await world.charging.prepare(world.user_id, 5000)
-            fields["merchant_uid"] = order.merchant_uid
+            fields["merchant_uid"] = order.order_key
         return (await sandbox.pay(5000, **fields))["imp_uid"]
 
     # given two identical paid payments
@@ -141,7 +141,7 @@ async def test_lean_and_general_paths_write_the_same_rows(
 async def test_lean_path_hands_over_what_it_does_not_handle(world: World, sandbox: SandboxControl) -> None:
     # given a prepared order of one user, paid
     order = await world.charging.prepare(world.user_id, 5000)
-    imp_uid = (await sandbox.pay(5000, merchant_uid=order.merchant_uid))["imp_uid"]
+    imp_uid = (await sandbox.pay(5000, merchant_uid=order.order_key))["imp_uid"]
     auth = AuthService(world.db, AuthConfig("k" * 40, 600, 600, 1, 1024, 1))
     other = await auth.create_user("other@example.com", "password123", "other")
 
@@ -173,7 +173,7 @@ async def test_the_duplicate_fast_path_reads_what_the_orm_reads(world: World, sa
     credited_uid = (await sandbox.pay(5000))["imp_uid"]
     await world.charging.claim(world.user_id, credited_uid)
     order = await world.charging.prepare(world.user_id, 5000)
-    uncredited_uid = (await sandbox.pay(5000, merchant_uid=order.merchant_uid))["imp_uid"]
+    uncredited_uid = (await sandbox.pay(5000, merchant_uid=order.order_key))["imp_uid"]
     auth = AuthService(world.db, AuthConfig("k" * 40, 600, 600, 1, 1024, 1))
     other = await auth.create_user("reader@example.com", "password123", "reader")
     with pytest.raises(DomainError):
@@ -186,7 +186,7 @@ async def test_the_duplicate_fast_path_reads_what_the_orm_reads(world: World, sa
     # then every column is what the ORM loads, times included, and the entry only once credited
     async with world.db.session() as s:
         for uid in (credited_uid, uncredited_uid):
-            stored = (await s.execute(select(Payment).where(Payment.imp_uid == uid))).scalar_one()
+            stored = (await s.execute(select(Payment).where(Payment.payment_key == uid))).scalar_one()
             payment, entry = loaded[uid]  # type: ignore[misc]
             for column in Payment.__table__.columns:
                 assert getattr(payment, column.name) == getattr(stored, column.name), (uid, column.name)

@@ -31,7 +31,7 @@ from services.db import Database
 from services.errors import DomainError
 from services.items import ItemInput, ItemService
 from services.ledger import spend_points
-from services.portone.v1 import PortOneV1Client
+from services.gateways.portone.v1 import PortOneV1Client
 from tests.conftest import SandboxControl, count_rows, ledger_invariants, wipe_tables
 
 NATURAL_TRIALS = 10

@@ -12,7 +12,7 @@ from services.auth import AuthConfig, AuthService
 from services.charging import ChargeConfig, ChargeService
 from services.db import Database
 from services.errors import DomainError
-from services.portone.v1 import PortOneV1Client
+from services.gateways.portone.v1 import PortOneV1Client
 from tests.conftest import SandboxControl, count_rows, ledger_invariants, wipe_tables
 
 # A step: (user index, payment index, how many times it is submitted at once)

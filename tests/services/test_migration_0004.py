@@ -28,6 +28,13 @@ payments = sa.table(
 )
 events = sa.table("payment_events", *(sa.column(c) for c in ("id", "payment_id", "to_status", "source")),
                   sa.column("created_at", T))
+# The same table at head (0008 renamed imp_uid/merchant_uid to payment_key/order_key).
+payments_at_head = sa.table(
+    "payments",
+    *(sa.column(c) for c in ("id", "provider", "payment_key", "order_key", "user_id", "order_amount", "amount",
+                             "cancelled_amount", "credited_amount", "currency", "status", "pay_method")),
+    sa.column("credited_at", T), sa.column("created_at", T), sa.column("updated_at", T),
+)
 entries = sa.table("point_transactions",
                    *(sa.column(c) for c in ("id", "user_id", "payment_id", "entry_key", "status", "amount",
                                             "balance", "imp_uid", "detail")),
@@ -41,6 +48,11 @@ def _payment(id_: str, imp_uid: str | None, merchant_uid: str, user: str | None,
                 order_amount=order_amount, amount=amount, cancelled_amount=0,
                 credited_amount=amount if credited else 0, currency="KRW", status=status, pay_method="card",
                 credited_at=NOW if credited else None, created_at=NOW, updated_at=NOW)
+
+
+def _at_head(row: dict) -> dict:
+    renamed = {"imp_uid": "payment_key", "merchant_uid": "order_key"}
+    return {renamed.get(k, k): v for k, v in row.items()}
 
 
 async def _populate_0003(url: str) -> None:
@@ -94,14 +106,14 @@ async def test_upgrade_from_0003_carries_every_row_over(clean_db: str) -> None:
         async with engine.connect() as conn:
             # then both prepared orders are orders, with their owner and amount
             orders = (await conn.execute(sa.text(
-                "SELECT id, provider, merchant_uid, user_id, amount FROM orders ORDER BY merchant_uid"))).all()
+                "SELECT id, provider, order_key, user_id, amount FROM orders ORDER BY order_key"))).all()
             assert [tuple(o) for o in orders] == [
                 ("p_paid", "portone_v1", "order-paid", "u1", 10000),
                 ("p_waiting", "portone_v1", "order-waiting", "u1", 5000),
             ]
             # and every attempt is still a payment (the never-attempted order is not), its order linked
             rows = (await conn.execute(sa.text(
-                "SELECT id, imp_uid, order_id, user_id, order_amount, status FROM payments ORDER BY id"))).all()
+                "SELECT id, payment_key, order_id, user_id, order_amount, status FROM payments ORDER BY id"))).all()
             assert [tuple(r) for r in rows] == [
                 ("p_codecamp", "imp_2", None, "u1", None, "paid"),
                 ("p_paid", "imp_1", "p_paid", "u1", 10000, "paid"),
@@ -118,18 +130,19 @@ async def test_upgrade_from_0003_carries_every_row_over(clean_db: str) -> None:
 
         # and the new keys hold: an id is unique per provider only, an order may have many attempts
         async with engine.begin() as conn:
-            await conn.execute(payments.insert(), [
-                _payment("p_v2_same_id", "imp_1", "imp_1", None, None, "paid", False, provider="portone_v2"),
-                _payment("p_second_attempt", "imp_4", "order-paid", "u1", 10000, "ready", False),
+            await conn.execute(payments_at_head.insert(), [
+                _at_head(_payment("p_v2_same_id", "imp_1", "imp_1", None, None, "paid", False, provider="portone_v2")),
+                _at_head(_payment("p_second_attempt", "imp_4", "order-paid", "u1", 10000, "ready", False)),
             ])
         with pytest.raises(IntegrityError):
             async with engine.begin() as conn:
-                await conn.execute(payments.insert(), [_payment("p_dup", "imp_1", "x", None, None, "paid", False)])
+                await conn.execute(payments_at_head.insert(),
+                                   [_at_head(_payment("p_dup", "imp_1", "x", None, None, "paid", False))])
         with pytest.raises(IntegrityError):
             async with engine.begin() as conn:
                 await conn.execute(sa.text(
-                    "INSERT INTO orders (id, provider, merchant_uid, user_id, amount, created_at)"
-                    " SELECT 'o_dup', provider, merchant_uid, user_id, amount, created_at FROM orders WHERE id = 'p_paid'"
+                    "INSERT INTO orders (id, provider, order_key, user_id, amount, created_at)"
+                    " SELECT 'o_dup', provider, order_key, user_id, amount, created_at FROM orders WHERE id = 'p_paid'"
                 ))
     finally:
         await engine.dispose()

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from services.errors import DomainError
-from services.portone.v1 import PortOneV1Client
+from services.gateways.portone.v1 import PortOneV1Client
 from tests.conftest import SandboxControl
 
 

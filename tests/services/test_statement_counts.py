@@ -121,7 +121,7 @@ class Harness:
         """Paid attempts under ``imp_uid`` that point at this user's order ``merchant_uid``."""
         return await self.rows(
             "SELECT COUNT(*) FROM payments p JOIN orders o ON o.id = p.order_id"
-            " WHERE p.imp_uid = :i AND o.merchant_uid = :m AND o.user_id = :u AND p.user_id = :u AND p.status = 'paid'",
+            " WHERE p.payment_key = :i AND o.order_key = :m AND o.user_id = :u AND p.user_id = :u AND p.status = 'paid'",
             i=imp_uid, m=merchant_uid, u=self.user_id,
         )
 
@@ -143,10 +143,10 @@ async def prepare_order(h: Harness) -> None:
         merchant_uid = await h.prepare(5000)
     # an order is its own row (orders, migration 0004); no payment attempt exists before PortOne reports one
     assert await h.rows(
-        "SELECT COUNT(*) FROM orders WHERE merchant_uid = :m AND user_id = :u AND amount = 5000",
+        "SELECT COUNT(*) FROM orders WHERE order_key = :m AND user_id = :u AND amount = 5000",
         m=merchant_uid, u=h.user_id,
     ) == 1
-    assert await h.rows("SELECT COUNT(*) FROM payments WHERE merchant_uid = :m", m=merchant_uid) == 0
+    assert await h.rows("SELECT COUNT(*) FROM payments WHERE order_key = :m", m=merchant_uid) == 0
 
 
 @flow("first credit, prepared order (mutation)")
@@ -186,7 +186,7 @@ async def redirect_prepared(h: Harness) -> None:
         )
     assert response.status_code == 303 and "outcome=credited" in response.headers["location"], response.headers
     assert await h.rows(
-        "SELECT COUNT(*) FROM point_transactions WHERE imp_uid = :i AND user_id = :u", i=paid["imp_uid"], u=h.user_id
+        "SELECT COUNT(*) FROM point_transactions WHERE payment_key = :i AND user_id = :u", i=paid["imp_uid"], u=h.user_id
     ) == 1
     assert await h.attempt_of_order(paid["imp_uid"], merchant_uid) == 1
 
@@ -198,7 +198,7 @@ async def webhook_already_credited(h: Harness) -> None:
     async with h.measure():
         await h.webhook(paid["imp_uid"], paid["merchant_uid"])
     assert await h.rows("SELECT COUNT(*) FROM webhook_deliveries WHERE outcome = 'processed'") == 1
-    assert await h.rows("SELECT COUNT(*) FROM point_transactions WHERE imp_uid = :i", i=tx["impUid"]) == 1
+    assert await h.rows("SELECT COUNT(*) FROM point_transactions WHERE payment_key = :i", i=tx["impUid"]) == 1
 
 
 @flow("webhook first sighting, prepared order (credits its owner)")
@@ -209,7 +209,7 @@ async def webhook_first_sighting_prepared(h: Harness) -> None:
         await h.webhook(paid["imp_uid"], merchant_uid)
     assert await h.rows("SELECT COUNT(*) FROM webhook_deliveries WHERE outcome = 'processed'") == 1
     assert await h.rows(
-        "SELECT COUNT(*) FROM point_transactions WHERE imp_uid = :i AND user_id = :u AND amount = 5000",
+        "SELECT COUNT(*) FROM point_transactions WHERE payment_key = :i AND user_id = :u AND amount = 5000",
         i=paid["imp_uid"], u=h.user_id,
     ) == 1
     assert await h.attempt_of_order(paid["imp_uid"], merchant_uid) == 1
@@ -222,10 +222,10 @@ async def webhook_first_sighting_unowned(h: Harness) -> None:
         await h.webhook(paid["imp_uid"], paid["merchant_uid"])
     assert await h.rows("SELECT COUNT(*) FROM webhook_deliveries WHERE outcome = 'processed'") == 1
     assert await h.rows(
-        "SELECT COUNT(*) FROM payments WHERE imp_uid = :i AND user_id IS NULL AND order_id IS NULL AND status = 'paid'",
+        "SELECT COUNT(*) FROM payments WHERE payment_key = :i AND user_id IS NULL AND order_id IS NULL AND status = 'paid'",
         i=paid["imp_uid"],
     ) == 1
-    assert await h.rows("SELECT COUNT(*) FROM point_transactions WHERE imp_uid = :i", i=paid["imp_uid"]) == 0
+    assert await h.rows("SELECT COUNT(*) FROM point_transactions WHERE payment_key = :i", i=paid["imp_uid"]) == 0
 
 
 @flow("purchase of another user's item (mutation)")

@@ -1,6 +1,6 @@
 """PortOne V2 (https://api.portone.io) through the official ``portone-server-sdk``.
 
-Implements the same ``PaymentProvider`` interface as the V1 client, so sync, cancel and
+Implements the same ``Gateway`` interface as the V1 client, so sync, cancel and
 reconciliation do not care which API a payment came from. The SDK builds its own httpx client per
 ``PaymentClient``; we build one ``PaymentClient`` for the process and point its transport at the
 app's shared ``httpx.AsyncClient`` (one connection pool), through a thin adapter that also adds the
@@ -33,16 +33,16 @@ from portone_server_sdk.payment import (
 )
 
 from services.errors import Code, DomainError
-from services.portone.refund_account import RefundAccount
-from services.portone.base import (
+from services.gateways.refund_account import RefundAccount
+from services.gateways.base import (
     CANCELLED,
     FAILED,
     PAID,
     PARTIALLY_CANCELLED,
     READY,
-    PortOneRejected,
-    PortOneUnavailable,
-    ProviderPayment,
+    GatewayRejected,
+    GatewayUnavailable,
+    GatewayPayment,
     VirtualAccount,
     usable_payment_key,
 )
@@ -109,7 +109,7 @@ _METHODS = {
 }
 
 
-def parse_v2_payment(payment: Any) -> ProviderPayment:
+def parse_v2_payment(payment: Any) -> GatewayPayment:
     status = _status(payment)
     method = getattr(payment, "method", None)
     vbank = None
@@ -129,10 +129,10 @@ def parse_v2_payment(payment: Any) -> ProviderPayment:
     paid = int(getattr(amount, "paid", total) or 0) if status in (PAID, PARTIALLY_CANCELLED, CANCELLED) else total
     channel = getattr(payment, "channel", None)
     raw = dataclasses.asdict(payment) if dataclasses.is_dataclass(payment) else {}
-    return ProviderPayment(
+    return GatewayPayment(
         provider="portone_v2",
         payment_key=payment.id,
-        merchant_uid=payment.id,  # V2 has one merchant-chosen id
+        order_key=payment.id,  # V2 has one merchant-chosen id
         status=status,
         amount=total,
         cancelled_amount=cancelled,
@@ -150,6 +150,7 @@ def parse_v2_payment(payment: Any) -> ProviderPayment:
 
 class PortOneV2Client:
     name = "portone_v2"
+    can_list = True
 
     def __init__(
         self,
@@ -176,23 +177,23 @@ class PortOneV2Client:
                 raise DomainError(Code.PAYMENT_NOT_FOUND) from None
             except (sdk_errors.UnauthorizedError, sdk_errors.ForbiddenError) as exc:
                 log.error("portone v2 %s: credentials rejected (%s)", what, type(exc).__name__)
-                raise PortOneUnavailable("unauthorized") from exc
+                raise GatewayUnavailable(Code.PORTONE_UNAVAILABLE, "unauthorized") from exc
             except PortOneError as exc:
                 if isinstance(exc, sdk_errors.UnknownError) and attempt < retries:
                     pass  # a 5xx or an error shape the SDK does not know: retry reads
                 elif isinstance(exc, sdk_errors.UnknownError):
-                    raise PortOneUnavailable("unknown error") from exc
+                    raise GatewayUnavailable(Code.PORTONE_UNAVAILABLE, "unknown error") from exc
                 else:
-                    raise PortOneRejected(400, str(getattr(exc, "message", None) or type(exc).__name__)) from exc
+                    raise GatewayRejected(Code.PORTONE_UNAVAILABLE, 400, str(getattr(exc, "message", None) or type(exc).__name__)) from exc
             except (httpx.TransportError, ValueError) as exc:
                 # ValueError: a body the SDK could not deserialize (malformed JSON, unknown shape).
                 if attempt >= retries:
                     log.warning("portone v2 %s: %s", what, type(exc).__name__)
-                    raise PortOneUnavailable(type(exc).__name__) from exc
+                    raise GatewayUnavailable(Code.PORTONE_UNAVAILABLE, type(exc).__name__) from exc
             await asyncio.sleep(BACKOFF_S[min(attempt, len(BACKOFF_S) - 1)] * (0.5 + random.random()))
             attempt += 1
 
-    async def get_payment(self, payment_key: str) -> ProviderPayment:
+    async def get_payment(self, payment_key: str) -> GatewayPayment:
         if not usable_payment_key(payment_key):
             raise DomainError(Code.PAYMENT_NOT_FOUND)
         payment = await self._call(
@@ -202,13 +203,13 @@ class PortOneV2Client:
             return parse_v2_payment(payment)
         except (AttributeError, TypeError, ValueError) as exc:
             log.warning("portone v2: unparseable payment %s: %s", payment_key, exc)
-            raise PortOneUnavailable("malformed payment") from exc
+            raise GatewayUnavailable(Code.PORTONE_UNAVAILABLE, "malformed payment") from exc
 
-    async def prepare(self, merchant_uid: str, amount: int) -> None:
+    async def prepare(self, order_key: str, amount: int) -> None:
         await self._call(
             "pre_register",
             lambda: self._sdk.pre_register_payment_async(
-                payment_id=merchant_uid, total_amount=amount, currency="KRW"
+                payment_id=order_key, total_amount=amount, currency="KRW"
             ),
             retries=0,
         )
@@ -222,7 +223,7 @@ class PortOneV2Client:
         reason: str,
         request_id: str,
         refund_account: RefundAccount | None = None,
-    ) -> ProviderPayment:
+    ) -> GatewayPayment:
         refund = None
         if refund_account is not None:
             refund = CancelPaymentBodyRefundAccount(
@@ -252,7 +253,7 @@ class PortOneV2Client:
 
     async def list_payments(
         self, *, since: datetime | None, until: datetime | None, cursor: str | None = None, size: int = 100
-    ) -> tuple[list[ProviderPayment], str | None]:
+    ) -> tuple[list[GatewayPayment], str | None]:
         response = await self._call(
             "list",
             lambda: self._sdk.get_all_payments_by_cursor_async(

@@ -9,7 +9,7 @@ The dicts below are the working copy; every change is also written through to th
 (sandbox/persist.py, ``config.state_path``) and read back at start, so a restart forgets nothing
 PortOne would remember. Request counters (``stats``) are the one thing kept in memory only.
 
-Public interface used by the browser checkout (sandbox/checkout.py) and the control API:
+Public interface used by the browser checkout (sandbox/portone/checkout.py) and the control API:
     store = get_store(request)              # or request.app.state.sandbox
     payment = await store.create_payment(amount=1000, merchant_uid="order-1", ...)
     store.v1_view(payment) / store.v2_view(payment)
@@ -26,9 +26,9 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from . import shared
+from .. import shared
 from .config import SandboxConfig
-from .persist import StateFile
+from ..persist import StateFile
 from .webhooks import WebhookDispatcher
 
 V1_STATUSES = ("ready", "paid", "cancelled", "failed")

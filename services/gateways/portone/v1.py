@@ -19,16 +19,16 @@ from typing import Any
 import httpx
 
 from services.errors import Code, DomainError
-from services.portone.refund_account import RefundAccount
-from services.portone.base import (
-    PortOneRejected,
-    PortOneUnavailable,
+from services.gateways.refund_account import RefundAccount
+from services.gateways.base import (
+    GatewayRejected,
+    GatewayUnavailable,
     CANCELLED,
     FAILED,
     PAID,
     PARTIALLY_CANCELLED,
     READY,
-    ProviderPayment,
+    GatewayPayment,
     VirtualAccount,
     usable_payment_key,
 )
@@ -58,7 +58,7 @@ def _ts(value: Any) -> datetime | None:
     return datetime.fromtimestamp(int(value), UTC)
 
 
-def parse_v1_payment(data: dict[str, Any]) -> ProviderPayment:
+def parse_v1_payment(data: dict[str, Any]) -> GatewayPayment:
     amount = _money(data["amount"])
     cancelled = _money(data.get("cancel_amount") or 0)
     status = data["status"]
@@ -85,10 +85,10 @@ def parse_v1_payment(data: dict[str, Any]) -> ProviderPayment:
             holder=data.get("vbank_holder"),
             due_at=_ts(data.get("vbank_date")),
         )
-    return ProviderPayment(
+    return GatewayPayment(
         provider="portone_v1",
         payment_key=data["imp_uid"],
-        merchant_uid=data["merchant_uid"],
+        order_key=data["merchant_uid"],
         status=normalised,
         amount=amount,
         cancelled_amount=cancelled,
@@ -105,6 +105,7 @@ def parse_v1_payment(data: dict[str, Any]) -> ProviderPayment:
 
 class PortOneV1Client:
     name = "portone_v1"
+    can_list = True
 
     def __init__(
         self,
@@ -143,13 +144,13 @@ class PortOneV1Client:
                 )
             except _Unauthorized as exc:
                 log.error("portone rejected our imp_key/imp_secret: check the configuration")
-                raise PortOneUnavailable("invalid credentials") from exc
+                raise GatewayUnavailable(Code.PORTONE_UNAVAILABLE, "invalid credentials") from exc
             try:
                 token = body["access_token"]
                 # PortOne gives its own clock ("now"); count the lifetime on ours.
                 lifetime = int(body["expired_at"]) - int(body["now"])
             except (KeyError, TypeError, ValueError) as exc:
-                raise PortOneUnavailable("malformed token response") from exc
+                raise GatewayUnavailable(Code.PORTONE_UNAVAILABLE, "malformed token response") from exc
             self._token = token
             self._token_expires_at = time.monotonic() + max(0, lifetime - TOKEN_MARGIN_S)
             return token
@@ -185,7 +186,7 @@ class PortOneV1Client:
                     attempt += 1
                     continue
                 log.warning("portone %s %s transport error: %s", method, path, type(exc).__name__)
-                raise PortOneUnavailable(type(exc).__name__) from exc
+                raise GatewayUnavailable(Code.PORTONE_UNAVAILABLE, type(exc).__name__) from exc
             if response.status_code >= 500 and attempt < retries:
                 await self._backoff(attempt)
                 attempt += 1
@@ -203,9 +204,9 @@ class PortOneV1Client:
             envelope = response.json()
         except (json.JSONDecodeError, UnicodeDecodeError):
             log.warning("portone %s %s: malformed body (HTTP %s)", method, path, response.status_code)
-            raise PortOneUnavailable("malformed response") from None
+            raise GatewayUnavailable(Code.PORTONE_UNAVAILABLE, "malformed response") from None
         if not isinstance(envelope, dict):
-            raise PortOneUnavailable("malformed envelope")
+            raise GatewayUnavailable(Code.PORTONE_UNAVAILABLE, "malformed envelope")
         code = envelope.get("code")
         message = str(envelope.get("message") or "")
         if response.status_code == 401:
@@ -214,9 +215,9 @@ class PortOneV1Client:
             raise DomainError(Code.PAYMENT_NOT_FOUND)
         if response.status_code >= 500:
             log.warning("portone %s %s: HTTP %s", method, path, response.status_code)
-            raise PortOneUnavailable(f"HTTP {response.status_code}")
+            raise GatewayUnavailable(Code.PORTONE_UNAVAILABLE, f"HTTP {response.status_code}")
         if response.status_code >= 400 or code != 0:
-            raise PortOneRejected(response.status_code, message)
+            raise GatewayRejected(Code.PORTONE_UNAVAILABLE, response.status_code, message)
         return envelope.get("response")
 
     async def _call(self, method: str, path: str, *, idempotent: bool, **kwargs: Any) -> Any:
@@ -231,7 +232,7 @@ class PortOneV1Client:
             try:
                 return await self._send(method, path, token=token, retries=retries, **kwargs)
             except _Unauthorized as exc:
-                raise PortOneUnavailable("unauthorized after token refresh") from exc
+                raise GatewayUnavailable(Code.PORTONE_UNAVAILABLE, "unauthorized after token refresh") from exc
 
     # --- API ---------------------------------------------------------------------------------
 
@@ -239,7 +240,7 @@ class PortOneV1Client:
         """Readiness: a (cached) access token proves PortOne is reachable and our keys work."""
         await self._get_token()
 
-    async def get_payment(self, payment_key: str) -> ProviderPayment:
+    async def get_payment(self, payment_key: str) -> GatewayPayment:
         if not usable_payment_key(payment_key):
             raise DomainError(Code.PAYMENT_NOT_FOUND)
         data = await self._call("GET", f"/payments/{payment_key}", idempotent=True)
@@ -247,11 +248,11 @@ class PortOneV1Client:
             raise DomainError(Code.PAYMENT_NOT_FOUND)
         return self._parse(data)
 
-    async def prepare(self, merchant_uid: str, amount: int) -> None:
+    async def prepare(self, order_key: str, amount: int) -> None:
         # Registering the same merchant_uid twice is an error at PortOne, so no blind retry; the
         # caller treats failure as "not registered" and our own amount check still protects us.
         await self._call(
-            "POST", "/payments/prepare", idempotent=False, json={"merchant_uid": merchant_uid, "amount": amount}
+            "POST", "/payments/prepare", idempotent=False, json={"merchant_uid": order_key, "amount": amount}
         )
 
     async def cancel(
@@ -263,7 +264,7 @@ class PortOneV1Client:
         reason: str,
         request_id: str,
         refund_account: RefundAccount | None = None,
-    ) -> ProviderPayment:
+    ) -> GatewayPayment:
         body: dict[str, Any] = {"imp_uid": payment_key, "amount": amount, "checksum": checksum, "reason": reason}
         if refund_account is not None:
             # Virtual-account refunds (v1.openapi.yml POST /payments/cancel): never logged.
@@ -276,12 +277,12 @@ class PortOneV1Client:
                 body["refund_tel"] = refund_account.tel
         data = await self._call("POST", "/payments/cancel", idempotent=False, json=body)
         if not isinstance(data, dict):
-            raise PortOneUnavailable("malformed cancel response")
+            raise GatewayUnavailable(Code.PORTONE_UNAVAILABLE, "malformed cancel response")
         return self._parse(data)
 
     async def list_payments(
         self, *, since: datetime | None, until: datetime | None, cursor: str | None = None, size: int = 100
-    ) -> tuple[list[ProviderPayment], str | None]:
+    ) -> tuple[list[GatewayPayment], str | None]:
         """One page of ``GET /payments/status/all`` (by time range); the cursor is the next page."""
         params: dict[str, Any] = {"page": int(cursor or 1), "limit": size, "sorting": "started"}
         if since:
@@ -294,12 +295,12 @@ class PortOneV1Client:
         return items, (str(next_page) if next_page else None)
 
     @staticmethod
-    def _parse(data: dict[str, Any]) -> ProviderPayment:
+    def _parse(data: dict[str, Any]) -> GatewayPayment:
         try:
             return parse_v1_payment(data)
         except (KeyError, TypeError, ValueError) as exc:
             log.warning("portone v1: unparseable payment: %s", exc)
-            raise PortOneUnavailable("malformed payment") from exc
+            raise GatewayUnavailable(Code.PORTONE_UNAVAILABLE, "malformed payment") from exc
 
 
 class _Unauthorized(Exception):

@@ -14,7 +14,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from .http import API_TEMPLATES, BadRequest, as_int, as_str
-from .shared import base_url, delete_webhooks, get_stats, json_object, reset
+from ..shared import base_url, delete_webhooks, get_stats, json_object, reset
 from .store import Faults, Payment, SandboxError, Store, get_store
 
 STATUS_FOR_KIND = {"invalid": 400, "not_found": 404, "already_paid": 409, "not_paid": 409,
@@ -245,7 +245,7 @@ async def clock(request: Request, store: Store) -> Response:
 
 
 # Every control endpoint with what it does and an example body: routes() is built from this table
-# and the index page (GET /, sandbox/index.py) lists it, so an endpoint cannot exist undocumented.
+# and the index page (GET /, sandbox/portone/index.py) lists it, so an endpoint cannot exist undocumented.
 ENDPOINTS: list[tuple[str, str, Any, str, dict | None]] = [
     ("POST", "/_control/payments", create_payment,
      "결제 만들기 (구매자가 결제창에서 결제한 것처럼): amount, merchant_uid | payment_id, version v1|v2, "

@@ -18,10 +18,10 @@ from starlette.routing import Route
 
 from . import control
 from .http import API_TEMPLATES
-from .shared import base_url
+from ..shared import base_url
 from .store import get_store
 
-DOC = Path(__file__).resolve().parent.parent / "docs" / "SANDBOX.md"
+DOC = Path(__file__).resolve().parents[2] / "docs" / "SANDBOX.md"
 
 _STYLE = """
 body { font-family: "Pretendard", "Apple SD Gothic Neo", "Noto Sans KR", sans-serif; margin: 0 auto;

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from .shared import faulted, json_object
+from ..shared import faulted, json_object
 from .store import Store, get_store
 
 Handler = Callable[[Request, Store], Awaitable[Response]]

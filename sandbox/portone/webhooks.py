@@ -30,7 +30,7 @@ from urllib.parse import urlencode
 
 import httpx
 
-from .shared import WebhookTasks
+from ..shared import WebhookTasks
 
 if TYPE_CHECKING:  # pragma: no cover
     from .store import Payment, Store

@@ -4,8 +4,8 @@
     Mount("/sandbox/portone", app=create_app(cfg))               # or inside another app
 
 Layout: /v1/... (api.iamport.kr), /v2/... (api.portone.io), /_control/... (test driver), plus
-the browser checkout routes from sandbox/checkout.py when that module is present, and / (an index
-of all of it, sandbox/index.py).
+the browser checkout routes from sandbox/portone/checkout.py when that module is present, and / (an index
+of all of it, sandbox/portone/index.py).
 The store is `app.state.sandbox`; inside a handler use `sandbox.store.get_store(request)`.
 """
 
@@ -32,9 +32,9 @@ log = logging.getLogger("sandbox")
 def _checkout_routes() -> list[BaseRoute]:
     """Routes of the browser checkout, which is optional and developed separately."""
     try:
-        module = importlib.import_module("sandbox.checkout")
+        module = importlib.import_module("sandbox.portone.checkout")
     except ModuleNotFoundError as exc:
-        if exc.name == "sandbox.checkout":
+        if exc.name == "sandbox.portone.checkout":
             return []
         raise  # checkout exists but is broken: fail loudly rather than serve half a sandbox
     return list(module.checkout_routes())

@@ -1,0 +1,124 @@
+"""The one interface every payment gateway implements (``Gateway``), what it reports
+(``GatewayPayment``, in the normalised statuses below) and how it fails. The core (services/sync.py,
+credit, cancellation, reconciliation, webhooks) speaks only these words; each gateway's own ids
+and statuses stay in its package."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol
+
+from services.errors import Code, DomainError
+
+if TYPE_CHECKING:
+    from services.gateways.refund_account import RefundAccount
+
+# Normalised statuses (V1 and V2 map onto these).
+READY = "ready"  # virtual account issued, waiting for the deposit
+PAID = "paid"
+PARTIALLY_CANCELLED = "partially_cancelled"
+CANCELLED = "cancelled"
+FAILED = "failed"
+# The buyer approved and the gateway holds the payment for the merchant's confirm (Bootpay's
+# ``separately_confirmed``, status 2): nothing is captured until we confirm, so never credited as is.
+AUTHORIZED = "authorized"
+
+
+def usable_payment_key(payment_key: str) -> bool:
+    """Whether a client-supplied payment key (PortOne's imp_uid / paymentId…) can go into a
+    gateway's URL path as it is.
+
+    Control characters made httpx raise InvalidURL (an unmasked 500, found by fuzzing), and ``/``,
+    ``?``, ``#``, ``%``, ``\\`` or a dot segment would make the request a different one. Gateways'
+    ids never contain any of these; a key that does cannot exist there."""
+    if not payment_key or len(payment_key) > 200 or payment_key.strip(".") == "":
+        return False
+    return all(ch.isprintable() and not ch.isspace() and ch not in "/?#%\\" for ch in payment_key)
+
+
+class GatewayUnavailable(DomainError):
+    """The gateway could not be asked or gave no usable answer (network, 5xx, credentials, a
+    malformed body): nothing is known. ``code`` is the gateway's own (``PORTONE_UNAVAILABLE``,
+    ``BOOTPAY_UNAVAILABLE``): clients depend on it."""
+
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__(code)
+        self.detail = detail
+
+
+class GatewayRejected(DomainError):
+    """The gateway answered with an error for a reason other than not-found (PortOne: an error
+    envelope, code != 0). ``code`` as for ``GatewayUnavailable``."""
+
+    def __init__(self, code: str, status: int, message: str) -> None:
+        super().__init__(code, f"결제사 요청이 거절되었습니다: {message}")
+        self.status = status
+        self.gateway_message = message
+
+
+class InvalidWebhook(Exception):
+    """A delivery that is not a well-formed, authentic webhook of the gateway it claims to be from."""
+
+
+@dataclass(frozen=True)
+class VirtualAccount:
+    bank_name: str | None
+    bank_code: str | None
+    account_number: str | None
+    holder: str | None
+    due_at: datetime | None
+
+
+@dataclass(frozen=True)
+class GatewayPayment:
+    """What a gateway says about one payment — the only source of truth for money."""
+
+    provider: str  # the gateway's name: "portone_v1" | "portone_v2"
+    payment_key: str  # the gateway's id of the payment (PortOne: imp_uid (V1) or paymentId (V2))
+    order_key: str  # the merchant's id of the order it pays (PortOne V1: merchant_uid; V2: paymentId)
+    status: str  # one of the normalised statuses above
+    amount: int  # total amount of the payment (KRW)
+    cancelled_amount: int
+    currency: str
+    pay_method: str | None
+    pg_provider: str | None
+    paid_at: datetime | None
+    name: str | None = None
+    fail_reason: str | None = None
+    virtual_account: VirtualAccount | None = None
+    # The part of ``amount`` the buyer did not pay (V2: ``amount.total − amount.paid`` of a paid
+    # payment: a card company's or PortOne's promotion, points, a coupon). Never credited: a
+    # payment with one is an amount mismatch (services/credit.py).
+    unpaid_amount: int = 0
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def cancellable_amount(self) -> int:
+        return self.amount - self.cancelled_amount
+
+
+class Gateway(Protocol):
+    name: str
+    # Whether list_payments works: Bootpay has no listing API, so reconciliation walks our own open
+    # payments of it instead (services/reconcile.py).
+    can_list: bool
+
+    async def get_payment(self, payment_key: str) -> GatewayPayment: ...
+
+    async def prepare(self, order_key: str, amount: int) -> None: ...
+
+    async def cancel(
+        self,
+        payment_key: str,
+        *,
+        amount: int,
+        checksum: int,
+        reason: str,
+        request_id: str,
+        refund_account: RefundAccount | None = None,
+    ) -> GatewayPayment: ...
+
+    async def list_payments(
+        self, *, since: datetime | None, until: datetime | None, cursor: str | None = None, size: int = 100
+    ) -> tuple[list[GatewayPayment], str | None]: ...
