@@ -25,7 +25,7 @@ export type PaymentGateway =
   | 'BOOTPAY'
   | 'PORTONE';
 
-/** 가상계좌 환불을 받을 계좌 (입금된 가상계좌 충전을 취소할 때만 필요). 저장하지 않고 PortOne에만 전달합니다. */
+/** 가상계좌 환불을 받을 계좌 (입금된 가상계좌 충전을 취소할 때만 필요). 저장하지 않고 결제 대행사(PortOne, 부트페이)에만 전달합니다. */
 export type RefundAccountInput = {
   /** PortOne 은행 코드 (예: 004 KB국민은행, 088 신한은행) */
   bank: string;
