@@ -5,7 +5,8 @@
     GET /demo/<asset>           demo.js, demo.css
 
 On in sandbox mode, off in production (``POINTCHARGE_DEMO_PAGE``). In sandbox mode the page loads
-the mounted sandbox's SDK (/sandbox/portone/iamport.js); in production PortOne's own.
+the mounted sandboxes' SDKs (/sandbox/portone/iamport.js, /sandbox/bootpay/bootpay.js); in
+production PortOne's and Bootpay's own.
 """
 
 from __future__ import annotations
@@ -22,14 +23,20 @@ DEMO_DIR = Path(__file__).with_name("demo")
 ASSETS = {"demo.js": "text/javascript; charset=utf-8", "demo.css": "text/css; charset=utf-8"}
 SANDBOX_SDK = "/sandbox/portone/iamport.js"
 PORTONE_SDK = "https://cdn.iamport.kr/v1/iamport.js"
+SANDBOX_BOOTPAY_SDK = "/sandbox/bootpay/bootpay.js"
+BOOTPAY_SDK = "https://js.bootpay.co.kr/bootpay-5.3.1.min.js"  # client-js 5.x, the version the sandbox emulates
 
 
 def demo_routes(settings: Settings) -> list[BaseRoute]:
     index = DEMO_DIR / "index.html"
     if not index.is_file():
         return []
-    sdk = PORTONE_SDK if settings.is_production else SANDBOX_SDK
-    html = index.read_text(encoding="utf-8").replace("__IAMPORT_JS__", sdk)
+    production = settings.is_production
+    html = (
+        index.read_text(encoding="utf-8")
+        .replace("__IAMPORT_JS__", PORTONE_SDK if production else SANDBOX_SDK)
+        .replace("__BOOTPAY_JS__", BOOTPAY_SDK if production else SANDBOX_BOOTPAY_SDK)
+    )
     headers = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin"}
 
     async def page(request: Request) -> Response:

@@ -6,6 +6,9 @@
  *   fetchPointChargeConfig → IMP.init(merchantCode), the packages
  *   preparePointCharge(amount) → IMP.request_pay({... merchant_uid ...}, callback)
  *   callback → createPointTransactionOfLoading(impUid: rsp.imp_uid)
+ *   부트페이 (when the server has it on): preparePointCharge(amount, gateway: BOOTPAY) →
+ *   Bootpay.requestPayment({order_id: merchantUid, price, extra: {separately_confirmed}}) →
+ *   confirm | done | issued → createPointTransactionOfLoading(receiptId) (the server confirms)
  *   모바일(리디렉션): m_redirect_url = <origin>/payments/complete, which verifies and credits, then
  *   sends the browser back here (/payments/result?outcome=…)
  *   상점: fetchUseditems, createUseditem, createPointTransactionOfBuyingAndSelling(useritemId) — the
@@ -38,6 +41,7 @@
     AMOUNT_MISMATCH: "결제 금액이 주문 금액과 달라 결제를 자동으로 취소했습니다.",
     PAYMENT_ALREADY_CLAIMED: "이미 다른 계정에서 사용한 결제입니다.",
     PORTONE_UNAVAILABLE: "결제사(PortOne)와 연결이 원활하지 않습니다. 결제는 안전하게 처리되니 잠시 후 새로고침해 주세요.",
+    BOOTPAY_UNAVAILABLE: "결제사(부트페이)와 연결이 원활하지 않습니다. 결제는 안전하게 처리되니 잠시 후 새로고침해 주세요.",
     INSUFFICIENT_POINTS: "포인트가 부족합니다.",
     ALREADY_CANCELLED: "이미 취소된 결제입니다.",
     ITEM_SOLD_OUT: "이미 판매된 상품입니다.",
@@ -75,7 +79,8 @@
     PAYMENT_NOT_FOUND: MESSAGES.PAYMENT_NOT_FOUND
   };
 
-  var state = { token: null, user: null, config: null, selected: null, busy: false, tab: "charge", qnaItem: null };
+  var state = { token: null, user: null, config: null, selected: null, busy: false, tab: "charge", qnaItem: null,
+                gateway: "PORTONE", bootpayMethod: "card" };
   var restoring = null;
 
   function $(id) { return document.getElementById(id); }
@@ -173,10 +178,10 @@
   // ------------------------------------------------------------------ data
   var ME = "query Me {" +
     " fetchUserLoggedIn { _id email name userPoint { amount } }" +
-    " fetchPointTransactions { _id impUid amount balance status statusDetail createdAt useditem { _id name } }" +
+    " fetchPointTransactions { _id gateway impUid amount balance status statusDetail createdAt useditem { _id name } }" +
     " fetchUseditems { _id name price remarks images seller { _id name } }" +
     " fetchFileConfig { publicBase maxBytes }" +
-    " fetchPointChargeOrders { merchantUid impUid amount paidAmount cancelledAmount status payMethod" +
+    " fetchPointChargeOrders { gateway merchantUid impUid receiptId amount paidAmount cancelledAmount status payMethod" +
     "   virtualAccount { bankName accountNumber holder dueAt } }" +
     " }";
 
@@ -479,8 +484,9 @@
   }
 
   function renderHistory(entries, orders) {
+    // A charge's impUid is its payment's id at the gateway: PortOne's imp_uid or Bootpay's receipt_id.
     var byImpUid = {};
-    orders.forEach(function (o) { if (o.impUid) byImpUid[o.impUid] = o; });
+    orders.forEach(function (o) { if (paymentIdOf(o)) byImpUid[paymentIdOf(o)] = o; });
     var rows = entries.filter(function (e) { return e.status === "충전" || e.status === "취소"; });
     var body = $("history-rows");
     body.textContent = "";
@@ -488,6 +494,7 @@
       var tr = document.createElement("tr");
       tr.dataset.status = e.status;
       if (e.impUid) tr.dataset.impUid = e.impUid;
+      if (e.gateway) tr.dataset.gateway = e.gateway;
       var cells = [
         when(e.createdAt),
         null,
@@ -520,7 +527,8 @@
           btn.textContent = "취소";
           btn.setAttribute("aria-label", fmt(e.amount) + "P 충전 취소");
           var vbank = !!order && order.payMethod === "vbank";
-          btn.addEventListener("click", function () { cancelCharge(e.impUid, left, vbank); });
+          var gateway = order ? order.gateway : e.gateway;
+          btn.addEventListener("click", function () { cancelCharge(e.impUid, left, vbank, gateway); });
           tr.children[4].appendChild(btn);
         } else {
           tr.children[4].innerHTML = '<small class="muted">취소됨</small>';
@@ -539,22 +547,27 @@
     ready.forEach(function (o) {
       var va = o.virtualAccount;
       var li = document.createElement("li");
+      var id = paymentIdOf(o);
+      li.dataset.gateway = o.gateway;
+      if (id) li.dataset.paymentId = id;
       if (o.impUid) li.dataset.impUid = o.impUid;
+      if (o.receiptId) li.dataset.receiptId = o.receiptId;
       li.textContent = fmt(o.amount) + "원 · " + (va.bankName || "") + " " + (va.accountNumber || "") +
         (va.holder ? " (예금주 " + va.holder + ")" : "") + (va.dueAt ? " · " + when(va.dueAt) + "까지" : "");
-      if (state.config && state.config.testMode && o.impUid) {
-        // Sandbox only: the buyer's deposit, as POST /sandbox/portone/_control/payments/{imp_uid}/deposit.
+      if (state.config && state.config.testMode && id) {
+        // Sandbox only: the buyer's deposit, as POST /sandbox/portone/_control/payments/{imp_uid}/deposit
+        // (or /sandbox/bootpay/_control/receipts/{receipt_id}/deposit).
         var pay = document.createElement("button");
         pay.type = "button";
         pay.className = "small deposit";
         pay.textContent = "입금하기 (테스트)";
-        pay.addEventListener("click", function () { simulateDeposit(o.impUid, o.amount); });
+        pay.addEventListener("click", function () { simulateDeposit(o.gateway, id, o.amount); });
         li.appendChild(pay);
       }
       list.appendChild(li);
     });
     announceDeposits(state.pendingIds || [], ready, orders);
-    state.pendingIds = ready.map(function (o) { return o.impUid; });
+    state.pendingIds = ready.map(paymentIdOf);
     state.hasPending = ready.length > 0;
     $("pending").hidden = !state.hasPending || state.tab === "shop";
     pollWhilePending();
@@ -576,9 +589,9 @@
   }
 
   function announceDeposits(before, ready, orders) {
-    before.forEach(function (impUid) {
-      if (ready.some(function (o) { return o.impUid === impUid; })) return;
-      var order = orders.filter(function (o) { return o.impUid === impUid; })[0];
+    before.forEach(function (id) {
+      if (ready.some(function (o) { return paymentIdOf(o) === id; })) return;
+      var order = orders.filter(function (o) { return paymentIdOf(o) === id; })[0];
       if (order && order.status === "paid") {
         showMessage("success", "가상계좌 입금이 확인되어 " + fmt(order.paidAmount) + "P가 충전되었습니다.");
       }
@@ -620,6 +633,41 @@
     }
     $("btn-pay").textContent = fmt(amount) + "원 충전하기";
     $("btn-pay").disabled = state.busy;
+  }
+
+  // The payment's id at its gateway: PortOne's imp_uid or Bootpay's receipt_id.
+  function paymentIdOf(order) {
+    return (order.gateway === "BOOTPAY" ? order.receiptId : order.impUid) || null;
+  }
+
+  // 결제사: a switch only when the server has both on; otherwise the one it has.
+  function renderGateways(config) {
+    var gateways = config.gateways || ["PORTONE"];
+    $("gateways").hidden = gateways.length < 2;
+    [].forEach.call(document.querySelectorAll("#gateways .gateway"), function (b) {
+      b.hidden = gateways.indexOf(b.dataset.gateway) < 0;
+      b.addEventListener("click", function () { selectGateway(b.dataset.gateway); });
+    });
+    [].forEach.call(document.querySelectorAll("#bootpay-methods .pay-method"), function (b) {
+      b.addEventListener("click", function () {
+        state.bootpayMethod = b.dataset.method;
+        checkOne("#bootpay-methods .pay-method", "method", b.dataset.method);
+      });
+    });
+    selectGateway(gateways[0]);
+  }
+
+  function selectGateway(gateway) {
+    state.gateway = gateway;
+    checkOne("#gateways .gateway", "gateway", gateway);
+    $("bootpay-methods").hidden = gateway !== "BOOTPAY";
+    $("mobile-redirect-label").hidden = gateway === "BOOTPAY";  // the redirect is PortOne's m_redirect_url
+  }
+
+  function checkOne(selector, key, value) {
+    [].forEach.call(document.querySelectorAll(selector), function (b) {
+      b.setAttribute("aria-checked", String(b.dataset[key] === value));
+    });
   }
 
   function amountToPay() {
@@ -674,6 +722,7 @@
   async function onPay() {
     var amount = amountToPay();
     if (!amount || !state.config) return;
+    if (state.gateway === "BOOTPAY") return payWithBootpay(amount);
     var redirect = $("mobile-redirect").checked;
     setBusy(true);
     showMessage("info", "결제창을 여는 중입니다…");
@@ -710,7 +759,7 @@
         return;
       }
       showMessage("info", "결제를 확인하는 중입니다…");
-      await claim(rsp.imp_uid);
+      await claim({ impUid: rsp.imp_uid });
     } catch (e) {
       showError(e);
     } finally {
@@ -719,10 +768,51 @@
     }
   }
 
-  async function claim(impUid) {
+  // Bootpay resolves {event: "confirm"} for a card the buyer approved (separately_confirmed: the
+  // server checks the amount and the owner, then confirms: never Bootpay.confirm() here), "done" for
+  // a captured payment, "issued" for a virtual account (PAYMENT_PENDING, as PortOne's); it rejects
+  // {event: "cancel" | "error", message} when the window ends without one.
+  async function payWithBootpay(amount) {
+    if (typeof window.Bootpay === "undefined") return showMessage("error", "결제 모듈(bootpay.js)을 불러오지 못했습니다.");
+    setBusy(true);
+    showMessage("info", "결제창을 여는 중입니다…");
+    try {
+      var order = (await gql("preparePointCharge",
+        "mutation Prepare($a: Int!) { preparePointCharge(amount: $a, gateway: BOOTPAY) { merchantUid amount } }", { a: amount })).preparePointCharge;
+      var card = state.bootpayMethod !== "vbank";
+      showMessage("info", "결제창에서 결제를 진행해 주세요.");
+      var result;
+      try {
+        result = await window.Bootpay.requestPayment({
+          application_id: state.config.bootpayApplicationId,
+          price: order.amount,
+          order_id: order.merchantUid,
+          order_name: "포인트 충전",
+          method: state.bootpayMethod,
+          user: { id: state.user._id, username: state.user.name, email: state.user.email },
+          extra: card ? { open_type: "iframe", separately_confirmed: true } : { open_type: "iframe" }
+        });
+      } catch (r) {
+        if (!r || (r.event !== "cancel" && r.event !== "error")) throw r;
+        if (r.event === "cancel") return showMessage("warn", "결제를 취소했습니다.");
+        return showMessage("error", "결제에 실패했습니다." + (r.message ? " (" + r.message + ")" : ""));
+      }
+      var receiptId = result.receipt_id || (result.data && result.data.receipt_id);
+      showMessage("info", "결제를 확인하는 중입니다…");
+      await claim({ receiptId: receiptId });
+    } catch (e) {
+      showError(e instanceof GqlError ? e : new GqlError("INTERNAL_SERVER_ERROR", "", "bootpay"));
+    } finally {
+      setBusy(false);
+      await refresh().catch(showError);
+    }
+  }
+
+  // ids: {impUid} (PortOne) or {receiptId} (Bootpay).
+  async function claim(ids) {
     var tx = (await gql("createPointTransactionOfLoading",
-      "mutation Charge($i: ID!) { createPointTransactionOfLoading(impUid: $i) { _id amount balance status } }",
-      { i: impUid })).createPointTransactionOfLoading;
+      "mutation Charge($i: ID, $r: ID) { createPointTransactionOfLoading(impUid: $i, receiptId: $r) { _id amount balance status } }",
+      { i: ids.impUid || null, r: ids.receiptId || null })).createPointTransactionOfLoading;
     showMessage("success", fmt(tx.amount) + "P 충전이 완료되었습니다. 잔액 " + fmt(tx.balance) + "P");
   }
 
@@ -745,7 +835,8 @@
     });
   }
 
-  async function cancelCharge(impUid, amount, vbank) {
+  // id: the charge's imp_uid, or its receipt_id when gateway is BOOTPAY.
+  async function cancelCharge(id, amount, vbank, gateway) {
     var account = null;
     if (vbank) {
       account = await askRefundAccount(amount);
@@ -756,8 +847,8 @@
     setBusy(true);
     try {
       var tx = (await gql("cancelPointTransaction",
-        "mutation Cancel($i: ID!, $r: RefundAccountInput) { cancelPointTransaction(impUid: $i, refundAccount: $r) { amount balance } }",
-        { i: impUid, r: account })).cancelPointTransaction;
+        "mutation Cancel($i: ID, $rc: ID, $r: RefundAccountInput) { cancelPointTransaction(impUid: $i, receiptId: $rc, refundAccount: $r) { amount balance } }",
+        { i: gateway === "BOOTPAY" ? null : id, rc: gateway === "BOOTPAY" ? id : null, r: account })).cancelPointTransaction;
       showMessage("success", fmt(-tx.amount) + "P 충전을 취소했습니다. " +
         (vbank ? "입력한 계좌로 환불됩니다." : "결제 금액은 카드사를 통해 환불됩니다."));
     } catch (e) {
@@ -769,18 +860,21 @@
   }
 
   // The sandbox's deposit: its webhook credits the points a moment later (as PortOne's would).
-  async function simulateDeposit(impUid, amount) {
+  async function simulateDeposit(gateway, id, amount) {
     if (state.busy) return;
     setBusy(true);
     try {
-      var r = await fetch("/sandbox/portone/_control/payments/" + encodeURIComponent(impUid) + "/deposit", {
+      var url = gateway === "BOOTPAY"
+        ? "/sandbox/bootpay/_control/receipts/" + encodeURIComponent(id) + "/deposit"
+        : "/sandbox/portone/_control/payments/" + encodeURIComponent(id) + "/deposit";
+      var r = await fetch(url, {
         method: "POST", headers: { "Content-Type": "application/json" }, body: "{}"
       });
       if (!r.ok) throw new GqlError("INTERNAL_SERVER_ERROR", "", "deposit");
       showMessage("info", fmt(amount) + "원을 입금했습니다. 입금 확인(웹훅)을 기다리는 중입니다…");
       for (var i = 0; i < 25; i++) {
         await refresh();
-        if (!document.querySelector('#pending-list li[data-imp-uid="' + CSS.escape(impUid) + '"]')) {
+        if (!document.querySelector('#pending-list li[data-payment-id="' + CSS.escape(id) + '"]')) {
           return showMessage("success", "가상계좌 입금이 확인되어 " + fmt(amount) + "P가 충전되었습니다.");
         }
         await new Promise(function (resolve) { setTimeout(resolve, 400); });
@@ -810,7 +904,7 @@
     } else if (r.outcome === "pending" && r.impUid && state.user) {
       // Not credited yet (not a prepared order of ours, or PortOne was unreachable): claim it now.
       showMessage("info", "결제를 확인하는 중입니다…");
-      try { await claim(r.impUid); } catch (e) { showError(e); }
+      try { await claim({ impUid: r.impUid }); } catch (e) { showError(e); }
       await refresh();
     } else if (r.outcome === "pending") {
       showMessage("info", "결제를 확인하고 있습니다. 잠시 후 새로고침해 주세요.");
@@ -832,9 +926,11 @@
     var redirected = takeRedirectResult();
     try {
       state.config = (await gql("fetchPointChargeConfig",
-        "{ fetchPointChargeConfig { merchantCode pg testMode packages minAmount maxAmount } }", {}, { anonymous: true })).fetchPointChargeConfig;
+        "{ fetchPointChargeConfig { merchantCode pg testMode packages minAmount maxAmount gateways bootpayApplicationId } }",
+        {}, { anonymous: true })).fetchPointChargeConfig;
       $("mode-badge").hidden = !state.config.testMode;
       renderPackages(state.config);
+      renderGateways(state.config);
     } catch (e) {
       $("loading").hidden = true;
       return showError(e);

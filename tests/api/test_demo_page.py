@@ -44,7 +44,8 @@ async def test_sandbox_serves_the_demo_page_and_its_assets(database_url: str) ->
         assert page.headers["content-type"].startswith("text/html")
         assert "<title>포인트 충전 데모" in page.text
         assert '<script src="/sandbox/portone/iamport.js"></script>' in page.text  # offline: the mounted SDK
-        assert "__IAMPORT_JS__" not in page.text
+        assert '<script src="/sandbox/bootpay/bootpay.js"></script>' in page.text
+        assert "__IAMPORT_JS__" not in page.text and "__BOOTPAY_JS__" not in page.text
         assert 'src="http' not in page.text and 'href="http' not in page.text  # nothing from a CDN
         result = await client.get("/payments/result", params={"outcome": "credited", "amount": "1000"})
         assert result.status_code == 200 and result.text == page.text
@@ -55,6 +56,7 @@ async def test_sandbox_serves_the_demo_page_and_its_assets(database_url: str) ->
         assert (await client.get("/demo/index.html")).status_code == 404  # only the listed assets
         assert (await client.get("/demo/../app.py")).status_code == 404
         assert (await client.get("/sandbox/portone/iamport.js")).status_code == 200
+        assert (await client.get("/sandbox/bootpay/bootpay.js")).status_code == 200
 
 
 async def test_production_has_no_demo_page_by_default(database_url: str) -> None:
@@ -79,7 +81,9 @@ async def test_demo_page_is_configurable_both_ways(database_url: str, monkeypatc
         assert page.status_code == 200
         # production has no sandbox to load the SDK from: PortOne's own
         assert '<script src="https://cdn.iamport.kr/v1/iamport.js"></script>' in page.text
+        assert '<script src="https://js.bootpay.co.kr/bootpay-5.3.1.min.js"></script>' in page.text
         assert (await client.get("/sandbox/portone/iamport.js")).status_code == 404
+        assert (await client.get("/sandbox/bootpay/bootpay.js")).status_code == 404
 
 
 async def test_mobile_redirect_lands_on_the_demo_page_unless_a_frontend_is_configured(clean_db: str) -> None:

@@ -14,6 +14,7 @@ const MESSAGES: Record<string, string> = {
   AMOUNT_MISMATCH: "결제 금액이 주문 금액과 달라 결제를 자동으로 취소했습니다.",
   PAYMENT_ALREADY_CLAIMED: "이미 다른 계정에서 사용한 결제입니다.",
   PORTONE_UNAVAILABLE: "결제사(PortOne)와 연결이 원활하지 않습니다. 잠시 후 다시 시도해 주세요.",
+  BOOTPAY_UNAVAILABLE: "결제사(부트페이)와 연결이 원활하지 않습니다. 잠시 후 다시 시도해 주세요.",
   INSUFFICIENT_POINTS: "포인트가 부족합니다.",
   ALREADY_CANCELLED: "이미 취소된 결제입니다.",
   ITEM_SOLD_OUT: "이미 판매된 상품입니다.",
@@ -26,6 +27,7 @@ const MESSAGES: Record<string, string> = {
   INTERNAL_SERVER_ERROR: "일시적인 오류가 발생했습니다. 잠시 후 다시 시도해 주세요.",
   NETWORK: "서버에 연결할 수 없습니다. 네트워크 상태를 확인해 주세요.",
   SDK_NOT_LOADED: "결제 모듈(iamport.js)을 불러오지 못했습니다.",
+  BOOTPAY_SDK_NOT_LOADED: "결제 모듈(bootpay.js)을 불러오지 못했습니다.",
 };
 // The same code can mean something more precise in one operation.
 const OVERRIDES: Record<string, Record<string, string>> = {
@@ -59,8 +61,8 @@ export function describe(error: unknown, operation?: string): Problem {
     field = typeof first?.extensions?.field === "string" ? first.extensions.field : undefined;
     serverMessage = first?.message ?? "";
     extensions = first?.extensions;
-  } else if (error instanceof Error && error.message === "SDK_NOT_LOADED") {
-    code = "SDK_NOT_LOADED";
+  } else if (error instanceof Error && (error.message === "SDK_NOT_LOADED" || error.message === "BOOTPAY_SDK_NOT_LOADED")) {
+    code = error.message;
   } else if (error instanceof Error) {
     code = "NETWORK";
   }

@@ -3,7 +3,7 @@ import { graphql } from "./gql";
 
 export const CONFIG = graphql(`
   query PointChargeConfig {
-    fetchPointChargeConfig { merchantCode pg testMode packages minAmount maxAmount }
+    fetchPointChargeConfig { merchantCode pg testMode packages minAmount maxAmount gateways bootpayApplicationId }
   }
 `);
 
@@ -16,14 +16,14 @@ export const ME = graphql(`
 export const ORDERS = graphql(`
   query ChargeOrders {
     fetchPointChargeOrders {
-      _id merchantUid impUid amount paidAmount cancelledAmount status payMethod
+      _id gateway merchantUid impUid receiptId amount paidAmount cancelledAmount status payMethod
       virtualAccount { bankName accountNumber holder dueAt }
     }
   }
 `);
 
 export const HISTORY_ENTRY = graphql(`
-  fragment HistoryEntry on PointTransaction { _id impUid amount balance status statusDetail createdAt }
+  fragment HistoryEntry on PointTransaction { _id gateway impUid amount balance status statusDetail createdAt }
 `);
 
 export const HISTORY_ALL = graphql(`
@@ -60,15 +60,21 @@ export const LOGOUT = graphql(`
 `);
 
 export const PREPARE = graphql(`
-  mutation Prepare($amount: Int!) { preparePointCharge(amount: $amount) { merchantUid amount } }
+  mutation Prepare($amount: Int!, $gateway: PaymentGateway!) {
+    preparePointCharge(amount: $amount, gateway: $gateway) { merchantUid amount gateway }
+  }
 `);
+// impUid for a PortOne payment, receiptId for a Bootpay one.
 export const CHARGE = graphql(`
-  mutation Charge($impUid: ID!) { createPointTransactionOfLoading(impUid: $impUid) { _id amount balance } }
+  mutation Charge($impUid: ID, $receiptId: ID) {
+    createPointTransactionOfLoading(impUid: $impUid, receiptId: $receiptId) { _id amount balance }
+  }
 `);
-// amount omitted cancels what is left; refundAccount only for a deposited virtual account.
+// impUid or receiptId as for CHARGE; amount omitted cancels what is left; refundAccount only for a
+// deposited virtual account.
 export const CANCEL = graphql(`
-  mutation Cancel($impUid: ID!, $amount: Int, $reason: String, $refundAccount: RefundAccountInput) {
-    cancelPointTransaction(impUid: $impUid, amount: $amount, reason: $reason, refundAccount: $refundAccount) {
+  mutation Cancel($impUid: ID, $receiptId: ID, $amount: Int, $reason: String, $refundAccount: RefundAccountInput) {
+    cancelPointTransaction(impUid: $impUid, receiptId: $receiptId, amount: $amount, reason: $reason, refundAccount: $refundAccount) {
       _id amount balance
     }
   }

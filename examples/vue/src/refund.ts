@@ -38,5 +38,5 @@ export function cancelAmount(text: string): number | null {
   return t === "" ? null : Number(t);
 }
 
-/** The one open cancel form (its charge's imp_uid): opening another row's closes this one. */
+/** The one open cancel form (its charge's imp_uid or receipt_id): opening another row's closes this one. */
 export const openCancel = ref<string | null>(null);

@@ -1,13 +1,17 @@
 import { type FormEvent, useRef, useState } from "react";
 import { useApolloClient, useMutation } from "@apollo/client/react";
+import { paymentArgs } from "../bootpay";
 import { won } from "../errors";
+import type { PaymentGateway } from "../gql/graphql";
 import { CANCEL } from "../operations";
 import { useNotify } from "../notice";
 import { cancelAmount, isVirtualAccount, REFUND_BANKS, refundAccountInput } from "../refund";
 import { NoticeLine } from "./NoticeLine";
 
 interface Props {
-  impUid: string;
+  /** The charge's payment at its gateway: PortOne's imp_uid or Bootpay's receipt_id. */
+  paymentId: string;
+  gateway: PaymentGateway;
   /** What is left to cancel: the form's default and its maximum. */
   amount: number;
   payMethod: string | null;
@@ -18,7 +22,7 @@ interface Props {
 }
 
 /** 취소 → a small form → cancelPointTransaction: an amount (empty: all that is left), a reason, and
- * for a virtual-account charge the refund account PortOne needs (bank, number, holder). Errors are
+ * for a virtual-account charge the refund account the gateway needs (bank, number, holder). Errors are
  * said in the form, at its inputs. */
 export function CancelCharge({ open, onOpen, ...form }: Props) {
   const notify = useNotify();
@@ -33,10 +37,10 @@ export function CancelCharge({ open, onOpen, ...form }: Props) {
       </button>
     );
   }
-  return <CancelForm key={form.impUid} {...form} />; // mounted afresh: empty on each opening
+  return <CancelForm key={form.paymentId} {...form} />; // mounted afresh: empty on each opening
 }
 
-function CancelForm({ impUid, amount, payMethod, onClose }: Omit<Props, "open" | "onOpen">) {
+function CancelForm({ paymentId, gateway, amount, payMethod, onClose }: Omit<Props, "open" | "onOpen">) {
   const notify = useNotify();
   const client = useApolloClient();
   const [cancel] = useMutation(CANCEL);
@@ -49,7 +53,7 @@ function CancelForm({ impUid, amount, payMethod, onClose }: Omit<Props, "open" |
   const [busy, setBusy] = useState(false);
   const inFlight = useRef(false);
   const vbank = isVirtualAccount(payMethod);
-  const place = `cancel:${impUid}`;
+  const place = `cancel:${paymentId}`;
   const isInvalid = (field: string) => !!invalid && (invalid === field || invalid === field.split(".")[0]);
 
   async function onSubmit(event: FormEvent) {
@@ -61,7 +65,7 @@ function CancelForm({ impUid, amount, payMethod, onClose }: Omit<Props, "open" |
     try {
       const refundAccount = vbank ? refundAccountInput({ bank, number, holder }) : null;
       const { data } = await cancel({
-        variables: { impUid, amount: cancelAmount(part), reason: reason.trim() || null, refundAccount },
+        variables: { ...paymentArgs(gateway, paymentId), amount: cancelAmount(part), reason: reason.trim() || null, refundAccount },
       });
       const tx = data!.cancelPointTransaction;
       const where = vbank ? " 입력한 계좌로 환불됩니다." : "";

@@ -1,5 +1,6 @@
 import { useState } from "react";
 import { useQuery } from "@apollo/client/react";
+import { paymentIdOf } from "../bootpay";
 import { signed, when, won } from "../errors";
 import { HISTORY_ALL, HISTORY_BUYING, HISTORY_COUNTS, HISTORY_LOADING, HISTORY_SELLING, ORDERS } from "../operations";
 import { CancelCharge } from "./CancelCharge";
@@ -80,11 +81,12 @@ export function History() {
           </thead>
           <tbody id="history-rows">
             {items.map((e) => {
-              const order = e.impUid ? orders.find((o) => o.impUid === e.impUid) : undefined;
+              // A charge's impUid is the gateway's id of its payment: PortOne's imp_uid or Bootpay's receipt_id.
+              const order = e.impUid ? orders.find((o) => paymentIdOf(o) === e.impUid) : undefined;
               const left = order ? order.paidAmount - order.cancelledAmount : 0;
               const cancellable = e.status === "충전" && !!order && left > 0 && ["paid", "partially_cancelled"].includes(order.status);
               return (
-                <tr key={e._id} data-status={e.status} data-imp-uid={e.impUid ?? undefined}>
+                <tr key={e._id} data-status={e.status} data-gateway={e.gateway ?? undefined} data-imp-uid={e.impUid ?? undefined}>
                   <td className="when">{when(e.createdAt)}</td>
                   <td className="kind">
                     <span className={`status ${e.status === "취소" ? "cancel" : ""}`}>{e.status}</span>{" "}
@@ -95,7 +97,8 @@ export function History() {
                   <td className={`action ${cancelling === e._id ? "open" : ""}`}>
                     {cancellable && order ? (
                       <CancelCharge
-                        impUid={order.impUid!}
+                        paymentId={e.impUid!}
+                        gateway={order.gateway}
                         amount={left}
                         payMethod={order.payMethod}
                         open={cancelling === e._id}

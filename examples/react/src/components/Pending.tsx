@@ -2,7 +2,9 @@ import { useEffect, useRef, useState } from "react";
 import { useApolloClient, useQuery } from "@apollo/client/react";
 import { API_URL } from "../apollo";
 import { markOffline, unreachable } from "../connection";
+import { paymentIdOf, sandboxDepositUrl } from "../bootpay";
 import { when, won } from "../errors";
+import type { PaymentGateway } from "../gql/graphql";
 import { useNotify } from "../notice";
 import { CONFIG, ME, ORDERS } from "../operations";
 import { NoticeLine } from "./NoticeLine";
@@ -45,12 +47,12 @@ export function Pending() {
     client.refetchQueries({ include: "active" }).catch(() => undefined);
   }, [ready, orders, client, notify]);
 
-  /** Sandbox only: the buyer's deposit (the demo page's button), as PortOne's bank would make it. */
-  async function deposit(impUid: string, amount: number) {
+  /** Sandbox only: the buyer's deposit (the demo page's button), as the gateway's bank would make it. */
+  async function deposit(gateway: PaymentGateway, id: string, amount: number) {
     if (depositing) return;
-    setDepositing(impUid);
+    setDepositing(id);
     try {
-      const url = `${API_URL}/sandbox/portone/_control/payments/${encodeURIComponent(impUid)}/deposit`;
+      const url = sandboxDepositUrl(API_URL, gateway, id);
       const res = await fetch(url, { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" });
       if (res.status >= 500) throw new TypeError(`deposit: HTTP ${res.status}`); // the proxy's 502: the API is down
       if (!res.ok) throw new Error(`deposit: HTTP ${res.status}`);
@@ -70,21 +72,24 @@ export function Pending() {
       <h2>입금 대기 중인 가상계좌</h2>
       <NoticeLine place="pending" />
       <ul>
-        {ready.map((o) => (
-          <li key={o._id} data-imp-uid={o.impUid ?? undefined}>
-            <span>
-              {won(o.amount)}원 · {o.virtualAccount?.bankName} <span className="id">{o.virtualAccount?.accountNumber}</span>
-              {o.virtualAccount?.holder && ` (예금주 ${o.virtualAccount.holder})`}
-              {o.virtualAccount?.dueAt && ` · ${when(o.virtualAccount.dueAt)}까지`}
-            </span>
-            {testMode && o.impUid && (
-              <button type="button" className="small secondary nowrap deposit" disabled={!!depositing}
-                onClick={() => void deposit(o.impUid!, o.amount)}>
-                입금하기 (테스트)
-              </button>
-            )}
-          </li>
-        ))}
+        {ready.map((o) => {
+          const id = paymentIdOf(o);
+          return (
+            <li key={o._id} data-gateway={o.gateway} data-imp-uid={o.impUid ?? undefined} data-receipt-id={o.receiptId ?? undefined}>
+              <span>
+                {won(o.amount)}원 · {o.virtualAccount?.bankName} <span className="id">{o.virtualAccount?.accountNumber}</span>
+                {o.virtualAccount?.holder && ` (예금주 ${o.virtualAccount.holder})`}
+                {o.virtualAccount?.dueAt && ` · ${when(o.virtualAccount.dueAt)}까지`}
+              </span>
+              {testMode && id && (
+                <button type="button" className="small secondary nowrap deposit" disabled={!!depositing}
+                  onClick={() => void deposit(o.gateway, id, o.amount)}>
+                  입금하기 (테스트)
+                </button>
+              )}
+            </li>
+          );
+        })}
       </ul>
     </section>
   );

@@ -15,10 +15,10 @@ import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-
  */
 type Documents = {
     "\n  query Ping { __typename }\n": typeof types.PingDocument,
-    "\n  query PointChargeConfig {\n    fetchPointChargeConfig { merchantCode pg testMode packages minAmount maxAmount }\n  }\n": typeof types.PointChargeConfigDocument,
+    "\n  query PointChargeConfig {\n    fetchPointChargeConfig { merchantCode pg testMode packages minAmount maxAmount gateways bootpayApplicationId }\n  }\n": typeof types.PointChargeConfigDocument,
     "\n  query Me {\n    fetchUserLoggedIn { _id email name userPoint { _id amount } }\n  }\n": typeof types.MeDocument,
-    "\n  query ChargeOrders {\n    fetchPointChargeOrders {\n      _id merchantUid impUid amount paidAmount cancelledAmount status payMethod\n      virtualAccount { bankName accountNumber holder dueAt }\n    }\n  }\n": typeof types.ChargeOrdersDocument,
-    "\n  fragment HistoryEntry on PointTransaction { _id impUid amount balance status statusDetail createdAt }\n": typeof types.HistoryEntryFragmentDoc,
+    "\n  query ChargeOrders {\n    fetchPointChargeOrders {\n      _id gateway merchantUid impUid receiptId amount paidAmount cancelledAmount status payMethod\n      virtualAccount { bankName accountNumber holder dueAt }\n    }\n  }\n": typeof types.ChargeOrdersDocument,
+    "\n  fragment HistoryEntry on PointTransaction { _id gateway impUid amount balance status statusDetail createdAt }\n": typeof types.HistoryEntryFragmentDoc,
     "\n  query HistoryAll($page: Int!) { fetchPointTransactions(page: $page) { ...HistoryEntry } }\n": typeof types.HistoryAllDocument,
     "\n  query HistoryLoading($page: Int!) { fetchPointTransactionsOfLoading(page: $page) { ...HistoryEntry } }\n": typeof types.HistoryLoadingDocument,
     "\n  query HistoryBuying($page: Int!) { fetchPointTransactionsOfBuying(page: $page) { ...HistoryEntry } }\n": typeof types.HistoryBuyingDocument,
@@ -28,9 +28,9 @@ type Documents = {
     "\n  mutation Login($email: String!, $password: String!) { loginUser(email: $email, password: $password) { accessToken } }\n": typeof types.LoginDocument,
     "\n  mutation Restore { restoreAccessToken { accessToken } }\n": typeof types.RestoreDocument,
     "\n  mutation Logout { logoutUser }\n": typeof types.LogoutDocument,
-    "\n  mutation Prepare($amount: Int!) { preparePointCharge(amount: $amount) { merchantUid amount } }\n": typeof types.PrepareDocument,
-    "\n  mutation Charge($impUid: ID!) { createPointTransactionOfLoading(impUid: $impUid) { _id amount balance } }\n": typeof types.ChargeDocument,
-    "\n  mutation Cancel($impUid: ID!, $amount: Int, $reason: String, $refundAccount: RefundAccountInput) {\n    cancelPointTransaction(impUid: $impUid, amount: $amount, reason: $reason, refundAccount: $refundAccount) {\n      _id amount balance\n    }\n  }\n": typeof types.CancelDocument,
+    "\n  mutation Prepare($amount: Int!, $gateway: PaymentGateway!) {\n    preparePointCharge(amount: $amount, gateway: $gateway) { merchantUid amount gateway }\n  }\n": typeof types.PrepareDocument,
+    "\n  mutation Charge($impUid: ID, $receiptId: ID) {\n    createPointTransactionOfLoading(impUid: $impUid, receiptId: $receiptId) { _id amount balance }\n  }\n": typeof types.ChargeDocument,
+    "\n  mutation Cancel($impUid: ID, $receiptId: ID, $amount: Int, $reason: String, $refundAccount: RefundAccountInput) {\n    cancelPointTransaction(impUid: $impUid, receiptId: $receiptId, amount: $amount, reason: $reason, refundAccount: $refundAccount) {\n      _id amount balance\n    }\n  }\n": typeof types.CancelDocument,
     "\n  query FileConfig { fetchFileConfig { publicBase maxBytes } }\n": typeof types.FileConfigDocument,
     "\n  query Items($page: Int) {\n    fetchUseditems(page: $page) { _id name remarks price images soldAt seller { _id name } }\n  }\n": typeof types.ItemsDocument,
     "\n  query Item($id: ID!) {\n    fetchUseditem(useditemId: $id) {\n      _id name remarks contents price images soldAt createdAt seller { _id name } buyer { _id name }\n    }\n  }\n": typeof types.ItemDocument,
@@ -45,10 +45,10 @@ type Documents = {
 };
 const documents: Documents = {
     "\n  query Ping { __typename }\n": types.PingDocument,
-    "\n  query PointChargeConfig {\n    fetchPointChargeConfig { merchantCode pg testMode packages minAmount maxAmount }\n  }\n": types.PointChargeConfigDocument,
+    "\n  query PointChargeConfig {\n    fetchPointChargeConfig { merchantCode pg testMode packages minAmount maxAmount gateways bootpayApplicationId }\n  }\n": types.PointChargeConfigDocument,
     "\n  query Me {\n    fetchUserLoggedIn { _id email name userPoint { _id amount } }\n  }\n": types.MeDocument,
-    "\n  query ChargeOrders {\n    fetchPointChargeOrders {\n      _id merchantUid impUid amount paidAmount cancelledAmount status payMethod\n      virtualAccount { bankName accountNumber holder dueAt }\n    }\n  }\n": types.ChargeOrdersDocument,
-    "\n  fragment HistoryEntry on PointTransaction { _id impUid amount balance status statusDetail createdAt }\n": types.HistoryEntryFragmentDoc,
+    "\n  query ChargeOrders {\n    fetchPointChargeOrders {\n      _id gateway merchantUid impUid receiptId amount paidAmount cancelledAmount status payMethod\n      virtualAccount { bankName accountNumber holder dueAt }\n    }\n  }\n": types.ChargeOrdersDocument,
+    "\n  fragment HistoryEntry on PointTransaction { _id gateway impUid amount balance status statusDetail createdAt }\n": types.HistoryEntryFragmentDoc,
     "\n  query HistoryAll($page: Int!) { fetchPointTransactions(page: $page) { ...HistoryEntry } }\n": types.HistoryAllDocument,
     "\n  query HistoryLoading($page: Int!) { fetchPointTransactionsOfLoading(page: $page) { ...HistoryEntry } }\n": types.HistoryLoadingDocument,
     "\n  query HistoryBuying($page: Int!) { fetchPointTransactionsOfBuying(page: $page) { ...HistoryEntry } }\n": types.HistoryBuyingDocument,
@@ -58,9 +58,9 @@ const documents: Documents = {
     "\n  mutation Login($email: String!, $password: String!) { loginUser(email: $email, password: $password) { accessToken } }\n": types.LoginDocument,
     "\n  mutation Restore { restoreAccessToken { accessToken } }\n": types.RestoreDocument,
     "\n  mutation Logout { logoutUser }\n": types.LogoutDocument,
-    "\n  mutation Prepare($amount: Int!) { preparePointCharge(amount: $amount) { merchantUid amount } }\n": types.PrepareDocument,
-    "\n  mutation Charge($impUid: ID!) { createPointTransactionOfLoading(impUid: $impUid) { _id amount balance } }\n": types.ChargeDocument,
-    "\n  mutation Cancel($impUid: ID!, $amount: Int, $reason: String, $refundAccount: RefundAccountInput) {\n    cancelPointTransaction(impUid: $impUid, amount: $amount, reason: $reason, refundAccount: $refundAccount) {\n      _id amount balance\n    }\n  }\n": types.CancelDocument,
+    "\n  mutation Prepare($amount: Int!, $gateway: PaymentGateway!) {\n    preparePointCharge(amount: $amount, gateway: $gateway) { merchantUid amount gateway }\n  }\n": types.PrepareDocument,
+    "\n  mutation Charge($impUid: ID, $receiptId: ID) {\n    createPointTransactionOfLoading(impUid: $impUid, receiptId: $receiptId) { _id amount balance }\n  }\n": types.ChargeDocument,
+    "\n  mutation Cancel($impUid: ID, $receiptId: ID, $amount: Int, $reason: String, $refundAccount: RefundAccountInput) {\n    cancelPointTransaction(impUid: $impUid, receiptId: $receiptId, amount: $amount, reason: $reason, refundAccount: $refundAccount) {\n      _id amount balance\n    }\n  }\n": types.CancelDocument,
     "\n  query FileConfig { fetchFileConfig { publicBase maxBytes } }\n": types.FileConfigDocument,
     "\n  query Items($page: Int) {\n    fetchUseditems(page: $page) { _id name remarks price images soldAt seller { _id name } }\n  }\n": types.ItemsDocument,
     "\n  query Item($id: ID!) {\n    fetchUseditem(useditemId: $id) {\n      _id name remarks contents price images soldAt createdAt seller { _id name } buyer { _id name }\n    }\n  }\n": types.ItemDocument,
@@ -95,7 +95,7 @@ export function graphql(source: "\n  query Ping { __typename }\n"): (typeof docu
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  query PointChargeConfig {\n    fetchPointChargeConfig { merchantCode pg testMode packages minAmount maxAmount }\n  }\n"): (typeof documents)["\n  query PointChargeConfig {\n    fetchPointChargeConfig { merchantCode pg testMode packages minAmount maxAmount }\n  }\n"];
+export function graphql(source: "\n  query PointChargeConfig {\n    fetchPointChargeConfig { merchantCode pg testMode packages minAmount maxAmount gateways bootpayApplicationId }\n  }\n"): (typeof documents)["\n  query PointChargeConfig {\n    fetchPointChargeConfig { merchantCode pg testMode packages minAmount maxAmount gateways bootpayApplicationId }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -103,11 +103,11 @@ export function graphql(source: "\n  query Me {\n    fetchUserLoggedIn { _id ema
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  query ChargeOrders {\n    fetchPointChargeOrders {\n      _id merchantUid impUid amount paidAmount cancelledAmount status payMethod\n      virtualAccount { bankName accountNumber holder dueAt }\n    }\n  }\n"): (typeof documents)["\n  query ChargeOrders {\n    fetchPointChargeOrders {\n      _id merchantUid impUid amount paidAmount cancelledAmount status payMethod\n      virtualAccount { bankName accountNumber holder dueAt }\n    }\n  }\n"];
+export function graphql(source: "\n  query ChargeOrders {\n    fetchPointChargeOrders {\n      _id gateway merchantUid impUid receiptId amount paidAmount cancelledAmount status payMethod\n      virtualAccount { bankName accountNumber holder dueAt }\n    }\n  }\n"): (typeof documents)["\n  query ChargeOrders {\n    fetchPointChargeOrders {\n      _id gateway merchantUid impUid receiptId amount paidAmount cancelledAmount status payMethod\n      virtualAccount { bankName accountNumber holder dueAt }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  fragment HistoryEntry on PointTransaction { _id impUid amount balance status statusDetail createdAt }\n"): (typeof documents)["\n  fragment HistoryEntry on PointTransaction { _id impUid amount balance status statusDetail createdAt }\n"];
+export function graphql(source: "\n  fragment HistoryEntry on PointTransaction { _id gateway impUid amount balance status statusDetail createdAt }\n"): (typeof documents)["\n  fragment HistoryEntry on PointTransaction { _id gateway impUid amount balance status statusDetail createdAt }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -147,15 +147,15 @@ export function graphql(source: "\n  mutation Logout { logoutUser }\n"): (typeof
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  mutation Prepare($amount: Int!) { preparePointCharge(amount: $amount) { merchantUid amount } }\n"): (typeof documents)["\n  mutation Prepare($amount: Int!) { preparePointCharge(amount: $amount) { merchantUid amount } }\n"];
+export function graphql(source: "\n  mutation Prepare($amount: Int!, $gateway: PaymentGateway!) {\n    preparePointCharge(amount: $amount, gateway: $gateway) { merchantUid amount gateway }\n  }\n"): (typeof documents)["\n  mutation Prepare($amount: Int!, $gateway: PaymentGateway!) {\n    preparePointCharge(amount: $amount, gateway: $gateway) { merchantUid amount gateway }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  mutation Charge($impUid: ID!) { createPointTransactionOfLoading(impUid: $impUid) { _id amount balance } }\n"): (typeof documents)["\n  mutation Charge($impUid: ID!) { createPointTransactionOfLoading(impUid: $impUid) { _id amount balance } }\n"];
+export function graphql(source: "\n  mutation Charge($impUid: ID, $receiptId: ID) {\n    createPointTransactionOfLoading(impUid: $impUid, receiptId: $receiptId) { _id amount balance }\n  }\n"): (typeof documents)["\n  mutation Charge($impUid: ID, $receiptId: ID) {\n    createPointTransactionOfLoading(impUid: $impUid, receiptId: $receiptId) { _id amount balance }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  mutation Cancel($impUid: ID!, $amount: Int, $reason: String, $refundAccount: RefundAccountInput) {\n    cancelPointTransaction(impUid: $impUid, amount: $amount, reason: $reason, refundAccount: $refundAccount) {\n      _id amount balance\n    }\n  }\n"): (typeof documents)["\n  mutation Cancel($impUid: ID!, $amount: Int, $reason: String, $refundAccount: RefundAccountInput) {\n    cancelPointTransaction(impUid: $impUid, amount: $amount, reason: $reason, refundAccount: $refundAccount) {\n      _id amount balance\n    }\n  }\n"];
+export function graphql(source: "\n  mutation Cancel($impUid: ID, $receiptId: ID, $amount: Int, $reason: String, $refundAccount: RefundAccountInput) {\n    cancelPointTransaction(impUid: $impUid, receiptId: $receiptId, amount: $amount, reason: $reason, refundAccount: $refundAccount) {\n      _id amount balance\n    }\n  }\n"): (typeof documents)["\n  mutation Cancel($impUid: ID, $receiptId: ID, $amount: Int, $reason: String, $refundAccount: RefundAccountInput) {\n    cancelPointTransaction(impUid: $impUid, receiptId: $receiptId, amount: $amount, reason: $reason, refundAccount: $refundAccount) {\n      _id amount balance\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
