@@ -29,14 +29,15 @@ def _serve(args: argparse.Namespace) -> int:
     except ConfigurationError as exc:
         print(exc, file=sys.stderr)
         return 2
-    if args.workers > 1 and not settings.is_production and not settings.portone_v1_base_url:
-        # The mounted sandbox works on a copy of its state in process memory (the state file only
+    if args.workers > 1 and not settings.is_production and _uses_a_mounted_sandbox(settings):
+        # A mounted sandbox works on a copy of its state in process memory (the state file only
         # mirrors it for the next start): with N workers a payment made through one worker would
         # be unknown to the others.
         print(
             "--workers > 1 in sandbox mode needs one shared sandbox: run `pointcharge sandbox` and set "
             "POINTCHARGE_PORTONE_V1_BASE_URL=http://127.0.0.1:8099/v1 "
-            "(and POINTCHARGE_PORTONE_V2_BASE_URL=http://127.0.0.1:8099/v2)",
+            "(and POINTCHARGE_PORTONE_V2_BASE_URL=http://127.0.0.1:8099/v2, "
+            "POINTCHARGE_BOOTPAY_BASE_URL=http://127.0.0.1:8099/bootpay/v2, or POINTCHARGE_BOOTPAY_ENABLED=false)",
             file=sys.stderr,
         )
         return 2
@@ -64,6 +65,11 @@ def _serve(args: argparse.Namespace) -> int:
         if metrics_dir is not None:
             shutil.rmtree(metrics_dir, ignore_errors=True)
     return 0
+
+
+def _uses_a_mounted_sandbox(settings) -> bool:
+    """Whether a gateway (PortOne, Bootpay) would talk to the emulator mounted in this process."""
+    return not settings.portone_v1_base_url or bool(settings.bootpay_enabled and not settings.bootpay_base_url)
 
 
 def _multiprocess_metrics_dir(workers: int) -> str | None:

@@ -231,6 +231,7 @@ def test_serve_sets_a_fresh_multiprocess_directory_for_several_workers(
     monkeypatch.setenv("POINTCHARGE_PUBLIC_URL", "http://127.0.0.1:8000")
     monkeypatch.setenv("POINTCHARGE_LOG_LEVEL", "warning")
     monkeypatch.setenv("POINTCHARGE_PORTONE_V1_BASE_URL", "http://127.0.0.1:8099/v1")  # a shared sandbox
+    monkeypatch.setenv("POINTCHARGE_BOOTPAY_BASE_URL", "http://127.0.0.1:8099/bootpay/v2")  # the same one's Bootpay
     monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", "unset-below")
     monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR")
 
@@ -488,3 +489,47 @@ async def test_a_credit_is_logged_once_on_the_access_line_of_its_request_else_on
     own = [line for line in by_webhook if line["event"].startswith("credited 10000 points")]
     assert len(own) == 1 and own[0]["logger"] == "pointcharge.charging", by_webhook
     assert not any("credited_points" in line for line in by_webhook)
+
+
+@pytest.mark.parametrize(
+    "env, refused",
+    [
+        ({}, True),  # both gateways on the sandbox mounted in each worker
+        ({"POINTCHARGE_PORTONE_V1_BASE_URL": "http://127.0.0.1:8099/v1"}, True),  # Bootpay still mounted
+        ({"POINTCHARGE_PORTONE_V1_BASE_URL": "http://127.0.0.1:8099/v1", "POINTCHARGE_BOOTPAY_ENABLED": "false"}, False),
+        (
+            {
+                "POINTCHARGE_PORTONE_V1_BASE_URL": "http://127.0.0.1:8099/v1",
+                "POINTCHARGE_BOOTPAY_BASE_URL": "http://127.0.0.1:8099/bootpay/v2",
+            },
+            False,
+        ),
+    ],
+)
+def test_several_workers_refuse_a_gateway_on_the_mounted_sandbox(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str], env: dict, refused: bool
+) -> None:
+    """Given sandbox mode, when `serve --workers 2` would leave PortOne or Bootpay on the sandbox
+    mounted in each worker (each its own copy of the payments), then it refuses and says what to set."""
+    import uvicorn
+
+    from api import cli
+
+    started: list[int] = []
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **kw: started.append(kw["workers"]))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("POINTCHARGE_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'serve.db'}")
+    monkeypatch.setenv("POINTCHARGE_PUBLIC_URL", "http://127.0.0.1:8000")
+    monkeypatch.setenv("POINTCHARGE_LOG_LEVEL", "warning")
+    for name in ("POINTCHARGE_PORTONE_V1_BASE_URL", "POINTCHARGE_BOOTPAY_BASE_URL", "POINTCHARGE_BOOTPAY_ENABLED"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+
+    code = cli.main(["serve", "--workers", "2"])
+
+    if refused:
+        assert (code, started) == (2, [])
+        assert "POINTCHARGE_BOOTPAY_BASE_URL" in capsys.readouterr().err
+    else:
+        assert (code, started) == (0, [2])

@@ -200,6 +200,7 @@ def api_env(database_url: str, sandbox_url: str, cfg: StormConfig) -> dict[str, 
         POINTCHARGE_PORTONE_IMP_SECRET=sb.imp_secret,  # type: ignore[attr-defined]
         POINTCHARGE_PORTONE_V2_BASE_URL=f"{sandbox_url}/v2",
         POINTCHARGE_PORTONE_V2_SECRET=sb.v2_api_secret,  # type: ignore[attr-defined]
+        POINTCHARGE_BOOTPAY_ENABLED="false",  # PortOne storms; N workers refuse a mounted Bootpay sandbox
         POINTCHARGE_PORTONE_STORE_ID=sb.store_id,  # type: ignore[attr-defined]
         POINTCHARGE_PORTONE_TIMEOUT_S="5",
         POINTCHARGE_DB_POOL_SIZE=str(cfg.db_pool_size),
