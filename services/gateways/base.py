@@ -74,7 +74,7 @@ class VirtualAccount:
 class GatewayPayment:
     """What a gateway says about one payment — the only source of truth for money."""
 
-    provider: str  # the gateway's name: "portone_v1" | "portone_v2"
+    provider: str  # the gateway's name: "portone_v1" | "portone_v2" | "bootpay"
     payment_key: str  # the gateway's id of the payment (PortOne: imp_uid (V1) or paymentId (V2))
     order_key: str  # the merchant's id of the order it pays (PortOne V1: merchant_uid; V2: paymentId)
     status: str  # one of the normalised statuses above
