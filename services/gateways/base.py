@@ -14,7 +14,7 @@ from services.errors import Code, DomainError
 if TYPE_CHECKING:
     from services.gateways.refund_account import RefundAccount
 
-# Normalised statuses (V1 and V2 map onto these).
+# Normalised statuses (every gateway maps its own onto these: PortOne V1, V2, Bootpay).
 READY = "ready"  # virtual account issued, waiting for the deposit
 PAID = "paid"
 PARTIALLY_CANCELLED = "partially_cancelled"
