@@ -80,11 +80,11 @@ def sandbox_key_problems(settings: Settings) -> list[str]:
     ):
         if value is not None and default and value.get_secret_value() == default:
             problems.append(f"{name} is the PortOne sandbox's default key, not one from the PortOne console")
-    return problems + bootpay_sandbox_key_problems(settings)
+    return problems
 
 
 def check_settings(settings: Settings) -> None:
-    problems = settings.production_problems() + sandbox_key_problems(settings)
+    problems = settings.production_problems() + sandbox_key_problems(settings) + bootpay_sandbox_key_problems(settings)
     if problems:
         raise ConfigurationError(
             "production 모드 설정 오류 / refusing to start in production mode:\n- " + "\n- ".join(problems)

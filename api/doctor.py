@@ -333,7 +333,7 @@ def _bootpay(report: Report, settings: Settings) -> None:
         name = problem.split(" ", 1)[0]
         report.problem(name, problem.split(" ", 1)[1], f"set {name} from the Bootpay admin (결제연동 → 연동 키)")
     if settings.is_production:
-        from api.app import bootpay_sandbox_key_problems
+        from api.bootpay_config import bootpay_sandbox_key_problems
 
         for problem in bootpay_sandbox_key_problems(settings):
             name = problem.split(" ", 1)[0]

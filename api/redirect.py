@@ -1,6 +1,8 @@
-"""The mobile redirect (``m_redirect_url``): PortOne sends the browser here instead of calling the
-JS callback. We verify with PortOne (``imp_success`` in the query is ignored) and send the browser
-on to the frontend's result page with the outcome."""
+"""The mobile redirect (PortOne's ``m_redirect_url``, Bootpay's ``redirect_url``): the gateway sends
+the browser here instead of calling the JS callback. We verify with the gateway (``imp_success``,
+Bootpay's ``event`` in the query are ignored) and send the browser on to the frontend's result
+page with the outcome. A Bootpay payment held for our confirm (``event=confirm``) is checked and
+confirmed here as the claim would (the order's amount and owner, under the row lock)."""
 
 from __future__ import annotations
 
@@ -29,15 +31,20 @@ async def payment_complete(request: Request) -> RedirectResponse:
     q = request.query_params
     # V1 appends imp_uid/merchant_uid/imp_success/error_code/error_msg; V2 appends
     # paymentId (or payment_id)/code/message.
+    # Bootpay appends event/receipt_id/order_id (event=cancel|error: error_code/message).
     payment_id = (q.get("paymentId") or q.get("payment_id") or "").strip()
     imp_uid = (q.get("imp_uid") or "").strip()
-    provider = "portone_v2" if payment_id and not imp_uid else "portone_v1"
-    key = imp_uid or payment_id
-    params: dict[str, str] = (
-        {"payment_id": payment_id}
-        if provider == "portone_v2"
-        else {"imp_uid": imp_uid, "merchant_uid": (q.get("merchant_uid") or "").strip()}
-    )
+    receipt_id = (q.get("receipt_id") or "").strip()
+    bootpay = bool(receipt_id) or (not imp_uid and not payment_id and "event" in q)
+    provider = "bootpay" if bootpay else "portone_v2" if payment_id and not imp_uid else "portone_v1"
+    key = receipt_id if bootpay else imp_uid or payment_id
+    params: dict[str, str]
+    if bootpay:
+        params = {"receipt_id": receipt_id, "order_id": (q.get("order_id") or "").strip()}
+    elif provider == "portone_v2":
+        params = {"payment_id": payment_id}
+    else:
+        params = {"imp_uid": imp_uid, "merchant_uid": (q.get("merchant_uid") or "").strip()}
     if not key:
         # No payment was created (the user closed the window before paying).
         params.update(
@@ -53,11 +60,11 @@ async def payment_complete(request: Request) -> RedirectResponse:
         params.update(outcome="pending", reason="rate_limited")
         return _to_frontend(services, params, q.get("return_to"))
     try:
-        result = await services.charging.sync_by_key(key, source="redirect", provider=provider)
+        result = await services.charging.sync_by_key(key, source="redirect", provider=provider, confirm=bootpay)
     except DomainError as exc:
         metrics.count_charge_error("redirect", exc)
-        # PortOne unreachable: we do not know yet. The webhook or the frontend's retry will tell.
-        outcome = "failed" if exc.code in ("PAYMENT_NOT_FOUND", "BAD_USER_INPUT") else "pending"
+        # The gateway unreachable: we do not know yet. The webhook or the frontend's retry will tell.
+        outcome = "failed" if exc.code in ("PAYMENT_NOT_FOUND", "BAD_USER_INPUT", "GATEWAY_DISABLED") else "pending"
         params.update(outcome=outcome, reason=exc.code)
         return _to_frontend(services, params, q.get("return_to"))
     except Exception as exc:  # noqa: BLE001 - a browser that just paid never gets a 500 page

@@ -255,10 +255,17 @@ class ChargeService:
         outcome = Outcome.CANCELLED if remote.status == st.CANCELLED else Outcome.ALREADY_CREDITED
         return SyncResult(outcome, payment, entry)
 
-    async def sync_by_key(self, payment_key: str, *, source: str, provider: str | None = None) -> SyncResult:
-        """Webhooks, redirects and reconciliation: fetch from the gateway (never trust the caller)."""
+    async def sync_by_key(
+        self, payment_key: str, *, source: str, provider: str | None = None, confirm: bool = False
+    ) -> SyncResult:
+        """Webhooks, redirects and reconciliation: fetch from the gateway (never trust the caller).
+        ``confirm``: a payment held for our confirm whose checks pass is confirmed and credited
+        (the buyer's own return from the payment window); otherwise it is only recorded."""
         remote = await self.provider_for(provider).get_payment(payment_key)
-        return await self.sync_payment(remote, source=source)
+        result = await self.sync_payment(remote, source=source)
+        if confirm and result.outcome is Outcome.AUTHORIZED:
+            _, result = await self.confirm_authorized(remote, claimant=None, source=source)
+        return result
 
     async def _credit_lean(self, remote: GatewayPayment, claimant: str | None, source: str) -> SyncResult | None:
         """The common first sighting (services/credit_lean.py): on SQLite one driver transaction,

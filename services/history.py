@@ -121,4 +121,3 @@ class HistoryService:
 
 
 __all__ = ["CursorPage", "HistoryService", "PAGE_SIZE"]
-

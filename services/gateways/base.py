@@ -14,7 +14,7 @@ from services.errors import Code, DomainError
 if TYPE_CHECKING:
     from services.gateways.refund_account import RefundAccount
 
-# Normalised statuses (V1 and V2 map onto these).
+# Normalised statuses (every gateway maps its own onto these: PortOne V1, V2, Bootpay).
 READY = "ready"  # virtual account issued, waiting for the deposit
 PAID = "paid"
 PARTIALLY_CANCELLED = "partially_cancelled"
@@ -74,7 +74,7 @@ class VirtualAccount:
 class GatewayPayment:
     """What a gateway says about one payment — the only source of truth for money."""
 
-    provider: str  # the gateway's name: "portone_v1" | "portone_v2"
+    provider: str  # the gateway's name: "portone_v1" | "portone_v2" | "bootpay"
     payment_key: str  # the gateway's id of the payment (PortOne: imp_uid (V1) or paymentId (V2))
     order_key: str  # the merchant's id of the order it pays (PortOne V1: merchant_uid; V2: paymentId)
     status: str  # one of the normalised statuses above

@@ -238,3 +238,33 @@ async def test_a_server_without_bootpay_says_so(clean_db: str, sandbox) -> None:
             claimed = await gql('mutation { createPointTransactionOfLoading(receiptId: "0123456789abcdef01234567") { _id } }')
             assert error_code(claimed) == "GATEWAY_DISABLED", claimed
     assert await count_rows(clean_db, "SELECT COUNT(*) FROM orders") == 0
+
+
+async def test_bootpays_redirect_mode_is_verified_and_confirmed(bootpay_api: BootpayAPI, clean_db: str) -> None:
+    import httpx
+    from urllib.parse import parse_qs, urlsplit
+
+    api = bootpay_api
+    await api.gql.signup_and_login()
+    card_order, held_order, tampered_order = [await api.prepare(a) for a in (5000, 10000, 30000)]
+    card = api.bootpay.pay(price=5000, order_id=card_order["merchantUid"], webhook=False)
+    held = api.bootpay.pay(price=10000, order_id=held_order["merchantUid"], separately_confirmed=True, webhook=False)
+    tampered = api.bootpay.pay(price=1000, order_id=tampered_order["merchantUid"], separately_confirmed=True, webhook=False)
+
+    async def redirect(**query: str) -> dict[str, str]:
+        async with httpx.AsyncClient(base_url=api.url) as http:
+            r = await http.get("/payments/complete", params=query)
+        assert r.status_code == 303
+        return {k: v[0] for k, v in parse_qs(urlsplit(r.headers["location"]).query).items()}
+
+    # Bootpay sends the buyer back with ?event=…&receipt_id=…&order_id=… (the event is not trusted)
+    done = await redirect(event="done", receipt_id=card["receipt_id"], order_id=card_order["merchantUid"])
+    assert (done["outcome"], done["amount"], done["receipt_id"]) == ("credited", "5000", card["receipt_id"])
+    confirmed = await redirect(event="confirm", receipt_id=held["receipt_id"], order_id=held_order["merchantUid"])
+    assert confirmed["outcome"] == "credited" and receipt_status(api, held["receipt_id"]) == 1
+    refused = await redirect(event="confirm", receipt_id=tampered["receipt_id"])
+    assert (refused["outcome"], refused["reason"]) == ("failed", "amount_mismatch")
+    assert receipt_status(api, tampered["receipt_id"]) == 2
+    closed = await redirect(event="cancel", error_code="USER_CANCELLED", message="사용자가 결제를 취소했습니다.")
+    assert (closed["outcome"], closed["reason"]) == ("failed", "USER_CANCELLED")
+    assert await api.balance() == 15000

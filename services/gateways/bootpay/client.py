@@ -33,7 +33,8 @@ from typing import Any
 import httpx
 
 from services.errors import Code, DomainError
-from services.gateways.base import GatewayPayment, GatewayRejected, GatewayUnavailable, usable_payment_key
+from services.gateways.base import GatewayPayment, usable_payment_key
+from services.gateways.bootpay.errors import BootpayRejected, BootpayUnavailable, Unauthorized, duplicate, error_of, not_found
 from services.gateways.bootpay.receipt import NAME, parse_receipt
 from services.gateways.refund_account import RefundAccount
 
@@ -47,43 +48,6 @@ SDK_TYPE = "302"  # Python
 TOKEN_MARGIN_S = 120
 READ_RETRIES = 2
 BACKOFF_S = (0.1, 0.4)
-
-
-class BootpayUnavailable(GatewayUnavailable):
-    """No answer, a 5xx, keys Bootpay refuses, or an answer we cannot read: the outcome is unknown."""
-
-    def __init__(self, detail: str) -> None:
-        super().__init__(Code.BOOTPAY_UNAVAILABLE, detail)
-
-
-class BootpayRejected(GatewayRejected):
-    """Bootpay answered a non-2xx ``{error_code, message}`` for a reason other than not-found."""
-
-    def __init__(self, status: int, error_code: str, message: str) -> None:
-        super().__init__(Code.BOOTPAY_UNAVAILABLE, status, message)
-        self.error_code = error_code
-
-
-class _Unauthorized(Exception):
-    pass
-
-
-def _error_of(response: httpx.Response) -> tuple[str, str]:
-    try:
-        body = response.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return "", ""
-    if not isinstance(body, dict):
-        return "", ""
-    return str(body.get("error_code") or ""), str(body.get("message") or "")
-
-
-def _not_found(status: int, error_code: str) -> bool:
-    return status == 404 or error_code.upper().endswith("NOT_FOUND")
-
-
-def _duplicate(error_code: str) -> bool:
-    return "DUPLICAT" in error_code.upper()
 
 
 class BootpayClient:
@@ -145,7 +109,7 @@ class BootpayClient:
                     json={"application_id": self._application_id, "private_key": self._private_key},
                     retries=READ_RETRIES,  # asking for a token is safe to repeat
                 )
-            except (_Unauthorized, BootpayRejected) as exc:
+            except (Unauthorized, BootpayRejected) as exc:
                 log.error("bootpay refused our application_id/private_key: check the configuration")
                 raise BootpayUnavailable("invalid credentials") from exc
             try:
@@ -212,10 +176,10 @@ class BootpayClient:
             log.warning("bootpay %s %s: HTTP %s", method, path, status)
             raise BootpayUnavailable(f"HTTP {status}")
         if status == 401:
-            raise _Unauthorized(_error_of(response)[0])
+            raise Unauthorized(error_of(response)[0])
         if status >= 300:
-            error_code, message = _error_of(response)
-            if _not_found(status, error_code):
+            error_code, message = error_of(response)
+            if not_found(status, error_code):
                 raise DomainError(Code.PAYMENT_NOT_FOUND)
             raise BootpayRejected(status, error_code, message or f"HTTP {status}")
         try:
@@ -227,7 +191,7 @@ class BootpayClient:
             raise BootpayUnavailable("malformed response")
         if "error_code" in body:  # every SDK's failure test, whatever the HTTP status said
             error_code, message = str(body.get("error_code") or ""), str(body.get("message") or "")
-            if _not_found(status, error_code):
+            if not_found(status, error_code):
                 raise DomainError(Code.PAYMENT_NOT_FOUND)
             raise BootpayRejected(status, error_code, message)
         return body
@@ -236,7 +200,7 @@ class BootpayClient:
         authorization = await self._authorization()
         try:
             return await self._send(method, path, authorization=authorization, retries=retries, **kwargs)
-        except _Unauthorized as exc:
+        except Unauthorized as exc:
             if self._basic is not None:
                 log.error("bootpay refused our client_key/secret_key: check the configuration")
                 raise BootpayUnavailable("invalid credentials") from exc
@@ -245,7 +209,7 @@ class BootpayClient:
             authorization = await self._authorization(stale=authorization.removeprefix("Bearer "))
             try:
                 return await self._send(method, path, authorization=authorization, retries=retries, **kwargs)
-            except _Unauthorized as again:
+            except Unauthorized as again:
                 raise BootpayUnavailable("unauthorized after token renewal") from again
 
     @staticmethod
@@ -318,7 +282,7 @@ class BootpayClient:
         try:
             data = await self._call("POST", "/cancel", json=body, retries=READ_RETRIES)
         except BootpayRejected as exc:
-            if not _duplicate(exc.error_code):
+            if not duplicate(exc.error_code):
                 raise
             # This cancel_id was processed before (a retry after a lost answer): it is done.
             return await self.get_payment(payment_key)
