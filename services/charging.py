@@ -28,6 +28,7 @@ from services.faults import crash_point
 from services.models import Payment, PointTransaction
 from services.orders import ChargeConfig, OrderView, new_order_key
 from services.gateways.base import Gateway, GatewayPayment
+from services.single_flight import SingleFlight
 
 __all__ = ["ChargeConfig", "ChargeService", "Outcome", "SyncResult", "new_order_key"]
 
@@ -58,6 +59,7 @@ class ChargeService:
         self.providers: dict[str, Gateway] = {p.name: p for p in listed}
         self.default_provider = listed[0].name
         self.config = config
+        self._confirms: SingleFlight[GatewayPayment] = SingleFlight()
 
     @property
     def provider(self) -> Gateway:
@@ -130,12 +132,24 @@ class ChargeService:
         racing both send it, the gateway captures once and answers the second with a refusal (the
         client then re-reads the payment), and the credit of the confirmed answer is the usual
         exactly-once one."""
+        key = (remote.provider, remote.payment_key)
+        confirmed = await self._confirms.run(key, lambda: self._confirm_once(remote, source))
+        return confirmed, await self.sync_payment(confirmed, claimant=claimant, source=source)
+
+    async def _confirm_once(self, remote: GatewayPayment, source: str) -> GatewayPayment:
+        """One confirm for all of this process's concurrent callers (``SingleFlight``), its answer
+        credited before the next caller looks. A caller whose check passed just before another's
+        confirm was credited finds the credit and only re-reads the payment: no second confirm."""
         gateway = self.provider_for(remote.provider)
         confirm = getattr(gateway, "confirm", None)
         if confirm is None:  # pragma: no cover - only gateways that hold payments report AUTHORIZED
             raise DomainError(Code.PAYMENT_NOT_PAID, status=remote.status)
+        known = await self._known_credit(remote.payment_key, remote.provider)
+        if known is not None and known[1] is not None:
+            return await gateway.get_payment(remote.payment_key)
         confirmed = await confirm(remote.payment_key)
-        return confirmed, await self.sync_payment(confirmed, claimant=claimant, source=source)
+        await self.sync_payment(confirmed, source=source)
+        return confirmed
 
     async def _known_credit(
         self, payment_key: str, provider: str, *, login: tuple[str, str] | None = None

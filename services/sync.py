@@ -81,10 +81,14 @@ async def apply(
         return SyncResult(Outcome.UNCLAIMED, payment)
 
     if status == st.AUTHORIZED:
+        if payment.credited_at is not None:
+            # A read from before a concurrent claim confirmed and credited it: that credit is
+            # this caller's answer too (not "not paid"), and nothing is confirmed again.
+            return SyncResult(Outcome.ALREADY_CREDITED, payment, await credit_entry(s, payment.id))
         # Held by the gateway for our confirm. Its amount matches its order and the owner is
         # bound (checked above, under the row lock): the caller may confirm it, outside this
         # transaction, and sync the confirmed answer. Without an order we never confirm.
-        if payment.order_amount is None or payment.credited_at is not None:
+        if payment.order_amount is None:
             return SyncResult(Outcome.NOT_PAID, payment)
         return SyncResult(Outcome.AUTHORIZED, payment)
 

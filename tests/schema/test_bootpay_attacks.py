@@ -1,0 +1,53 @@
+"""Bootpay charging attacked over HTTP (issue 24 review): a storm of claims, webhooks and redirects
+for one payment held for our confirm, a receipt for an order that is not ours, and the balance cap
+on a held payment. The API and the Bootpay emulator over real HTTP, on SQLite or PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+
+from tests.conftest import count_rows, ledger_invariants
+from tests.schema.bootpay_api import BootpayAPI, bootpay, bootpay_api, bootpay_session  # noqa: F401
+from tests.sandbox.bootpay import Bootpay
+
+
+def stats(bp: Bootpay) -> dict[str, int]:
+    return bp.control("GET", "/stats").json()
+
+
+def receipt(bp: Bootpay, receipt_id: str) -> dict:
+    return bp.control("GET", f"/receipts/{receipt_id}").json()
+
+
+async def test_a_storm_of_claims_webhooks_and_redirects_confirms_once(bootpay_api: BootpayAPI, clean_db: str) -> None:
+    api = bootpay_api
+    user_id = await api.gql.signup_and_login()
+    order = await api.prepare(10000)
+    # given a card payment Bootpay holds for our confirm (status 2)
+    held = api.bootpay.pay(price=10000, order_id=order["merchantUid"], separately_confirmed=True, webhook=False)
+    rid = held["receipt_id"]
+    http = api.gql.client
+
+    async def webhook() -> int:
+        body = {"receipt_id": rid, "status": 1, "webhook_type": "PAYMENT_COMPLETED"}
+        return (await http.post("/webhooks/bootpay", json=body)).status_code
+
+    async def redirect() -> str:
+        params = {"event": "confirm", "receipt_id": rid, "order_id": order["merchantUid"]}
+        return (await http.get("/payments/complete", params=params)).headers.get("location", "")
+
+    # when 20 claims, 10 webhooks and 5 redirects of it race
+    results = await asyncio.gather(
+        *(api.charge(rid) for _ in range(20)), *(webhook() for _ in range(10)), *(redirect() for _ in range(5))
+    )
+    claims, hooks, redirects = results[:20], results[20:30], results[30:]
+    # then every claim answers the one credit (none "not paid": the payment was confirmed and credited)
+    assert all("errors" not in c for c in claims), [c.get("errors") for c in claims if "errors" in c]
+    assert len({c["data"]["createPointTransactionOfLoading"]["_id"] for c in claims}) == 1
+    assert all(status == 200 for status in hooks), hooks
+    assert all("outcome=credited" in location for location in redirects), redirects
+    # and Bootpay was asked to confirm it once, captured it once
+    assert stats(api.bootpay).get("POST /v2/confirm") == 1, stats(api.bootpay)
+    assert receipt(api.bootpay, rid)["status"] == 1
+    assert await ledger_invariants(clean_db) == {user_id: 10000}
+    assert await count_rows(clean_db, "SELECT COUNT(*) FROM point_transactions") == 1
