@@ -227,7 +227,7 @@ class ChargeService:
                 async with self.db.transaction() as s:
                     result = await sync.apply(
                         s, remote, claimant, source,
-                        require_prepared_order=self.config.require_prepared_order,
+                        require_prepared_order=self._orders_required(remote),
                         balance_max=self.config.balance_max,
                     )  # fmt: skip
                     if result.outcome is Outcome.CREDITED:
@@ -246,6 +246,14 @@ class ChargeService:
         elif result.outcome is Outcome.BALANCE_LIMIT:
             await self._refund(remote, "보유 포인트 한도 초과(자동 취소)", f"limit-{remote.payment_key}")
         return result
+
+    def _orders_required(self, remote: GatewayPayment) -> bool:
+        """Whether only a payment made for an order we prepared may be credited. A gateway
+        without pre-registration (Bootpay: the amount reaches it from the browser) always: our
+        order is its only amount check, and a receipt for another order id (another product on
+        the same account) is not a point charge. PortOne's codecamp flow keeps the setting."""
+        gateway = self.providers.get(remote.provider)
+        return self.config.require_prepared_order or bool(getattr(gateway, "orders_required", False))
 
     async def _unchanged_credit(self, remote: GatewayPayment, claimant: str | None) -> SyncResult | None:
         """The duplicate fast path: a payment already credited whose state at the gateway has not moved
@@ -284,7 +292,7 @@ class ChargeService:
     async def _credit_lean(self, remote: GatewayPayment, claimant: str | None, source: str) -> SyncResult | None:
         """The common first sighting (services/credit_lean.py): on SQLite one driver transaction,
         on PostgreSQL one statement; None hands over to the general path."""
-        require_prepared, balance_max = self.config.require_prepared_order, self.config.balance_max
+        require_prepared, balance_max = self._orders_required(remote), self.config.balance_max
 
         async def body(raw: RawConnection) -> SyncResult:
             # Only statements are awaited in here (on SQLite it runs in the driver's thread).

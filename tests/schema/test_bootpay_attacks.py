@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.conftest import count_rows, ledger_invariants
+from tests.conftest import count_rows, error_code, ledger_invariants
 from tests.schema.bootpay_api import BootpayAPI, bootpay, bootpay_api, bootpay_session  # noqa: F401
 from tests.sandbox.bootpay import Bootpay
 
@@ -51,3 +51,24 @@ async def test_a_storm_of_claims_webhooks_and_redirects_confirms_once(bootpay_ap
     assert receipt(api.bootpay, rid)["status"] == 1
     assert await ledger_invariants(clean_db) == {user_id: 10000}
     assert await count_rows(clean_db, "SELECT COUNT(*) FROM point_transactions") == 1
+
+
+async def test_a_receipt_for_an_order_that_is_not_ours_is_never_credited(bootpay_api: BootpayAPI, clean_db: str) -> None:
+    api = bootpay_api
+    await api.gql.signup_and_login()
+    # given receipts paid at Bootpay for order ids no preparePointCharge made (another product on
+    # the same Bootpay account, say): one paid, one held for a confirm
+    paid = api.bootpay.pay(price=10000, order_id="shop-order-1", webhook=False)
+    held = api.bootpay.pay(price=10000, order_id="shop-order-2", separately_confirmed=True, webhook=False)
+    for r in (paid, held):
+        # when a user claims it as a point charge
+        result = await api.charge(r["receipt_id"])
+        # then it is refused (Bootpay has no pre-registration: our order is the only amount check)
+        assert error_code(result) == "FORBIDDEN", result
+        assert "사전 등록된 주문" in result["errors"][0]["message"]
+    # and nothing was credited, confirmed or refunded: the money is not ours to decide about
+    assert await api.balance() == 0
+    assert receipt(api.bootpay, paid["receipt_id"])["status"] == 1
+    assert receipt(api.bootpay, held["receipt_id"])["status"] == 2
+    assert "POST /v2/confirm" not in stats(api.bootpay) and "POST /v2/cancel" not in stats(api.bootpay)
+    assert await count_rows(clean_db, "SELECT COUNT(*) FROM point_transactions") == 0

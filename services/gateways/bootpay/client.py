@@ -53,6 +53,8 @@ BACKOFF_S = (0.1, 0.4)
 class BootpayClient:
     name = NAME
     can_list = False  # Bootpay has no listing API: reconciliation walks our own open payments
+    # No pre-registration: only a receipt for an order we prepared is credited (services/charging.py).
+    orders_required = True
 
     def __init__(
         self,
