@@ -34,7 +34,9 @@ __all__ = ["ChargeConfig", "ChargeService", "Outcome", "SyncResult", "new_order_
 
 log = logging.getLogger("pointcharge.charging")
 
-NOT_CONFIRMED = "결제 금액이 주문 금액과 다릅니다. 결제를 승인하지 않았으므로 청구되지 않습니다."
+# A payment held for our confirm (Bootpay separately_confirmed) that we refuse is never captured.
+NOT_CHARGED = "결제를 승인하지 않았으므로 청구되지 않습니다."
+NOT_CONFIRMED = f"결제 금액이 주문 금액과 다릅니다. {NOT_CHARGED}"
 
 # The mutation's first statement: is the caller's login alive ($1, $2: services.auth's check), and
 # has this payment been recorded ($3, $4)? One pooled connection and one round trip for both,
@@ -189,9 +191,10 @@ class ChargeService:
         if outcome is Outcome.AMOUNT_MISMATCH:
             raise DomainError(Code.AMOUNT_MISMATCH, impUid=remote.payment_key)
         if outcome is Outcome.BALANCE_LIMIT:
+            undone = NOT_CHARGED if remote.status == st.AUTHORIZED else "결제는 자동으로 취소됩니다."
             raise DomainError(
                 Code.BALANCE_LIMIT_EXCEEDED,
-                f"보유 포인트 한도({self.config.balance_max:,}P)를 넘어 충전할 수 없습니다. 결제는 자동으로 취소됩니다.",
+                f"보유 포인트 한도({self.config.balance_max:,}P)를 넘어 충전할 수 없습니다. {undone}",
                 impUid=remote.payment_key,
                 balanceMax=self.config.balance_max,
             )

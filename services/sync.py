@@ -21,7 +21,7 @@ from services import credit, ledger, payment_state as st
 from services.credit import Outcome, SyncResult
 from services.errors import Code, DomainError
 from services.locks import lock_payment
-from services.models import CancelRequest, Payment, PaymentEvent, PointTransaction, new_id, utcnow
+from services.models import CancelRequest, Payment, PaymentEvent, PointTransaction, UserPoint, new_id, utcnow
 from services.orders import find_order
 from services.gateways.base import GatewayPayment
 
@@ -73,7 +73,7 @@ async def apply(
     if payment.anomaly == BALANCE_LIMIT and payment.credited_at is None:
         # Refused once for the balance cap and being refunded: never credited later, even if the
         # balance has room by now (reconciliation syncs it again to finish the refund).
-        if status in (st.PAID, st.PARTIALLY_CANCELLED):
+        if status in (st.PAID, st.PARTIALLY_CANCELLED, st.AUTHORIZED):
             return SyncResult(Outcome.BALANCE_LIMIT, payment)
         return SyncResult(Outcome.NOT_PAID, payment)
 
@@ -90,6 +90,12 @@ async def apply(
         # transaction, and sync the confirmed answer. Without an order we never confirm.
         if payment.order_amount is None:
             return SyncResult(Outcome.NOT_PAID, payment)
+        if await past_balance_cap(s, payment.user_id, remote.amount, balance_max):
+            # Never captured rather than captured and refunded: flagged like a paid one past the
+            # cap (never confirmed later); it lapses at the gateway. The credit after a confirm
+            # stays conditional on the cap, so a balance that grows meanwhile is refunded as usual.
+            payment.anomaly = BALANCE_LIMIT
+            return SyncResult(Outcome.BALANCE_LIMIT, payment)
         return SyncResult(Outcome.AUTHORIZED, payment)
 
     entry: PointTransaction | None
@@ -111,6 +117,11 @@ async def apply(
     if status == st.CANCELLED and outcome is Outcome.ALREADY_CREDITED:
         outcome = Outcome.CANCELLED
     return SyncResult(outcome, payment, entry, cancel_entry)
+
+
+async def past_balance_cap(s: AsyncSession, user_id: str, amount: int, balance_max: int) -> bool:
+    balance = (await s.execute(select(UserPoint.amount).where(UserPoint.user_id == user_id))).scalar_one_or_none()
+    return (balance or 0) + amount > min(balance_max, ledger.BALANCE_MAX)
 
 
 async def upsert_and_lock(s: AsyncSession, remote: GatewayPayment) -> Payment:

@@ -5,10 +5,15 @@ on a held payment. The API and the Bootpay emulator over real HTTP, on SQLite or
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 
-from tests.conftest import count_rows, error_code, ledger_invariants
-from tests.schema.bootpay_api import BootpayAPI, bootpay, bootpay_api, bootpay_session  # noqa: F401
+import httpx
+import pytest
+
+from tests.conftest import GQL, SandboxControl, api_settings, count_rows, error_code, ledger_invariants
+from tests.schema.bootpay_api import BootpayAPI, bootpay, bootpay_api, bootpay_session, bootpay_settings  # noqa: F401
 from tests.sandbox.bootpay import Bootpay
+from tests.servers import run_server
 
 
 def stats(bp: Bootpay) -> dict[str, int]:
@@ -72,3 +77,46 @@ async def test_a_receipt_for_an_order_that_is_not_ours_is_never_credited(bootpay
     assert receipt(api.bootpay, held["receipt_id"])["status"] == 2
     assert "POST /v2/confirm" not in stats(api.bootpay) and "POST /v2/cancel" not in stats(api.bootpay)
     assert await count_rows(clean_db, "SELECT COUNT(*) FROM point_transactions") == 0
+
+
+@pytest.fixture
+async def capped_api(clean_db: str, sandbox: SandboxControl, bootpay: Bootpay) -> AsyncIterator[BootpayAPI]:  # noqa: F811
+    """The API with POINTCHARGE_BALANCE_MAX = 12,000."""
+    from api.app import create_app
+
+    settings = api_settings(clean_db, sandbox, balance_max=12000, **bootpay_settings(bootpay))
+    with run_server(create_app(settings)) as url:
+        async with httpx.AsyncClient(base_url=url, timeout=30) as http:
+            yield BootpayAPI(GQL(http), bootpay, url)
+
+
+async def test_a_held_payment_past_the_balance_cap_is_never_confirmed(capped_api: BootpayAPI, clean_db: str) -> None:
+    api = capped_api
+    user_id = await api.gql.signup_and_login()
+    first = await api.prepare(10000)
+    paid = api.bootpay.pay(price=10000, order_id=first["merchantUid"], webhook=False)
+    assert "errors" not in await api.charge(paid["receipt_id"])
+    # given a balance of 10,000 under a cap of 12,000, and a held payment of 5,000
+    order = await api.prepare(5000)
+    held = api.bootpay.pay(price=5000, order_id=order["merchantUid"], separately_confirmed=True, webhook=False)
+    # when it is claimed
+    result = await api.charge(held["receipt_id"])
+    # then it is refused for the cap, and Bootpay was never asked to capture it: nothing to refund
+    assert error_code(result) == "BALANCE_LIMIT_EXCEEDED", result
+    assert "승인하지 않았으므로 청구되지 않습니다" in result["errors"][0]["message"]
+    assert receipt(api.bootpay, held["receipt_id"])["status"] == 2
+    assert "POST /v2/confirm" not in stats(api.bootpay) and "POST /v2/cancel" not in stats(api.bootpay)
+    # and it stays refused, claimed again or through the redirect
+    assert error_code(await api.charge(held["receipt_id"])) == "BALANCE_LIMIT_EXCEEDED"
+    location = (await api.gql.client.get("/payments/complete", params={
+        "event": "confirm", "receipt_id": held["receipt_id"], "order_id": order["merchantUid"]})).headers["location"]
+    assert "outcome=credited" not in location
+    assert receipt(api.bootpay, held["receipt_id"])["status"] == 2
+    assert await ledger_invariants(clean_db) == {user_id: 10000}
+    assert await count_rows(clean_db, "SELECT COUNT(*) FROM payments WHERE anomaly = 'balance_limit'") == 1
+    # while a paid (not held) Bootpay payment past the cap is refunded, as PortOne's is
+    other = await api.prepare(5000)
+    card = api.bootpay.pay(price=5000, order_id=other["merchantUid"], webhook=False)
+    assert error_code(await api.charge(card["receipt_id"])) == "BALANCE_LIMIT_EXCEEDED"
+    assert receipt(api.bootpay, card["receipt_id"])["cancelled_price"] == 5000
+    assert await ledger_invariants(clean_db) == {user_id: 10000}
