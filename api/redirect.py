@@ -16,7 +16,7 @@ from starlette.responses import RedirectResponse
 from api.origins import trusted_return_origin
 from api.webhooks import throttled
 from schema.app_services import Services
-from services import metrics
+from services import metrics, payment_state as st
 from services.charging import Outcome
 from services.errors import DomainError
 
@@ -80,6 +80,9 @@ async def payment_complete(request: Request) -> RedirectResponse:
         params.update(outcome="credited", amount=str(result.entry.amount if result.entry else result.payment.amount))
     elif result.outcome in _PENDING:
         params.update(outcome="pending", reason="claim_required" if result.outcome is Outcome.UNCLAIMED else "vbank_ready")
+    elif result.payment.status == st.AUTHORIZED:
+        # A payment held for our confirm that we refused was never captured: not "refunded".
+        params.update(outcome="failed", reason=f"{result.outcome.value}_not_charged")
     else:
         params.update(outcome="failed", reason=result.outcome.value)
     return _to_frontend(services, params, q.get("return_to"))

@@ -187,7 +187,8 @@ class ChargeService:
         if outcome in (Outcome.FORBIDDEN, Outcome.ALREADY_CLAIMED):
             raise credit.ownership_error(result.payment.order_amount)
         if outcome is Outcome.AMOUNT_MISMATCH and remote.status == st.AUTHORIZED:
-            raise DomainError(Code.AMOUNT_MISMATCH, NOT_CONFIRMED, impUid=remote.payment_key)
+            # charged: false tells clients that nothing was captured (not "refunded automatically").
+            raise DomainError(Code.AMOUNT_MISMATCH, NOT_CONFIRMED, impUid=remote.payment_key, charged=False)
         if outcome is Outcome.AMOUNT_MISMATCH:
             raise DomainError(Code.AMOUNT_MISMATCH, impUid=remote.payment_key)
         if outcome is Outcome.BALANCE_LIMIT:
@@ -197,6 +198,7 @@ class ChargeService:
                 f"보유 포인트 한도({self.config.balance_max:,}P)를 넘어 충전할 수 없습니다. {undone}",
                 impUid=remote.payment_key,
                 balanceMax=self.config.balance_max,
+                **({"charged": False} if remote.status == st.AUTHORIZED else {}),
             )
         if outcome is Outcome.CANCELLED and result.entry is not None:
             return result

@@ -64,6 +64,10 @@
   // Not failures: shown as information.
   var INFO_CODES = { PAYMENT_PENDING: true };
 
+  // A Bootpay payment held for the server's confirm and refused: never captured, nothing to refund.
+  var NOT_CHARGED_MISMATCH = "결제 금액이 주문 금액과 다릅니다. 결제를 승인하지 않았으므로 청구되지 않습니다.";
+  var NOT_CHARGED_LIMIT = "보유 포인트 한도를 넘어 결제를 승인하지 않았습니다. 청구되지 않습니다.";
+
   // The mobile redirect's ?outcome=failed&reason=… (PortOne error codes or our sync outcomes).
   var REDIRECT_REASONS = {
     no_payment: "결제를 취소했습니다.",
@@ -73,6 +77,8 @@
     F0000: "결제를 요청할 수 없습니다. 다시 시도해 주세요.",
     not_paid: "결제가 완료되지 않았습니다.",
     amount_mismatch: MESSAGES.AMOUNT_MISMATCH,
+    amount_mismatch_not_charged: NOT_CHARGED_MISMATCH,
+    balance_limit_not_charged: NOT_CHARGED_LIMIT,
     forbidden: "다른 사용자의 주문입니다.",
     already_claimed: MESSAGES.PAYMENT_ALREADY_CLAIMED,
     cancelled: "취소된 결제입니다.",
@@ -102,7 +108,10 @@
     this.code = code;
     this.extensions = extensions || {};
     this.serverMessage = serverMessage || "";
-    this.message = (this.extensions.where && serverMessage) || override || MESSAGES[code] || serverMessage || MESSAGES.INTERNAL_SERVER_ERROR;
+    // extensions.charged === false: a Bootpay payment held for the server's confirm that it refused
+    // (AMOUNT_MISMATCH, BALANCE_LIMIT_EXCEEDED) was never captured, so not "자동으로 취소했습니다".
+    var precise = (this.extensions.where || this.extensions.charged === false) && serverMessage;
+    this.message = precise || override || MESSAGES[code] || serverMessage || MESSAGES.INTERNAL_SERVER_ERROR;
   }
 
   async function gql(op, query, variables, opts) {

@@ -130,3 +130,44 @@ def test_bootpay_virtual_account_deposit_shows_up_by_itself(context, demo_url: t
 
     assert js_errors == []
     assert list(run_async(ledger_invariants(database_url)).values()) == [30000]  # type: ignore[union-attr]
+
+
+# A tampering buyer: the page asks Bootpay for less than the order's amount.
+TAMPER = """() => {
+  const sdk = window.Bootpay, original = sdk.requestPayment.bind(sdk);
+  sdk.requestPayment = (p) => original({...p, price: 1000, items: [{id: "p", name: "포인트", qty: 1, price: 1000}]});
+}"""
+
+
+def test_a_refused_held_payment_says_nothing_was_charged(context, demo_url: tuple[str, str]) -> None:
+    from playwright.sync_api import expect
+
+    base, database_url = demo_url
+    js_errors: list[str] = []
+    page = open_demo(context, base, js_errors)
+    message = page.locator("#message")
+    try:
+        sign_up(page)
+        # given a buyer whose page asks Bootpay for 1,000 on an order of 5,000 (a held card payment)
+        page.click('#packages .package[data-amount="5000"]')
+        page.click('#gateways .gateway[data-gateway="BOOTPAY"]')
+        page.click('#bootpay-methods .pay-method[data-method="card"]')
+        page.wait_for_function("() => window.Bootpay && window.Bootpay.requestPayment")
+        page.evaluate(TAMPER)
+        page.click("#btn-pay")
+        frame = page.frame_locator("#bootpay-sandbox-frame")
+        expect(frame.locator(".price")).to_have_text("1,000원")
+        # when the buyer approves it
+        frame.locator('button[data-action="card"]').click()
+        # then the page says what the server says: not confirmed, so not charged (nothing was
+        # captured, so not "결제를 자동으로 취소했습니다")
+        expect(message).to_have_class("message error")
+        expect(message).to_contain_text("결제를 승인하지 않았으므로 청구되지 않습니다")
+        expect(message).not_to_contain_text("자동으로 취소")
+        rows = httpx.get(f"{base}/sandbox/bootpay/_control/receipts", timeout=10).json()
+        assert [(r["price"], r["status"]) for r in rows] == [(1000, 2)]  # held, never confirmed
+    except Exception:
+        screenshot(page, "bootpay-not-charged-failure")
+        raise
+    assert js_errors == []
+    assert list(run_async(ledger_invariants(database_url)).values()) == [0]  # type: ignore[union-attr]

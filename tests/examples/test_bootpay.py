@@ -119,3 +119,33 @@ def test_bootpay_virtual_account_pending_then_deposited(page_of, api: str, previ
     expect(row).to_have_attribute("data-gateway", "BOOTPAY")
     expect(row.locator("td.amount")).to_have_text("+30,000P")
     assert list(run_async(ledger_invariants(database_url)).values()) == [30000]  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("preview", APPS, indirect=True)
+def test_a_refused_held_payment_says_nothing_was_charged(page_of, api: str, preview: str, database_url: str, request) -> None:
+    from playwright.sync_api import expect
+
+    app = request.node.callspec.params["preview"]
+    page = page_of(failure_shot="bootpay-not-charged-failure")
+    message = page.locator("#message")
+    page.goto(preview + "/")
+    sign_up(page, f"bootpay-tamper-{app}@example.com")
+    # given the SDK loaded (the window opened once and closed) and then tampered with: the page asks
+    # Bootpay for 1,000 on an order of 5,000 (a card, held for the server's confirm)
+    open_bootpay(page, 5000, "card")
+    page.get_by_role("button", name="결제창 닫기").click()
+    expect(message).to_contain_text("결제를 취소했습니다.")
+    page.evaluate("""() => {
+      const sdk = window.Bootpay, original = sdk.requestPayment.bind(sdk);
+      sdk.requestPayment = (p) => original({...p, price: 1000, items: [{id: "p", name: "포인트", qty: 1, price: 1000}]});
+    }""")
+    frame = open_bootpay(page, 5000, "card")
+    expect(frame.locator(".price")).to_have_text("1,000원")
+    # when the buyer approves it
+    frame.locator('button[data-action="card"]').click()
+    # then the app says what the server says: not confirmed, so not charged (not "자동으로 취소")
+    expect(message).to_contain_text("결제를 승인하지 않았으므로 청구되지 않습니다")
+    expect(message).not_to_contain_text("자동으로 취소")
+    rows = httpx.get(f"{api}/sandbox/bootpay/_control/receipts", timeout=10).json()
+    assert [(r["price"], r["status"]) for r in rows if r["price"] == 1000] == [(1000, 2)]  # never confirmed
+    assert list(run_async(ledger_invariants(database_url)).values()) == [0]  # type: ignore[union-attr]

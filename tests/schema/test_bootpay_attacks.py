@@ -120,3 +120,23 @@ async def test_a_held_payment_past_the_balance_cap_is_never_confirmed(capped_api
     assert error_code(await api.charge(card["receipt_id"])) == "BALANCE_LIMIT_EXCEEDED"
     assert receipt(api.bootpay, card["receipt_id"])["cancelled_price"] == 5000
     assert await ledger_invariants(clean_db) == {user_id: 10000}
+
+
+async def test_a_refused_held_payment_tells_clients_nothing_was_charged(bootpay_api: BootpayAPI, clean_db: str) -> None:
+    api = bootpay_api
+    await api.gql.signup_and_login()
+    # given a held payment of 1,000 and a paid one of 1,000, both on orders of 10,000
+    held_order, paid_order = await api.prepare(10000), await api.prepare(10000)
+    held = api.bootpay.pay(price=1000, order_id=held_order["merchantUid"], separately_confirmed=True, webhook=False)
+    paid = api.bootpay.pay(price=1000, order_id=paid_order["merchantUid"], webhook=False)
+    # when both are claimed
+    refused, refunded = await api.charge(held["receipt_id"]), await api.charge(paid["receipt_id"])
+    # then the held one says it was not charged (charged: false), the paid one that it was refunded
+    assert refused["errors"][0]["extensions"]["charged"] is False, refused
+    assert "청구되지 않습니다" in refused["errors"][0]["message"]
+    assert "charged" not in refunded["errors"][0]["extensions"], refunded
+    # and the redirect's result page is told the same (a reason of its own, not "amount_mismatch")
+    location = (await api.gql.client.get("/payments/complete", params={
+        "event": "confirm", "receipt_id": held["receipt_id"], "order_id": held_order["merchantUid"]})).headers["location"]
+    assert "outcome=failed" in location and "reason=amount_mismatch_not_charged" in location, location
+    assert receipt(api.bootpay, held["receipt_id"])["status"] == 2

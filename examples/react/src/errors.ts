@@ -67,8 +67,13 @@ export function describe(error: unknown, operation?: string): Problem {
     code = "NETWORK";
   }
   // A message about one field is the server's own words ("비밀번호는 8자 이상이어야 합니다.").
+  // charged: false — a Bootpay payment held for the server's confirm that it refused (AMOUNT_MISMATCH,
+  // BALANCE_LIMIT_EXCEEDED) was never captured: the server says so, not "자동으로 취소했습니다".
   const preferServer =
-    !!serverMessage && ((!!field && code === "BAD_USER_INPUT") || (!!operation && !!SERVER_WORDED[operation]?.has(code)));
+    !!serverMessage &&
+    ((!!field && code === "BAD_USER_INPUT") ||
+      (!!operation && !!SERVER_WORDED[operation]?.has(code)) ||
+      extensions?.charged === false);
   const message =
     (preferServer && serverMessage) ||
     (operation && OVERRIDES[operation]?.[code]) ||
@@ -85,6 +90,9 @@ export const REDIRECT_REASONS: Record<string, string> = {
   F1001: "카드사에서 결제를 거절했습니다.",
   not_paid: "결제가 완료되지 않았습니다.",
   amount_mismatch: MESSAGES.AMOUNT_MISMATCH,
+  // A Bootpay payment held for the server's confirm and refused: never captured, nothing to refund.
+  amount_mismatch_not_charged: "결제 금액이 주문 금액과 다릅니다. 결제를 승인하지 않았으므로 청구되지 않습니다.",
+  balance_limit_not_charged: "보유 포인트 한도를 넘어 결제를 승인하지 않았습니다. 청구되지 않습니다.",
   forbidden: "다른 사용자의 주문입니다.",
   already_claimed: MESSAGES.PAYMENT_ALREADY_CLAIMED,
   cancelled: "취소된 결제입니다.",
