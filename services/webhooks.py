@@ -94,8 +94,10 @@ def _dedup_window(provider: str, payment_key: str, event: str | None) -> str:
     id — its status, its cancellation_id — is the sender's choice, and a key made of it let a forger
     buy one gateway lookup per made-up value (50 random cancellation ids: 50 GETs). So V1 is keyed by
     the payment alone (a real change within the window gets the trailing fetch of
-    ``WebhookService._coalesced``). A V2 event is signed, so its type may tell a real change apart."""
-    if provider == "portone_v2":
+    ``WebhookService._coalesced``). A V2 event is signed, so its type may tell a real change apart;
+    Bootpay's senders are allow-listed, so its claim (type and cancelled total) may too: a second
+    partial cancel is fetched at once, not coalesced with the first."""
+    if provider in ("portone_v2", BOOTPAY):
         return f"{provider}/{payment_key}/{event or ''}"
     return f"{provider}/{payment_key}"
 

@@ -10,7 +10,7 @@ import json
 import httpx
 
 from api.app import create_app
-from tests.conftest import SandboxControl, api_settings, count_rows, ledger_invariants
+from tests.conftest import GQL, SandboxControl, api_settings, count_rows, ledger_invariants
 from tests.sandbox.bootpay import Bootpay
 from tests.schema.bootpay_api import BootpayAPI, bootpay, bootpay_api, bootpay_session, bootpay_settings  # noqa: F401
 from tests.servers import run_server
@@ -144,3 +144,28 @@ async def test_senders_outside_the_allow_list_are_refused(
     assert await count_rows(
         clean_db, "SELECT COUNT(*) FROM webhook_deliveries WHERE provider = 'bootpay' AND outcome = 'rejected'"
     ) == 1
+
+
+async def test_two_console_partial_cancels_within_the_window_both_claw_back(
+    clean_db: str, sandbox: SandboxControl, bootpay: Bootpay  # noqa: F811
+) -> None:
+    # given the production-like de-duplication window (3 s here; 5 s by default)
+    settings = api_settings(clean_db, sandbox, **{**bootpay_settings(bootpay), "webhook_dedup_s": 3.0})
+    with run_server(create_app(settings)) as url:
+        async with httpx.AsyncClient(base_url=url, timeout=30) as http:
+            api = BootpayAPI(GQL(http), bootpay, url)
+            user_id = await api.gql.signup_and_login()
+            order = await api.prepare(10000)
+            paid = bootpay.pay(price=10000, order_id=order["merchantUid"], webhook=False)
+            await api.charge(paid["receipt_id"])
+            api.send_webhooks_here()
+            # when the merchant cancels 2,000 and then 3,000 more in Bootpay's admin, a second apart
+            for count, price in enumerate((2000, 3000), start=1):
+                r = bootpay.rest("POST", "/cancel", json={"receipt_id": paid["receipt_id"], "cancel_price": price})
+                assert r.status_code == 200, r.text
+                log = await delivered(api, paid["receipt_id"], count)
+            # then both deliveries were answered "success" and both took their points back: the
+            # second (same webhook_type, another cancelled_price) is a change, not a duplicate
+            assert [d["status"] for d in log] == ["delivered", "delivered"]
+            assert await api.balance_becomes(5000, timeout_s=15) == 5000
+    assert await ledger_invariants(clean_db) == {user_id: 5000}

@@ -23,11 +23,17 @@ class BootpayWebhook:
     receipt_id: str
     webhook_type: str | None
     status: int | None
+    cancelled_price: int | None = None
 
     @property
     def event(self) -> str:
-        """What the delivery claims, for the audit trail and the de-duplication window."""
-        return (self.webhook_type or f"status:{self.status}")[:64]
+        """What the delivery claims, for the audit trail and the de-duplication window. Partial
+        cancels repeat one receipt and one webhook_type: the cancelled total tells a second one
+        from a redelivery (its senders are allow-listed, so the body may tell changes apart)."""
+        claim = self.webhook_type or f"status:{self.status}"
+        if self.cancelled_price:
+            claim += f":{self.cancelled_price}"
+        return claim[:64]
 
     @property
     def handled(self) -> bool:
@@ -54,8 +60,12 @@ def parse_webhook(content_type: str, body: bytes) -> BootpayWebhook:
     status = data.get("status")
     if isinstance(status, str) and status.lstrip("-").isdigit():
         status = int(status)  # a form body has strings only
+    cancelled = data.get("cancelled_price")
+    if isinstance(cancelled, str) and cancelled.isdigit() and len(cancelled) < 16:
+        cancelled = int(cancelled)
     return BootpayWebhook(
         receipt_id=receipt_id.strip(),
         webhook_type=webhook_type[:64] if isinstance(webhook_type, str) and webhook_type else None,
         status=status if isinstance(status, int) and not isinstance(status, bool) else None,
+        cancelled_price=cancelled if isinstance(cancelled, int) and not isinstance(cancelled, bool) else None,
     )
