@@ -166,7 +166,11 @@ class CancelService:
                 user_id=user_id,
                 amount=amount,
                 checksum=payment.amount - payment.cancelled_amount,
-                cancelled_after=payment.cancelled_amount + amount,
+                # Counted after the cancels still in flight (held under this lock): three racing
+                # cancels of 3,000 are settled at 3,000, 6,000 and 9,000 cancelled, one each, not
+                # all three by the first refund (their holds released early, each answering the
+                # first one's entry).
+                cancelled_after=payment.cancelled_amount + int(pending) + amount,
                 reason=reason,
             )
             s.add(request)
