@@ -263,7 +263,7 @@ async def test_bootpays_redirect_mode_is_verified_and_confirmed(bootpay_api: Boo
     confirmed = await redirect(event="confirm", receipt_id=held["receipt_id"], order_id=held_order["merchantUid"])
     assert confirmed["outcome"] == "credited" and receipt_status(api, held["receipt_id"]) == 1
     refused = await redirect(event="confirm", receipt_id=tampered["receipt_id"])
-    assert (refused["outcome"], refused["reason"]) == ("failed", "amount_mismatch")
+    assert (refused["outcome"], refused["reason"]) == ("failed", "amount_mismatch_not_charged")  # never captured
     assert receipt_status(api, tampered["receipt_id"]) == 2
     closed = await redirect(event="cancel", error_code="USER_CANCELLED", message="사용자가 결제를 취소했습니다.")
     assert (closed["outcome"], closed["reason"]) == ("failed", "USER_CANCELLED")
