@@ -178,10 +178,10 @@ class CancelService:
 
     async def _fail(self, request_id: str, error: str) -> None:
         """The gateway refused this request: it failed, whatever a sync recorded meanwhile. A sync
-        settles the requests a cancelled total covers (``cancelled_after``), and two requests sent
-        together share one (each counted from the same cancelled amount): the other one's refund
-        marked this one ``succeeded`` too, before the gateway's refusal of it came back. Its hold went
-        then; the money was never at stake, the record was."""
+        settles the requests a cancelled total covers (``cancelled_after``, counted after the
+        requests in flight): a later request's refund, synced first, covers this one's total too and
+        marked it ``succeeded`` before the gateway's refusal of it came back. Its hold went then; the
+        money was never at stake, the record was."""
         async with self.db.transaction() as s:
             await s.execute(
                 update(CancelRequest)
