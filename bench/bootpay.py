@@ -17,14 +17,19 @@ import aiohttp
 RECEIPT_TEMPLATE = "GET /v2/receipt/{receipt_id}"
 
 
+def emulator(sandbox_base: str) -> str:
+    """The Bootpay emulator's base URL inside the standalone sandbox (``pointcharge sandbox``)."""
+    return sandbox_base + "/bootpay"
+
+
 def api_env(sandbox_base: str) -> dict[str, str]:
-    return {"POINTCHARGE_BOOTPAY_BASE_URL": sandbox_base + "/bootpay/v2"}
+    return {"POINTCHARGE_BOOTPAY_BASE_URL": emulator(sandbox_base) + "/v2"}
 
 
-async def create_receipts(sandbox_base: str, n: int, price: int = 1000, concurrency: int = 16) -> list[str]:
+async def create_receipts(bootpay_base: str, n: int, price: int = 1000, concurrency: int = 16) -> list[str]:
     """Paid card receipts, through the emulator's control API; returns their receipt_ids."""
     out: list[str] = []
-    url = sandbox_base + "/bootpay/_control/receipts"
+    url = bootpay_base + "/_control/receipts"
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)) as s:
 
         async def worker(k: int) -> None:
@@ -38,10 +43,10 @@ async def create_receipts(sandbox_base: str, n: int, price: int = 1000, concurre
     return out
 
 
-async def stats(sandbox_base: str) -> dict[str, int]:
-    """Bootpay REST requests per endpoint since the sandbox started."""
+async def stats(bootpay_base: str) -> dict[str, int]:
+    """Bootpay REST requests per endpoint since the emulator started."""
     async with aiohttp.ClientSession() as s:
-        async with s.get(sandbox_base + "/bootpay/_control/stats") as r:
+        async with s.get(bootpay_base + "/_control/stats") as r:
             r.raise_for_status()
             return await r.json()
 

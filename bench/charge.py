@@ -157,7 +157,7 @@ def measure(
         # creating them through the control API is most of a point's setup time.
         count = max(300, min(count, math.ceil(expected_rate * cfg.seconds * 1.5)))
     if gateway == "bootpay":
-        imp_uids = asyncio.run(bootpay.create_receipts(sandbox, count + cfg.warmup))
+        imp_uids = asyncio.run(bootpay.create_receipts(bootpay.emulator(sandbox), count + cfg.warmup))
     else:
         imp_uids = asyncio.run(procs.create_payments(sandbox, count + cfg.warmup))
     if target == "pointcharge":
@@ -177,13 +177,14 @@ def measure(
     # Stats and RSS count from after the warm-up's own requests: reset once the generator starts
     # measuring would be better still, but the warm-up is 60 requests; we subtract it instead.
     asyncio.run(procs.sandbox_stats(sandbox, reset=True))
-    bootpay_before = asyncio.run(bootpay.stats(sandbox)) if gateway == "bootpay" else {}
+    bootpay_before = asyncio.run(bootpay.stats(bootpay.emulator(sandbox))) if gateway == "bootpay" else {}
     monitor.reset()
     cpu0 = (server.cpu_s(), sandbox_proc.cpu_s(), procs.postgres_cpu_s(), procs.machine_busy_s(), time.time())
     result = run_loadgen(spec, cfg.loadgen_procs, workdir)
     cpu1 = (server.cpu_s(), sandbox_proc.cpu_s(), procs.postgres_cpu_s(), procs.machine_busy_s(), time.time())
     stats = asyncio.run(procs.sandbox_stats(sandbox))
-    bp_stats = bootpay.stats_between(bootpay_before, asyncio.run(bootpay.stats(sandbox))) if gateway == "bootpay" else {}
+    bp_stats = (bootpay.stats_between(bootpay_before, asyncio.run(bootpay.stats(bootpay.emulator(sandbox))))
+                if gateway == "bootpay" else {})
     wall = cpu1[4] - cpu0[4]
     server_cpu, sandbox_cpu, pg_cpu, busy = (cpu1[i] - cpu0[i] for i in range(4))
     loadgen_cpu = result["loadgen_cpu_s"]
