@@ -55,6 +55,23 @@ def stats_between(before: dict[str, int], after: dict[str, int]) -> dict[str, in
     return {k: v - before.get(k, 0) for k, v in after.items() if v - before.get(k, 0)}
 
 
+class Requests:
+    """Bootpay's requests during one point of the bench (a separate process: its own event loops)."""
+
+    def __init__(self, sandbox_base: str) -> None:
+        self.base = emulator(sandbox_base)
+        self.before = asyncio.run(stats(self.base))
+
+    def point_fields(self, charged: int) -> dict:
+        """The Point's Bootpay fields, per request sent (warm-up included, as PortOne's)."""
+        used = stats_between(self.before, asyncio.run(stats(self.base)))
+        return {
+            "bootpay_stats": used,
+            "bootpay_gets_per_charge": round(used.get(RECEIPT_TEMPLATE, 0) / charged, 3) if charged else None,
+            "bootpay_requests_per_charge": round(sum(used.values()) / charged, 3) if charged else None,
+        }
+
+
 # --- report ------------------------------------------------------------------------------------
 
 

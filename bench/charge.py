@@ -177,14 +177,12 @@ def measure(
     # Stats and RSS count from after the warm-up's own requests: reset once the generator starts
     # measuring would be better still, but the warm-up is 60 requests; we subtract it instead.
     asyncio.run(procs.sandbox_stats(sandbox, reset=True))
-    bootpay_before = asyncio.run(bootpay.stats(bootpay.emulator(sandbox))) if gateway == "bootpay" else {}
+    bootpay_requests = bootpay.Requests(sandbox) if gateway == "bootpay" else None
     monitor.reset()
     cpu0 = (server.cpu_s(), sandbox_proc.cpu_s(), procs.postgres_cpu_s(), procs.machine_busy_s(), time.time())
     result = run_loadgen(spec, cfg.loadgen_procs, workdir)
     cpu1 = (server.cpu_s(), sandbox_proc.cpu_s(), procs.postgres_cpu_s(), procs.machine_busy_s(), time.time())
     stats = asyncio.run(procs.sandbox_stats(sandbox))
-    bp_stats = (bootpay.stats_between(bootpay_before, asyncio.run(bootpay.stats(bootpay.emulator(sandbox))))
-                if gateway == "bootpay" else {})
     wall = cpu1[4] - cpu0[4]
     server_cpu, sandbox_cpu, pg_cpu, busy = (cpu1[i] - cpu0[i] for i in range(4))
     loadgen_cpu = result["loadgen_cpu_s"]
@@ -194,6 +192,7 @@ def measure(
     charged = ok + result["errors"] + result["warmup_sent"]  # requests sent, warm-up included
     gets = stats.get(procs.PAYMENT_TEMPLATE, 0)
     total = sum(v for k, v in stats.items())
+    bootpay_fields = bootpay_requests.point_fields(charged) if bootpay_requests else {}
     return Point(
         backend=backend, workers=workers, target=target, concurrency=conc, ok=ok, errors=result["errors"],
         seconds=round(result["seconds"], 2),
@@ -207,9 +206,7 @@ def measure(
         server_cpu_pct=round(100 * server_cpu / wall, 1), sandbox_cpu_pct=round(100 * sandbox_cpu / wall, 1),
         foreign_cpu_pct=round(100 * foreign / wall, 1),
         error_samples=result["error_samples"], requests_sent=charged, portone_stats=stats,
-        latency_ms=latency_ms, gateway=gateway, bootpay_stats=bp_stats,
-        bootpay_gets_per_charge=round(bp_stats.get(bootpay.RECEIPT_TEMPLATE, 0) / charged, 3) if bp_stats and charged else None,
-        bootpay_requests_per_charge=round(sum(bp_stats.values()) / charged, 3) if bp_stats and charged else None,
+        latency_ms=latency_ms, gateway=gateway, **bootpay_fields,
     )
 
 
