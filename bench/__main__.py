@@ -35,6 +35,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
                      help="the realistic-latency scenario: PortOne (sandbox) latency in ms; 0 leaves it out")
     run.add_argument("--latency-clients", type=int, default=32, help="clients in the latency scenario")
     run.add_argument("--latency-only", action="store_true", help="run only the latency scenario")
+    run.add_argument("--gateway", type=_strs, default=["portone", "bootpay"],
+                     help="portone (the sweep, the latency scenario), bootpay (Bootpay receipts, 1 worker)")
+    run.add_argument("--bootpay-concurrency", type=_ints, default=[16, 32], help="clients of the Bootpay points")
     run.add_argument("--out", type=Path, default=RESULTS / "charge-latest.json")
 
     hist = sub.add_parser("history", help="history latency at 1k / 100k / 1M ledger entries")
@@ -81,14 +84,17 @@ def dispatch(args: argparse.Namespace) -> int:
             n_workers_concurrency=args.n_concurrency, seconds=args.seconds, count=args.count,
             warmup=args.warmup, loadgen_procs=args.loadgen_procs, users=args.users, targets=tuple(args.target),
             latency_ms=args.latency_ms, latency_clients=args.latency_clients, latency_only=args.latency_only,
+            gateways=tuple(args.gateway), bootpay_concurrency=args.bootpay_concurrency,
         )
         result = charge.run(cfg, out=args.out)
         print()
-        if any(not p.get("latency_ms") for p in result["points"]):
+        if any(not p.get("latency_ms") for p in report.portone_points(result)):
             print(report.charge_table(result))
             print(report.charge_targets(result))
             print()
         print(report.latency_section(result))
+        print()
+        print(report.bootpay_section(result))
         print(f"\nJSON: {args.out}")
         return 0
     if args.bench_command == "history":

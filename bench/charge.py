@@ -6,6 +6,7 @@ standalone sandbox; then for each concurrency, paid payments are created through
 control API and a closed-loop load generator (separate process) claims each one once. After the
 1-worker sweep, the realistic-latency scenario: the sandbox answers every PortOne request 150 ms
 late, and 32 clients charge through the stack floor and pointcharge (``concurrency_bound``).
+Then the Bootpay scenario (bench/bootpay.py): pointcharge claims Bootpay receipts at a few clients.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from bench import procs
+from bench import bootpay, procs
 
 ROOT = procs.ROOT
 
@@ -57,6 +58,10 @@ class Point:
     requests_sent: int = 0  # warm-up included: the denominator of the PortOne ratios
     portone_stats: dict = field(default_factory=dict)
     latency_ms: int = 0  # the sandbox's injected latency on every PortOne API request (0: none)
+    gateway: str = "portone"  # whose payments were claimed: portone (V1) | bootpay (receipts)
+    bootpay_gets_per_charge: float | None = None
+    bootpay_requests_per_charge: float | None = None
+    bootpay_stats: dict = field(default_factory=dict)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -129,6 +134,10 @@ class Config:
     latency_clients: int = 32
     latency_targets: tuple[str, ...] = (STACK, "pointcharge")
     latency_only: bool = False  # only the latency scenario (no sweep)
+    # portone: the sweep and the latency scenario; bootpay: pointcharge claiming Bootpay receipts
+    # at bootpay_concurrency clients, 1 worker (compared with the sweep's PortOne points).
+    gateways: tuple[str, ...] = ("portone", "bootpay")
+    bootpay_concurrency: list[int] = field(default_factory=lambda: [16, 32])
 
 
 def concurrency_bound(clients: int, latency_ms: float) -> float:
@@ -140,17 +149,20 @@ def concurrency_bound(clients: int, latency_ms: float) -> float:
 def measure(
     *, backend: str, workers: int, target: str, conc: int, base: str, sandbox: str, users: list[tuple[str, str]],
     cfg: Config, monitor: procs.RssMonitor, workdir: Path, server: procs.Proc, sandbox_proc: procs.Proc,
-    expected_rate: float | None = None, latency_ms: int = 0,
+    expected_rate: float | None = None, latency_ms: int = 0, gateway: str = "portone",
 ) -> Point:
     count = cfg.count if conc > 1 else max(300, cfg.count // 3)
     if expected_rate:
         # Enough payments for the time box at the rate seen at the previous concurrency, not more:
         # creating them through the control API is most of a point's setup time.
         count = max(300, min(count, math.ceil(expected_rate * cfg.seconds * 1.5)))
-    imp_uids = asyncio.run(procs.create_payments(sandbox, count + cfg.warmup))
+    if gateway == "bootpay":
+        imp_uids = asyncio.run(bootpay.create_receipts(bootpay.emulator(sandbox), count + cfg.warmup))
+    else:
+        imp_uids = asyncio.run(procs.create_payments(sandbox, count + cfg.warmup))
     if target == "pointcharge":
         jobs = [[users[i % len(users)][1], uid] for i, uid in enumerate(imp_uids)]
-        url, kind = base + "/graphql", "graphql"
+        url, kind = base + "/graphql", "bootpay" if gateway == "bootpay" else "graphql"
     elif target == STACK:
         # The floor's process, its GraphQL route: the same mutation; the bearer is the user id.
         jobs = [[users[i % len(users)][0], uid] for i, uid in enumerate(imp_uids)]
@@ -165,6 +177,7 @@ def measure(
     # Stats and RSS count from after the warm-up's own requests: reset once the generator starts
     # measuring would be better still, but the warm-up is 60 requests; we subtract it instead.
     asyncio.run(procs.sandbox_stats(sandbox, reset=True))
+    bootpay_requests = bootpay.Requests(sandbox) if gateway == "bootpay" else None
     monitor.reset()
     cpu0 = (server.cpu_s(), sandbox_proc.cpu_s(), procs.postgres_cpu_s(), procs.machine_busy_s(), time.time())
     result = run_loadgen(spec, cfg.loadgen_procs, workdir)
@@ -179,6 +192,7 @@ def measure(
     charged = ok + result["errors"] + result["warmup_sent"]  # requests sent, warm-up included
     gets = stats.get(procs.PAYMENT_TEMPLATE, 0)
     total = sum(v for k, v in stats.items())
+    bootpay_fields = bootpay_requests.point_fields(charged) if bootpay_requests else {}
     return Point(
         backend=backend, workers=workers, target=target, concurrency=conc, ok=ok, errors=result["errors"],
         seconds=round(result["seconds"], 2),
@@ -192,7 +206,7 @@ def measure(
         server_cpu_pct=round(100 * server_cpu / wall, 1), sandbox_cpu_pct=round(100 * sandbox_cpu / wall, 1),
         foreign_cpu_pct=round(100 * foreign / wall, 1),
         error_samples=result["error_samples"], requests_sent=charged, portone_stats=stats,
-        latency_ms=latency_ms,
+        latency_ms=latency_ms, gateway=gateway, **bootpay_fields,
     )
 
 
@@ -211,7 +225,7 @@ def run(cfg: Config, *, out: Path | None = None, log=print) -> dict:
             else:
                 api_dsn = f"sqlite:///{workdir / 'bench.db'}"
                 floor_dsn = f"sqlite:///{workdir / 'floor.db'}"
-            env = procs.api_env(api_dsn, sandbox_base)
+            env = {**procs.api_env(api_dsn, sandbox_base), **bootpay.api_env(sandbox_base)}
             if backend == "postgres":
                 procs.migrate(env, workdir)
             users: list[tuple[str, str]] = []
@@ -231,20 +245,22 @@ def run(cfg: Config, *, out: Path | None = None, log=print) -> dict:
                     sweep = cfg.concurrency if workers == 1 else cfg.n_workers_concurrency
                     rates: dict[str, float] = {}
 
-                    def one(target: str, conc: int, *, expected: float | None, latency_ms: int = 0) -> Point:
+                    def one(target: str, conc: int, *, expected: float | None, latency_ms: int = 0,
+                            gateway: str = "portone") -> Point:
                         base, mon = (api_base, api_mon) if target == "pointcharge" else (floor_base, floor_mon)
                         point = measure(
                             backend=backend, workers=workers, target=target, conc=conc, base=base,
                             sandbox=sandbox_base, users=users, cfg=cfg, monitor=mon, workdir=workdir,
                             server=api if target == "pointcharge" else floor, sandbox_proc=sandbox,
-                            expected_rate=expected, latency_ms=latency_ms,
+                            expected_rate=expected, latency_ms=latency_ms, gateway=gateway,
                         )
                         points.append(point)
                         log(
-                            f"{backend:8} w={workers} c={conc:<3} {target:11} "
+                            f"{backend:8} w={workers} c={conc:<3} {target:11} {'Bootpay ' if gateway == 'bootpay' else ''}"
                             f"{f'PortOne +{latency_ms} ms ' if latency_ms else ''}{point.charges_per_s:8.1f}/s "
-                            f"p50 {point.p50_ms:7.2f} p99 {point.p99_ms:7.2f} ms  err {point.errors}  "
-                            f"gets/charge {point.portone_gets_per_charge}  rss {point.peak_rss_mb} MB  "
+                            f"p50 {point.p50_ms:7.2f} p99 {point.p99_ms:7.2f} ms  err {point.errors}  gets/charge "
+                            f"{point.bootpay_gets_per_charge if gateway == 'bootpay' else point.portone_gets_per_charge}  "
+                            f"rss {point.peak_rss_mb} MB  "
                             f"cpu/charge {point.server_cpu_ms_per_charge} ms (server {point.server_cpu_pct}%, "
                             f"sandbox {point.sandbox_cpu_pct}%, loadgen {point.loadgen_cpu_pct}%, "
                             f"foreign {point.foreign_cpu_pct}%)"
@@ -253,10 +269,11 @@ def run(cfg: Config, *, out: Path | None = None, log=print) -> dict:
                             log(f"    errors: {point.error_samples}")
                         return point
 
-                    for conc in [] if cfg.latency_only else sweep:
+                    portone = "portone" in cfg.gateways
+                    for conc in [] if cfg.latency_only or not portone else sweep:
                         for target in cfg.targets:
                             rates[target] = one(target, conc, expected=rates.get(target)).charges_per_s
-                    if cfg.latency_ms and workers == 1:
+                    if cfg.latency_ms and workers == 1 and portone:
                         # What a production user sees: PortOne is tens to hundreds of milliseconds
                         # away, so at a fixed number of clients the ceiling is clients / latency.
                         bound = concurrency_bound(cfg.latency_clients, cfg.latency_ms)
@@ -266,6 +283,10 @@ def run(cfg: Config, *, out: Path | None = None, log=print) -> dict:
                                 one(target, cfg.latency_clients, expected=bound, latency_ms=cfg.latency_ms)
                         finally:
                             asyncio.run(procs.sandbox_faults(sandbox_base))
+                    if "bootpay" in cfg.gateways and workers == 1 and not cfg.latency_only and "pointcharge" in cfg.targets:
+                        expected = rates.get("pointcharge")
+                        for conc in cfg.bootpay_concurrency:
+                            expected = one("pointcharge", conc, expected=expected, gateway="bootpay").charges_per_s
                 finally:
                     api_mon.stop()
                     floor_mon.stop()

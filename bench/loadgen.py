@@ -2,11 +2,12 @@
 
     python -m bench.loadgen SPEC.json RESULT.json
 
-SPEC: {"url", "kind": "graphql" | "floor", "concurrency", "jobs": [[auth, imp_uid], ...],
+SPEC: {"url", "kind": "graphql" | "bootpay" | "floor", "concurrency", "jobs": [[auth, imp_uid], ...],
        "warmup": N, "start_at": epoch seconds, "max_seconds": S, "timeout_s": T}
-``auth`` is an access token (graphql) or a user id (floor). Each of ``concurrency`` clients sends
-its next request as soon as its previous answer arrived. The first ``warmup`` jobs are sent but
-not recorded. RESULT: counts, wall-clock start/end of the measured part and every latency (ms).
+``auth`` is an access token (graphql, bootpay) or a user id (floor); with bootpay the id is a
+Bootpay receipt_id (``receiptId:``). Each of ``concurrency`` clients sends its next request as soon
+as its previous answer arrived. The first ``warmup`` jobs are sent but not recorded. RESULT:
+counts, wall-clock start/end of the measured part and every latency (ms).
 """
 
 from __future__ import annotations
@@ -22,11 +23,16 @@ CHARGE_MUTATION = (
     "mutation Charge($impUid: ID!) { createPointTransactionOfLoading(impUid: $impUid) "
     "{ _id impUid amount balance status } }"
 )
+BOOTPAY_MUTATION = (
+    "mutation Charge($receiptId: ID!) { createPointTransactionOfLoading(receiptId: $receiptId) "
+    "{ _id impUid amount balance status } }"
+)
 
 
 def request_for(kind: str, auth: str, imp_uid: str) -> tuple[bytes, dict[str, str]]:
-    if kind == "graphql":
-        body = {"query": CHARGE_MUTATION, "variables": {"impUid": imp_uid}}
+    if kind in ("graphql", "bootpay"):
+        body = ({"query": CHARGE_MUTATION, "variables": {"impUid": imp_uid}} if kind == "graphql"
+                else {"query": BOOTPAY_MUTATION, "variables": {"receiptId": imp_uid}})
         headers = {"Authorization": f"Bearer {auth}", "Content-Type": "application/json"}
     else:
         body = {"user_id": auth, "imp_uid": imp_uid}
@@ -37,7 +43,7 @@ def request_for(kind: str, auth: str, imp_uid: str) -> tuple[bytes, dict[str, st
 def succeeded(kind: str, status: int, body: bytes) -> tuple[bool, str | None]:
     if status != 200:
         return False, f"HTTP {status}: {body[:200]!r}"
-    if kind == "graphql":
+    if kind != "floor":
         data = json.loads(body)
         if data.get("errors") or not (data.get("data") or {}).get("createPointTransactionOfLoading"):
             err = (data.get("errors") or [{}])[0]

@@ -42,11 +42,17 @@ def _fmt(v: object) -> str:
     return str(v)
 
 
+def portone_points(result: dict) -> list[dict]:
+    """The points that claim PortOne payments (all but the Bootpay scenario's): the floor and the
+    targets are PortOne's."""
+    return [p for p in result["points"] if p.get("gateway", "portone") == "portone"]
+
+
 def _points(result: dict, *, latency: bool = False) -> list[dict[str, dict]]:
     """Per (backend, workers, concurrency): its points by target (floor, stack, pointcharge); the
     sweep's points (no injected PortOne latency), or with ``latency`` the latency scenario's."""
     keyed: dict[tuple, dict[str, dict]] = {}
-    for p in result["points"]:
+    for p in portone_points(result):
         if bool(p.get("latency_ms")) != latency:
             continue
         key = (p["backend"], p["workers"], p["concurrency"], p.get("latency_ms", 0))
@@ -112,14 +118,14 @@ def charge_targets(result: dict) -> str:
                 f"httpx, none of pointcharge's code): {stack['charges_per_s'] / floor['charges_per_s']:.2f}× "
                 f"the floor's throughput, p99 {stack['p99_ms'] / floor['p99_ms']:.2f}×"
             )
-    gets = [p["portone_gets_per_charge"] for p in result["points"] if p["target"] == "pointcharge"]
+    gets = [p["portone_gets_per_charge"] for p in portone_points(result) if p["target"] == "pointcharge"]
     if gets:
         worst = max(gets)
         lines.append(_check("PortOne requests per charge = 1.00", round(worst, 2) <= PORTONE_PER_CHARGE, f"max {worst:.3f} GET /payments per charge"))
-    rss = [p["peak_rss_mb"] for p in result["points"] if p["target"] == "pointcharge" and p["workers"] == 1]
+    rss = [p["peak_rss_mb"] for p in portone_points(result) if p["target"] == "pointcharge" and p["workers"] == 1]
     if rss:
         lines.append(_check(f"peak RSS of one API worker ≤ {MAX_RSS_MB} MB", max(rss) <= MAX_RSS_MB, f"{max(rss):.0f} MB"))
-    errs = sum(p["errors"] for p in result["points"] if p["target"] == "pointcharge")
+    errs = sum(p["errors"] for p in portone_points(result) if p["target"] == "pointcharge")
     lines.append(_check("no failed charges", errs == 0, f"{errs} errors"))
     return "\n".join(lines)
 
@@ -178,6 +184,13 @@ def latency_section(result: dict) -> str:
         return ("No latency scenario in this run (`python -m bench run` measures it unless "
                 "`--latency-ms 0`; `--latency-only` runs it alone).")
     return latency_table(result) + "\n\n" + latency_targets(result)
+
+
+def bootpay_section(result: dict) -> str:
+    from bench import bootpay
+
+    return bootpay.table(result) or ("No Bootpay point in this run (`python -m bench run` measures them unless "
+                                     "`--gateway portone`).")
 
 
 # --- statement counts (tests/services/test_statement_counts.py) ---------------------------------
@@ -261,7 +274,7 @@ def plot(result: dict, path: Path = PLOT) -> Path | None:
     except ImportError:
         return None
     series: dict[tuple[str, str], list[dict]] = {}
-    for p in result["points"]:
+    for p in portone_points(result):
         if p["workers"] != 1 or p.get("latency_ms"):
             continue
         series.setdefault((p["backend"], p["target"]), []).append(p)
@@ -312,6 +325,7 @@ def build(charge_path: Path, history_path: Path, profile_path: Path, *, write_do
         if (write_docs and plot(charge)) or PLOT.exists():
             parts.append(f"![throughput and p99 vs concurrency]({PLOT.name})")
         parts.append(f"### With realistic PortOne latency ({charge['when']})\n\n" + latency_section(charge))
+        parts.append(f"### Bootpay charges ({charge['when']}; no floor, no targets)\n\n" + bootpay_section(charge))
     if history:
         parts.append(f"### History at scale ({history['when']})\n\n" + history_table(history) + "\n\n" + history_targets(history))
     if profile:
