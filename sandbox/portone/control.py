@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from .schedules_v2 import run_due as run_due_v2
 from .http import API_TEMPLATES, BadRequest, as_int, as_str
 from ..shared import base_url, delete_webhooks, get_stats, json_object, reset
 from .store import Faults, Payment, SandboxError, Store, get_store
@@ -241,6 +242,7 @@ async def clock(request: Request, store: Store) -> Response:
     if isinstance(advance, bool) or not isinstance(advance, (int, float)) or advance < 0:
         raise BadRequest("advance_s must be a non-negative number")
     store.advance_clock(float(advance))
+    await run_due_v2(store.billing_v2)  # V2 payment schedules that fell due run before the answer
     return JSONResponse({"offset_s": store.time_offset_s, "now": store.now()})
 
 

@@ -207,6 +207,8 @@ class Store(shared.LedgerBase):
         self.rng = random.Random()
         self.stats: dict[str, int] = {}
         self._seq = 0
+        from .billing_v2 import BillingV2  # V2 billing keys and schedules (local: it builds on this module)
+        self.billing_v2 = BillingV2(self)
 
     # ------------------------------------------------------------------ durability
     def _restore(self, rows: dict[str, dict[str, Any]]) -> None:
@@ -230,6 +232,7 @@ class Store(shared.LedgerBase):
         if "faults" in meta:
             self.set_faults(Faults(**meta["faults"]), persist=False)
         self.webhooks.restore(sorted(rows.get("webhook", {}).values(), key=lambda r: r["id"]))
+        self.billing_v2.restore(rows)
 
     def _save(self, *payments: Payment, idempotency: tuple[str, dict] | None = None) -> None:
         puts: list[tuple[str, str, Any]] = [("payment", p.key, asdict(p)) for p in payments]
@@ -800,6 +803,7 @@ class Store(shared.LedgerBase):
         if status == "FAILED":
             body["failedAt"] = iso(p.failed_at)
             body["failure"] = {"reason": p.fail_reason or "", "pgCode": "SANDBOX", "pgMessage": p.fail_reason or ""}
+        self.billing_v2.decorate(p, body)
         return body
 
     def v2_cancellation_view(self, c: Cancellation) -> dict:
@@ -868,4 +872,5 @@ def get_store(request) -> Store:
     if store is None:
         raise RuntimeError("no sandbox store on this app (is the request routed through create_app()?)")
     store.webhooks.resume()  # deliveries a previous process left unfinished, once a loop runs
+    store.billing_v2.resume()  # and the runner of V2 payment schedules, when some wait
     return store
