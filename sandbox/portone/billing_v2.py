@@ -340,10 +340,17 @@ class BillingV2:
 
         self._ticker = asyncio.get_running_loop().create_task(tick(self))
 
+    def aclose(self) -> None:
+        if self._ticker is not None:
+            self._ticker.cancel()
 
-def issue_billing_key_v2(store: "Store", body: dict) -> dict:
+
+async def issue_billing_key_v2(store: "Store", body: dict) -> dict:
     """The "v2" branch of POST /_control/billing-keys: a key as the browser checkout would issue it,
     under `customer_id`; `decline: true` makes every charge with it fail (한도초과)."""
+    unknown = set(body) - {"version", "customer_id", "decline"}
+    if unknown:
+        raise BadRequest(f"unknown fields for v2: {', '.join(sorted(unknown))}")
     customer_id = as_str(body.get("customer_id"), "customer_id")
     decline = _bool(body.get("decline"), "decline")
     key = store.billing_v2.issue(customer={"id": customer_id} if customer_id else {}, decline=decline)

@@ -21,8 +21,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from . import schedules_v2
-from .billing_v2 import DECLINE_MESSAGE, DECLINE_PG_CODE, BillingKey, BillingV2, V2Error
+from . import billing_v1_control, schedules_v2
+from .billing_v2 import DECLINE_MESSAGE, DECLINE_PG_CODE, BillingKey, BillingV2, V2Error, issue_billing_key_v2
 from .http import BadRequest, api_route, as_int, read_json
 from .store import SandboxError, Store, iso
 from .v2 import _time, authed
@@ -220,6 +220,10 @@ async def revoke_schedules(request: Request, store: Store) -> Response:
     if revoked:
         answer["revokedAt"] = iso(revoked[0].revoked_at)
     return JSONResponse(answer)
+
+
+# POST /_control/billing-keys {version: "v2", customer_id?, decline?} (the endpoint dispatches on version)
+billing_v1_control.ISSUERS["v2"] = issue_billing_key_v2
 
 
 def routes() -> list[Route]:

@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from . import billing_v1_control
 from .schedules_v2 import run_due as run_due_v2
 from .http import API_TEMPLATES, BadRequest, as_int, as_str
 from ..shared import base_url, delete_webhooks, get_stats, json_object, reset
@@ -242,6 +243,7 @@ async def clock(request: Request, store: Store) -> Response:
     if isinstance(advance, bool) or not isinstance(advance, (int, float)) or advance < 0:
         raise BadRequest("advance_s must be a non-negative number")
     store.advance_clock(float(advance))
+    await store.billing_v1.run_due()  # V1 payment schedules now due run before the answer
     await run_due_v2(store.billing_v2)  # V2 payment schedules that fell due run before the answer
     return JSONResponse({"offset_s": store.time_offset_s, "now": store.now()})
 
@@ -275,7 +277,9 @@ ENDPOINTS: list[tuple[str, str, Any, str, dict | None]] = [
     ("DELETE", "/_control/stats", delete_stats, "호출 수 지우기", None),
     ("GET", "/_control/config", get_config, "키·상점 설정·기본 URL (IMP.init의 가맹점 식별코드 등)", None),
     ("POST", "/_control/reset", reset, "모두 잊기: 결제, 주문, 토큰, 웹훅 기록, 장애 설정 (상태 파일까지)", None),
-    ("POST", "/_control/clock", clock, "샌드박스 시계를 앞으로 (토큰 만료, 가상계좌 입금기한)", {"advance_s": 3600}),
+    ("POST", "/_control/clock", clock, "샌드박스 시계를 앞으로 (토큰 만료, 가상계좌 입금기한, 예약결제 실행)",
+     {"advance_s": 3600}),
+    billing_v1_control.ENDPOINT,
 ]
 
 
