@@ -4,7 +4,8 @@ Routes (all relative to where the sandbox is served; every generated URL honours
 ``scope["root_path"]`` so the same code works standalone and under ``/sandbox/portone``):
 
     GET  /iamport.js                  V1 SDK emulator: IMP.init / IMP.agency / IMP.request_pay
-    GET  /browser-sdk.js              V2 SDK emulator: PortOne.requestPayment (returns a Promise)
+    GET  /browser-sdk.js              V2 SDK emulator: PortOne.requestPayment (returns a Promise) and
+                                      requestIssueBillingKey (sessions of kind "billing_key": billing_v2_checkout.py)
     POST /checkout                    the SDK form-posts {"payload": JSON} here (into the overlay
                                       iframe, a popup or the top window); creates a checkout
                                       session and 303-redirects to its page
@@ -55,6 +56,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from . import billing_v2_checkout
 from .store import SandboxError, Store, get_store
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -367,6 +369,8 @@ def _customer(params: dict) -> dict:
 
 
 def _public_session(session: dict) -> dict:
+    if billing_v2_checkout.is_billing(session):
+        return billing_v2_checkout.public_session(session)
     params = session["params"]
     if session["sdk"] == "v2":
         customer = _customer(params)
@@ -396,6 +400,8 @@ def _public_session(session: dict) -> dict:
 
 
 def _error_result(session: dict, exc: CheckoutError) -> dict:
+    if billing_v2_checkout.is_billing(session):
+        return billing_v2_checkout.error_result(session, exc)
     params = session["params"]
     if session["sdk"] == "v2":
         rsp = v2_failure(params, exc.code or "InvalidArgument", exc.message)
@@ -462,6 +468,7 @@ async def start_checkout(request: Request) -> Response:
     session = {
         "sid": secrets.token_urlsafe(12),
         "sdk": sdk,
+        "kind": "billing_key" if sdk == "v2" and billing_v2_checkout.is_billing(payload) else "payment",
         "rid": str(payload.get("rid") or ""),
         "mode": mode,
         "origin": origin,
@@ -472,7 +479,9 @@ async def start_checkout(request: Request) -> Response:
         "busy": False,
     }
     try:
-        if sdk == "v2":
+        if billing_v2_checkout.is_billing(session):
+            billing_v2_checkout.validate(store, params)
+        elif sdk == "v2":
             _validate_v2(store, params)
         else:
             _validate_v1(store, payload, params)
@@ -523,12 +532,15 @@ async def complete(request: Request) -> Response:
     except json.JSONDecodeError:
         body = None
     action = body.get("action") if isinstance(body, dict) else None
-    if action not in ACTIONS:
-        return JSONResponse({"message": f"action은 {', '.join(ACTIONS)} 중 하나여야 합니다."}, status_code=400)
+    actions = billing_v2_checkout.ACTIONS if billing_v2_checkout.is_billing(session) else ACTIONS
+    if action not in actions:
+        return JSONResponse({"message": f"action은 {', '.join(actions)} 중 하나여야 합니다."}, status_code=400)
     session["busy"] = True
     try:
         store = get_store(request)
-        if session["sdk"] == "v2":
+        if billing_v2_checkout.is_billing(session):
+            result = await billing_v2_checkout.complete(store, session, action)
+        elif session["sdk"] == "v2":
             result = await _complete_v2(store, session, action)
         else:
             result = await _complete_v1(store, session, action)
