@@ -6,6 +6,7 @@ payWithBillingKey; docs/v2-webhook.md).
 schedules_v2.py) and, per paymentId, what a key-paid payment shows beyond a plain V2 payment
 (`billingKey`, `scheduleId`, the customer id, the PG's decline code). Every change is written through
 to the state file under its own kinds, so keys and schedules survive a restart like payments do.
+Request bodies are read in billing_v2_input.py, the routes are billing_v2_api.py.
 
 A key issued with `decline` (the control API's `decline: true`, or the checkout's 한도초과 button)
 stands for a card that registers fine but is refused on every charge: PortOne's help pages warn
@@ -16,20 +17,16 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
-import re
 import uuid
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from .http import BadRequest, as_int, as_str
+from .http import BadRequest, as_str
 
 if TYPE_CHECKING:  # pragma: no cover
     from .schedules_v2 import Schedule
     from .store import Payment, Store
 
-log = logging.getLogger("sandbox")
 
 # ISO 8583 response codes the card networks use, as a PG passes them on: 51 = over the limit /
 # insufficient funds, 54 = expired card.
@@ -64,41 +61,6 @@ class BillingKey:
     issue_name: str | None = None
     notice_url: str | None = None
     decline: bool = False
-
-
-def mask(number: str) -> str:
-    return number[:6] + "*" * (len(number) - 10) + number[-4:]
-
-
-def customer_view(value: Any) -> dict:
-    """A `CustomerInput` as the `Customer` PortOne shows back (absent fields omitted)."""
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise BadRequest("customer must be an object")
-    name = value.get("name")
-    if isinstance(name, dict):
-        separated = name.get("separated") if isinstance(name.get("separated"), dict) else {}
-        name = name.get("full") or (f"{separated.get('last') or ''}{separated.get('first') or ''}" or None)
-    out = {"id": value.get("id"), "name": name, "email": value.get("email"),
-           "phoneNumber": value.get("phoneNumber"), "birthYear": value.get("birthYear")}
-    for field_name, field_value in out.items():
-        as_str(field_value, f"customer.{field_name}")
-    return {k: v for k, v in out.items() if v not in (None, "")}
-
-
-def _notice_urls(value: Any) -> list[str]:
-    if value is None:
-        return []
-    if not isinstance(value, list) or not all(isinstance(u, str) for u in value):
-        raise BadRequest("noticeUrls must be a list of URLs")
-    return value
-
-
-def _bool(value: Any, name: str) -> bool:
-    if value is not None and not isinstance(value, bool):
-        raise BadRequest(f"{name} must be a boolean")
-    return bool(value)
 
 
 class BillingV2:
@@ -158,42 +120,6 @@ class BillingV2:
             self.emit_key_event(key, "BillingKey.Issued")
         return key
 
-    def issue_from_api(self, body: dict) -> BillingKey:
-        """POST /billing-keys: a key from card credentials (IssueBillingKeyBody)."""
-        self.check_store(body.get("storeId"))
-        if body.get("channelKey") is None and body.get("channelGroupId") is None:
-            raise BadRequest("channelKey 또는 channelGroupId는 필수 입력 항목입니다.")
-        if body.get("channelGroupId") is not None:
-            raise V2Error(404, "CHANNEL_NOT_FOUND", "요청된 채널 그룹이 존재하지 않습니다. (샌드박스에는 채널 그룹이 없습니다)")
-        self.check_channel(body.get("channelKey"))
-        method = body.get("method")
-        card = method.get("card") if isinstance(method, dict) else None
-        credential = card.get("credential") if isinstance(card, dict) else None
-        if not isinstance(credential, dict):
-            raise BadRequest("method.card.credential is required")
-        number = as_str(credential.get("number"), "number", required=True) or ""
-        year = as_str(credential.get("expiryYear"), "expiryYear", required=True) or ""
-        month = as_str(credential.get("expiryMonth"), "expiryMonth", required=True) or ""
-        birth = as_str(credential.get("birthOrBusinessRegistrationNumber"), "birthOrBusinessRegistrationNumber")
-        password = as_str(credential.get("passwordTwoDigits"), "passwordTwoDigits")
-        if not re.fullmatch(r"\d{13,19}", number):
-            raise BadRequest("카드 번호는 숫자만 13~19자리로 입력해주세요.")
-        if not re.fullmatch(r"\d{2}", year) or not re.fullmatch(r"0[1-9]|1[0-2]", month):
-            raise BadRequest("유효기간은 expiryYear(YY), expiryMonth(MM) 두 자리로 입력해주세요.")
-        if birth is not None and not re.fullmatch(r"\d{6}|\d{10}", birth):
-            raise BadRequest("birthOrBusinessRegistrationNumber는 생년월일 6자리 또는 사업자등록번호 10자리입니다.")
-        if password is not None and not re.fullmatch(r"\d{2}", password):
-            raise BadRequest("passwordTwoDigits는 비밀번호 앞 2자리입니다.")
-        expires = datetime(2000 + int(year) + int(month) // 12, int(month) % 12 + 1, 1, tzinfo=timezone.utc)
-        if expires.timestamp() <= self.store.now():
-            raise V2Error(502, "PG_PROVIDER", f"PG사에서 빌링키 발급을 거절하였습니다. ({EXPIRED_MESSAGE})",
-                          pgCode=EXPIRED_PG_CODE, pgMessage=EXPIRED_MESSAGE)
-        urls = _notice_urls(body.get("noticeUrls"))
-        return self.issue(customer=customer_view(body.get("customer")), card_number=mask(number),
-                          custom_data=as_str(body.get("customData"), "customData"),
-                          notice_url=urls[0] if urls else None,
-                          webhook=not _bool(body.get("skipWebhook"), "skipWebhook"))
-
     def delete(self, billing_key: str, *, webhook: bool = True) -> BillingKey:
         key = self.usable_key(billing_key)
         if any(s.billing_key == billing_key and s.status in PENDING_SCHEDULE for s in self.schedules.values()):
@@ -206,39 +132,6 @@ class BillingV2:
         return key
 
     # ------------------------------------------------------------------ charging
-    def parse_payment(self, body: Any) -> dict:
-        """A `BillingKeyPaymentInput`, checked and normalised (the key itself is checked apart)."""
-        if not isinstance(body, dict):
-            raise BadRequest("payment must be an object")
-        self.check_store(body.get("storeId"))
-        amount = body.get("amount")
-        if not isinstance(amount, dict):
-            raise BadRequest("amount is required")
-        total = as_int(amount.get("total"), "amount.total", required=True) or 0
-        tax_free = as_int(amount.get("taxFree"), "amount.taxFree") or 0
-        vat = as_int(amount.get("vat"), "amount.vat")
-        if total <= 0 or tax_free < 0:
-            raise BadRequest("amount.total must be positive and amount.taxFree not negative")
-        currency = as_str(body.get("currency"), "currency", required=True)
-        if currency != "KRW":
-            raise BadRequest(f"샌드박스는 KRW 결제만 지원합니다. (currency: {currency})")
-        if tax_free > total:
-            raise V2Error(409, "SUM_OF_PARTS_EXCEEDS_TOTAL_AMOUNT", "면세 금액이 결제 금액을 초과합니다.")
-        self.check_channel(body.get("channelKey"))
-        installment = as_int(body.get("installmentMonth"), "installmentMonth")
-        products = body.get("products")
-        if products is not None and not isinstance(products, list):
-            raise BadRequest("products must be a list")
-        return {
-            "billingKey": as_str(body.get("billingKey"), "billingKey", required=True),
-            "orderName": as_str(body.get("orderName"), "orderName", required=True),
-            "total": total, "taxFree": tax_free, "vat": round((total - tax_free) / 11) if vat is None else vat,
-            "currency": currency, "customer": customer_view(body.get("customer")),
-            "customData": as_str(body.get("customData"), "customData"),
-            "installmentMonth": installment, "noticeUrls": _notice_urls(body.get("noticeUrls")),
-            "products": products or [], "skipWebhook": _bool(body.get("skipWebhook"), "skipWebhook"),
-        }
-
     async def charge(self, payment_id: str, inp: dict, key: BillingKey, schedule_id: str | None = None) -> "Payment":
         """Charge `key` now under `payment_id`: a PAID payment, or a FAILED one when the card declines.
         Raises SandboxError("already_paid") when the paymentId is already paid."""
@@ -352,7 +245,9 @@ async def issue_billing_key_v2(store: "Store", body: dict) -> dict:
     if unknown:
         raise BadRequest(f"unknown fields for v2: {', '.join(sorted(unknown))}")
     customer_id = as_str(body.get("customer_id"), "customer_id")
-    decline = _bool(body.get("decline"), "decline")
+    decline = body.get("decline", False)
+    if not isinstance(decline, bool):
+        raise BadRequest("decline must be a boolean")
     key = store.billing_v2.issue(customer={"id": customer_id} if customer_id else {}, decline=decline)
     return {"version": "v2", "billing_key": key.billing_key, "customer_id": customer_id, "decline": decline,
             "billing_key_info": store.billing_v2.key_view(key)}

@@ -22,6 +22,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from . import billing_v1_control, schedules_v2
+from .billing_v2_input import issue_from_api, parse_payment
 from .billing_v2 import DECLINE_MESSAGE, DECLINE_PG_CODE, BillingKey, BillingV2, V2Error, issue_billing_key_v2
 from .http import BadRequest, api_route, as_int, read_json
 from .store import SandboxError, Store, iso
@@ -79,7 +80,7 @@ def _objects(body: dict, *names: str) -> list[dict]:
 
 # ---------------------------------------------------------------------- billing keys
 async def issue_billing_key(request: Request, store: Store) -> Response:
-    key = _bv2(store).issue_from_api(await read_json(request))
+    key = issue_from_api(_bv2(store), await read_json(request))
     return JSONResponse({"billingKeyInfo": {"billingKey": key.billing_key, "channels": [_bv2(store).channel()],
                                             "issuedAt": iso(key.issued_at)}})
 
@@ -157,7 +158,7 @@ def _pending_schedule(bv2: BillingV2, payment_id: str) -> None:
 async def pay_with_billing_key(request: Request, store: Store) -> Response:
     bv2 = _bv2(store)
     payment_id = request.path_params["paymentId"]
-    inp = bv2.parse_payment(await read_json(request))
+    inp = parse_payment(bv2, await read_json(request))
     key = bv2.usable_key(inp["billingKey"])
     _pending_schedule(bv2, payment_id)
     try:
@@ -177,7 +178,7 @@ async def pay_with_billing_key(request: Request, store: Store) -> Response:
 async def create_schedule(request: Request, store: Store) -> Response:
     bv2 = _bv2(store)
     body = await read_json(request)
-    inp = bv2.parse_payment(body.get("payment"))
+    inp = parse_payment(bv2, body.get("payment"))
     time_to_pay = _time(body.get("timeToPay"), "timeToPay")
     if time_to_pay is None:
         raise BadRequest("timeToPay is required")

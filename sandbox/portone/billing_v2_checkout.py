@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .billing_v2 import customer_view
+from .billing_v2_input import customer_view
 from .store import Store
 
 KIND = "billing_key"

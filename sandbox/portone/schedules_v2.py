@@ -34,7 +34,7 @@ class Schedule:
     id: str
     payment_id: str
     billing_key: str
-    payment: dict  # the normalised BillingKeyPaymentInput (BillingV2.parse_payment)
+    payment: dict  # the normalised BillingKeyPaymentInput (billing_v2_input.parse_payment)
     time_to_pay: float
     created_at: float
     status: str = "SCHEDULED"
