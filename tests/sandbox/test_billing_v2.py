@@ -4,13 +4,17 @@ getPaymentSchedule(s), revokePaymentSchedules; docs/v2-webhook.md)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
 import httpx
 from portone_server_sdk import webhook as sdk_webhook
 
-from sandbox.portone.config import DEFAULT_V2_WEBHOOK_SECRET
+from sandbox.portone import schedules_v2
+from sandbox.portone.billing_v2_input import parse_payment
+from sandbox.portone.config import DEFAULT_V2_WEBHOOK_SECRET, SandboxConfig
+from sandbox.portone.store import Store, iso
 from tests.sandbox.conftest import running_sandbox, wait_deliveries
 from tests.sandbox.spec import v2_spec
 
@@ -48,8 +52,6 @@ async def schedule(http: httpx.AsyncClient, payment_id: str, billing_key: str, i
 
 
 def _iso(ts: float) -> str:
-    from sandbox.portone.store import iso
-
     return iso(ts)
 
 
@@ -268,3 +270,40 @@ async def test_control_endpoint_validates_the_v2_branch(http):
     r = await http.post("/_control/billing-keys", json={"version": "v2"})
     assert r.status_code == 200 and r.json()["billing_key_info"]["status"] == "ISSUED"
     await wait_deliveries(http, settled=0)
+
+
+async def test_a_due_schedule_runs_by_itself_as_real_time_passes(http):
+    # given a charge scheduled a second from now, and nobody touching the clock
+    key = await control_key(http)
+    sid = await schedule(http, "pay-sched-realtime", key, 1.0)
+    # when time passes (the background runner polls at most every TICK_S)
+    deadline = asyncio.get_running_loop().time() + 5
+    status = "SCHEDULED"
+    while status == "SCHEDULED" and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.1)
+        status = (await http.get(f"/v2/payment-schedules/{sid}", headers=AUTH)).json()["status"]
+    # then it ran
+    assert status == "SUCCEEDED"
+    assert (await http.get("/v2/payments/pay-sched-realtime", headers=AUTH)).json()["status"] == "PAID"
+
+
+async def test_a_run_cut_short_by_a_stopped_process_is_finished_or_redone_at_the_next_start(tmp_path: Path):
+    # given two schedules claimed (STARTED) when the process stopped: one charged, one not yet
+    path = str(tmp_path / "state.db")
+    first = Store(SandboxConfig(state_path=path))
+    key = first.billing_v2.issue(customer={"id": "user-1"}, webhook=False)
+    inp = parse_payment(first.billing_v2, charge(key.billing_key))
+    charged = schedules_v2.create(first.billing_v2, "pay-cut-1", inp, first.now() + 60)
+    claimed = schedules_v2.create(first.billing_v2, "pay-cut-2", inp, first.now() + 60)
+    for s in (charged, claimed):
+        s.status, s.started_at = "STARTED", first.now()
+    first.billing_v2.save_schedules(charged, claimed)
+    await first.billing_v2.charge("pay-cut-1", inp, key, schedule_id=charged.id)
+    await first.aclose()
+    # when the next process opens the file
+    second = Store(SandboxConfig(state_path=path))
+    # then the charged one ended as its payment did, and the other waits to run again (charged once)
+    assert second.billing_v2.schedules[charged.id].status == "SUCCEEDED"
+    assert second.billing_v2.schedules[claimed.id].status == "SCHEDULED"
+    assert second.get_v2("pay-cut-2") is None
+    await second.aclose()
