@@ -3,6 +3,8 @@ schedules on the sandbox clock and their webhooks (sandbox/portone/billing_v1*.p
 
 from __future__ import annotations
 
+import json
+
 import httpx
 import pytest
 
@@ -251,3 +253,42 @@ async def test_unschedule_and_listings(api, http):
     # and revoked schedules never run
     await advance(api, 100 * 86400)
     assert (await api.get("/v1/subscribe/payments/schedule/sub-7-c1")).json()["response"]["imp_uid"] is None
+
+
+# ---------------------------------------------------------------------- the checkout window
+async def checkout(http: httpx.AsyncClient, params: dict, action: str) -> dict:
+    """What iamport.js does for IMP.request_pay: post the payload, then the buyer's click."""
+    payload = {"sdk": "v1", "mode": "iframe", "merchant_code": "imp00000000", "params": params}
+    started = await http.post("/checkout", data={"payload": json.dumps(payload)})
+    assert started.status_code == 303, started.text
+    done = await http.post(started.headers["location"] + "/complete", json={"action": action})
+    assert done.status_code == 200, done.text
+    return done.json()
+
+
+async def test_the_checkout_issues_a_key_for_customer_uid(api, http, receiver):
+    # when a buyer approves IMP.request_pay({customer_uid, amount: 0})
+    result = await checkout(http, {"pay_method": "card", "merchant_uid": "issue-1", "customer_uid": "user-8-card-1",
+                                   "amount": 0, "name": "카드 등록", "buyer_name": "박민수"}, "approve")
+    # then the SDK reports success with the issuance's imp_uid, and the key exists for that customer_uid
+    rsp = result["response"]
+    assert (rsp["success"], rsp["paid_amount"], result["message"]) == (True, 0, "빌링키가 발급되었습니다.")
+    record = (await api.get(f"/v1/payments/{rsp['imp_uid']}")).json()["response"]
+    assert (record["amount"], record["customer_uid"], record["customer_uid_usage"]) == (0, "user-8-card-1", "issue")
+    key = (await api.get("/v1/subscribe/customers/user-8-card-1")).json()["response"]
+    assert (key["customer_name"], key["card_number"]) == ("박민수", "536181******1234")
+    # and with an amount the window also pays, with the usual webhook
+    paid = await checkout(http, {"merchant_uid": "issue-2", "customer_uid": "user-8-card-2", "amount": 4000,
+                                 "notice_url": receiver.url("window")}, "approve")
+    payment = (await api.get(f"/v1/payments/{paid['response']['imp_uid']}")).json()["response"]
+    assert (payment["status"], payment["amount"], payment["customer_uid"]) == ("paid", 4000, "user-8-card-2")
+    assert len(await receiver.wait_for("window", 1)) == 1
+    # and a declined or cancelled window issues nothing
+    for action, code in (("decline", "F1001"), ("cancel", "F1002")):
+        failed = await checkout(http, {"merchant_uid": f"issue-{action}", "customer_uid": f"user-8-{action}",
+                                       "amount": 0}, action)
+        assert (failed["response"]["success"], failed["response"]["error_code"]) == (False, code)
+        assert (await api.get(f"/v1/subscribe/customers/user-8-{action}")).status_code == 404
+    # and without customer_uid a 0-won request stays invalid
+    invalid = await checkout(http, {"merchant_uid": "issue-3", "amount": 0}, "approve")
+    assert invalid["response"]["error_code"] == "F0000"
