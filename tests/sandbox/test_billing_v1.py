@@ -292,3 +292,14 @@ async def test_the_checkout_issues_a_key_for_customer_uid(api, http, receiver):
     # and without customer_uid a 0-won request stays invalid
     invalid = await checkout(http, {"merchant_uid": "issue-3", "amount": 0}, "approve")
     assert invalid["response"]["error_code"] == "F0000"
+
+
+async def test_a_schedule_runs_on_its_own_when_its_time_comes(api, receiver):
+    # given a schedule due in a second, and nobody calling the sandbox afterwards
+    await register(api, "user-9-card-1")
+    await api.post("/v1/subscribe/payments/schedule", json={"customer_uid": "user-9-card-1", "schedules": [
+        {"merchant_uid": "sub-9-c1", "schedule_at": await now(api) + 1, "amount": 1000,
+         "notice_url": receiver.url("tick")}]})
+    # then the sandbox's own tick charges it and reports it
+    hooks = await receiver.wait_for("tick", 1, timeout_s=5)
+    assert '"merchant_uid":"sub-9-c1","status":"paid"' in hooks[0].body
