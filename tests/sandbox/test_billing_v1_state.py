@@ -3,6 +3,7 @@ and a schedule that fell due while the sandbox was down runs in the next process
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import httpx
@@ -33,6 +34,10 @@ async def test_keys_schedules_and_payments_survive_a_restart(tmp_path: Path, rec
             {"merchant_uid": "sub-c1", "schedule_at": now + 60, "amount": 7000, "notice_url": receiver.url("restart")},
             {"merchant_uid": "sub-c2", "schedule_at": now + 86400, "amount": 7000}]})
         await api.aclose()
+    # and the state file never saw the card number, only its masked form
+    with sqlite3.connect(state) as db:
+        dump = "\n".join(row[0] for row in db.execute("SELECT data FROM state"))
+    assert "5361810000004321" not in dump and "5361-8100-0000-4321" not in dump and "536181******4321" in dump
     # when the sandbox stops, time passes the first schedule, and a new process opens the same file
     with running_sandbox(state_path=state) as sb:
         api = await client(sb.base_url)
