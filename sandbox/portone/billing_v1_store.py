@@ -87,13 +87,16 @@ class BillingV1Store:
         self._lock: asyncio.Lock | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._closed = False
+        # The earliest schedule_at still waiting (None: nothing waits). kick() runs on every request
+        # to the sandbox, so it must not walk the schedules.
+        self._next_at: int | None = None
 
     # ------------------------------------------------------------------ durability
     def clear(self) -> None:
         """Store._reset_state: forget keys, schedules and links (the state file is cleared there)."""
         if self._run is not None:
             self._run.cancel()
-        self.customers, self.schedules, self.links, self._seq = {}, {}, {}, 0
+        self.customers, self.schedules, self.links, self._seq, self._next_at = {}, {}, {}, 0, None
 
     def restore(self, rows: dict[str, dict[str, Any]]) -> None:
         for data in rows.get("v1_customer", {}).values():
@@ -102,6 +105,11 @@ class BillingV1Store:
             self.schedules[data["merchant_uid"]] = Schedule(**data)
         self.links.update(rows.get("v1_billing_payment", {}))
         self._seq = max((s.seq for s in self.schedules.values()), default=0)
+        self._refresh()
+
+    def _refresh(self) -> None:
+        self._next_at = min((s.schedule_at for s in self.schedules.values() if s.schedule_status == "scheduled"),
+                            default=None)
 
     def _save_customer(self, customer: Customer) -> None:
         self.store.state.write([("v1_customer", customer.customer_uid, asdict(customer))])
@@ -237,6 +245,7 @@ class BillingV1Store:
             self.schedules[s.merchant_uid] = s
             added.append(s)
         self._save_schedules(*added)
+        self._refresh()
         self.kick()
         return added
 
@@ -245,6 +254,10 @@ class BillingV1Store:
         for s in schedules:
             s.schedule_status, s.revoked_at = "revoked", now
         self._save_schedules(*schedules)
+        self._refresh()
+
+    def _is_due(self) -> bool:
+        return self._next_at is not None and self._next_at <= self.store.now()
 
     def _due(self) -> list[Schedule]:
         now = self.store.now()
@@ -260,11 +273,16 @@ class BillingV1Store:
     async def run_due(self) -> int:
         """Charge every schedule whose time has come, oldest first; returns how many ran."""
         ran = 0
+        if not self._is_due():
+            return ran
         async with self._run_lock():
-            for s in self._due():
-                if s.schedule_status == "scheduled":
-                    await self._execute(s)
-                    ran += 1
+            try:
+                for s in self._due():
+                    if s.schedule_status == "scheduled":
+                        await self._execute(s)
+                        ran += 1
+            finally:
+                self._refresh()
         return ran
 
     async def _execute(self, s: Schedule) -> None:
@@ -289,7 +307,7 @@ class BillingV1Store:
     # ------------------------------------------------------------------ the clock
     def kick(self) -> None:
         """On every request (get_store): run what is due now and keep a tick going while schedules wait."""
-        if self._closed or not any(s.schedule_status == "scheduled" for s in self.schedules.values()):
+        if self._closed or self._next_at is None:
             return
         try:
             loop = asyncio.get_running_loop()
@@ -297,7 +315,7 @@ class BillingV1Store:
             return
         if self._ticker is None or self._ticker.done() or self._ticker.get_loop() is not loop:
             self._ticker = loop.create_task(self._tick())
-        if self._due() and (self._run is None or self._run.done()):
+        if self._is_due() and (self._run is None or self._run.done()):
             self._run = loop.create_task(self._run_logged())
 
     async def _run_logged(self) -> None:
@@ -307,9 +325,9 @@ class BillingV1Store:
             log.exception("sandbox: running due V1 payment schedules failed")
 
     async def _tick(self) -> None:
-        while not self._closed and any(s.schedule_status == "scheduled" for s in self.schedules.values()):
+        while not self._closed and self._next_at is not None:
             await asyncio.sleep(TICK_S)
-            if self._due():
+            if self._is_due():
                 await self._run_logged()
 
     async def aclose(self) -> None:

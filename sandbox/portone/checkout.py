@@ -325,7 +325,8 @@ def _validate_v1(store: Store, payload: dict, params: dict) -> None:
         raise CheckoutError("IMP.init(\"고객사 식별코드\")를 먼저 호출해주세요.")
     if merchant_code != store.config.merchant_code:
         raise CheckoutError(f"등록되지 않은 고객사 식별코드입니다. ({merchant_code})")
-    _amount(params.get("amount"), "결제금액(amount)")
+    if not (params.get("customer_uid") and params.get("amount") == 0):  # 0원: 빌링키만 발급 (billing_v1_checkout.py)
+        _amount(params.get("amount"), "결제금액(amount)")
     merchant_uid = params.get("merchant_uid")
     if not isinstance(merchant_uid, str) or not merchant_uid:
         params["merchant_uid"] = f"merchant_{int(time.time() * 1000)}_{secrets.token_hex(3)}"
@@ -552,6 +553,10 @@ async def complete(request: Request) -> Response:
 
 async def _complete_v1(store: Store, session: dict, action: str) -> dict:
     params = session["params"]
+    if params.get("customer_uid"):  # the billing-key window; imported here as it builds on this module
+        from .billing_v1_checkout import complete_billing
+
+        return await complete_billing(store, session, action)
     if action == "cancel":
         rsp = v1_failure(params, V1_CODES["cancel"], CANCEL_MSG)
     else:
