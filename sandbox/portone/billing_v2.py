@@ -70,6 +70,7 @@ class BillingV2:
         self.schedules: dict[str, "Schedule"] = {}
         self.payment_extras: dict[str, dict] = {}  # paymentId -> fields a key-paid payment adds
         self._ticker: asyncio.Task | None = None
+        self.maybe_waiting = True  # False once a scan found no SCHEDULED schedule: get_store stays O(1)
 
     # ------------------------------------------------------------------ durability
     def restore(self, rows: dict[str, dict[str, Any]]) -> None:
@@ -225,9 +226,10 @@ class BillingV2:
 
     def resume(self) -> None:
         """Start the runner of due schedules if any wait (needs a running loop; cheap otherwise)."""
-        if self._ticker is not None and not self._ticker.done():
+        if not self.maybe_waiting or (self._ticker is not None and not self._ticker.done()):
             return
         if not any(s.status == "SCHEDULED" for s in self.schedules.values()):
+            self.maybe_waiting = False
             return
         from .schedules_v2 import tick
 

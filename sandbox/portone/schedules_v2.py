@@ -58,6 +58,7 @@ def create(bv2: "BillingV2", payment_id: str, inp: dict, time_to_pay: float) -> 
                         payment=inp, time_to_pay=time_to_pay, created_at=now)
     bv2.schedules[schedule.id] = schedule
     bv2.save_schedules(schedule)
+    bv2.maybe_waiting = True
     bv2.resume()
     return schedule
 
@@ -175,6 +176,7 @@ async def tick(bv2: "BillingV2") -> None:
     while bv2.store.billing_v2 is bv2:
         waiting = [s.time_to_pay for s in bv2.schedules.values() if s.status == "SCHEDULED"]
         if not waiting:
+            bv2.maybe_waiting = False
             return
         wait = min(waiting) - bv2.store.now()
         if wait > 0:
