@@ -170,6 +170,10 @@ class BillingV2:
             body["customer"]["id"] = extra["customerId"]
         if "failure" in body and "pgCode" in extra:
             body["failure"]["pgCode"] = extra["pgCode"]
+        key = self.keys.get(extra["billingKey"])
+        card = body.get("method", {}).get("card")
+        if key is not None and card is not None:  # the card the key stands for, not the checkout's
+            card["number"], card["bin"] = key.card_number, key.card_number[:6]
 
     def merchant_id(self) -> str:
         return "merchant-" + self.store.config.store_id.removeprefix("store-")

@@ -53,6 +53,7 @@ async def test_billing_keys_schedules_and_charges_through_the_official_sdk(http,
     assert paid.payment.pg_tx_id and paid.payment.paid_at
     payment = await portone.get_payment_async(payment_id="sdk-pay-1")
     assert type(payment).__name__ == "PaidPayment" and payment.billing_key == key
+    assert payment.method.card.number == "536181******9876"  # the registered card
     with pytest.raises(sdk_errors.AlreadyPaidError):
         await portone.pay_with_billing_key_async(payment_id="sdk-pay-1", billing_key=key, order_name="x",
                                                  amount=PaymentAmountInput(total=5000), currency="KRW")
