@@ -218,7 +218,7 @@ async def delete_faults(request: Request, store: Store) -> Response:
 async def get_webhooks(request: Request, store: Store) -> Response:
     q = request.query_params
     log = store.webhooks.log
-    for field in ("imp_uid", "merchant_uid", "payment_id", "status", "version"):
+    for field in ("imp_uid", "merchant_uid", "payment_id", "billing_key", "status", "version"):
         if field in q:
             log = [d for d in log if d.get(field) == q[field]]
     return JSONResponse({"pending": store.webhooks.pending(), "deliveries": log})
@@ -271,7 +271,7 @@ ENDPOINTS: list[tuple[str, str, Any, str, dict | None]] = [
      {"latency_ms": 200, "error_rate": 0.1, "endpoints": ["POST /v1/payments/cancel"]}),
     ("DELETE", "/_control/faults", delete_faults, "장애 설정 모두 끄기", None),
     ("GET", "/_control/webhooks", get_webhooks,
-     "보낸 웹훅과 시도 기록 (?imp_uid=, merchant_uid=, payment_id=, status=, version=)", None),
+     "보낸 웹훅과 시도 기록 (?imp_uid=, merchant_uid=, payment_id=, billing_key=, status=, version=)", None),
     ("DELETE", "/_control/webhooks", delete_webhooks, "웹훅 기록 지우기", None),
     ("GET", "/_control/stats", get_stats, "API 엔드포인트별 호출 수 (이 프로세스가 시작된 뒤)", None),
     ("DELETE", "/_control/stats", delete_stats, "호출 수 지우기", None),

@@ -90,6 +90,8 @@ async def test_issue_get_list_and_delete_a_key(http, receiver):
     got_hooks = await receiver.wait_for("keys", 2)
     events = sorted((type(e).__name__, e.data.billing_key) for e in map(verify, got_hooks))
     assert events == [("WebhookBillingKeyDeleted", key), ("WebhookBillingKeyIssued", key)]
+    logged = (await http.get("/_control/webhooks", params={"billing_key": key})).json()["deliveries"]
+    assert sorted(d["event"] for d in logged) == ["BillingKey.Deleted", "BillingKey.Issued"]
 
 
 async def test_issue_rejects_bad_input_and_expired_cards(http, receiver):
