@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
-from . import control, index, v1, v2
+from . import billing_v1, billing_v2_api, control, index, v1, v2
 from .config import SandboxConfig
 from .http import error_for_path, route_path
 from .store import Store
@@ -63,7 +63,10 @@ def create_app(config: SandboxConfig | None = None) -> Starlette:
         yield
         await store.aclose()
 
-    routes: list[BaseRoute] = [*v1.routes(), *v2.routes(), *control.routes(), *_checkout_routes(), *index.routes()]
+    routes: list[BaseRoute] = [
+        *v1.routes(), *billing_v1.routes(), *v2.routes(), *billing_v2_api.routes(), *control.routes(),
+        *_checkout_routes(), *index.routes(),
+    ]
     app = Starlette(
         routes=routes,
         lifespan=lifespan,

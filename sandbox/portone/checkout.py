@@ -4,7 +4,8 @@ Routes (all relative to where the sandbox is served; every generated URL honours
 ``scope["root_path"]`` so the same code works standalone and under ``/sandbox/portone``):
 
     GET  /iamport.js                  V1 SDK emulator: IMP.init / IMP.agency / IMP.request_pay
-    GET  /browser-sdk.js              V2 SDK emulator: PortOne.requestPayment (returns a Promise)
+    GET  /browser-sdk.js              V2 SDK emulator: PortOne.requestPayment (returns a Promise) and
+                                      requestIssueBillingKey (sessions of kind "billing_key": billing_v2_checkout.py)
     POST /checkout                    the SDK form-posts {"payload": JSON} here (into the overlay
                                       iframe, a popup or the top window); creates a checkout
                                       session and 303-redirects to its page
@@ -55,6 +56,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from . import billing_v2_checkout
 from .store import SandboxError, Store, get_store
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -323,7 +325,8 @@ def _validate_v1(store: Store, payload: dict, params: dict) -> None:
         raise CheckoutError("IMP.init(\"고객사 식별코드\")를 먼저 호출해주세요.")
     if merchant_code != store.config.merchant_code:
         raise CheckoutError(f"등록되지 않은 고객사 식별코드입니다. ({merchant_code})")
-    _amount(params.get("amount"), "결제금액(amount)")
+    if not (params.get("customer_uid") and params.get("amount") == 0):  # 0원: 빌링키만 발급 (billing_v1_checkout.py)
+        _amount(params.get("amount"), "결제금액(amount)")
     merchant_uid = params.get("merchant_uid")
     if not isinstance(merchant_uid, str) or not merchant_uid:
         params["merchant_uid"] = f"merchant_{int(time.time() * 1000)}_{secrets.token_hex(3)}"
@@ -367,6 +370,8 @@ def _customer(params: dict) -> dict:
 
 
 def _public_session(session: dict) -> dict:
+    if billing_v2_checkout.is_billing(session):
+        return billing_v2_checkout.public_session(session)
     params = session["params"]
     if session["sdk"] == "v2":
         customer = _customer(params)
@@ -396,6 +401,8 @@ def _public_session(session: dict) -> dict:
 
 
 def _error_result(session: dict, exc: CheckoutError) -> dict:
+    if billing_v2_checkout.is_billing(session):
+        return billing_v2_checkout.error_result(session, exc)
     params = session["params"]
     if session["sdk"] == "v2":
         rsp = v2_failure(params, exc.code or "InvalidArgument", exc.message)
@@ -462,6 +469,7 @@ async def start_checkout(request: Request) -> Response:
     session = {
         "sid": secrets.token_urlsafe(12),
         "sdk": sdk,
+        "kind": "billing_key" if sdk == "v2" and billing_v2_checkout.is_billing(payload) else "payment",
         "rid": str(payload.get("rid") or ""),
         "mode": mode,
         "origin": origin,
@@ -472,7 +480,9 @@ async def start_checkout(request: Request) -> Response:
         "busy": False,
     }
     try:
-        if sdk == "v2":
+        if billing_v2_checkout.is_billing(session):
+            billing_v2_checkout.validate(store, params)
+        elif sdk == "v2":
             _validate_v2(store, params)
         else:
             _validate_v1(store, payload, params)
@@ -523,12 +533,15 @@ async def complete(request: Request) -> Response:
     except json.JSONDecodeError:
         body = None
     action = body.get("action") if isinstance(body, dict) else None
-    if action not in ACTIONS:
-        return JSONResponse({"message": f"action은 {', '.join(ACTIONS)} 중 하나여야 합니다."}, status_code=400)
+    actions = billing_v2_checkout.ACTIONS if billing_v2_checkout.is_billing(session) else ACTIONS
+    if action not in actions:
+        return JSONResponse({"message": f"action은 {', '.join(actions)} 중 하나여야 합니다."}, status_code=400)
     session["busy"] = True
     try:
         store = get_store(request)
-        if session["sdk"] == "v2":
+        if billing_v2_checkout.is_billing(session):
+            result = await billing_v2_checkout.complete(store, session, action)
+        elif session["sdk"] == "v2":
             result = await _complete_v2(store, session, action)
         else:
             result = await _complete_v1(store, session, action)
@@ -540,6 +553,10 @@ async def complete(request: Request) -> Response:
 
 async def _complete_v1(store: Store, session: dict, action: str) -> dict:
     params = session["params"]
+    if params.get("customer_uid"):  # the billing-key window; imported here as it builds on this module
+        from .billing_v1_checkout import complete_billing
+
+        return await complete_billing(store, session, action)
     if action == "cancel":
         rsp = v1_failure(params, V1_CODES["cancel"], CANCEL_MSG)
     else:

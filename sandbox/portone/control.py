@@ -13,6 +13,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from . import billing_v1_control
+from .schedules_v2 import run_due as run_due_v2
 from .http import API_TEMPLATES, BadRequest, as_int, as_str
 from ..shared import base_url, delete_webhooks, get_stats, json_object, reset
 from .store import Faults, Payment, SandboxError, Store, get_store
@@ -216,7 +218,7 @@ async def delete_faults(request: Request, store: Store) -> Response:
 async def get_webhooks(request: Request, store: Store) -> Response:
     q = request.query_params
     log = store.webhooks.log
-    for field in ("imp_uid", "merchant_uid", "payment_id", "status", "version"):
+    for field in ("imp_uid", "merchant_uid", "payment_id", "billing_key", "status", "version"):
         if field in q:
             log = [d for d in log if d.get(field) == q[field]]
     return JSONResponse({"pending": store.webhooks.pending(), "deliveries": log})
@@ -241,6 +243,8 @@ async def clock(request: Request, store: Store) -> Response:
     if isinstance(advance, bool) or not isinstance(advance, (int, float)) or advance < 0:
         raise BadRequest("advance_s must be a non-negative number")
     store.advance_clock(float(advance))
+    await store.billing_v1.run_due()  # V1 payment schedules now due run before the answer
+    await run_due_v2(store.billing_v2)  # V2 payment schedules that fell due run before the answer
     return JSONResponse({"offset_s": store.time_offset_s, "now": store.now()})
 
 
@@ -267,13 +271,15 @@ ENDPOINTS: list[tuple[str, str, Any, str, dict | None]] = [
      {"latency_ms": 200, "error_rate": 0.1, "endpoints": ["POST /v1/payments/cancel"]}),
     ("DELETE", "/_control/faults", delete_faults, "장애 설정 모두 끄기", None),
     ("GET", "/_control/webhooks", get_webhooks,
-     "보낸 웹훅과 시도 기록 (?imp_uid=, merchant_uid=, payment_id=, status=, version=)", None),
+     "보낸 웹훅과 시도 기록 (?imp_uid=, merchant_uid=, payment_id=, billing_key=, status=, version=)", None),
     ("DELETE", "/_control/webhooks", delete_webhooks, "웹훅 기록 지우기", None),
     ("GET", "/_control/stats", get_stats, "API 엔드포인트별 호출 수 (이 프로세스가 시작된 뒤)", None),
     ("DELETE", "/_control/stats", delete_stats, "호출 수 지우기", None),
     ("GET", "/_control/config", get_config, "키·상점 설정·기본 URL (IMP.init의 가맹점 식별코드 등)", None),
     ("POST", "/_control/reset", reset, "모두 잊기: 결제, 주문, 토큰, 웹훅 기록, 장애 설정 (상태 파일까지)", None),
-    ("POST", "/_control/clock", clock, "샌드박스 시계를 앞으로 (토큰 만료, 가상계좌 입금기한)", {"advance_s": 3600}),
+    ("POST", "/_control/clock", clock, "샌드박스 시계를 앞으로 (토큰 만료, 가상계좌 입금기한, 예약결제 실행)",
+     {"advance_s": 3600}),
+    billing_v1_control.ENDPOINT,
 ]
 
 

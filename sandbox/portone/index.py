@@ -78,7 +78,7 @@ async def index(request: Request) -> Response:
 <ul>
 <li>V1 <code>IMP.init</code> / <code>IMP.request_pay</code>: <code>&lt;script src="{escape(base)}/iamport.js"&gt;</code>
  (운영: <code>https://cdn.iamport.kr/v1/iamport.js</code>)</li>
-<li>V2 <code>PortOne.requestPayment</code>: <code>&lt;script src="{escape(base)}/browser-sdk.js"&gt;</code></li>
+<li>V2 <code>PortOne.requestPayment</code>, <code>PortOne.requestIssueBillingKey</code>: <code>&lt;script src="{escape(base)}/browser-sdk.js"&gt;</code></li>
 <li>결제창 없이 SDK를 눌러 보는 페이지: <a href="{escape(base)}/checkout-demo">{escape(base)}/checkout-demo</a></li>
 </ul>
 

@@ -29,6 +29,7 @@ from typing import Any
 from .. import shared
 from .config import SandboxConfig
 from ..persist import StateFile
+from .billing_v1_store import BillingV1Store
 from .webhooks import WebhookDispatcher
 
 V1_STATUSES = ("ready", "paid", "cancelled", "failed")
@@ -192,6 +193,7 @@ class Store(shared.LedgerBase):
         self.config = config or SandboxConfig()
         self.time_offset_s = 0.0  # POST /_control/clock moves the sandbox clock forward
         self.webhooks = WebhookDispatcher(self)
+        self.billing_v1 = BillingV1Store(self)  # V1 billing keys and schedules (billing_v1_store.py)
         self._reset_state()
         self.state = StateFile(self.config.state_path)
         self._restore(self.state.load())
@@ -207,6 +209,14 @@ class Store(shared.LedgerBase):
         self.rng = random.Random()
         self.stats: dict[str, int] = {}
         self._seq = 0
+        self.billing_v1.clear()
+        from .billing_v2 import BillingV2  # V2 billing keys and schedules (local: it builds on this module)
+        self.billing_v2 = BillingV2(self)
+
+    async def aclose(self) -> None:
+        await self.billing_v1.aclose()
+        self.billing_v2.aclose()
+        await super().aclose()
 
     # ------------------------------------------------------------------ durability
     def _restore(self, rows: dict[str, dict[str, Any]]) -> None:
@@ -230,6 +240,8 @@ class Store(shared.LedgerBase):
         if "faults" in meta:
             self.set_faults(Faults(**meta["faults"]), persist=False)
         self.webhooks.restore(sorted(rows.get("webhook", {}).values(), key=lambda r: r["id"]))
+        self.billing_v1.restore(rows)
+        self.billing_v2.restore(rows)
 
     def _save(self, *payments: Payment, idempotency: tuple[str, dict] | None = None) -> None:
         puts: list[tuple[str, str, Any]] = [("payment", p.key, asdict(p)) for p in payments]
@@ -670,7 +682,7 @@ class Store(shared.LedgerBase):
         is_trans = p.pay_method == "trans"
         has_vbank = p.vbank_num is not None
         receipt = f"{RECEIPT_BASE}/{p.imp_uid}" if p.status in ("paid", "cancelled") else ""
-        return {
+        return self.billing_v1.overlay(p, {
             "imp_uid": p.imp_uid,
             "merchant_uid": p.merchant_uid,
             "pay_method": p.pay_method,
@@ -733,7 +745,7 @@ class Store(shared.LedgerBase):
             "customer_uid": None,
             "customer_uid_usage": None,
             "promotion": None,
-        }
+        })
 
     def v2_view(self, p: Payment) -> dict:
         """A payment as V2 `GET /payments/{paymentId}` returns it.
@@ -800,6 +812,7 @@ class Store(shared.LedgerBase):
         if status == "FAILED":
             body["failedAt"] = iso(p.failed_at)
             body["failure"] = {"reason": p.fail_reason or "", "pgCode": "SANDBOX", "pgMessage": p.fail_reason or ""}
+        self.billing_v2.decorate(p, body)
         return body
 
     def v2_cancellation_view(self, c: Cancellation) -> dict:
@@ -868,4 +881,6 @@ def get_store(request) -> Store:
     if store is None:
         raise RuntimeError("no sandbox store on this app (is the request routed through create_app()?)")
     store.webhooks.resume()  # deliveries a previous process left unfinished, once a loop runs
+    store.billing_v1.kick()  # V1 payment schedules whose time has come
+    store.billing_v2.resume()  # and the runner of V2 payment schedules, when some wait
     return store

@@ -35,7 +35,8 @@ from ..shared import WebhookTasks
 if TYPE_CHECKING:  # pragma: no cover
     from .store import Payment, Store
 
-V1_EVENT_STATUS = {"paid": "paid", "vbank_issued": "ready", "cancelled": "cancelled"}
+# "schedule_failed": a scheduled (정기결제) attempt that was declined, the one failure V1 reports.
+V1_EVENT_STATUS = {"paid": "paid", "vbank_issued": "ready", "cancelled": "cancelled", "schedule_failed": "failed"}
 
 
 def _v2_type(payment: "Payment", event: str) -> str | None:

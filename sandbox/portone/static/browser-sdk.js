@@ -20,6 +20,12 @@
  *     and the Promise never settles.  Used when redirectUrl is given AND (mobile user
  *     agent, OR windowType.pc === "REDIRECTION" on desktop, OR PortOne.sandbox_force_redirect
  *     === true) — a mobile windowType of IFRAME/POPUP opts out.
+ *
+ *   const rsp = await PortOne.requestIssueBillingKey({
+ *     storeId, channelKey, billingKeyMethod: "CARD", issueId?, issueName?, customer: { customerId, … } });
+ *   // rsp = { transactionType: "ISSUE_BILLING_KEY", billingKey }                      on success
+ *   // rsp = { transactionType: "ISSUE_BILLING_KEY", code, message, pgCode?, pgMessage? } on failure
+ *   Same windows; a redirect carries transactionType=ISSUE_BILLING_KEY&billingKey=..[&code=..].
  */
 (function (window, document) {
   "use strict";
@@ -132,8 +138,21 @@
 
   function cancelPending() {
     if (!pending) return;
-    finish(pending.rid, failure(pending.paymentId, "FAILURE_TYPE_PG", CANCEL_MSG,
-      { pgCode: "USER_CANCEL", pgMessage: CANCEL_MSG }));
+    finish(pending.rid, pending.fail("FAILURE_TYPE_PG", CANCEL_MSG, { pgCode: "USER_CANCEL", pgMessage: CANCEL_MSG }));
+  }
+
+  function issueFailure(code, message, extra) {
+    var rsp = { transactionType: "ISSUE_BILLING_KEY", code: code, message: message };
+    if (extra) for (var k in extra) if (extra[k] !== undefined && extra[k] !== null) rsp[k] = extra[k];
+    return rsp;
+  }
+
+  function validateIssue(req) {
+    if (!req || typeof req !== "object") return "빌링키 발급 요청 파라미터가 올바르지 않습니다.";
+    if (!req.storeId) return "storeId 파라미터는 필수 입력 항목입니다.";
+    if (!req.channelKey && !req.channelGroupId && !req.pgProvider) return "channelKey 파라미터는 필수 입력 항목입니다.";
+    if (!req.billingKeyMethod) return "billingKeyMethod 파라미터는 필수 입력 항목입니다.";
+    return null;
   }
 
   function openOverlay(rid) {
@@ -187,18 +206,30 @@
   });
 
   function requestPayment(req) {
+    req = req || {};
+    return openWindow(req, "payment", validate, function (code, message, extra) {
+      return failure(req.paymentId, code, message, extra);
+    });
+  }
+
+  function requestIssueBillingKey(req) {
+    return openWindow(req || {}, "billing_key", validateIssue, issueFailure);
+  }
+
+  /** One window for every request kind; `fail(code, message, extra)` shapes that kind's failures. */
+  function openWindow(req, kind, check, fail) {
     return new Promise(function (resolve) {
-      req = req || {};
       if (pending) {
-        return resolve(failure(req.paymentId, "FAILURE_TYPE_PG", "이미 결제창이 열려 있습니다."));
+        return resolve(fail("FAILURE_TYPE_PG", "이미 결제창이 열려 있습니다."));
       }
-      var error = validate(req);
-      if (error) return resolve(failure(req.paymentId, "InvalidArgument", error));
+      var error = check(req);
+      if (error) return resolve(fail("InvalidArgument", error));
 
       var mode = windowMode(req);
       var rid = randomId("rid_");
       var payload = {
         sdk: "v2",
+        kind: kind,
         rid: rid,
         mode: mode,
         origin: window.location.origin,
@@ -209,13 +240,13 @@
         submitForm("_self", payload);
         return; // never settles: the page navigates away
       }
-      pending = { rid: rid, resolve: resolve, paymentId: req.paymentId };
+      pending = { rid: rid, resolve: resolve, fail: fail };
       if (mode === "popup") {
         var name = "portone-sandbox-popup-" + rid;
         var popup = window.open("about:blank", name, "width=460,height=680");
         if (!popup) {
           pending = null;
-          return resolve(failure(req.paymentId, "FAILURE_TYPE_PG", "팝업이 차단되었습니다. 팝업 차단을 해제해주세요."));
+          return resolve(fail("FAILURE_TYPE_PG", "팝업이 차단되었습니다. 팝업 차단을 해제해주세요."));
         }
         pending.popup = popup;
         pending.popupTimer = window.setInterval(function () {
@@ -233,6 +264,7 @@
     __sandbox: true,
     sandbox_force_redirect: false,
     requestPayment: requestPayment,
+    requestIssueBillingKey: requestIssueBillingKey,
     /** Sandbox-only helper: close the open payment window as the user would. */
     close: cancelPending,
   };

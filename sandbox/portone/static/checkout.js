@@ -20,6 +20,19 @@
   $("order-method").textContent = session.pay_method_label || session.pay_method || "";
   $("order-buyer").textContent = session.buyer || "-";
   document.body.setAttribute("data-sdk", session.sdk);
+  if (session.kind === "billing_key") {
+    // requestIssueBillingKey: no virtual account; a card over its limit registers but fails every charge.
+    $("order-id-label").textContent = "발급 ID";
+    $("btn-vbank").style.display = "none";
+    var limit = document.createElement("button");
+    limit.type = "button";
+    limit.className = "btn decline";
+    limit.id = "btn-limit";
+    limit.setAttribute("data-action", "limit");
+    limit.textContent = "한도초과 카드로 등록";
+    $("btn-decline").parentNode.insertBefore(limit, $("btn-decline"));
+    buttons.push(limit);
+  }
   document.body.setAttribute("data-mode", session.mode);
 
   function setStatus(text) {

@@ -95,9 +95,12 @@
     if (params.amount === undefined || params.amount === null || params.amount === "") {
       return "결제금액(amount)은 필수 입력 항목입니다.";
     }
-    if (typeof params.amount !== "number" || !isFinite(params.amount) || params.amount <= 0 ||
+    // With customer_uid the window issues a billing key; amount 0 issues it without a charge.
+    var billing = typeof params.customer_uid === "string" && params.customer_uid !== "";
+    if (typeof params.amount !== "number" || !isFinite(params.amount) || params.amount < (billing ? 0 : 1) ||
         Math.floor(params.amount) !== params.amount) {
-      return "결제금액(amount)은 0보다 큰 정수(number)여야 합니다.";
+      return billing ? "결제금액(amount)은 0 이상의 정수(number)여야 합니다."
+        : "결제금액(amount)은 0보다 큰 정수(number)여야 합니다.";
     }
     if (params.merchant_uid !== undefined && params.merchant_uid !== null &&
         String(params.merchant_uid).length > 40) {
