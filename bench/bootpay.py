@@ -2,8 +2,9 @@
 
 The standalone sandbox serves the Bootpay emulator under /bootpay; the API is pointed at its REST
 base (the emulator's default client/secret keys fill in, sandbox mode). Each point: paid card
-receipts made through the emulator's control API (``POST /bootpay/_control/receipts``, no order
-of ours, as the PortOne points use payments without one) and claimed once each with
+receipts for orders the claiming users prepared (``preparePointCharge(gateway: BOOTPAY)``, then
+``POST /bootpay/_control/receipts`` with that ``order_id``: pointcharge credits a Bootpay receipt only
+for an order of its own; the preparing is setup, not measured) and claimed once each with
 ``createPointTransactionOfLoading(receiptId:)``. The emulator's stats have no reset: a point's
 Bootpay requests are the difference of two reads.
 """
@@ -26,21 +27,39 @@ def api_env(sandbox_base: str) -> dict[str, str]:
     return {"POINTCHARGE_BOOTPAY_BASE_URL": emulator(sandbox_base) + "/v2"}
 
 
-async def create_receipts(bootpay_base: str, n: int, price: int = 1000, concurrency: int = 16) -> list[str]:
-    """Paid card receipts, through the emulator's control API; returns their receipt_ids."""
-    out: list[str] = []
+PREPARE = "mutation($a: Int!) { preparePointCharge(amount: $a, gateway: BOOTPAY) { merchantUid } }"
+
+
+async def create_receipts(
+    bootpay_base: str, graphql_url: str, tokens: list[str], n: int, price: int = 1000, concurrency: int = 16
+) -> list[str]:
+    """Paid card receipts for our own orders: receipt ``i`` pays an order prepared by
+    ``tokens[i % len(tokens)]`` (``preparePointCharge(gateway: BOOTPAY)``; Bootpay has no
+    pre-registration, so pointcharge credits a Bootpay receipt only for an order it made), paid
+    through the emulator's control API. Returns the receipt_ids in that order."""
+    out: list[str | None] = [None] * n
     url = bootpay_base + "/_control/receipts"
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)) as s:
 
-        async def worker(k: int) -> None:
-            for _ in range(k):
-                async with s.post(url, json={"price": price, "method": "card", "webhook": False}) as r:
-                    r.raise_for_status()
-                    out.append((await r.json())["receipt_id"])
+        async def one(i: int) -> None:
+            headers = {"Authorization": f"Bearer {tokens[i % len(tokens)]}"}
+            async with s.post(graphql_url, json={"query": PREPARE, "variables": {"a": price}}, headers=headers) as r:
+                r.raise_for_status()
+                body = await r.json()
+            if body.get("errors"):
+                raise RuntimeError(f"preparePointCharge failed: {body['errors']}")
+            order_id = body["data"]["preparePointCharge"]["merchantUid"]
+            payload = {"price": price, "order_id": order_id, "method": "card", "webhook": False}
+            async with s.post(url, json=payload) as r:
+                r.raise_for_status()
+                out[i] = (await r.json())["receipt_id"]
 
-        per, extra = divmod(n, concurrency)
-        await asyncio.gather(*(worker(per + (1 if i < extra else 0)) for i in range(concurrency)))
-    return out
+        async def worker(start: int) -> None:
+            for i in range(start, n, concurrency):
+                await one(i)
+
+        await asyncio.gather(*(worker(k) for k in range(min(concurrency, n))))
+    return [r for r in out if r is not None]
 
 
 async def stats(bootpay_base: str) -> dict[str, int]:

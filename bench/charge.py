@@ -157,7 +157,10 @@ def measure(
         # creating them through the control API is most of a point's setup time.
         count = max(300, min(count, math.ceil(expected_rate * cfg.seconds * 1.5)))
     if gateway == "bootpay":
-        imp_uids = asyncio.run(bootpay.create_receipts(bootpay.emulator(sandbox), count + cfg.warmup))
+        tokens = [token for _, token in users]  # the order of each receipt is its claimant's (jobs below)
+        imp_uids = asyncio.run(
+            bootpay.create_receipts(bootpay.emulator(sandbox), base + "/graphql", tokens, count + cfg.warmup)
+        )
     else:
         imp_uids = asyncio.run(procs.create_payments(sandbox, count + cfg.warmup))
     if target == "pointcharge":

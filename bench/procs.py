@@ -224,6 +224,7 @@ def api_env(database_dsn: str, sandbox_base: str) -> dict[str, str]:
         # The per-user charge limit (120/minute) is policy, not capacity: a load test of 32 users
         # exceeds it by design. Raised, not switched off, so that its cost stays in the path.
         "POINTCHARGE_RATE_LIMIT_CHARGE": "1000000/minute",
+        "POINTCHARGE_RATE_LIMIT_PREPARE": "1000000/minute",  # the Bootpay scenario prepares its orders
         # Sign-ups, webhooks and redirects all come from 127.0.0.1 here (issue 18's per-address limits).
         "POINTCHARGE_RATE_LIMIT_SIGNUP": "1000000/minute",
         "POINTCHARGE_RATE_LIMIT_WEBHOOK": "1000000/minute",

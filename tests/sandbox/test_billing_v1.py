@@ -210,8 +210,8 @@ async def test_a_declined_schedule_posts_failed(api, http, receiver):
     assert '"status":"failed"' in hooks[0].body
     deliveries = await wait_deliveries(http, settled=1, merchant_uid="sub-6-c1")
     assert [d["event"] for d in deliveries] == ["failed"]
-    # and the control API refuses what it does not know
-    assert (await http.post("/_control/billing-keys", json={"version": "v2"})).status_code == 400
+    # and the control API refuses what it does not know (a V1 key needs its customer_uid)
+    assert (await http.post("/_control/billing-keys", json={"version": "v3"})).status_code == 400
     assert (await http.post("/_control/billing-keys", json={"version": "v1"})).status_code == 400
 
 

@@ -12,9 +12,9 @@ from tests.schema.bootpay_api import BootpayAPI, bootpay, bootpay_api, bootpay_s
 async def test_the_load_generator_claims_each_bench_receipt_once(bootpay_api: BootpayAPI, clean_db: str) -> None:
     api = bootpay_api
     emulator = api.bootpay.base_url
-    # given a signed-in user and 6 paid card receipts from the emulator's control API
+    # given a signed-in user and 6 paid card receipts for orders they prepared, made as the bench makes them
     await api.gql.signup_and_login()
-    receipts = await bench_bootpay.create_receipts(emulator, 6, concurrency=2)
+    receipts = await bench_bootpay.create_receipts(emulator, api.url + "/graphql", [api.gql.token], 6, concurrency=2)
     before = await bench_bootpay.stats(emulator)
     # when the load generator claims them, 2 clients, the first 2 as warm-up
     result = await loadgen.run({
