@@ -29,7 +29,7 @@ from services.credit import Outcome, SyncResult
 from services.db import Database
 from services.errors import Code, DomainError
 from services.faults import crash_point
-from services.gateways.base import GatewayPayment, GatewayRejected, GatewayUnavailable
+from services.gateways.base import GatewayPayment, GatewayRejected, usable_payment_key
 from services.gateways.portone.v1_billing import PortOneV1Billing
 from services.models import Order, Payment, PointTransaction
 from services.orders import find_order
@@ -92,8 +92,11 @@ class CardChargeService:
         raise DomainError(Code.CARD_CHARGE_IN_PROGRESS)
 
     async def _own_order(self, user_id: str, order_key: str) -> Order:
+        order_key = order_key.strip()
+        if len(order_key) > 100 or not usable_payment_key(order_key):  # no order has such a key
+            raise DomainError(Code.ORDER_NOT_FOUND)
         async with self.db.session() as s:
-            order = await find_order(s, self.gateway.name, order_key.strip()[:100])
+            order = await find_order(s, self.gateway.name, order_key)
         # Someone else's order is "not found", as someone else's card is.
         if order is None or order.user_id != user_id:
             raise DomainError(Code.ORDER_NOT_FOUND)

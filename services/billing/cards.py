@@ -11,6 +11,7 @@ browser sees it, is what lets registerPaymentCard refuse a uid of someone else's
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 from dataclasses import dataclass
 
@@ -27,6 +28,8 @@ log = logging.getLogger("pointcharge.billing")
 PREPARED, ACTIVE, DELETED = "prepared", "active", "deleted"
 # How many saved cards one user may have at a time (a card wallet, not a card store).
 MAX_ACTIVE_CARDS = 10
+_CARD_ID = re.compile(r"[0-9a-f]{32}")
+_CUSTOMER_UID = re.compile(r"pcu_[A-Za-z0-9_-]{16,76}")  # what new_customer_uid makes
 
 
 @dataclass(frozen=True)
@@ -76,9 +79,11 @@ class CardService:
         """The key under ``customer_uid``, checked at PortOne, as this user's card. Idempotent: a
         second call answers the same card."""
         customer_uid = customer_uid.strip()
+        if not _CUSTOMER_UID.fullmatch(customer_uid):  # never made here: nothing to read
+            raise DomainError(Code.PAYMENT_CARD_NOT_PREPARED)
         async with self.db.session() as s:
             card = (
-                await s.execute(select(PaymentCard).where(PaymentCard.customer_uid == customer_uid[:80]))
+                await s.execute(select(PaymentCard).where(PaymentCard.customer_uid == customer_uid))
             ).scalar_one_or_none()
         # Someone else's uid and a uid never made are the same answer: nothing tells them apart.
         if card is None or card.user_id != user_id:
@@ -134,8 +139,11 @@ class CardService:
             )
 
     async def get_active(self, user_id: str, card_id: str) -> PaymentCard:
+        card_id = card_id.strip()
+        if not _CARD_ID.fullmatch(card_id):
+            raise DomainError(Code.PAYMENT_CARD_NOT_FOUND)
         async with self.db.session() as s:
-            card = await s.get(PaymentCard, card_id[:32])
+            card = await s.get(PaymentCard, card_id)
         # Someone else's card is "not found": its existence is not the caller's business.
         if card is None or card.user_id != user_id or card.status != ACTIVE:
             raise DomainError(Code.PAYMENT_CARD_NOT_FOUND)

@@ -214,3 +214,63 @@ async def test_no_answer_from_portone_then_retry_charges_once(api: GQL, sandbox:
     paid = [p for p in await again_payments(sandbox, merchant_uid) if p["status"] == "paid"]
     assert len(paid) == 1
     assert list((await ledger_invariants(clean_db)).values()) == [1000]
+
+
+async def test_order_paid_in_the_checkout_is_not_charged_again(api: GQL, sandbox: SandboxControl, clean_db: str) -> None:
+    # given an order paid and credited through the ordinary checkout
+    await api.signup_and_login()
+    card_id = await register_card(api, sandbox)
+    merchant_uid = await new_order(api, 5000)
+    paid = await sandbox.pay(5000, merchant_uid=merchant_uid)
+    claim = await api("mutation($i: ID!) { createPointTransactionOfLoading(impUid: $i) { amount } }", {"i": paid["imp_uid"]})
+    assert claim["data"]["createPointTransactionOfLoading"]["amount"] == 5000
+    # when the same order is charged with the card
+    charged = await api(CHARGE, {"c": card_id, "m": merchant_uid})
+    # then it is refused and the card was not charged
+    assert error_code(charged) == "ORDER_ALREADY_PAID"
+    assert [p["imp_uid"] for p in await again_payments(sandbox, merchant_uid)] == [paid["imp_uid"]]
+    assert list((await ledger_invariants(clean_db)).values()) == [5000]
+
+
+async def test_key_gone_at_portone_is_unusable_and_the_order_stays_usable(
+    api: GQL, sandbox: SandboxControl, clean_db: str
+) -> None:
+    # given a card whose key was deleted in PortOne's console, a good card, and an order
+    await api.signup_and_login()
+    request = (await api(PREPARE_CARD))["data"]["preparePaymentCard"]
+    await issue_key(sandbox, request["customerUid"])
+    gone = (await api(REGISTER, {"u": request["customerUid"]}))["data"]["registerPaymentCard"]["_id"]
+    token = await sandbox.v1_token()
+    deleted = await sandbox.http.delete(f"/v1/subscribe/customers/{request['customerUid']}", headers={"Authorization": token})
+    assert deleted.status_code == 200
+    good = await register_card(api, sandbox)
+    merchant_uid = await new_order(api, 1000)
+    # when charging the card whose key is gone
+    refused = await api(CHARGE, {"c": gone, "m": merchant_uid})
+    # then PortOne's refusal is named, nothing is charged or credited
+    assert error_code(refused) == "PAYMENT_CARD_UNUSABLE"
+    assert "등록되지 않은 구매자" in refused["errors"][0]["message"]
+    assert await again_payments(sandbox, merchant_uid) == []
+    # and the order is charged with the other card
+    assert (await api(CHARGE, {"c": good, "m": merchant_uid}))["data"]["createPointTransactionOfLoadingWithCard"]["amount"] == 1000
+    assert list((await ledger_invariants(clean_db)).values()) == [1000]
+
+
+async def test_anonymous_callers_and_malformed_ids(api: GQL, sandbox: SandboxControl) -> None:
+    # given no login, then a login
+    assert error_code(await api(PREPARE_CARD)) == "UNAUTHENTICATED"
+    assert error_code(await api(CARDS)) == "UNAUTHENTICATED"
+    await api.signup_and_login()
+    # when ids that cannot exist are sent
+    results = [
+        await api(REGISTER, {"u": "pcu_\x00bad"}),
+        await api(REGISTER, {"u": None}),
+        await api(CHARGE, {"c": "x" * 40, "m": "pc_1"}),
+        await api(CHARGE, {"c": "0" * 32, "m": "a/b\x00"}),
+        await api(DELETE, {"c": "../../x"}),
+    ]
+    # then each has a clear code, no internal error
+    assert [error_code(r) for r in results] == [
+        "PAYMENT_CARD_NOT_PREPARED", "BAD_USER_INPUT", "PAYMENT_CARD_NOT_FOUND", "PAYMENT_CARD_NOT_FOUND",
+        "PAYMENT_CARD_NOT_FOUND",
+    ]
