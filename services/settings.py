@@ -147,7 +147,7 @@ class Settings(BaseSettings):
     # IMP.request_pay({customer_uid, amount: 0}), and how long a one-click charge's claim on its
     # order lasts (longer than a PortOne call can take: a lapsed claim is taken over, after a look-up).
     portone_billing_pg: str = "html5_inicis.INIBillTst"
-    billing_charge_lease_s: float = 60.0
+    billing_charge_lease_s: float = 30.0
     # PortOne V2 (optional in production: set the secret to enable it next to V1).
     portone_v2_base_url: str | None = None
     portone_v2_secret: SecretStr | None = None
