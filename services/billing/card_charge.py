@@ -138,6 +138,7 @@ class CardChargeService:
             elif await self._paid_otherwise(order.id):
                 await finish(claims.REFUSED, fail_reason=PAID_OTHERWISE)
                 raise DomainError(Code.ORDER_ALREADY_PAID)
+            crash_point("card_charge_before_gateway")  # the claim is committed; PortOne has heard nothing
             try:
                 remote = await self.gateway.charge(
                     customer_uid=customer_uid, order_key=order.order_key, amount=order.amount, name=charge_name(order.amount)

@@ -1,6 +1,8 @@
-"""A one-click card charge whose process dies after PortOne charged the card and before our commit
-(SIGKILL at crash point ``card_charge_after_gateway``): the retry finds the payment at PortOne by the
-order's merchant_uid and credits it once, without charging the card a second time."""
+"""A one-click card charge whose process dies (SIGKILL) mid-attempt. After PortOne charged the card
+and before our commit (``card_charge_after_gateway``): the retry finds the payment at PortOne by the
+order's merchant_uid and credits it once, without charging the card a second time. After the claim
+was committed and before PortOne heard of it (``card_charge_before_gateway``): the retry finds
+nothing at PortOne and charges once."""
 
 from __future__ import annotations
 
@@ -18,9 +20,15 @@ from tests.conftest import GQL, SandboxControl, count_rows, ledger_invariants
 FAST = {"POINTCHARGE_PORTONE_TIMEOUT_S": "1", "POINTCHARGE_BILLING_CHARGE_LEASE_S": "1"}
 
 
-async def test_killed_after_portone_charged_then_retry_credits_once(sandbox: SandboxControl, clean_db: str) -> None:
-    # given a registered card and an order, on a server that dies once PortOne has answered
-    with serve(server_env(clean_db, sandbox, POINTCHARGE_CRASH_AT="card_charge_after_gateway", **FAST)) as (proc, url):
+@pytest.mark.parametrize(
+    ("crash_at", "at_portone"),
+    [("card_charge_after_gateway", ["paid"]), ("card_charge_before_gateway", [])],
+)
+async def test_killed_mid_charge_then_retry_charges_and_credits_once(
+    sandbox: SandboxControl, clean_db: str, crash_at: str, at_portone: list[str]
+) -> None:
+    # given a registered card and an order, on a server that dies mid-charge
+    with serve(server_env(clean_db, sandbox, POINTCHARGE_CRASH_AT=crash_at, **FAST)) as (proc, url):
         async with httpx.AsyncClient(base_url=url, timeout=10) as http:
             gql = GQL(http)
             await gql.signup_and_login()
@@ -33,8 +41,9 @@ async def test_killed_after_portone_charged_then_retry_credits_once(sandbox: San
                 await http.post("/graphql", json={"query": CHARGE, "variables": {"c": card_id, "m": merchant_uid}},
                                 headers={"Authorization": f"Bearer {gql.token}"})
             assert proc.wait(10) == -signal.SIGKILL
-    # then PortOne charged the card, and nothing of it is ours: no credit, the claim left in flight
-    assert [p["status"] for p in await again_payments(sandbox, merchant_uid)] == ["paid"]
+    # then PortOne charged the card (or heard nothing), and nothing of it is ours: no credit, the
+    # claim left in flight
+    assert [p["status"] for p in await again_payments(sandbox, merchant_uid)] == at_portone
     assert await count_rows(clean_db, "SELECT COUNT(*) FROM point_transactions") == 0
     assert await count_rows(clean_db, "SELECT COUNT(*) FROM card_charges WHERE state = 'charging'") == 1
 
@@ -46,7 +55,7 @@ async def test_killed_after_portone_charged_then_retry_credits_once(sandbox: San
             retry = await gql(CHARGE, {"c": card_id, "m": merchant_uid})
             waited = time.monotonic() - started
             again = await gql(CHARGE, {"c": card_id, "m": merchant_uid})
-    # then the payment PortOne made is credited once, and the card was not charged again
+    # then the card is charged once in all, and that payment is credited once
     entry = retry["data"]["createPointTransactionOfLoadingWithCard"]
     assert entry["amount"] == 10000 and entry["balance"] == 10000
     assert again["data"]["createPointTransactionOfLoadingWithCard"] == entry
