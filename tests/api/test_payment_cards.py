@@ -274,3 +274,23 @@ async def test_anonymous_callers_and_malformed_ids(api: GQL, sandbox: SandboxCon
         "PAYMENT_CARD_NOT_PREPARED", "BAD_USER_INPUT", "PAYMENT_CARD_NOT_FOUND", "PAYMENT_CARD_NOT_FOUND",
         "PAYMENT_CARD_NOT_FOUND",
     ]
+
+
+async def test_portones_webhook_for_the_charge_credits_nothing_more(api: GQL, sandbox: SandboxControl, clean_db: str) -> None:
+    # given PortOne's webhooks pointed at the API (PortOne sends "paid" for an again payment)
+    sandbox.config.webhook_url = str(api.client.base_url).rstrip("/") + "/webhooks/portone"  # type: ignore[attr-defined]
+    await api.signup_and_login()
+    card_id = await register_card(api, sandbox)
+    merchant_uid = await new_order(api, 50000)
+    # when the card is charged (the webhook races the mutation's own credit)
+    charged = await api(CHARGE, {"c": card_id, "m": merchant_uid})
+    assert charged["data"]["createPointTransactionOfLoadingWithCard"]["amount"] == 50000
+    processed = "SELECT COUNT(*) FROM webhook_deliveries WHERE outcome = 'processed'"
+    for _ in range(200):
+        if await count_rows(clean_db, processed) >= 1:
+            break
+        await asyncio.sleep(0.05)
+    # then the webhook was processed and the order is credited once
+    assert await count_rows(clean_db, processed) == 1
+    assert await count_rows(clean_db, "SELECT COUNT(*) FROM point_transactions") == 1
+    assert list((await ledger_invariants(clean_db)).values()) == [50000]
