@@ -20,12 +20,13 @@ class PaymentCardRequest:
     pg: str = strawberry.field(description="빌링키 발급을 지원하는 PG (예: html5_inicis.INIBillTst)")
     amount: int = strawberry.field(description="0: 빌링키만 발급하고 결제하지 않습니다")
     name: str
+    pay_method: str = strawberry.field(description='IMP.request_pay의 pay_method ("card")')
 
     @classmethod
     def of(cls, r: CardRequest) -> "PaymentCardRequest":
         return cls(
             version=PortOneVersion(r.version), customer_uid=r.customer_uid, customer_id=r.customer_id,
-            merchant_uid=r.order_key, pg=r.pg, amount=r.amount, name=r.name,
+            merchant_uid=r.order_key, pg=r.pg, amount=r.amount, name=r.name, pay_method=r.pay_method,
         )
 
 

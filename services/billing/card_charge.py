@@ -31,7 +31,7 @@ from services.errors import Code, DomainError
 from services.faults import crash_point
 from services.gateways.base import GatewayPayment, GatewayRejected, usable_payment_key
 from services.gateways.portone.v1_billing import PortOneV1Billing
-from services.models import Order, Payment, PointTransaction
+from services.models import CardCharge, Order, Payment, PointTransaction
 from services.orders import find_order
 from services.sync import credit_entry
 
@@ -102,7 +102,7 @@ class CardChargeService:
             raise DomainError(Code.ORDER_NOT_FOUND)
         return order
 
-    async def _answer_of(self, row, attempt: int) -> PointTransaction | None:
+    async def _answer_of(self, row: CardCharge, attempt: int) -> PointTransaction | None:
         """The answer a waiting caller gives: the outcome of the attempt it waited for."""
         if row.state == claims.PAID and row.payment_id is not None:
             async with self.db.session() as s:

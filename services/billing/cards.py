@@ -44,6 +44,7 @@ class CardRequest:
     pg: str
     amount: int = 0
     name: str = "카드 등록"
+    pay_method: str = "card"  # the only method PortOne's billing-key window takes
 
 
 def new_customer_uid() -> str:

@@ -7,7 +7,7 @@ import asyncio
 
 from tests.conftest import GQL, SandboxControl, count_rows, error_code, ledger_invariants
 
-PREPARE_CARD = "mutation { preparePaymentCard { customerUid customerId merchantUid pg amount version } }"
+PREPARE_CARD = "mutation { preparePaymentCard { customerUid customerId merchantUid pg amount payMethod version } }"
 REGISTER = "mutation($u: ID) { registerPaymentCard(customerUid: $u) { _id cardName cardNumber version createdAt } }"
 CARDS = "{ fetchPaymentCards { _id cardName cardNumber version } }"
 DELETE = "mutation($c: ID!) { deletePaymentCard(paymentCardId: $c) }"
@@ -53,7 +53,7 @@ async def test_prepare_issue_register_list(api: GQL, sandbox: SandboxControl, cl
     await api.signup_and_login()
     request = (await api(PREPARE_CARD))["data"]["preparePaymentCard"]
     assert request["customerUid"].startswith("pcu_") and len(request["customerUid"]) <= 80
-    assert request["amount"] == 0 and request["version"] == "V1" and request["pg"]
+    assert request["amount"] == 0 and request["version"] == "V1" and request["pg"] and request["payMethod"] == "card"
     # and every preparation makes a new uid (PortOne rebinds a reused one silently)
     assert (await api(PREPARE_CARD))["data"]["preparePaymentCard"]["customerUid"] != request["customerUid"]
     # when registering before the browser issued the key
