@@ -286,7 +286,7 @@ class PaymentEvent(SQLModel, table=True):
     payment_id: str = Field(foreign_key="payments.id", max_length=32, index=True)
     from_status: str | None = Field(default=None, max_length=24)
     to_status: str = Field(max_length=24)
-    source: str = Field(max_length=16)  # mutation | webhook | redirect | reconcile | cancel | prepare
+    source: str = Field(max_length=16)  # mutation | webhook | redirect | reconcile | cancel | prepare | card
     detail: str | None = Field(default=None, max_length=500)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
 

@@ -294,3 +294,16 @@ async def test_portones_webhook_for_the_charge_credits_nothing_more(api: GQL, sa
     assert await count_rows(clean_db, processed) == 1
     assert await count_rows(clean_db, "SELECT COUNT(*) FROM point_transactions") == 1
     assert list((await ledger_invariants(clean_db)).values()) == [50000]
+
+
+async def test_concurrent_registrations_make_one_card(api: GQL, sandbox: SandboxControl, clean_db: str) -> None:
+    # given a key issued under a prepared uid
+    await api.signup_and_login()
+    request = (await api(PREPARE_CARD))["data"]["preparePaymentCard"]
+    await issue_key(sandbox, request["customerUid"])
+    # when the browser registers it several times at once
+    results = await asyncio.gather(*(api(REGISTER, {"u": request["customerUid"]}) for _ in range(4)))
+    # then every call answers the same card, and there is one
+    cards = [r["data"]["registerPaymentCard"] for r in results]
+    assert all(c == cards[0] for c in cards), results
+    assert await count_rows(clean_db, "SELECT COUNT(*) FROM payment_cards WHERE status = 'active'") == 1
