@@ -49,6 +49,9 @@ from services.gateways.base import Gateway
 from api.bootpay_config import bootpay_sandbox_key_problems, resolve_bootpay
 from services.gateways.bootpay import BootpayClient
 from services.gateways.portone.v1 import PortOneV1Client
+from services.gateways.portone.v1_billing import PortOneV1Billing
+from services.billing.card_charge import CardChargeService
+from services.billing.cards import CardService
 from services.gateways.portone.v2 import PortOneV2Client
 from services.settings import PLACEHOLDER_SECRETS, Settings
 from services.webhooks import WebhookService
@@ -140,15 +143,14 @@ def build_services(settings: Settings, db: Database, http: httpx.AsyncClient) ->
         ratelimiter=ratelimiter,
     )
     portone = resolve_portone(settings)
-    providers: list[Gateway] = [
-        PortOneV1Client(
-            http,
-            base_url=portone.v1_base_url,
-            imp_key=portone.imp_key,
-            imp_secret=portone.imp_secret,
-            timeout_s=settings.portone_timeout_s,
-        )
-    ]
+    portone_v1 = PortOneV1Client(
+        http,
+        base_url=portone.v1_base_url,
+        imp_key=portone.imp_key,
+        imp_secret=portone.imp_secret,
+        timeout_s=settings.portone_timeout_s,
+    )
+    providers: list[Gateway] = [portone_v1]
     if portone.v2_secret:
         providers.append(
             PortOneV2Client(
@@ -184,7 +186,14 @@ def build_services(settings: Settings, db: Database, http: httpx.AsyncClient) ->
             balance_max=settings.balance_max,
         ),
     )
+    billing_v1 = PortOneV1Billing(portone_v1)
+    cards = CardService(db, billing_v1, pg=settings.portone_billing_pg)
     return Services(
+        cards=cards,
+        card_charges=CardChargeService(
+            db, charging, cards, billing_v1,
+            lease_s=max(settings.billing_charge_lease_s, 3 * settings.portone_timeout_s),
+        ),
         settings=settings,
         auth=auth,
         charging=charging,

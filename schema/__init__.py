@@ -39,6 +39,13 @@ from schema.mutations.update_useditem_question_answer import UpdateUseditemQuest
 from schema.mutations.delete_useditem_question_answer import DeleteUseditemQuestionAnswerMutation
 from schema.file_types import FileQueries
 from schema.mutations.upload_file import UploadFileMutation
+from schema.mutations.prepare_payment_card import PreparePaymentCardMutation
+from schema.mutations.register_payment_card import RegisterPaymentCardMutation
+from schema.mutations.delete_payment_card import DeletePaymentCardMutation
+from schema.mutations.create_point_transaction_of_loading_with_card import (
+    CreatePointTransactionOfLoadingWithCardMutation,
+)
+from schema.queries.payment_cards import PaymentCardQueries
 from schema.queries.points import PointQueries
 from schema.queries.questions import QuestionQueries
 from schema.queries.users import UserQueries
@@ -47,7 +54,7 @@ from services.settings import Settings
 
 
 @strawberry.type
-class Query(UserQueries, PointQueries, UseditemQueries, QuestionQueries, FileQueries):
+class Query(UserQueries, PointQueries, UseditemQueries, QuestionQueries, FileQueries, PaymentCardQueries):
     pass
 
 
@@ -74,6 +81,10 @@ class Mutation(
     UpdateUseditemQuestionAnswerMutation,
     DeleteUseditemQuestionAnswerMutation,
     UploadFileMutation,
+    PreparePaymentCardMutation,
+    RegisterPaymentCardMutation,
+    DeletePaymentCardMutation,
+    CreatePointTransactionOfLoadingWithCardMutation,
 ):
     pass
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from services.auth import AuthService
+from services.billing.card_charge import CardChargeService
+from services.billing.cards import CardService
 from services.cancellation import CancelService
 from services.charging import ChargeService
 from services.files import FileService
@@ -42,3 +44,5 @@ class Services:
     items: ItemService | None = None  # the catalogue and buying (issue 16); built by api.app
     questions: QuestionService | None = None  # items' Q&A (issue 26); built by api.app
     files: FileService | None = None  # uploads (issue 26); built by api.app
+    cards: CardService | None = None  # saved cards (issue 25, PortOne V1); built by api.app
+    card_charges: CardChargeService | None = None  # one-click charges with them

@@ -43,6 +43,7 @@ from graphql import (
 )
 
 from services import history, items
+from services.billing import cards
 from services.errors import DEFAULT_MESSAGES, Code
 
 FIELD_COST = 1
@@ -55,6 +56,7 @@ MAX_WALK_DEPTH = 200
 LIST_SIZES: dict[str, int] = {
     "Query.fetchUseditemsOfTheBest": items.BEST_COUNT,
     "Query.fetchPointChargeOrders": 20,  # services.charging: the 20 latest orders
+    "Query.fetchPaymentCards": cards.MAX_ACTIVE_CARDS,  # services.billing.cards: active cards only
     "PointTransactionPage.items": 1,  # fetchPointTransactionsByCursor's `first` already counted them
 }
 

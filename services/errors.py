@@ -42,6 +42,15 @@ class Code:
     UNSUPPORTED_FILE_TYPE = "UNSUPPORTED_FILE_TYPE"
     PRICE_CHANGED = "PRICE_CHANGED"  # extensions.price: the item's current price
     BALANCE_LIMIT_EXCEEDED = "BALANCE_LIMIT_EXCEEDED"  # a credit past POINTCHARGE_BALANCE_MAX
+    # Saved cards and one-click charges (issue 25)
+    PAYMENT_CARD_NOT_PREPARED = "PAYMENT_CARD_NOT_PREPARED"  # a customerUid this user did not prepare
+    BILLING_KEY_NOT_FOUND = "BILLING_KEY_NOT_FOUND"  # no key at the gateway under the customerUid (yet)
+    PAYMENT_CARD_NOT_FOUND = "PAYMENT_CARD_NOT_FOUND"  # no such card of this user (or deleted)
+    PAYMENT_CARD_UNUSABLE = "PAYMENT_CARD_UNUSABLE"  # the gateway refused the key (extensions.reason)
+    CARD_DECLINED = "CARD_DECLINED"  # the card company declined (extensions.failReason); the order is reusable
+    ORDER_NOT_FOUND = "ORDER_NOT_FOUND"  # no such charge order of this user
+    ORDER_ALREADY_PAID = "ORDER_ALREADY_PAID"  # paid another way (checkout, another card): make a new order
+    CARD_CHARGE_IN_PROGRESS = "CARD_CHARGE_IN_PROGRESS"  # an attempt on this order is still in flight
 
 
 DEFAULT_MESSAGES: dict[str, str] = {
@@ -73,6 +82,14 @@ DEFAULT_MESSAGES: dict[str, str] = {
     Code.FILE_TOO_LARGE: "파일이 너무 큽니다.",
     Code.UNSUPPORTED_FILE_TYPE: "JPEG, PNG, WebP, GIF 이미지만 올릴 수 있습니다.",
     Code.BALANCE_LIMIT_EXCEEDED: "보유 포인트 한도를 넘어 처리할 수 없습니다.",
+    Code.PAYMENT_CARD_NOT_PREPARED: "이 계정에서 시작한 카드 등록이 아닙니다. 카드 등록을 처음부터 다시 진행해 주세요.",
+    Code.BILLING_KEY_NOT_FOUND: "카드 등록이 완료되지 않았습니다. 결제창에서 카드 등록을 마친 뒤 다시 시도해 주세요.",
+    Code.PAYMENT_CARD_NOT_FOUND: "등록된 카드를 찾을 수 없습니다.",
+    Code.PAYMENT_CARD_UNUSABLE: "이 카드로 결제할 수 없습니다. 카드를 삭제하고 다시 등록해 주세요.",
+    Code.CARD_DECLINED: "카드 결제가 거절되었습니다. 다른 카드로 다시 시도해 주세요.",
+    Code.ORDER_NOT_FOUND: "충전 주문을 찾을 수 없습니다.",
+    Code.ORDER_ALREADY_PAID: "이미 결제된 주문입니다. 새 충전 주문을 만들어 주세요.",
+    Code.CARD_CHARGE_IN_PROGRESS: "이 주문의 카드 결제를 처리하고 있습니다. 잠시 후 다시 시도해 주세요.",
     Code.PRICE_CHANGED: "판매자가 상품 가격을 변경했습니다. 변경된 가격을 확인한 뒤 다시 구매해 주세요.",
 }
 

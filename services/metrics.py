@@ -158,6 +158,9 @@ _V1_ENDPOINTS = _templates(
         (r"/payments/cancel", "/payments/cancel"),
         (r"/payments/status/[^/]+", "/payments/status/{status}"),
         (r"/payments/find/[^/]+(?:/[^/]+)?", "/payments/find/{merchant_uid}"),
+        (r"/payments/findAll/[^/]+(?:/[^/]+)?", "/payments/findAll/{merchant_uid}"),
+        (r"/subscribe/customers/[^/]+", "/subscribe/customers/{customer_uid}"),
+        (r"/subscribe/payments/again", "/subscribe/payments/again"),
         (r"/payments/[^/]+", "/payments/{imp_uid}"),
     )
 )

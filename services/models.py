@@ -286,7 +286,7 @@ class PaymentEvent(SQLModel, table=True):
     payment_id: str = Field(foreign_key="payments.id", max_length=32, index=True)
     from_status: str | None = Field(default=None, max_length=24)
     to_status: str = Field(max_length=24)
-    source: str = Field(max_length=16)  # mutation | webhook | redirect | reconcile | cancel | prepare
+    source: str = Field(max_length=16)  # mutation | webhook | redirect | reconcile | cancel | prepare | card
     detail: str | None = Field(default=None, max_length=500)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
 
@@ -354,3 +354,59 @@ class FileUpload(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
     deleted_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
+
+
+class PaymentCard(SQLModel, table=True):
+    """A saved card (정기결제 billing key), one per user × card. The key itself stays at the gateway;
+    we keep the ``customer_uid`` it is filed under (PortOne V1) and what the gateway shows of the card
+    (its name, the masked number), never a card number.
+
+    ``status``: ``prepared`` (preparePaymentCard made the uid for this user; no key yet) → ``active``
+    (registerPaymentCard saw the key at the gateway) → ``deleted`` (the key deleted at the gateway).
+    A uid is never reused: PortOne silently rebinds a reused one to the newer card and keeps the old
+    key alive (billing-and-bootpay.md §F.1)."""
+
+    __tablename__ = "payment_cards"
+    __table_args__ = (sa.Index("ix_payment_cards_user_status", "user_id", "status", "created_at"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    user_id: str = Field(foreign_key="users.id", max_length=32)
+    provider: str = Field(max_length=16)  # portone_v1
+    customer_uid: str = Field(max_length=80, sa_column_kwargs={"unique": True})
+    customer_id: str | None = Field(default=None, max_length=100)
+    issue_order_key: str | None = Field(default=None, max_length=40)  # the 0-won issuance's merchant_uid
+    status: str = Field(max_length=16)
+    card_name: str | None = Field(default=None, max_length=64)
+    card_number: str | None = Field(default=None, max_length=32)  # masked, as the gateway shows it
+    card_type: int | None = Field(default=None)  # 0 credit, 1 check (PortOne), null if unknown
+    pg_provider: str | None = Field(default=None, max_length=64)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    registered_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
+    deleted_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class CardCharge(SQLModel, table=True):
+    """A charge order being paid with a saved card (createPointTransactionOfLoadingWithCard): one row
+    per order, the order being the idempotency key. Written and committed *before* the gateway is
+    asked, so that a retry after a crash knows an attempt may be at the gateway and looks it up.
+
+    ``state``: ``charging`` (an attempt is in flight until ``lease_until``), ``paid`` (credited:
+    ``payment_id``), ``declined`` (the card company said no: ``fail_reason``; the order may be tried
+    again), ``refused`` (the gateway refused the request, nothing charged), ``unknown`` (no answer:
+    look the order up at the gateway before charging again). ``attempt`` counts the claims and fences
+    them: an update is conditional on the attempt it was made for."""
+
+    __tablename__ = "card_charges"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    order_id: str = Field(foreign_key="orders.id", max_length=32, sa_column_kwargs={"unique": True})
+    user_id: str = Field(foreign_key="users.id", max_length=32)
+    card_id: str = Field(foreign_key="payment_cards.id", max_length=32, index=True)
+    state: str = Field(max_length=16)
+    attempt: int = Field(default=1)
+    lease_until: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    payment_id: str | None = Field(default=None, foreign_key="payments.id", max_length=32)
+    fail_reason: str | None = Field(default=None, max_length=200)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)

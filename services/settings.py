@@ -143,6 +143,11 @@ class Settings(BaseSettings):
     portone_merchant_code: str | None = None  # "imp12345678", what the browser passes to IMP.init
     portone_pg: str | None = None
     portone_timeout_s: float = 10.0
+    # Saved cards (정기결제, issue 25): the PG (and MID) that issues billing keys in the browser's
+    # IMP.request_pay({customer_uid, amount: 0}), and how long a one-click charge's claim on its
+    # order lasts (longer than a PortOne call can take: a lapsed claim is taken over, after a look-up).
+    portone_billing_pg: str = "html5_inicis.INIBillTst"
+    billing_charge_lease_s: float = 30.0
     # PortOne V2 (optional in production: set the secret to enable it next to V1).
     portone_v2_base_url: str | None = None
     portone_v2_secret: SecretStr | None = None

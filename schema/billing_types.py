@@ -1,0 +1,46 @@
+"""Saved cards (정기결제 billing keys, issue 25): what the browser needs to issue one, and the card."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+
+from schema.point_types import PortOneVersion
+from services import models
+from services.billing.cards import CardRequest
+
+
+@strawberry.type(description="카드 등록(빌링키 발급)에 필요한 값: IMP.request_pay({customer_uid, merchant_uid, amount: 0, pg, …})에 넘기세요.")
+class PaymentCardRequest:
+    version: PortOneVersion
+    customer_uid: str = strawberry.field(description="V1: IMP.request_pay의 customer_uid (이 사용자·이 카드 전용, 재사용 금지)")
+    customer_id: str = strawberry.field(description="결제사에 넘기는 구매자 식별값 (IMP.request_pay의 customer_id)")
+    merchant_uid: str = strawberry.field(description="0원 빌링키 발급 기록의 merchant_uid")
+    pg: str = strawberry.field(description="빌링키 발급을 지원하는 PG (예: html5_inicis.INIBillTst)")
+    amount: int = strawberry.field(description="0: 빌링키만 발급하고 결제하지 않습니다")
+    name: str
+    pay_method: str = strawberry.field(description='IMP.request_pay의 pay_method ("card")')
+
+    @classmethod
+    def of(cls, r: CardRequest) -> "PaymentCardRequest":
+        return cls(
+            version=PortOneVersion(r.version), customer_uid=r.customer_uid, customer_id=r.customer_id,
+            merchant_uid=r.order_key, pg=r.pg, amount=r.amount, name=r.name, pay_method=r.pay_method,
+        )
+
+
+@strawberry.type(description="등록된 카드 (카드 번호는 저장하지 않고 결제사가 보여 주는 마스킹된 번호만)")
+class PaymentCard:
+    id: strawberry.ID = strawberry.field(name="_id")
+    card_name: str | None = strawberry.field(description="카드사 이름 (예: 신한카드)")
+    card_number: str | None = strawberry.field(description="마스킹된 카드 번호 (예: 536181******1234)")
+    version: PortOneVersion
+    created_at: datetime = strawberry.field(description="등록 시각")
+
+    @classmethod
+    def from_model(cls, c: models.PaymentCard) -> "PaymentCard":
+        return cls(
+            id=strawberry.ID(c.id), card_name=c.card_name, card_number=c.card_number,
+            version=PortOneVersion(c.provider), created_at=c.registered_at or c.created_at,
+        )

@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+import strawberry
+
+from schema.billing_types import PaymentCardRequest
+from schema.context import Info
+from schema.permissions import IsAuthenticated, LiveSession, PrepareRateLimit
+from schema.point_types import PortOneVersion
+
+
+@strawberry.type
+class PreparePaymentCardMutation:
+    @strawberry.mutation(
+        permission_classes=[IsAuthenticated, LiveSession, PrepareRateLimit],
+        description=(
+            "카드 등록(빌링키 발급)을 시작합니다. 받은 customerUid·merchantUid·pg로 IMP.request_pay({customer_uid, "
+            "amount: 0, …})를 호출하고, 성공하면 registerPaymentCard(customerUid)를 호출하세요. customerUid는 이 사용자의 "
+            "카드 한 장에만 씁니다."
+        ),
+    )
+    async def prepare_payment_card(self, info: Info, version: PortOneVersion = PortOneVersion.V1) -> PaymentCardRequest:
+        cards = info.context.services.cards
+        assert cards is not None
+        request = await cards.prepare(info.context.require_user_id(), provider=version.value)
+        return PaymentCardRequest.of(request)
