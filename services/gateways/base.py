@@ -5,11 +5,23 @@ and statuses stay in its package."""
 
 from __future__ import annotations
 
+import asyncio
+import random
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from services.errors import Code, DomainError
+
+# Pauses before a gateway request is retried (a transport error or a 5xx), jittered so that many
+# callers do not come back at once.
+BACKOFF_S = (0.1, 0.4)
+
+
+async def retry_pause(attempt: int) -> None:
+    """Waits before retry number ``attempt`` (0-based) of a gateway request."""
+    base = BACKOFF_S[min(attempt, len(BACKOFF_S) - 1)]
+    await asyncio.sleep(base * (0.5 + random.random()))
 
 if TYPE_CHECKING:
     from services.gateways.refund_account import RefundAccount

@@ -25,7 +25,6 @@ import asyncio
 import base64
 import json
 import logging
-import random
 import time
 from datetime import datetime
 from typing import Any
@@ -33,7 +32,7 @@ from typing import Any
 import httpx
 
 from services.errors import Code, DomainError
-from services.gateways.base import GatewayPayment, usable_payment_key
+from services.gateways.base import GatewayPayment, retry_pause, usable_payment_key
 from services.gateways.bootpay.errors import BootpayRejected, BootpayUnavailable, Unauthorized, duplicate, error_of, not_found
 from services.gateways.bootpay.receipt import NAME, parse_receipt
 from services.gateways.refund_account import RefundAccount
@@ -47,8 +46,6 @@ SDK_TYPE = "302"  # Python
 # Renew this long before Bootpay's expiry so that a token never dies in flight.
 TOKEN_MARGIN_S = 120
 READ_RETRIES = 2
-BACKOFF_S = (0.1, 0.4)
-
 
 class BootpayClient:
     name = NAME
@@ -155,21 +152,16 @@ class BootpayClient:
                 )
             except httpx.TransportError as exc:  # timeouts, refused connections, resets
                 if attempt < retries:
-                    await self._backoff(attempt)
+                    await retry_pause(attempt)
                     attempt += 1
                     continue
                 log.warning("bootpay %s %s transport error: %s", method, path, type(exc).__name__)
                 raise BootpayUnavailable(type(exc).__name__) from exc
             if response.status_code >= 500 and attempt < retries:
-                await self._backoff(attempt)
+                await retry_pause(attempt)
                 attempt += 1
                 continue
             return self._unwrap(method, path, response)
-
-    @staticmethod
-    async def _backoff(attempt: int) -> None:
-        base = BACKOFF_S[min(attempt, len(BACKOFF_S) - 1)]
-        await asyncio.sleep(base * (0.5 + random.random()))
 
     @staticmethod
     def _unwrap(method: str, path: str, response: httpx.Response) -> Any:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import random
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -29,6 +28,7 @@ from services.gateways.base import (
     PARTIALLY_CANCELLED,
     READY,
     GatewayPayment,
+    retry_pause,
     VirtualAccount,
     usable_payment_key,
 )
@@ -38,8 +38,6 @@ log = logging.getLogger("pointcharge.portone.v1")
 # Refresh this long before PortOne's expiry so a token never dies in flight.
 TOKEN_MARGIN_S = 120
 READ_RETRIES = 2
-BACKOFF_S = (0.1, 0.4)
-
 
 def _money(value: Any) -> int:
     # The spec types amounts as "number"; KRW has no minor unit, so anything fractional is corrupt.
@@ -182,21 +180,16 @@ class PortOneV1Client:
                 )
             except httpx.TransportError as exc:  # timeouts, refused connections, resets
                 if attempt < retries:
-                    await self._backoff(attempt)
+                    await retry_pause(attempt)
                     attempt += 1
                     continue
                 log.warning("portone %s %s transport error: %s", method, path, type(exc).__name__)
                 raise GatewayUnavailable(Code.PORTONE_UNAVAILABLE, type(exc).__name__) from exc
             if response.status_code >= 500 and attempt < retries:
-                await self._backoff(attempt)
+                await retry_pause(attempt)
                 attempt += 1
                 continue
             return self._unwrap(method, path, response)
-
-    @staticmethod
-    async def _backoff(attempt: int) -> None:
-        base = BACKOFF_S[min(attempt, len(BACKOFF_S) - 1)]
-        await asyncio.sleep(base * (0.5 + random.random()))
 
     @staticmethod
     def _unwrap(method: str, path: str, response: httpx.Response) -> Any:

@@ -9,11 +9,9 @@ app's shared ``httpx.AsyncClient`` (one connection pool), through a thin adapter
 
 from __future__ import annotations
 
-import asyncio
 import contextvars
 import dataclasses
 import logging
-import random
 from datetime import datetime
 from typing import Any
 
@@ -43,6 +41,7 @@ from services.gateways.base import (
     GatewayRejected,
     GatewayUnavailable,
     GatewayPayment,
+    retry_pause,
     VirtualAccount,
     usable_payment_key,
 )
@@ -53,8 +52,6 @@ log = logging.getLogger("pointcharge.portone.v2")
 # it can never move a payment anywhere.
 NOT_STARTED = "prepared"
 READ_RETRIES = 2
-BACKOFF_S = (0.1, 0.4)
-
 _idempotency_key: contextvars.ContextVar[str | None] = contextvars.ContextVar("portone_idem", default=None)
 
 
@@ -190,7 +187,7 @@ class PortOneV2Client:
                 if attempt >= retries:
                     log.warning("portone v2 %s: %s", what, type(exc).__name__)
                     raise GatewayUnavailable(Code.PORTONE_UNAVAILABLE, type(exc).__name__) from exc
-            await asyncio.sleep(BACKOFF_S[min(attempt, len(BACKOFF_S) - 1)] * (0.5 + random.random()))
+            await retry_pause(attempt)
             attempt += 1
 
     async def get_payment(self, payment_key: str) -> GatewayPayment:
