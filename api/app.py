@@ -187,11 +187,11 @@ def build_services(settings: Settings, db: Database, http: httpx.AsyncClient) ->
         ),
     )
     billing_v1 = PortOneV1Billing(portone_v1)
-    cards = CardService(db, billing_v1, pg=settings.portone_billing_pg)
+    cards = CardService(db, {billing_v1.name: billing_v1}, pg=settings.portone_billing_pg)
     return Services(
         cards=cards,
         card_charges=CardChargeService(
-            db, charging, cards, billing_v1,
+            db, charging, cards,
             lease_s=max(settings.billing_charge_lease_s, 3 * settings.portone_timeout_s),
         ),
         settings=settings,

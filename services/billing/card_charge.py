@@ -29,8 +29,7 @@ from services.credit import Outcome, SyncResult
 from services.db import Database
 from services.errors import Code, DomainError
 from services.faults import crash_point
-from services.gateways.base import GatewayPayment, GatewayRejected, usable_payment_key
-from services.gateways.portone.v1_billing import PortOneV1Billing
+from services.gateways.base import BillingGateway, GatewayPayment, GatewayRejected, usable_payment_key
 from services.models import CardCharge, Order, Payment, PointTransaction
 from services.orders import find_order
 from services.sync import credit_entry
@@ -63,12 +62,11 @@ def unusable(reason: str | None) -> DomainError:
 
 class CardChargeService:
     def __init__(
-        self, db: Database, charging: ChargeService, cards: CardService, gateway: PortOneV1Billing, *, lease_s: float
+        self, db: Database, charging: ChargeService, cards: CardService, *, lease_s: float
     ) -> None:
         self.db = db
         self.charging = charging
         self.cards = cards
-        self.gateway = gateway
         # Longer than one PortOne call can take (its timeout, a token refresh): a claim whose lease
         # ran out belongs to a process that is gone, or to a call that has given up.
         self.lease_s = lease_s
@@ -77,7 +75,8 @@ class CardChargeService:
         """Charges the card for the order once and credits it once. Returns the credit entry and
         whether this call credited it (False: an earlier call or click did)."""
         card = await self.cards.get_active(user_id, card_id)
-        order = await self._own_order(user_id, order_key)
+        gateway = self.cards.gateway_of(card)
+        order = await self._own_order(user_id, gateway, order_key)
         for _ in range(5):
             got = await claims.claim(self.db, order_id=order.id, user_id=user_id, card_id=card.id, lease_s=self.lease_s)
             if isinstance(got, claims.Taken):
@@ -88,15 +87,15 @@ class CardChargeService:
                 if answer is not None:
                     return answer, False
                 continue  # its lease ran out (the process died): take it over
-            return await self._attempt(user_id, card.customer_uid, order, got)
+            return await self._attempt(user_id, gateway, card.customer_uid, order, got)
         raise DomainError(Code.CARD_CHARGE_IN_PROGRESS)
 
-    async def _own_order(self, user_id: str, order_key: str) -> Order:
+    async def _own_order(self, user_id: str, gateway: BillingGateway, order_key: str) -> Order:
         order_key = order_key.strip()
         if len(order_key) > 100 or not usable_payment_key(order_key):  # no order has such a key
             raise DomainError(Code.ORDER_NOT_FOUND)
         async with self.db.session() as s:
-            order = await find_order(s, self.gateway.name, order_key)
+            order = await find_order(s, gateway.name, order_key)
         # Someone else's order is "not found", as someone else's card is.
         if order is None or order.user_id != user_id:
             raise DomainError(Code.ORDER_NOT_FOUND)
@@ -120,7 +119,9 @@ class CardChargeService:
                 raise DomainError(Code.PORTONE_UNAVAILABLE)
         return None
 
-    async def _attempt(self, user_id: str, customer_uid: str, order: Order, claim: claims.Claimed) -> tuple[PointTransaction, bool]:
+    async def _attempt(
+        self, user_id: str, gateway: BillingGateway, key: str, order: Order, claim: claims.Claimed
+    ) -> tuple[PointTransaction, bool]:
         finished = False
 
         async def finish(state: str, **kw: str | None) -> None:
@@ -131,7 +132,7 @@ class CardChargeService:
 
         try:
             if claim.recover:
-                found = await self._look_up(user_id, order)
+                found = await self._look_up(user_id, gateway, order)
                 if found is not None:
                     await finish(claims.PAID, payment_id=found.payment.id)
                     return found.entry, found.outcome is Outcome.CREDITED  # type: ignore[return-value]
@@ -140,13 +141,14 @@ class CardChargeService:
                 raise DomainError(Code.ORDER_ALREADY_PAID)
             crash_point("card_charge_before_gateway")  # the claim is committed; PortOne has heard nothing
             try:
-                remote = await self.gateway.charge(
-                    customer_uid=customer_uid, order_key=order.order_key, amount=order.amount, name=charge_name(order.amount)
+                remote = await gateway.charge(
+                    key=key, order_key=order.order_key, amount=order.amount, name=charge_name(order.amount),
+                    customer_id=user_id,
                 )
             except GatewayRejected as exc:
                 # Nothing reached the card company — unless PortOne refused a merchant_uid already
                 # paid (an earlier attempt's answer was lost): look before saying no.
-                found = await self._look_up(user_id, order)
+                found = await self._look_up(user_id, gateway, order)
                 if found is not None:
                     await finish(claims.PAID, payment_id=found.payment.id)
                     return found.entry, found.outcome is Outcome.CREDITED  # type: ignore[return-value]
@@ -183,10 +185,10 @@ class CardChargeService:
             ).first()
         return credited is not None
 
-    async def _look_up(self, user_id: str, order: Order) -> SyncResult | None:
+    async def _look_up(self, user_id: str, gateway: BillingGateway, order: Order) -> SyncResult | None:
         """Syncs every attempt PortOne holds for the order; the credited one, if any."""
         found: SyncResult | None = None
-        remotes: list[GatewayPayment] = await self.gateway.payments_of_order(order.order_key)
+        remotes: list[GatewayPayment] = await gateway.payments_of_order(order.order_key)
         for remote in reversed(remotes):  # oldest first: the events are recorded in order
             result = await self.charging.sync_payment(remote, claimant=user_id, source=SOURCE)
             if result.outcome in CREDIT_OUTCOMES and result.entry is not None and found is None:

@@ -19,7 +19,7 @@ from sqlalchemy import select, update
 
 from services.db import Database
 from services.errors import Code, DomainError
-from services.gateways.portone.v1_billing import BillingKey, PortOneV1Billing
+from services.gateways.base import BillingGateway, BillingKey
 from services.models import PaymentCard, utcnow
 from services.orders import new_order_key
 
@@ -53,13 +53,20 @@ def new_customer_uid() -> str:
 
 
 class CardService:
-    def __init__(self, db: Database, gateway: PortOneV1Billing, *, pg: str) -> None:
+    def __init__(self, db: Database, gateways: dict[str, BillingGateway], *, pg: str) -> None:
         self.db = db
-        self.gateway = gateway
+        # By payment_cards.provider: every card is read, charged and deleted through its own gateway.
+        self.gateways = gateways
         self.pg = pg
 
+    def gateway_of(self, card: PaymentCard) -> BillingGateway:
+        gateway = self.gateways.get(card.provider)
+        if gateway is None:  # a card of a gateway this server no longer runs
+            raise DomainError(Code.GATEWAY_DISABLED, gateway=card.provider)
+        return gateway
+
     async def prepare(self, user_id: str, *, provider: str = "portone_v1") -> CardRequest:
-        if provider != self.gateway.name:
+        if provider != "portone_v1" or provider not in self.gateways:
             raise DomainError(Code.BAD_USER_INPUT, "이 버전의 카드 등록은 아직 지원하지 않습니다. (지원: V1)", field="version")
         card = PaymentCard(
             user_id=user_id,
@@ -93,7 +100,7 @@ class CardService:
             return card
         if card.status == DELETED:
             raise DomainError(Code.PAYMENT_CARD_NOT_FOUND, "삭제된 카드입니다. 카드 등록을 처음부터 다시 진행해 주세요.")
-        key = await self.gateway.get_billing_key(customer_uid)
+        key = await self.gateway_of(card).get_billing_key(customer_uid)
         if key is None:
             raise DomainError(Code.BILLING_KEY_NOT_FOUND)
         await self._check_room(user_id)
@@ -156,7 +163,7 @@ class CardService:
         lost, or in its console) counts as deleted. Nothing is half done: the row changes only after
         PortOne has no key."""
         card = await self.get_active(user_id, card_id)
-        deleted_now = await self.gateway.delete_billing_key(card.customer_uid)
+        deleted_now = await self.gateway_of(card).delete_billing_key(card.customer_uid)
         if not deleted_now:
             log.info("billing key of card %s was already gone at the gateway", card.id)
         now = utcnow()

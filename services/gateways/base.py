@@ -134,3 +134,41 @@ class Gateway(Protocol):
     async def list_payments(
         self, *, since: datetime | None, until: datetime | None, cursor: str | None = None, size: int = 100
     ) -> tuple[list[GatewayPayment], str | None]: ...
+
+
+@dataclass(frozen=True)
+class BillingKey:
+    """What a gateway shows of a saved card (정기결제 billing key): never the number, only the masked one."""
+
+    key: str  # what charges name: V1 customer_uid, V2 billingKey, Bootpay billing_key
+    customer_id: str | None
+    card_name: str | None
+    card_number: str | None  # masked ("536181******1234")
+    card_type: int | None  # 0 credit, 1 check
+    pg_provider: str | None
+    # Which browser request issued it, where the gateway records one (V2 issueId, Bootpay's issuing
+    # receipt_id): lets registration check that the key came from a request this caller prepared.
+    issue_ref: str | None = None
+
+
+class BillingGateway(Protocol):
+    """Billing keys and charges with them (saved cards, subscriptions). ``name`` is the value of
+    ``payment_cards.provider`` and of ``orders.provider`` for the orders it charges.
+
+    The rules every implementation keeps: a decline is a returned payment whose status is FAILED
+    (with ``fail_reason``), not an exception; GatewayRejected means the request never reached the
+    card company (nothing charged); GatewayUnavailable means no answer (the charge may or may not
+    have happened: the caller looks the order up with ``payments_of_order`` before charging again).
+    ``charge`` is sent once, never retried blindly."""
+
+    name: str
+
+    async def get_billing_key(self, key: str) -> BillingKey | None: ...
+
+    async def delete_billing_key(self, key: str) -> bool: ...
+
+    async def charge(
+        self, *, key: str, order_key: str, amount: int, name: str, customer_id: str | None = None
+    ) -> GatewayPayment: ...
+
+    async def payments_of_order(self, order_key: str) -> list[GatewayPayment]: ...

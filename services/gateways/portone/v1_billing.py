@@ -10,25 +10,12 @@ its merchant_uid (``payments_of_order``) when it does not know whether a charge 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
 from services.errors import Code, DomainError
-from services.gateways.base import GatewayPayment, GatewayUnavailable, usable_payment_key
+from services.gateways.base import BillingKey, GatewayPayment, GatewayUnavailable, usable_payment_key
 from services.gateways.portone.v1 import PortOneV1Client
-
-
-@dataclass(frozen=True)
-class BillingKey:
-    """What the gateway shows of a saved card: never the number, only the masked one."""
-
-    customer_uid: str
-    customer_id: str | None
-    card_name: str | None
-    card_number: str | None  # masked ("536181******1234")
-    card_type: int | None  # 0 credit, 1 check
-    pg_provider: str | None
 
 
 def _path(value: str) -> str:
@@ -40,7 +27,7 @@ def _path(value: str) -> str:
 def parse_customer(data: dict[str, Any]) -> BillingKey:
     card_type = data.get("card_type")
     return BillingKey(
-        customer_uid=str(data["customer_uid"]),
+        key=str(data["customer_uid"]),
         customer_id=data.get("customer_id"),
         card_name=data.get("card_name") or data.get("card_publisher_name"),
         card_number=data.get("card_number"),
@@ -55,10 +42,11 @@ class PortOneV1Billing:
     def __init__(self, client: PortOneV1Client) -> None:
         self.client = client
 
-    async def get_billing_key(self, customer_uid: str) -> BillingKey | None:
-        """``GET /subscribe/customers/{customer_uid}``; None when PortOne has no key under it."""
+    async def get_billing_key(self, key: str) -> BillingKey | None:
+        """``GET /subscribe/customers/{customer_uid}`` (V1's key is the customer_uid); None when
+        PortOne has no key under it."""
         try:
-            data = await self.client._call("GET", f"/subscribe/customers/{_path(customer_uid)}", idempotent=True)
+            data = await self.client._call("GET", f"/subscribe/customers/{_path(key)}", idempotent=True)
         except DomainError as exc:
             if exc.code == Code.PAYMENT_NOT_FOUND:  # the client's answer to a 404
                 return None
@@ -70,13 +58,13 @@ class PortOneV1Billing:
         except (KeyError, TypeError) as exc:
             raise GatewayUnavailable(Code.PORTONE_UNAVAILABLE, "malformed customer") from exc
 
-    async def delete_billing_key(self, customer_uid: str) -> bool:
+    async def delete_billing_key(self, key: str) -> bool:
         """``DELETE /subscribe/customers/{customer_uid}``: True when deleted now, False when PortOne
         had no key under it (deleted before: by an earlier attempt whose answer we lost, or in
         PortOne's console). Safe to repeat."""
         try:
             await self.client._call(
-                "DELETE", f"/subscribe/customers/{_path(customer_uid)}", idempotent=True,
+                "DELETE", f"/subscribe/customers/{_path(key)}", idempotent=True,
                 params={"reason": "사용자 요청으로 카드 삭제"},
             )
         except DomainError as exc:
@@ -85,11 +73,14 @@ class PortOneV1Billing:
             raise
         return True
 
-    async def charge(self, *, customer_uid: str, order_key: str, amount: int, name: str) -> GatewayPayment:
+    async def charge(
+        self, *, key: str, order_key: str, amount: int, name: str, customer_id: str | None = None
+    ) -> GatewayPayment:
         """``POST /subscribe/payments/again``: one charge of the saved card, sent once (no retry).
         Returns the payment, paid or failed (a decline); raises GatewayRejected (code != 0: nothing
         reached the card company) or GatewayUnavailable (no answer: the outcome is unknown)."""
-        body = {"customer_uid": customer_uid, "merchant_uid": order_key, "amount": amount, "name": name}
+        # customer_id is not an ``again`` field in V1: the key already names the customer.
+        body = {"customer_uid": key, "merchant_uid": order_key, "amount": amount, "name": name}
         data = await self.client._call("POST", "/subscribe/payments/again", idempotent=False, json=body)
         if not isinstance(data, dict):
             raise GatewayUnavailable(Code.PORTONE_UNAVAILABLE, "malformed again response")
