@@ -45,13 +45,15 @@ from services.history import HistoryService
 from services.items import ItemService
 from services.questions import QuestionService
 from services.ratelimit import RateLimitConfig, RateLimiter
-from services.gateways.base import Gateway
+from services.gateways.base import BillingGateway, Gateway
 from api.bootpay_config import bootpay_sandbox_key_problems, resolve_bootpay
 from services.gateways.bootpay import BootpayClient
 from services.gateways.portone.v1 import PortOneV1Client
 from services.gateways.portone.v1_billing import PortOneV1Billing
 from services.billing.card_charge import CardChargeService
-from services.billing.cards import CardService
+from services.billing.cards import CardService, Enrolment
+from services.billing.cards_v2 import PortOneV2Enrolment
+from services.gateways.portone.v2_billing import PortOneV2Billing
 from services.gateways.portone.v2 import PortOneV2Client
 from services.settings import PLACEHOLDER_SECRETS, Settings
 from services.webhooks import WebhookService
@@ -151,16 +153,16 @@ def build_services(settings: Settings, db: Database, http: httpx.AsyncClient) ->
         timeout_s=settings.portone_timeout_s,
     )
     providers: list[Gateway] = [portone_v1]
+    portone_v2 = None
     if portone.v2_secret:
-        providers.append(
-            PortOneV2Client(
-                http,
-                base_url=portone.v2_base_url,
-                secret=portone.v2_secret,
-                store_id=portone.store_id,
-                timeout_s=settings.portone_timeout_s,
-            )
+        portone_v2 = PortOneV2Client(
+            http,
+            base_url=portone.v2_base_url,
+            secret=portone.v2_secret,
+            store_id=portone.store_id,
+            timeout_s=settings.portone_timeout_s,
         )
+        providers.append(portone_v2)
     bootpay = resolve_bootpay(settings, public_url(settings))
     if bootpay is not None:
         providers.append(
@@ -187,7 +189,16 @@ def build_services(settings: Settings, db: Database, http: httpx.AsyncClient) ->
         ),
     )
     billing_v1 = PortOneV1Billing(portone_v1)
-    cards = CardService(db, {billing_v1.name: billing_v1}, pg=settings.portone_billing_pg)
+    billing: dict[str, BillingGateway] = {billing_v1.name: billing_v1}
+    enrolments: dict[str, Enrolment] = {}
+    if portone_v2 is not None:
+        billing_v2 = PortOneV2Billing(portone_v2)
+        billing[billing_v2.name] = billing_v2  # V2 cards are charged and deleted whenever V2 runs
+        if portone.store_id and portone.billing_channel_key:  # ... and registered once a channel is set
+            enrolments[billing_v2.name] = PortOneV2Enrolment(
+                store_id=portone.store_id, channel_key=portone.billing_channel_key
+            )
+    cards = CardService(db, billing, pg=settings.portone_billing_pg, enrolments=enrolments)
     return Services(
         cards=cards,
         card_charges=CardChargeService(
@@ -248,6 +259,7 @@ class ResolvedPortOne:
     store_id: str | None
     channel_key: str | None
     webhook_secrets: tuple[str, ...]
+    billing_channel_key: str | None = None  # V2 saved cards (PortOne.requestIssueBillingKey)
 
 
 def public_url(settings: Settings) -> str:
@@ -265,6 +277,7 @@ def resolve_portone(settings: Settings) -> ResolvedPortOne:
     merchant, pg = settings.portone_merchant_code, settings.portone_pg
     v2_base, v2_secret = settings.portone_v2_base_url, secret(settings.portone_v2_secret)
     store_id, channel_key = settings.portone_store_id, settings.portone_channel_key
+    billing_channel_key = settings.portone_v2_billing_channel_key
     hook_secrets = [secret(settings.portone_webhook_secret), secret(settings.portone_webhook_secret_previous)]
     if not settings.is_production:
         from sandbox.portone.config import SandboxConfig
@@ -276,6 +289,7 @@ def resolve_portone(settings: Settings) -> ResolvedPortOne:
         v2_base = v2_base or f"{public_url(settings)}/sandbox/portone/v2"
         v2_secret = v2_secret or defaults.v2_api_secret
         store_id, channel_key = store_id or defaults.store_id, channel_key or defaults.channel_key
+        billing_channel_key = billing_channel_key or channel_key
         hook_secrets[0] = hook_secrets[0] or defaults.v2_webhook_secret
     return ResolvedPortOne(
         v1_base_url=base or "https://api.iamport.kr",
@@ -288,6 +302,7 @@ def resolve_portone(settings: Settings) -> ResolvedPortOne:
         v2_secret=v2_secret,
         store_id=store_id,
         channel_key=channel_key,
+        billing_channel_key=billing_channel_key,
         webhook_secrets=tuple(h for h in hook_secrets if h),
     )
 

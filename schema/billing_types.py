@@ -6,27 +6,42 @@ from datetime import datetime
 
 import strawberry
 
-from schema.point_types import PortOneVersion
+from schema.point_types import PaymentGateway, PortOneVersion
 from services import models
 from services.billing.cards import CardRequest
 
 
-@strawberry.type(description="카드 등록(빌링키 발급)에 필요한 값: IMP.request_pay({customer_uid, merchant_uid, amount: 0, pg, …})에 넘기세요.")
+@strawberry.type(
+    description=(
+        "카드 등록(빌링키 발급)에 필요한 값. V1: IMP.request_pay({customer_uid, merchant_uid, amount: 0, pg, …}), "
+        "V2: PortOne.requestIssueBillingKey({storeId, channelKey, issueId, issueName, billingKeyMethod, "
+        "customer: {customerId}})에 넘기세요."
+    )
+)
 class PaymentCardRequest:
     version: PortOneVersion
-    customer_uid: str = strawberry.field(description="V1: IMP.request_pay의 customer_uid (이 사용자·이 카드 전용, 재사용 금지)")
-    customer_id: str = strawberry.field(description="결제사에 넘기는 구매자 식별값 (IMP.request_pay의 customer_id)")
-    merchant_uid: str = strawberry.field(description="0원 빌링키 발급 기록의 merchant_uid")
-    pg: str = strawberry.field(description="빌링키 발급을 지원하는 PG (예: html5_inicis.INIBillTst)")
+    gateway: PaymentGateway
+    customer_uid: str | None = strawberry.field(description="V1: IMP.request_pay의 customer_uid (이 사용자·이 카드 전용, 재사용 금지). V2는 null")
+    customer_id: str = strawberry.field(description="결제사에 넘기는 구매자 식별값 (V1 customer_id, V2 customer.customerId)")
+    merchant_uid: str | None = strawberry.field(description="V1: 0원 빌링키 발급 기록의 merchant_uid. V2는 null")
+    pg: str | None = strawberry.field(description="V1: 빌링키 발급을 지원하는 PG (예: html5_inicis.INIBillTst). V2는 null")
     amount: int = strawberry.field(description="0: 빌링키만 발급하고 결제하지 않습니다")
     name: str
     pay_method: str = strawberry.field(description='IMP.request_pay의 pay_method ("card")')
+    store_id: str | None = strawberry.field(description="V2: requestIssueBillingKey의 storeId")
+    channel_key: str | None = strawberry.field(description="V2: requestIssueBillingKey의 channelKey (정기결제 채널)")
+    issue_id: str | None = strawberry.field(description="V2: requestIssueBillingKey의 issueId (이 요청 전용, 재사용 금지)")
+    issue_name: str | None = strawberry.field(description="V2: requestIssueBillingKey의 issueName")
+    billing_key_method: str | None = strawberry.field(description='V2: requestIssueBillingKey의 billingKeyMethod ("CARD")')
 
     @classmethod
     def of(cls, r: CardRequest) -> "PaymentCardRequest":
+        v2 = r.version == PortOneVersion.V2.value
         return cls(
-            version=PortOneVersion(r.version), customer_uid=r.customer_uid, customer_id=r.customer_id,
-            merchant_uid=r.order_key, pg=r.pg, amount=r.amount, name=r.name, pay_method=r.pay_method,
+            version=PortOneVersion(r.version), gateway=PaymentGateway.of(r.version), customer_uid=r.customer_uid,
+            customer_id=r.customer_id, merchant_uid=r.order_key, pg=r.pg, amount=r.amount, name=r.name,
+            pay_method=r.pay_method, store_id=r.store_id, channel_key=r.channel_key, issue_id=r.issue_id,
+            issue_name=r.name if v2 else None, billing_key_method=r.billing_key_method,
         )
 
 
@@ -36,11 +51,13 @@ class PaymentCard:
     card_name: str | None = strawberry.field(description="카드사 이름 (예: 신한카드)")
     card_number: str | None = strawberry.field(description="마스킹된 카드 번호 (예: 536181******1234)")
     version: PortOneVersion
+    gateway: PaymentGateway
     created_at: datetime = strawberry.field(description="등록 시각")
 
     @classmethod
     def from_model(cls, c: models.PaymentCard) -> "PaymentCard":
         return cls(
             id=strawberry.ID(c.id), card_name=c.card_name, card_number=c.card_number,
-            version=PortOneVersion(c.provider), created_at=c.registered_at or c.created_at,
+            version=PortOneVersion(c.provider), gateway=PaymentGateway.of(c.provider),
+            created_at=c.registered_at or c.created_at,
         )

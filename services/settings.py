@@ -153,6 +153,9 @@ class Settings(BaseSettings):
     portone_v2_secret: SecretStr | None = None
     portone_store_id: str | None = None
     portone_channel_key: str | None = None  # what the browser SDK's requestPayment needs
+    # The channel (a billing MID: 정기결제 contract) PortOne.requestIssueBillingKey issues saved cards
+    # on. Sandbox: the channel above. Production: V2 card registration is off until it is set.
+    portone_v2_billing_channel_key: str | None = None
     portone_webhook_secret: SecretStr | None = None  # V2 webhooks, "whsec_…"
     # During a rotation PortOne may still sign with the old secret: both are accepted.
     portone_webhook_secret_previous: SecretStr | None = None

@@ -35,4 +35,4 @@ class CreatePointTransactionOfLoadingWithCardMutation:
             raise
         metrics.count_charge(SOURCE, "credited" if credited_now else "already_credited",
                              credited=entry.amount if credited_now else 0)
-        return PointTransaction.from_model(entry, provider="portone_v1")
+        return PointTransaction.from_model(entry)  # its gateway is loaded from its payment

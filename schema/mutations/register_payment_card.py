@@ -13,8 +13,8 @@ class RegisterPaymentCardMutation:
     @strawberry.mutation(
         permission_classes=[IsAuthenticated, LiveSession, PrepareRateLimit],
         description=(
-            "결제창에서 발급한 빌링키를 결제사에서 확인하고 내 카드로 등록합니다 (V1: customerUid). 이 사용자가 "
-            "preparePaymentCard로 받은 customerUid만 등록됩니다. 같은 customerUid를 다시 보내면 같은 카드를 돌려줍니다."
+            "결제창에서 발급한 빌링키를 결제사에서 확인하고 내 카드로 등록합니다 (V1: customerUid, V2: billingKey). "
+            "이 사용자가 preparePaymentCard로 시작한 등록만 받습니다. 같은 값을 다시 보내면 같은 카드를 돌려줍니다."
         ),
     )
     async def register_payment_card(
@@ -22,8 +22,12 @@ class RegisterPaymentCardMutation:
     ) -> PaymentCard:
         cards = info.context.services.cards
         assert cards is not None
-        if billing_key is not None or not customer_uid:
-            # V2's billingKey comes with V2 billing (docs/BILLING.md: not built yet).
-            raise DomainError(Code.BAD_USER_INPUT, "V1 카드는 customerUid로 등록해 주세요. (billingKey: V2, 아직 지원하지 않음)")
-        card = await cards.register(info.context.require_user_id(), str(customer_uid))
+        customer_uid, billing_key = customer_uid or None, billing_key or None
+        if (customer_uid is None) == (billing_key is None):
+            raise DomainError(Code.BAD_USER_INPUT, "customerUid(V1) 또는 billingKey(V2) 중 하나만 보내 주세요.")
+        user_id = info.context.require_user_id()
+        if billing_key is not None:
+            card = await cards.register_with("portone_v2", user_id, str(billing_key))
+        else:
+            card = await cards.register(user_id, str(customer_uid))
         return PaymentCard.from_model(card)

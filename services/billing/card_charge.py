@@ -96,8 +96,15 @@ class CardChargeService:
             raise DomainError(Code.ORDER_NOT_FOUND)
         async with self.db.session() as s:
             order = await find_order(s, gateway.name, order_key)
+            if order is None:  # the caller's order of another gateway (a V2 order with a V1 card)?
+                order = (await s.execute(select(Order).where(Order.order_key == order_key).limit(1))).scalar_one_or_none()
+                if order is not None and order.user_id == user_id:
+                    raise DomainError(
+                        Code.BAD_USER_INPUT, "이 카드와 다른 결제 방식(버전)으로 만든 주문입니다. 카드와 같은 버전으로 "
+                        "주문(preparePointCharge)을 만들어 주세요.", field="merchantUid",
+                    )
         # Someone else's order is "not found", as someone else's card is.
-        if order is None or order.user_id != user_id:
+        if order is None or order.user_id != user_id or order.provider != gateway.name:
             raise DomainError(Code.ORDER_NOT_FOUND)
         return order
 

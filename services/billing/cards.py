@@ -14,6 +14,7 @@ import logging
 import re
 import secrets
 from dataclasses import dataclass
+from typing import Protocol
 
 from sqlalchemy import select, update
 
@@ -34,17 +35,31 @@ _CUSTOMER_UID = re.compile(r"pcu_[A-Za-z0-9_-]{16,76}")  # what new_customer_uid
 
 @dataclass(frozen=True)
 class CardRequest:
-    """What the browser passes to IMP.request_pay to issue the key: customer_uid, and a merchant_uid
-    and amount 0 for the issuance record PortOne keeps."""
+    """What the browser passes to the gateway's window to issue the key. V1 (IMP.request_pay):
+    customer_uid, and a merchant_uid and amount 0 for the issuance record PortOne keeps. V2
+    (PortOne.requestIssueBillingKey): store_id, channel_key, issue_id, issue_name, billing_key_method."""
 
     version: str
-    customer_uid: str
+    customer_uid: str | None
     customer_id: str
-    order_key: str
-    pg: str
+    order_key: str | None
+    pg: str | None
     amount: int = 0
     name: str = "카드 등록"
     pay_method: str = "card"  # the only method PortOne's billing-key window takes
+    store_id: str | None = None
+    channel_key: str | None = None
+    issue_id: str | None = None
+    billing_key_method: str | None = None
+
+
+class Enrolment(Protocol):
+    """How one gateway's cards are registered (V1 is built into CardService): what the browser
+    needs to issue a key, and how the key it reports is checked and bound to the caller."""
+
+    async def prepare(self, cards: "CardService", user_id: str) -> CardRequest: ...
+
+    async def register(self, cards: "CardService", user_id: str, ref: str) -> PaymentCard: ...
 
 
 def new_customer_uid() -> str:
@@ -53,11 +68,16 @@ def new_customer_uid() -> str:
 
 
 class CardService:
-    def __init__(self, db: Database, gateways: dict[str, BillingGateway], *, pg: str) -> None:
+    def __init__(
+        self, db: Database, gateways: dict[str, BillingGateway], *, pg: str,
+        enrolments: dict[str, Enrolment] | None = None,
+    ) -> None:
         self.db = db
         # By payment_cards.provider: every card is read, charged and deleted through its own gateway.
         self.gateways = gateways
         self.pg = pg
+        # By provider, the gateways other than V1 whose cards can be registered here (cards_v2.py).
+        self.enrolments = enrolments or {}
 
     def gateway_of(self, card: PaymentCard) -> BillingGateway:
         gateway = self.gateways.get(card.provider)
@@ -66,8 +86,11 @@ class CardService:
         return gateway
 
     async def prepare(self, user_id: str, *, provider: str = "portone_v1") -> CardRequest:
+        enrolment = self.enrolments.get(provider)
+        if enrolment is not None and provider in self.gateways:
+            return await enrolment.prepare(self, user_id)
         if provider != "portone_v1" or provider not in self.gateways:
-            raise DomainError(Code.BAD_USER_INPUT, "이 버전의 카드 등록은 아직 지원하지 않습니다. (지원: V1)", field="version")
+            raise DomainError(Code.BAD_USER_INPUT, "이 서버에서 지원하지 않는 카드 등록 방식입니다.", field="version")
         card = PaymentCard(
             user_id=user_id,
             provider=provider,
@@ -82,6 +105,13 @@ class CardService:
             version=provider, customer_uid=card.customer_uid, customer_id=user_id,
             order_key=card.issue_order_key or "", pg=self.pg,
         )
+
+    async def register_with(self, provider: str, user_id: str, ref: str) -> PaymentCard:
+        """Registration of another gateway's key (V2: the billingKey the browser got)."""
+        enrolment = self.enrolments.get(provider)
+        if enrolment is None or provider not in self.gateways:
+            raise DomainError(Code.BAD_USER_INPUT, "이 서버에서 지원하지 않는 카드 등록 방식입니다.")
+        return await enrolment.register(self, user_id, ref)
 
     async def register(self, user_id: str, customer_uid: str) -> PaymentCard:
         """The key under ``customer_uid``, checked at PortOne, as this user's card. Idempotent: a
@@ -120,11 +150,13 @@ class CardService:
         now = utcnow()
         async with self.db.transaction() as s:
             # Conditional on ``prepared``: two registrations racing both read the key, one writes.
+            # customer_uid becomes the key (V1: the same uid; V2: the billingKey, unknown until the
+            # browser issued it): its unique index makes one key one card.
             await s.execute(
                 update(PaymentCard)
                 .where(PaymentCard.id == card.id, PaymentCard.status == PREPARED)
                 .values(
-                    status=ACTIVE, card_name=key.card_name, card_number=key.card_number, card_type=key.card_type,
+                    status=ACTIVE, customer_uid=key.key, card_name=key.card_name, card_number=key.card_number, card_type=key.card_type,
                     pg_provider=key.pg_provider, registered_at=now, updated_at=now,
                 )
             )

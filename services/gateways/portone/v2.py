@@ -160,10 +160,11 @@ class PortOneV2Client:
     ) -> None:
         self.store_id = store_id
         self._sdk = PaymentClient(secret=secret, base_url=base_url.rstrip("/"), store_id=None)
-        # One pool for the whole app instead of the SDK's own client (see module docstring).
-        self._sdk._async_client = _SharedTransport(  # type: ignore[assignment]
-            http, httpx.Timeout(timeout_s, connect=min(timeout_s, 5.0))
-        )
+        # One pool for the whole app instead of the SDK's own client (see module docstring), also
+        # for the billing-key and schedule clients (v2_billing.py).
+        transport = _SharedTransport(http, httpx.Timeout(timeout_s, connect=min(timeout_s, 5.0)))
+        for sdk in (self._sdk, self._sdk.billing_key, self._sdk.payment_schedule):
+            sdk._async_client = transport  # type: ignore[assignment]
 
     async def _call(self, what: str, coro_factory: Any, *, retries: int) -> Any:
         attempt = 0
