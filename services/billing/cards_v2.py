@@ -5,8 +5,9 @@ Unlike V1's customer_uid, the billingKey is PortOne's and unknown until issued, 
 to the caller is what PortOne recorded of the request that issued it: its ``customer.id`` must be
 the caller's id (the request passes ``customer.customerId``) and its ``issueId`` must be one this
 caller prepared here (server-made, unguessable, recorded before the browser sees it). A key issued
-without an issueId (PortOne's API, the console) takes the caller's oldest pending request. Someone
-else's key and a key never prepared for are one answer: PAYMENT_CARD_NOT_PREPARED.
+without an issueId (PortOne's API, a frontend that does not pass it) takes the caller's oldest
+pending request. Someone else's key and a key never prepared for are one answer:
+PAYMENT_CARD_NOT_PREPARED.
 
 A prepared V2 card keeps its issueId in ``customer_uid`` (unique, not null) until registration puts
 the billingKey there: the unique index then makes one key one card.
@@ -68,21 +69,23 @@ class PortOneV2Enrolment:
             raise DomainError(Code.BILLING_KEY_NOT_FOUND)
         if key.customer_id != user_id:
             raise DomainError(Code.PAYMENT_CARD_NOT_PREPARED)
-        card = await _prepared_for(cards.db, user_id, key.issue_ref)
-        if card is None:
-            raise DomainError(Code.PAYMENT_CARD_NOT_PREPARED)
         await cards._check_room(user_id)
-        try:
-            card = await cards._activate(card, key)
-        except IntegrityError:
-            # The same key registered at the same moment through another pending request.
-            known = await _card_of_key(cards.db, billing_key)
-            if known is None:
-                raise
-            return _answer(known, user_id)
-        if card.customer_uid != billing_key:  # the request was used by another key meanwhile
-            raise DomainError(Code.PAYMENT_CARD_NOT_PREPARED)
-        return card
+        for _ in range(3):
+            card = await _prepared_for(cards.db, user_id, key.issue_ref)
+            try:
+                if card is not None:
+                    card = await cards._activate(card, key)
+            except IntegrityError:
+                card = None  # the same key bound at the same moment through another pending request
+            if card is not None and card.customer_uid == billing_key:
+                return card
+            known = await _card_of_key(cards.db, billing_key)  # a concurrent call registered it
+            if known is not None:
+                return _answer(known, user_id)
+            if card is None:
+                break
+            # Another key of this user took the request meanwhile: take another pending one.
+        raise DomainError(Code.PAYMENT_CARD_NOT_PREPARED)
 
 
 async def _card_of_key(db: Database, billing_key: str) -> PaymentCard | None:
@@ -107,10 +110,16 @@ def _answer(card: PaymentCard, user_id: str) -> PaymentCard:
 
 
 async def _prepared_for(db: Database, user_id: str, issue_id: str | None) -> PaymentCard | None:
-    query = select(PaymentCard).where(
-        PaymentCard.provider == PROVIDER, PaymentCard.user_id == user_id, PaymentCard.status == PREPARED
-    )
-    if issue_id is not None:
-        query = query.where(PaymentCard.issue_order_key == issue_id)
+    """The pending request a key of this user is bound to: the one its issueId names (which must be
+    this user's), else — a key issued without one, or a second key issued for a request already
+    used — the user's oldest pending request. Both keys are the user's own (customer.id)."""
+    mine = select(PaymentCard).where(PaymentCard.provider == PROVIDER, PaymentCard.user_id == user_id)
     async with db.session() as s:
-        return (await s.execute(query.order_by(PaymentCard.created_at, PaymentCard.id).limit(1))).scalar_one_or_none()
+        if issue_id is not None:
+            named = (await s.execute(mine.where(PaymentCard.issue_order_key == issue_id))).scalar_one_or_none()
+            if named is None:  # someone else's request, or none ever made
+                return None
+            if named.status == PREPARED:
+                return named
+        pending = mine.where(PaymentCard.status == PREPARED).order_by(PaymentCard.created_at, PaymentCard.id)
+        return (await s.execute(pending.limit(1))).scalar_one_or_none()
