@@ -8,8 +8,10 @@ The order is the idempotency key, at both ends:
   merchant_uid already paid ("이미 주문이 이루어진 건입니다"), so an attempt resent after a lost
   answer cannot be paid twice. A declined merchant_uid may be tried again (V1 keeps several payments
   per merchant_uid: ``/payments/findAll/{merchant_uid}``), so the order stays the same after a decline.
+  V2 likewise: the order's paymentId, refused once paid (409 ALREADY_PAID), a FAILED one charged
+  again (v2_billing.py).
 - after a crash or a lost answer, the next call looks the order up at PortOne
-  (``/payments/findAll/{merchant_uid}``) and syncs what it finds before it charges anything.
+  (``BillingGateway.payments_of_order``) and syncs what it finds before it charges anything.
 
 Credit goes through ChargeService.sync_payment like every other payment: the same ledger, history,
 exactly-once rules (amount = the order's, owner = the order's) and metrics.
