@@ -14,6 +14,7 @@ import logging
 import re
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select, update
 
@@ -45,6 +46,12 @@ class CardRequest:
     amount: int = 0
     name: str = "카드 등록"
     pay_method: str = "card"  # the only method PortOne's billing-key window takes
+    gateway: str = "portone"
+    # Bootpay.requestSubscription (bootpay_cards.py): the server-made subscription_id and the window's values.
+    subscription_id: str | None = None
+    order_name: str | None = None
+    price: int | None = None
+    method: str | None = None
 
 
 def new_customer_uid() -> str:
@@ -53,8 +60,12 @@ def new_customer_uid() -> str:
 
 
 class CardService:
-    def __init__(self, db: Database, gateways: dict[str, BillingGateway], *, pg: str) -> None:
+    def __init__(
+        self, db: Database, gateways: dict[str, BillingGateway], *, pg: str, flows: dict[str, Any] | None = None
+    ) -> None:
         self.db = db
+        # provider → its own prepare/register flow (bootpay_cards.BootpayCardFlow); PortOne V1 is below.
+        self.flows = flows or {}
         # By payment_cards.provider: every card is read, charged and deleted through its own gateway.
         self.gateways = gateways
         self.pg = pg
@@ -66,6 +77,8 @@ class CardService:
         return gateway
 
     async def prepare(self, user_id: str, *, provider: str = "portone_v1") -> CardRequest:
+        if provider in self.flows:
+            return await self.flows[provider].prepare(self, user_id)
         if provider != "portone_v1" or provider not in self.gateways:
             raise DomainError(Code.BAD_USER_INPUT, "이 버전의 카드 등록은 아직 지원하지 않습니다. (지원: V1)", field="version")
         card = PaymentCard(
@@ -106,6 +119,13 @@ class CardService:
         await self._check_room(user_id)
         return await self._activate(card, key)
 
+    async def register_with(self, user_id: str, provider: str, ref: str) -> PaymentCard:
+        """Registration through a provider's own flow (Bootpay: the browser's receipt_id)."""
+        flow = self.flows.get(provider)
+        if flow is None:
+            raise DomainError(Code.GATEWAY_DISABLED, gateway=provider)
+        return await flow.register(self, user_id, ref)
+
     async def _check_room(self, user_id: str) -> None:
         async with self.db.session() as s:
             active = (
@@ -124,7 +144,7 @@ class CardService:
                 update(PaymentCard)
                 .where(PaymentCard.id == card.id, PaymentCard.status == PREPARED)
                 .values(
-                    status=ACTIVE, card_name=key.card_name, card_number=key.card_number, card_type=key.card_type,
+                    status=ACTIVE, customer_uid=key.key, card_name=key.card_name, card_number=key.card_number, card_type=key.card_type,
                     pg_provider=key.pg_provider, registered_at=now, updated_at=now,
                 )
             )
