@@ -158,3 +158,26 @@ async def test_decline_then_delete(bootpay_api: BootpayAPI, clean_db: str) -> No
     assert lookup.status_code == 404
     assert [c["_id"] for c in (await api(CARDS))["data"]["fetchPaymentCards"]] == [good_id]
     assert error_code(await api(CHARGE, {"c": card_id, "m": await new_order(api)})) == "PAYMENT_CARD_NOT_FOUND"
+
+
+async def test_lost_answer_with_the_webhook_answers_the_credit(bootpay_api: BootpayAPI, clean_db: str) -> None:
+    api = bootpay_api
+    user_id = await api.gql.signup_and_login()
+    api.send_webhooks_here()  # Bootpay's admin webhook URL points at us
+    card_id, _ = await register_card(api)
+    order = await new_order(api, 5000)
+    # given Bootpay charges the card and its answer is lost, while its webhook reaches us
+    faults = {"error_rate": 1.0, "process_before_fault": True, "endpoints": ["POST /v2/subscribe/payment"]}
+    api.bootpay.control("PUT", "/faults", json=faults).raise_for_status()
+    lost = await api(CHARGE, {"c": card_id, "m": order})
+    api.bootpay.control("DELETE", "/faults").raise_for_status()
+    assert error_code(lost) == "BOOTPAY_UNAVAILABLE"
+    assert await api.balance_becomes(5000) == 5000  # the webhook credited the order
+    # when the user retries
+    retry = await api(CHARGE, {"c": card_id, "m": order})
+    # then the answer is that credit: one receipt at Bootpay, one ledger entry
+    assert "errors" not in retry, retry
+    assert retry["data"]["createPointTransactionOfLoadingWithCard"]["impUid"] == receipts_of(api, order)[0]["receipt_id"]
+    assert len(receipts_of(api, order)) == 1
+    assert await ledger_invariants(clean_db) == {user_id: 5000}
+    assert await count_rows(clean_db, "SELECT COUNT(*) FROM card_charges WHERE state = 'paid'") == 1
