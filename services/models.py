@@ -371,7 +371,8 @@ class PaymentCard(SQLModel, table=True):
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
     user_id: str = Field(foreign_key="users.id", max_length=32)
-    provider: str = Field(max_length=16)  # portone_v1
+    provider: str = Field(max_length=16)  # portone_v1 | bootpay
+    # The gateway's key: V1's customer_uid; Bootpay's billing_key (its subscription_id until registered).
     customer_uid: str = Field(max_length=80, sa_column_kwargs={"unique": True})
     customer_id: str | None = Field(default=None, max_length=100)
     issue_order_key: str | None = Field(default=None, max_length=40)  # the 0-won issuance's merchant_uid

@@ -54,7 +54,7 @@ class BootpayCardFlow:
         async with cards.db.transaction() as s:
             s.add(card)
         return CardRequest(
-            version=PROVIDER, gateway=PROVIDER, customer_uid=subscription_id, customer_id=user_id,
+            version=PROVIDER, customer_uid=subscription_id, customer_id=user_id,
             order_key=subscription_id, pg=self.pg, amount=0, name=ORDER_NAME, pay_method=METHOD,
             subscription_id=subscription_id, order_name=ORDER_NAME, price=0, method=METHOD,
         )

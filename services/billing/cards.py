@@ -46,7 +46,6 @@ class CardRequest:
     amount: int = 0
     name: str = "카드 등록"
     pay_method: str = "card"  # the only method PortOne's billing-key window takes
-    gateway: str = "portone"
     # Bootpay.requestSubscription (bootpay_cards.py): the server-made subscription_id and the window's values.
     subscription_id: str | None = None
     order_name: str | None = None
@@ -144,8 +143,9 @@ class CardService:
                 update(PaymentCard)
                 .where(PaymentCard.id == card.id, PaymentCard.status == PREPARED)
                 .values(
-                    status=ACTIVE, customer_uid=key.key, card_name=key.card_name, card_number=key.card_number, card_type=key.card_type,
-                    pg_provider=key.pg_provider, registered_at=now, updated_at=now,
+                    # customer_uid: the gateway's key (V1: the uid itself; Bootpay: the billing_key).
+                    status=ACTIVE, customer_uid=key.key, card_name=key.card_name, card_number=key.card_number,
+                    card_type=key.card_type, pg_provider=key.pg_provider, registered_at=now, updated_at=now,
                 )
             )
             fresh = await s.get(PaymentCard, card.id, populate_existing=True)
