@@ -4,7 +4,10 @@ declines, duplicate order_ids, reservations on the sandbox clock, and key destru
 
 from __future__ import annotations
 
+import asyncio
 import datetime
+import json
+from urllib.parse import parse_qs
 
 import pytest
 from bootpay_backend import BootpayBackend
@@ -140,6 +143,20 @@ def test_reservation_limit_cancel_and_destroy_keeps_reservations(sdk, bootpay):
     assert bootpay.control("GET", "/receipts").json() == []
 
 
+def test_feedback_url_as_a_form(sdk, bootpay):
+    key = issue(sdk)["billing_key"]
+    # when a charge asks for its webhook as a form, to its own URL
+    paid = sdk.request_subscribe_payment(billing_key=key, order_name="x", price=1000, order_id="f-1",
+                                         feedback_url="http://127.0.0.1:9/hook",
+                                         content_type="application/x-www-form-urlencoded")
+    # then the delivery goes there, form-encoded (nested objects as JSON)
+    record = bootpay.control("GET", "/webhooks", params={"order_id": "f-1"}).json()["deliveries"][0]
+    form = parse_qs(record["body"])
+    assert record["url"] == "http://127.0.0.1:9/hook" and record["content_type"] == "application/x-www-form-urlencoded"
+    assert form["receipt_id"] == [paid["receipt_id"]] and form["status"] == ["1"]
+    assert json.loads(form["card_data"][0])["card_no"] == "536510******5678"
+
+
 def test_billing_state_survives_a_restart(tmp_path):
     from sandbox.bootpay import BootpayConfig
     from sandbox.bootpay.store import Store
@@ -148,7 +165,14 @@ def test_billing_state_survives_a_restart(tmp_path):
     store = Store(BootpayConfig(state_path=path))
     key = store.billing.issue(subscription_id="s", order_name="o", pg=None, card_no="536510******1234",
                               decline=True, user={}, metadata={})
+    booked = store.billing.reserve(key.billing_key, execute_at=store.now() + 60, order_id="r", order_name="o",
+                                   price=1000, tax_free=0, metadata={}, feedback_url=None, content_type=None)
     store.state.close()
+    # a new process finds the key and the waiting reservation, and runs it when due
     again = Store(BootpayConfig(state_path=path))
     assert again.billing.key_of_receipt(key.receipt_id).decline is True
+    assert again.billing.reservation(booked.reserve_id).status == 0
+    again.advance_clock(61)
+    assert asyncio.run(again.billing.run_due()) == 1
+    assert again.billing.reservation(booked.reserve_id).fail_reason == "한도초과"
     again.state.close()
