@@ -89,6 +89,11 @@ class BillingStore:
         self._seq = 0
         self._ticker: asyncio.Task | None = None
         self._closed = False
+        # Whether any reservation waits: kick() runs on every request, so it must not walk them.
+        self._waiting = False
+
+    def _refresh(self) -> None:
+        self._waiting = any(r.status == WAITING for r in self.reservations.values())
 
     # ------------------------------------------------------------------ durability
     def restore(self, rows: dict[str, dict[str, Any]]) -> None:
@@ -99,6 +104,7 @@ class BillingStore:
             r = Reservation(**data)
             self.reservations[r.reserve_id] = r
         self._seq = max((r.seq for r in self.reservations.values()), default=0)
+        self._refresh()
 
     def _save_key(self, key: BillingKey) -> None:
         self.store.state.write([("billing_key", key.billing_key, asdict(key))])
@@ -202,6 +208,7 @@ class BillingStore:
                         requested_at=self.store.now(), seq=self._seq, **details)
         self.reservations[r.reserve_id] = r
         self._save_reservation(r)
+        self._waiting = True
         self.kick()
         return r
 
@@ -217,6 +224,7 @@ class BillingStore:
             raise BootpayError(400, "RESERVE_NOT_CANCELLABLE", "대기 중인 예약결제만 취소할 수 있습니다.")
         r.status, r.revoked_at = REVOKED, self.store.now()
         self._save_reservation(r)
+        self._refresh()
         return r
 
     def reservation_view(self, r: Reservation) -> dict:
@@ -238,8 +246,7 @@ class BillingStore:
 
     async def run_due(self) -> int:
         """Charge every reservation whose time has come, oldest first; returns how many ran."""
-        due = self._due()
-        if not due:
+        if not self._waiting or not self._due():
             return 0
         async with self.store.lock:
             ran = 0
@@ -255,11 +262,12 @@ class BillingStore:
                 r.finished_at = self.store.now()
                 self._save_reservation(r)
                 ran += 1
+            self._refresh()
             return ran
 
     def kick(self) -> None:
         """On every request: keep a one-second tick going while a reservation waits."""
-        if self._closed or not any(r.status == WAITING for r in self.reservations.values()):
+        if self._closed or not self._waiting:
             return
         try:
             loop = asyncio.get_running_loop()
@@ -269,7 +277,7 @@ class BillingStore:
             self._ticker = loop.create_task(self._tick())
 
     async def _tick(self) -> None:
-        while not self._closed and any(r.status == WAITING for r in self.reservations.values()):
+        while not self._closed and self._waiting:
             await asyncio.sleep(TICK_S)
             try:
                 await self.run_due()
