@@ -8,7 +8,7 @@ import asyncio
 
 import httpx
 
-from tests.conftest import GQL, count_rows, error_code, ledger_invariants
+from tests.conftest import GQL, SandboxControl, count_rows, error_code, ledger_invariants
 from tests.schema.bootpay_api import BootpayAPI, bootpay, bootpay_api, bootpay_session  # noqa: F401 - fixtures
 
 PREPARE_CARD = (
@@ -181,3 +181,24 @@ async def test_lost_answer_with_the_webhook_answers_the_credit(bootpay_api: Boot
     assert len(receipts_of(api, order)) == 1
     assert await ledger_invariants(clean_db) == {user_id: 5000}
     assert await count_rows(clean_db, "SELECT COUNT(*) FROM card_charges WHERE state = 'paid'") == 1
+
+
+async def test_cards_of_both_gateways_say_which(bootpay_api: BootpayAPI, sandbox: SandboxControl) -> None:
+    api = bootpay_api
+    await api.gql.signup_and_login()
+    # given a PortOne V1 card and a Bootpay card of one user
+    v1 = (await api("mutation { preparePaymentCard { customerUid } }"))["data"]["preparePaymentCard"]
+    issued = await sandbox.http.post("/_control/billing-keys", json={"version": "v1", "customer_uid": v1["customerUid"]})
+    assert issued.status_code == 200, issued.text
+    portone = await api("mutation($u: ID) { registerPaymentCard(customerUid: $u) { _id gateway version } }",
+                        {"u": v1["customerUid"]})
+    bootpay_card_id, _ = await register_card(api)
+    # then each says its gateway (a Bootpay card's version reads V1: meaningless there)
+    cards = {c["_id"]: c["gateway"] for c in (await api(CARDS))["data"]["fetchPaymentCards"]}
+    portone_card = portone["data"]["registerPaymentCard"]
+    assert (portone_card["gateway"], portone_card["version"]) == ("PORTONE", "V1")
+    assert cards == {portone_card["_id"]: "PORTONE", bootpay_card_id: "BOOTPAY"}
+    # and a registration names one reference only
+    both = await api("mutation($u: ID, $r: ID) { registerPaymentCard(customerUid: $u, receiptId: $r) { _id } }",
+                     {"u": v1["customerUid"], "r": "0" * 24})
+    assert error_code(both) == "BAD_USER_INPUT"
