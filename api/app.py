@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import secrets
 from collections.abc import AsyncIterator
@@ -51,8 +52,10 @@ from services.gateways.bootpay import BootpayClient
 from services.gateways.portone.v1 import PortOneV1Client
 from services.gateways.portone.v1_billing import PortOneV1Billing
 from services.billing.card_charge import CardChargeService
+from services.billing.bootpay_cards import BootpayCardFlow, recorded_receipts
 from services.billing.cards import CardService, Enrolment
 from services.billing.cards_v2 import PortOneV2Enrolment
+from services.gateways.bootpay.billing import BootpayBilling
 from services.gateways.portone.v2_billing import PortOneV2Billing
 from services.gateways.portone.v2 import PortOneV2Client
 from services.settings import PLACEHOLDER_SECRETS, Settings
@@ -164,18 +167,18 @@ def build_services(settings: Settings, db: Database, http: httpx.AsyncClient) ->
         )
         providers.append(portone_v2)
     bootpay = resolve_bootpay(settings, public_url(settings))
+    bootpay_client: BootpayClient | None = None
     if bootpay is not None:
-        providers.append(
-            BootpayClient(
-                http,
-                base_url=bootpay.base_url,
-                application_id=bootpay.application_id,
-                private_key=bootpay.private_key,
-                client_key=bootpay.client_key,
-                secret_key=bootpay.secret_key,
-                timeout_s=settings.bootpay_timeout_s,
-            )
+        bootpay_client = BootpayClient(
+            http,
+            base_url=bootpay.base_url,
+            application_id=bootpay.application_id,
+            private_key=bootpay.private_key,
+            client_key=bootpay.client_key,
+            secret_key=bootpay.secret_key,
+            timeout_s=settings.bootpay_timeout_s,
         )
+        providers.append(bootpay_client)
     packages = settings.charge_packages
     charging = ChargeService(
         db,
@@ -198,6 +201,10 @@ def build_services(settings: Settings, db: Database, http: httpx.AsyncClient) ->
             enrolments[billing_v2.name] = PortOneV2Enrolment(
                 store_id=portone.store_id, channel_key=portone.billing_channel_key
             )
+    if bootpay_client is not None:
+        billing_bootpay = BootpayBilling(bootpay_client, functools.partial(recorded_receipts, db))
+        billing[billing_bootpay.name] = billing_bootpay
+        enrolments[billing_bootpay.name] = BootpayCardFlow(billing_bootpay, pg=settings.bootpay_billing_pg)
     cards = CardService(db, billing, pg=settings.portone_billing_pg, enrolments=enrolments)
     return Services(
         cards=cards,

@@ -371,9 +371,10 @@ class PaymentCard(SQLModel, table=True):
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
     user_id: str = Field(foreign_key="users.id", max_length=32)
-    provider: str = Field(max_length=16)  # portone_v1 | portone_v2
-    # The gateway's key for every gateway: V1 the customer_uid, V2 the billingKey. A prepared V2 card
-    # holds its issueId here until the browser has issued the key (registration replaces it).
+    provider: str = Field(max_length=16)  # portone_v1 | portone_v2 | bootpay
+    # The gateway's key for every gateway: V1 the customer_uid, V2 the billingKey, Bootpay the
+    # billing_key. A prepared card holds its issuance request here until the key is issued (V2 the
+    # issueId, Bootpay the subscription_id); registration replaces it.
     customer_uid: str = Field(max_length=80, sa_column_kwargs={"unique": True})
     customer_id: str | None = Field(default=None, max_length=100)
     # The issuance request: V1 the 0-won issuance's merchant_uid, V2 requestIssueBillingKey's issueId.

@@ -172,6 +172,9 @@ class Settings(BaseSettings):
     # What the browser SDK's requestPayment needs (Bootpay's "Web" application id, not the REST one).
     bootpay_web_application_id: str | None = None
     bootpay_timeout_s: float = 10.0
+    # The PG of Bootpay.requestSubscription's card window (정기결제 카드 등록): one whose Bootpay
+    # contract includes billing (the project's 결제 설정 → 정기결제).
+    bootpay_billing_pg: str = "nicepay"
     # Sources allowed to post /webhooks/bootpay (IPs or CIDRs). Bootpay signs nothing: its address
     # range is the only proof of origin. None: Bootpay's range in production, loopback in sandbox.
     bootpay_webhook_allowed_ips: Annotated[list[str] | None, NoDecode] = None

@@ -16,7 +16,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from ..shared import base_url
-from . import checkout, control, rest
+from . import billing_api, checkout, control, rest
 from .config import BootpayConfig
 from .store import Store
 
@@ -75,6 +75,7 @@ td{{vertical-align:top;padding:6px;border-bottom:1px solid #e5e7eb}}table{{borde
 상태 파일 <code>{escape(store.config.state_path)}</code>.</p>
 <h2>SDK (브라우저)</h2>
 <p><code>&lt;script src="{escape(base)}/bootpay.js"&gt;</code> 뒤에 <code>Bootpay.requestPayment({{…}})</code>
+또는 카드 등록(정기결제) <code>Bootpay.requestSubscription({{…, subscription_id}})</code> (결과는 receipt_id뿐, 빌링키는 서버가 조회)
 (<code>@bootpay/client-js</code> 5.x; 결제창은 이 샌드박스의 <code>/checkout</code>).</p>
 <h2>Control API</h2>
 <table id="control"><tbody>{rows}</tbody></table>
@@ -93,7 +94,7 @@ def create_app(config: BootpayConfig | None = None) -> Starlette:
         yield
         await store.aclose()
 
-    routes: list[BaseRoute] = [*rest.routes(), *control.routes(), *checkout.routes(), Route("/", index, methods=["GET"])]
+    routes: list[BaseRoute] = [*rest.routes(), *billing_api.routes(), *control.routes(), *checkout.routes(), Route("/", index, methods=["GET"])]
     app = Starlette(routes=routes, lifespan=lifespan,
                     exception_handlers={HTTPException: _http_error, Exception: _server_error})
     app.state.bootpay = store

@@ -6,6 +6,11 @@
  *     resolves {event: "done", data: receipt} | {event: "issued", data: receipt}
  *            | {event: "confirm", application_id, receipt_id, gateway_url, order_id}
  *     rejects  {event: "cancel" | "error", error_code, message, data}
+ *   Bootpay.requestSubscription({application_id | client_key, subscription_id, order_name, price: 0,
+ *                                pg?, method?: "카드자동", user?, metadata?, redirect_url?, extra?})
+ *     resolves {event: "done", data: {receipt_id, subscription_id, …}} (never the billing_key: the
+ *     server reads it with GET /v2/subscribe/billing_key/{receipt_id})
+ *     rejects  {event: "cancel" | "error", error_code, message, data}
  *   Bootpay.destroy()  closes the window (the promise rejects with event "cancel")
  *
  * The checkout window is the sandbox's page (<sandbox>/checkout), in an overlay iframe (open_type
@@ -35,11 +40,19 @@
   }
 
   function requestPayment(options) {
+    return open(options, "payment");
+  }
+
+  function requestSubscription(options) {
+    return open(options, "subscription");
+  }
+
+  function open(options, kind) {
     if (active) settle("reject", cancelled());
     options = options || {};
     var extra = options.extra || {};
     var openType = extra.open_type || (options.redirect_url ? "redirect" : "iframe");
-    var url = BASE + "/checkout?mode=" + encodeURIComponent(openType) +
+    var url = BASE + "/checkout?mode=" + encodeURIComponent(openType) + "&kind=" + kind +
       "&origin=" + encodeURIComponent(location.origin) +
       "&payload=" + encodeURIComponent(JSON.stringify(options));
     return new Promise(function (resolve, reject) {
@@ -85,6 +98,7 @@
 
   window.Bootpay = {
     requestPayment: requestPayment,
+    requestSubscription: requestSubscription,
     destroy: function () { settle("reject", cancelled()); },
   };
 })();

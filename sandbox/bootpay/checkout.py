@@ -2,8 +2,9 @@
 
     GET  /bootpay.js           the SDK emulator
     GET  /checkout             ?payload=<requestPayment options as JSON>&mode=iframe|popup|redirect&origin=…
-                               the payment window: 카드 결제 / 가상계좌 발급 / 결제 취소 (or the error)
-    POST /checkout/complete    {payload, action: "card"|"vbank"|"cancel"} → {kind, result, redirect}
+                               the payment window: 카드 결제 / 가상계좌 발급 / 결제 취소 (or the error);
+                               &kind=subscription: requestSubscription's card window (billing_checkout.py)
+    POST /checkout/complete    {payload, action: "card"|"vbank"|"cancel"|"card_decline", kind?} → {kind, result, redirect}
 
 The window plays the buyer; the receipt it leaves is made by Store.create, exactly as
 POST /_control/receipts makes one (webhooks included). Results reach the merchant page by
@@ -22,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from . import rest
+from . import billing_checkout, rest
 from .store import BootpayError, Store, get_store
 
 SDK = Path(__file__).resolve().parent / "bootpay.js"
@@ -105,7 +106,7 @@ function deliver(reply) {{
 async function choose(action) {{
   document.querySelectorAll("button").forEach((b) => b.disabled = true);
   const r = await fetch(CONTEXT.complete, {{method: "POST", headers: {{"Content-Type": "application/json"}},
-    body: JSON.stringify({{payload: CONTEXT.payload, action}})}});
+    body: JSON.stringify({{payload: CONTEXT.payload, action, kind: CONTEXT.kind}})}});
   deliver(await r.json());
 }}
 document.querySelectorAll("button[data-action]").forEach((b) => b.addEventListener("click", () => choose(b.dataset.action)));
@@ -117,15 +118,16 @@ async def checkout(request: Request) -> Response:
     store = get_store(request)
     q = request.query_params
     mode = q.get("mode", "iframe")
+    kind = "subscription" if q.get("kind") == "subscription" else "payment"
     base = str(request.url.replace(query="", fragment="")).rsplit("/checkout", 1)[0]
     try:
         payload = json.loads(q.get("payload", ""))
     except json.JSONDecodeError:
         payload = None
-    context: dict[str, Any] = {"mode": mode, "origin": q.get("origin"), "payload": payload,
+    context: dict[str, Any] = {"mode": mode, "kind": kind, "origin": q.get("origin"), "payload": payload,
                                "complete": base + "/checkout/complete", "error": None}
     try:
-        order = validate(payload, store)
+        order = billing_checkout.validate(payload, store) if kind == "subscription" else validate(payload, store)
     except BootpayError as exc:
         back = redirect_url_of(payload)
         if mode == "redirect" and back:
@@ -134,16 +136,20 @@ async def checkout(request: Request) -> Response:
         context["error"] = {"kind": "reject", "result": _error_result(exc)}
         body = f'<h1>결제를 시작할 수 없습니다</h1><p class="error" id="error">{escape(exc.message)}</p>'
     else:
-        buttons = []
-        if order["method"] in (None, "card", "카드"):
-            buttons.append('<button data-action="card">카드로 결제</button>')
-        if order["method"] in (None, "vbank") and not order["separately_confirmed"]:
-            buttons.append('<button data-action="vbank">가상계좌 발급</button>')
-        buttons.append('<button class="secondary" data-action="cancel">결제 취소</button>')
-        body = (f'<h1>{escape(order["order_name"])}</h1><div class="price">{order["price"]:,}원</div>'
-                f'<p class="muted">주문번호 {escape(order["order_id"])}</p>{"".join(buttons)}')
+        body = billing_checkout.page_body(order) if kind == "subscription" else _payment_body(order)
     # "</" would close the script element early: JSON escapes it.
     return HTMLResponse(PAGE.format(body=body, context=json.dumps(context, ensure_ascii=False).replace("</", "<\\/")))
+
+
+def _payment_body(order: dict[str, Any]) -> str:
+    buttons = []
+    if order["method"] in (None, "card", "카드"):
+        buttons.append('<button data-action="card">카드로 결제</button>')
+    if order["method"] in (None, "vbank") and not order["separately_confirmed"]:
+        buttons.append('<button data-action="vbank">가상계좌 발급</button>')
+    buttons.append('<button class="secondary" data-action="cancel">결제 취소</button>')
+    return (f'<h1>{escape(order["order_name"])}</h1><div class="price">{order["price"]:,}원</div>'
+            f'<p class="muted">주문번호 {escape(order["order_id"])}</p>{"".join(buttons)}')
 
 
 async def complete(request: Request) -> Response:
@@ -154,6 +160,8 @@ async def complete(request: Request) -> Response:
         return JSONResponse({"kind": "reject", "result": _error_result(exc), "redirect": None})
     payload, action = data.get("payload"), data.get("action")
     back = redirect_url_of(payload)
+    if data.get("kind") == "subscription":
+        return await _complete_subscription(store, payload, action, back)
     try:
         order = validate(payload, store)
         if action == "cancel":
@@ -177,6 +185,19 @@ async def complete(request: Request) -> Response:
         result = {"event": "issued" if receipt.status == 5 else "done", "data": view}
     redirect = _redirect(back, {"event": result["event"], "receipt_id": receipt.receipt_id,
                                 "order_id": receipt.order_id}) if back else None
+    return JSONResponse({"kind": "resolve", "result": result, "redirect": redirect})
+
+
+async def _complete_subscription(store: Store, payload: Any, action: Any, back: str | None) -> Response:
+    try:
+        result = await billing_checkout.complete(store, payload, action)
+    except BootpayError as exc:
+        event = "cancel" if exc.error_code == "USER_CANCELLED" else "error"
+        redirect = _redirect(back, {"event": event, "error_code": exc.error_code, "message": exc.message}) if back else None
+        return JSONResponse({"kind": "reject", "result": _error_result(exc, event), "redirect": redirect})
+    data = result["data"]
+    redirect = _redirect(back, {"event": "done", "receipt_id": data["receipt_id"],
+                                "subscription_id": data["subscription_id"]}) if back else None
     return JSONResponse({"kind": "resolve", "result": result, "redirect": redirect})
 
 

@@ -13,7 +13,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from ..shared import base_url, delete_webhooks, get_stats, reset
-from . import rest
+from . import billing_api, rest
 from .store import BootpayError, Faults, Store, get_store, iso
 
 
@@ -166,6 +166,7 @@ async def clock(request: Request, store: Store) -> Response:
     if advance < 0:
         raise Invalid("advance_s must be >= 0")
     store.advance_clock(float(advance))
+    await store.billing.run_due()  # reservations that came due run now, before the answer
     return JSONResponse({"offset_s": store.time_offset_s, "now": store.now()})
 
 
@@ -192,7 +193,13 @@ ENDPOINTS: list[tuple[str, str, Any, str, dict | None]] = [
      "보낸 웹훅과 시도 기록 (?receipt_id=, order_id=, webhook_type=, status=)", None),
     ("DELETE", "/_control/webhooks", delete_webhooks, "웹훅 기록 지우기", None),
     ("GET", "/_control/stats", get_stats, "REST 엔드포인트별 호출 수 (이 프로세스가 시작된 뒤)", None),
-    ("POST", "/_control/clock", clock, "샌드박스 시계를 앞으로 (토큰 만료, 가상계좌 입금기한)", {"advance_s": 1800}),
+    ("POST", "/_control/billing-keys", billing_api.control_billing_keys,
+     "빌링키 발급 (구매자가 Bootpay.requestSubscription 창에서 카드를 등록한 것처럼): user_id, subscription_id, "
+     "order_name; decline: true면 모든 결제가 '한도초과'로 거절되는 키. 응답에 receipt_id와 billing_key",
+     {"user_id": "user-1", "subscription_id": "sub-1", "decline": False}),
+    ("GET", "/_control/reservations", billing_api.control_reservations, "예약결제 모두 (조회 API 형식)", None),
+    ("POST", "/_control/clock", clock, "샌드박스 시계를 앞으로 (토큰 만료, 가상계좌 입금기한, 예약결제 실행)",
+     {"advance_s": 1800}),
     ("POST", "/_control/reset", reset, "모두 잊기: 영수증, 토큰, 웹훅 기록, 장애 설정 (상태 파일까지)", None),
 ]
 

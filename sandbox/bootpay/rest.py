@@ -32,8 +32,11 @@ Handler = Callable[[Request, Store], Awaitable[Response]]
 TEMPLATES: list[str] = []
 
 
-def error(status: int, error_code: str, message: str) -> JSONResponse:
-    return JSONResponse({"error_code": error_code, "message": message}, status_code=status)
+def error(status: int, error_code: str, message: str, pg_error_code: str | None = None) -> JSONResponse:
+    body = {"error_code": error_code, "message": message}
+    if pg_error_code is not None:  # the PG's or card company's own code: why it refused
+        body["pg_error_code"] = pg_error_code
+    return JSONResponse(body, status_code=status)
 
 
 def _invalid(message: str) -> BootpayError:
@@ -135,7 +138,7 @@ async def _run(handler: Handler, request: Request, store: Store) -> Response:
     try:
         return await handler(request, store)
     except BootpayError as exc:
-        return error(exc.status, exc.error_code, exc.message)
+        return error(exc.status, exc.error_code, exc.message, exc.pg_error_code)
 
 
 def api_route(method: str, path: str, handler: Handler) -> Route:

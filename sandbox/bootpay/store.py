@@ -12,24 +12,28 @@ import random
 import secrets
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..persist import StateFile
 from ..shared import Faults, LedgerBase
 from .config import BootpayConfig
 from .webhooks import Dispatcher
 
+if TYPE_CHECKING:  # pragma: no cover
+    from .billing_store import BillingStore
+
 KST = timezone(timedelta(hours=9))
 
 # status → status_locale (BMCP server-verify.md; C.2 of the gateway notes)
 STATUS_LOCALE = {0: "결제대기", 1: "결제완료", 2: "결제승인대기", 5: "가상계좌발급완료", 20: "결제취소완료"}
-METHODS = {"card": "카드", "vbank": "가상계좌"}
+METHODS = {"card": "카드", "vbank": "가상계좌", "card_rebill": "카드자동"}
 
 
 class BootpayError(Exception):
-    def __init__(self, status: int, error_code: str, message: str):
+    def __init__(self, status: int, error_code: str, message: str, *, pg_error_code: str | None = None):
         super().__init__(message)
         self.status, self.error_code, self.message = status, error_code, message
+        self.pg_error_code = pg_error_code  # the PG's / card company's code, when it refused
 
 
 @dataclass
@@ -39,7 +43,7 @@ class Receipt:
     order_name: str
     price: int
     tax_free: int
-    method: str  # "card" | "vbank"
+    method: str  # "card" | "vbank" | "card_rebill" (a billing-key charge)
     status: int
     requested_at: float
     seq: int
@@ -74,6 +78,7 @@ class Store(LedgerBase):
         self.config = config or BootpayConfig()
         self.time_offset_s = 0.0
         self.webhooks = Dispatcher(self)
+        self.billing: BillingStore | None = None
         self._reset_state()
         self.state = StateFile(self.config.state_path)
         self._restore(self.state.load())
@@ -85,6 +90,11 @@ class Store(LedgerBase):
         self.rng = random.Random()
         self.stats: dict[str, int] = {}
         self._seq = 0
+        from .billing_store import BillingStore  # it builds on Receipt and BootpayError (this module)
+
+        if self.billing is not None:
+            self.billing._closed = True  # its tick stops; the new one starts empty
+        self.billing = BillingStore(self)
 
     def _restore(self, rows: dict[str, dict[str, Any]]) -> None:
         for data in rows.get("receipt", {}).values():
@@ -92,11 +102,16 @@ class Store(LedgerBase):
             self.receipts[receipt.receipt_id] = receipt
         self._seq = max((r.seq for r in self.receipts.values()), default=0)
         self.tokens.update(rows.get("token", {}))
+        self.billing.restore(rows)
         meta = rows.get("meta", {})
         self.time_offset_s = float(meta.get("clock", 0.0))
         if "faults" in meta:
             self.set_faults(Faults(**meta["faults"]), persist=False)
         self.webhooks.restore(sorted(rows.get("webhook", {}).values(), key=lambda r: r["id"]))
+
+    async def aclose(self) -> None:
+        await self.billing.aclose()
+        await super().aclose()
 
     def save(self, receipt: Receipt) -> None:
         self.state.write([("receipt", receipt.receipt_id, asdict(receipt))])
@@ -271,4 +286,5 @@ def get_store(request) -> Store:
     """The store behind a request, standalone or mounted (request.app is the innermost app)."""
     store = request.app.state.bootpay
     store.webhooks.resume()  # deliveries a previous process left unfinished, once a loop runs
+    store.billing.kick()  # reservations waiting on the sandbox clock
     return store

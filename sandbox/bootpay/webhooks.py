@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
 
 import httpx
 
@@ -33,20 +34,33 @@ def accepted(response: httpx.Response) -> bool:
         return False
 
 
+def _encode(payload: dict[str, Any], form: bool) -> str:
+    if not form:
+        return json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+    # A form is flat: nested objects (card_data, metadata) travel as JSON strings.
+    return urlencode({k: json.dumps(v, ensure_ascii=False) if isinstance(v, (dict, list)) else
+                      ("" if v is None else str(v).lower() if isinstance(v, bool) else v) for k, v in payload.items()})
+
+
 class Dispatcher(WebhookTasks):
     store: "Store"
 
-    def emit(self, receipt: "Receipt", webhook_type: str) -> None:
+    def emit(self, receipt: "Receipt", webhook_type: str, *, url: str | None = None,
+             content_type: str | None = None) -> None:
+        """``url``: a billing call's ``feedback_url``, which overrides the admin's webhook URL for
+        that payment; ``content_type`` "application/x-www-form-urlencoded" sends a form instead of JSON."""
         store = self.store
         payload = {**store.view(receipt), "webhook_type": webhook_type}
+        form = content_type == "application/x-www-form-urlencoded"
         record: dict[str, Any] = {
             "id": (self.log[-1]["id"] if self.log else 0) + 1,
             "webhook_type": webhook_type,
             "receipt_id": receipt.receipt_id,
             "order_id": receipt.order_id,
             "receipt_status": receipt.status,
-            "url": store.config.webhook_url,
-            "body": json.dumps(payload, ensure_ascii=False, separators=(",", ":")),
+            "url": url or store.config.webhook_url,
+            "body": _encode(payload, form),
+            "content_type": "application/x-www-form-urlencoded" if form else "application/json",
             "attempts": [],
             "status": "pending",
             "created_at": store.now(),
@@ -60,7 +74,8 @@ class Dispatcher(WebhookTasks):
     async def _deliver(self, record: dict[str, Any]) -> None:
         cfg = self.store.config
         max_attempts = 1 + max(0, cfg.webhook_retries)
-        headers = {"Content-Type": "application/json", "User-Agent": "Bootpay-Sandbox-Webhook"}
+        headers = {"Content-Type": record.get("content_type") or "application/json",
+                   "User-Agent": "Bootpay-Sandbox-Webhook"}
         timeout = httpx.Timeout(cfg.webhook_timeout_s, connect=min(5.0, cfg.webhook_timeout_s))
         async with httpx.AsyncClient(timeout=timeout) as client:
             # Resumed after a restart: carry on counting from the attempts already made.

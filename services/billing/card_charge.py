@@ -166,6 +166,10 @@ class CardChargeService:
             crash_point("card_charge_after_gateway")  # PortOne has answered; nothing of it is ours yet
             if remote.order_key != order.order_key:
                 raise DomainError(Code.PORTONE_UNAVAILABLE)  # pragma: no cover - PortOne answers for the order
+            if remote.status == st.FAILED and not remote.payment_key:
+                # A decline the gateway keeps no record of (Bootpay: no receipt): nothing to sync.
+                await finish(claims.DECLINED, fail_reason=remote.fail_reason)
+                raise declined(remote.fail_reason)
             result = await self.charging.sync_payment(remote, claimant=user_id, source=SOURCE)
             if result.outcome in CREDIT_OUTCOMES and result.entry is not None:
                 await finish(claims.PAID, payment_id=result.payment.id)

@@ -47,10 +47,15 @@ class CardRequest:
     amount: int = 0
     name: str = "카드 등록"
     pay_method: str = "card"  # the only method PortOne's billing-key window takes
-    store_id: str | None = None
+    store_id: str | None = None  # V2 (PortOne.requestIssueBillingKey)
     channel_key: str | None = None
     issue_id: str | None = None
     billing_key_method: str | None = None
+    # Bootpay.requestSubscription (bootpay_cards.py): the server-made subscription_id and the window's values.
+    subscription_id: str | None = None
+    order_name: str | None = None
+    price: int | None = None
+    method: str | None = None
 
 
 class Enrolment(Protocol):
@@ -76,7 +81,8 @@ class CardService:
         # By payment_cards.provider: every card is read, charged and deleted through its own gateway.
         self.gateways = gateways
         self.pg = pg
-        # By provider, the gateways other than V1 whose cards can be registered here (cards_v2.py).
+        # By provider, the gateways other than V1 whose cards can be registered here (cards_v2.py,
+        # bootpay_cards.py): what the browser needs to issue a key, and how its answer is checked.
         self.enrolments = enrolments or {}
 
     def gateway_of(self, card: PaymentCard) -> BillingGateway:
@@ -107,10 +113,11 @@ class CardService:
         )
 
     async def register_with(self, provider: str, user_id: str, ref: str) -> PaymentCard:
-        """Registration of another gateway's key (V2: the billingKey the browser got)."""
+        """Registration of another gateway's key (V2: the billingKey the browser got; Bootpay: the
+        receipt_id of the issuing window)."""
         enrolment = self.enrolments.get(provider)
         if enrolment is None or provider not in self.gateways:
-            raise DomainError(Code.BAD_USER_INPUT, "이 서버에서 지원하지 않는 카드 등록 방식입니다.")
+            raise DomainError(Code.GATEWAY_DISABLED, "이 서버에서 지원하지 않는 카드 등록 방식입니다.", gateway=provider)
         return await enrolment.register(self, user_id, ref)
 
     async def register(self, user_id: str, customer_uid: str) -> PaymentCard:
@@ -156,8 +163,9 @@ class CardService:
                 update(PaymentCard)
                 .where(PaymentCard.id == card.id, PaymentCard.status == PREPARED)
                 .values(
-                    status=ACTIVE, customer_uid=key.key, card_name=key.card_name, card_number=key.card_number, card_type=key.card_type,
-                    pg_provider=key.pg_provider, registered_at=now, updated_at=now,
+                    # customer_uid: the gateway's key (V1: the uid itself; Bootpay: the billing_key).
+                    status=ACTIVE, customer_uid=key.key, card_name=key.card_name, card_number=key.card_number,
+                    card_type=key.card_type, pg_provider=key.pg_provider, registered_at=now, updated_at=now,
                 )
             )
             fresh = await s.get(PaymentCard, card.id, populate_existing=True)

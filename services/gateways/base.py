@@ -146,8 +146,8 @@ class BillingKey:
     card_number: str | None  # masked ("536181******1234")
     card_type: int | None  # 0 credit, 1 check
     pg_provider: str | None
-    # Which browser request issued it, where the gateway records one (V2 issueId, Bootpay's issuing
-    # receipt_id): lets registration check that the key came from a request this caller prepared.
+    # Which browser request issued it, where the gateway records one (V2 issueId, Bootpay's
+    # subscription_id): lets registration check that the key came from a request this caller prepared.
     issue_ref: str | None = None
 
 

@@ -142,3 +142,33 @@ def test_popup_mode(page, bootpay):
         page.evaluate("(o) => pay(o)", options(bootpay, order_id="web-2", extra={"open_type": "popup"}))
     opened.value.close()
     assert outcome(page)["rejected"]["event"] == "cancel"
+
+
+SUBSCRIBE = """(o) => { window.outcome = undefined;
+  Bootpay.requestSubscription(o).then((r) => { window.outcome = {resolved: r}; },
+                                      (e) => { window.outcome = {rejected: e}; }); }"""
+
+
+def test_subscription_window_gives_a_receipt_id_never_the_key(page, bootpay):
+    sub = {"application_id": bootpay.config.application_id, "subscription_id": "pc-sub-1", "order_name": "카드 등록",
+           "price": 0, "method": "카드자동", "user": {"id": "u-1"}}
+    # when the buyer registers the declining test card in the window
+    page.evaluate(SUBSCRIBE, sub)
+    page.frame_locator("#bootpay-sandbox-frame").get_by_role("button", name="한도초과 카드로 등록 (테스트)").click()
+    result = outcome(page)["resolved"]
+    # then the page gets the issuing receipt_id and no billing key anywhere in what it got
+    assert result["event"] == "done" and result["data"]["subscription_id"] == "pc-sub-1"
+    assert "billing_key" not in json.dumps(result)
+    # and the merchant's server reads the key by that receipt_id; charges with it are declined
+    key = bootpay.rest("GET", f"/subscribe/billing_key/{result['data']['receipt_id']}").json()
+    assert key["subscription_id"] == "pc-sub-1" and len(key["billing_key"]) == 24
+    charge = bootpay.rest("POST", "/subscribe/payment", json={"billing_key": key["billing_key"], "order_id": "o-1",
+                                                            "order_name": "x", "price": 1000})
+    assert (charge.status_code, charge.json()["message"]) == (400, "한도초과")
+    # a window asked to charge at once, or closed, gives no key
+    page.evaluate(SUBSCRIBE, {**sub, "price": 1000})
+    assert outcome(page)["rejected"]["error_code"] == "INVALID_PARAMETER"
+    page.evaluate(SUBSCRIBE, sub)
+    page.frame_locator("#bootpay-sandbox-frame").get_by_role("button", name="취소").click()
+    assert outcome(page)["rejected"]["event"] == "cancel"
+    assert len(bootpay.store.billing.keys) == 1

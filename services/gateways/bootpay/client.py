@@ -33,7 +33,16 @@ import httpx
 
 from services.errors import Code, DomainError
 from services.gateways.base import GatewayPayment, retry_pause, usable_payment_key
-from services.gateways.bootpay.errors import BootpayRejected, BootpayUnavailable, Unauthorized, duplicate, error_of, not_found
+from services.gateways.bootpay.errors import (
+    BootpayRejected,
+    BootpayUnavailable,
+    Unauthorized,
+    duplicate,
+    error_of,
+    not_found,
+    pg_error_of,
+    pg_error_of_response,
+)
 from services.gateways.bootpay.receipt import NAME, parse_receipt
 from services.gateways.refund_account import RefundAccount
 
@@ -175,7 +184,7 @@ class BootpayClient:
             error_code, message = error_of(response)
             if not_found(status, error_code):
                 raise DomainError(Code.PAYMENT_NOT_FOUND)
-            raise BootpayRejected(status, error_code, message or f"HTTP {status}")
+            raise BootpayRejected(status, error_code, message or f"HTTP {status}", pg_error_of_response(response))
         try:
             body = response.json()
         except (json.JSONDecodeError, UnicodeDecodeError):
@@ -187,7 +196,7 @@ class BootpayClient:
             error_code, message = str(body.get("error_code") or ""), str(body.get("message") or "")
             if not_found(status, error_code):
                 raise DomainError(Code.PAYMENT_NOT_FOUND)
-            raise BootpayRejected(status, error_code, message)
+            raise BootpayRejected(status, error_code, message, pg_error_of(body))
         return body
 
     async def _call(self, method: str, path: str, *, retries: int, **kwargs: Any) -> dict[str, Any]:

@@ -21,9 +21,11 @@ class BootpayUnavailable(GatewayUnavailable):
 class BootpayRejected(GatewayRejected):
     """Bootpay answered a non-2xx ``{error_code, message}`` for a reason other than not-found."""
 
-    def __init__(self, status: int, error_code: str, message: str) -> None:
+    def __init__(self, status: int, error_code: str, message: str, pg_error_code: str | None = None) -> None:
         super().__init__(Code.BOOTPAY_UNAVAILABLE, status, message)
         self.error_code = error_code
+        # Set when the PG or the card company refused (a declined billing charge): why, in its words.
+        self.pg_error_code = pg_error_code
 
 
 class Unauthorized(Exception):
@@ -38,6 +40,19 @@ def error_of(response: httpx.Response) -> tuple[str, str]:
     if not isinstance(body, dict):
         return "", ""
     return str(body.get("error_code") or ""), str(body.get("message") or "")
+
+
+def pg_error_of(body: object) -> str | None:
+    """``pg_error_code`` of an error body: the PG's or card company's own code, when it refused."""
+    code = body.get("pg_error_code") if isinstance(body, dict) else None
+    return str(code) if code not in (None, "") else None
+
+
+def pg_error_of_response(response: httpx.Response) -> str | None:
+    try:
+        return pg_error_of(response.json())
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return None
 
 
 def not_found(status: int, error_code: str) -> bool:

@@ -31,6 +31,7 @@ NAME = "bootpay"
 # Bootpay's ``method_symbol`` → our pay_method vocabulary (services/credit.PAY_METHOD_LABELS).
 _METHODS = {
     "card": "card",
+    "card_rebill": "card",  # a billing-key (정기결제) charge
     "vbank": "vbank",
     "bank": "trans",
     "phone": "phone",
@@ -42,7 +43,7 @@ _METHODS = {
     "tosspay": "tosspay",
     "payco": "payco",
 }
-_METHOD_NAMES = {"카드": "card", "가상계좌": "vbank", "계좌이체": "trans", "휴대폰": "phone"}
+_METHOD_NAMES = {"카드": "card", "카드자동": "card", "가상계좌": "vbank", "계좌이체": "trans", "휴대폰": "phone"}
 
 
 def money(value: Any) -> int:
