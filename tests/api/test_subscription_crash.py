@@ -82,3 +82,4 @@ async def test_runner_killed_mid_cycle_then_run_again_charges_and_credits_once(
     assert state["status"] == "ACTIVE" and datetime.fromisoformat(state["nextChargeAt"]) > due + timedelta(days=27)
     # and a further run at the same time charges nothing
     assert '"claimed"' not in billing_run(env, due).stdout
+

@@ -12,7 +12,6 @@ import sys
 import time
 from datetime import timedelta
 
-import httpx
 import pytest
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import create_async_engine
