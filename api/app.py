@@ -50,6 +50,7 @@ from api.bootpay_config import bootpay_sandbox_key_problems, resolve_bootpay
 from services.gateways.bootpay import BootpayClient
 from services.gateways.portone.v1 import PortOneV1Client
 from services.gateways.portone.v1_billing import PortOneV1Billing
+from services.billing.auto_topup import AutoTopUpService
 from services.billing.card_charge import CardChargeService
 from services.billing.cards import CardService
 from services.gateways.portone.v2 import PortOneV2Client
@@ -188,12 +189,18 @@ def build_services(settings: Settings, db: Database, http: httpx.AsyncClient) ->
     )
     billing_v1 = PortOneV1Billing(portone_v1)
     cards = CardService(db, {billing_v1.name: billing_v1}, pg=settings.portone_billing_pg)
+    card_charges = CardChargeService(
+        db, charging, cards,
+        lease_s=max(settings.billing_charge_lease_s, 3 * settings.portone_timeout_s),
+    )
+    auto_topups = AutoTopUpService(
+        db, cards, card_charges, charging.config, available=settings.auto_topup_enabled,
+        pause_s=settings.auto_topup_pause_s, concurrency=settings.auto_topup_concurrency,
+    )
     return Services(
         cards=cards,
-        card_charges=CardChargeService(
-            db, charging, cards,
-            lease_s=max(settings.billing_charge_lease_s, 3 * settings.portone_timeout_s),
-        ),
+        card_charges=card_charges,
+        auto_topups=auto_topups,
         settings=settings,
         auth=auth,
         charging=charging,
@@ -219,7 +226,10 @@ def build_services(settings: Settings, db: Database, http: httpx.AsyncClient) ->
         ),
         bootpay_application_id=bootpay.web_application_id if bootpay is not None else None,
         ratelimit=ratelimiter,
-        items=ItemService(db, price_max=settings.item_price_max, balance_max=settings.balance_max),
+        items=ItemService(
+            db, price_max=settings.item_price_max, balance_max=settings.balance_max,
+            after_purchase=auto_topups.after_purchase,
+        ),
         questions=QuestionService(db),
         files=FileService(
             db,
@@ -409,6 +419,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await task
+                if services.auto_topups is not None:
+                    await services.auto_topups.aclose()
                 if services.ratelimit is not None:
                     await services.ratelimit.close()
         finally:

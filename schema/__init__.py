@@ -45,6 +45,8 @@ from schema.mutations.delete_payment_card import DeletePaymentCardMutation
 from schema.mutations.create_point_transaction_of_loading_with_card import (
     CreatePointTransactionOfLoadingWithCardMutation,
 )
+from schema.mutations.set_point_auto_top_up import SetPointAutoTopUpMutation
+from schema.queries.auto_top_up import AutoTopUpQueries
 from schema.queries.payment_cards import PaymentCardQueries
 from schema.queries.points import PointQueries
 from schema.queries.questions import QuestionQueries
@@ -54,7 +56,9 @@ from services.settings import Settings
 
 
 @strawberry.type
-class Query(UserQueries, PointQueries, UseditemQueries, QuestionQueries, FileQueries, PaymentCardQueries):
+class Query(
+    UserQueries, PointQueries, UseditemQueries, QuestionQueries, FileQueries, PaymentCardQueries, AutoTopUpQueries
+):
     pass
 
 
@@ -85,6 +89,7 @@ class Mutation(
     RegisterPaymentCardMutation,
     DeletePaymentCardMutation,
     CreatePointTransactionOfLoadingWithCardMutation,
+    SetPointAutoTopUpMutation,
 ):
     pass
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from services.auth import AuthService
+from services.billing.auto_topup import AutoTopUpService
 from services.billing.card_charge import CardChargeService
 from services.billing.cards import CardService
 from services.cancellation import CancelService
@@ -46,3 +47,4 @@ class Services:
     files: FileService | None = None  # uploads (issue 26); built by api.app
     cards: CardService | None = None  # saved cards (issue 25, PortOne V1); built by api.app
     card_charges: CardChargeService | None = None  # one-click charges with them
+    auto_topups: AutoTopUpService | None = None  # auto top-up after purchases (off unless enabled)

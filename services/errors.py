@@ -51,6 +51,7 @@ class Code:
     ORDER_NOT_FOUND = "ORDER_NOT_FOUND"  # no such charge order of this user
     ORDER_ALREADY_PAID = "ORDER_ALREADY_PAID"  # paid another way (checkout, another card): make a new order
     CARD_CHARGE_IN_PROGRESS = "CARD_CHARGE_IN_PROGRESS"  # an attempt on this order is still in flight
+    AUTO_TOPUP_UNAVAILABLE = "AUTO_TOPUP_UNAVAILABLE"  # this server has auto top-up off (POINTCHARGE_AUTO_TOPUP_ENABLED)
 
 
 DEFAULT_MESSAGES: dict[str, str] = {
@@ -90,6 +91,7 @@ DEFAULT_MESSAGES: dict[str, str] = {
     Code.ORDER_NOT_FOUND: "충전 주문을 찾을 수 없습니다.",
     Code.ORDER_ALREADY_PAID: "이미 결제된 주문입니다. 새 충전 주문을 만들어 주세요.",
     Code.CARD_CHARGE_IN_PROGRESS: "이 주문의 카드 결제를 처리하고 있습니다. 잠시 후 다시 시도해 주세요.",
+    Code.AUTO_TOPUP_UNAVAILABLE: "이 서비스에서는 자동 충전을 사용할 수 없습니다.",
     Code.PRICE_CHANGED: "판매자가 상품 가격을 변경했습니다. 변경된 가격을 확인한 뒤 다시 구매해 주세요.",
 }
 
