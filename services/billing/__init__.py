@@ -6,5 +6,5 @@
 - auto_topup.py   auto top-up after purchases (off unless POINTCHARGE_AUTO_TOPUP_ENABLED), run_due
 - topup_rows.py   its rows: the monthly cap's counter, one top-up in flight per user, claims
 
-Not built yet: subscriptions and their runner, PortOne V2 and Bootpay keys, (docs/BILLING.md).
+Not built yet: subscriptions and their runner, PortOne V2 and Bootpay keys (docs/BILLING.md).
 """

@@ -19,7 +19,7 @@ from services.billing.topup_rows import month_of
 from services.models import AutoTopUp, AutoTopUpCharge, AutoTopUpMonth, Order, utcnow
 from services.orders import new_order_key
 from services.settings import Settings
-from tests.api.test_payment_cards import again_payments, register_card, second_user
+from tests.api.test_payment_cards import register_card, second_user
 from tests.conftest import GQL, SandboxControl, api_settings, count_rows, error_code, ledger_invariants
 from tests.servers import run_server
 
