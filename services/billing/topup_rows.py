@@ -67,11 +67,30 @@ async def _ensure_month(db: Database, user_id: str, month: str) -> None:
         pass  # a concurrent start made it: the unique (user, month) is the guard
 
 
+async def _worth_trying(db: Database, user_id: str, now: datetime) -> bool:
+    """A read-only first look, so that a purchase by a user without auto top-up (or well above the
+    threshold) writes nothing; the transaction below decides."""
+    async with db.session() as s:
+        found = (
+            await s.execute(
+                select(AutoTopUp, UserPoint.amount)
+                .outerjoin(UserPoint, UserPoint.user_id == AutoTopUp.user_id)
+                .where(AutoTopUp.user_id == user_id)
+            )
+        ).first()
+    if found is None:
+        return False
+    settings, balance = found
+    return usable(settings, now) and (balance or 0) < settings.threshold
+
+
 async def start(db: Database, user_id: str, *, now: datetime, lease_s: float) -> Due | None:
     """The user's top-up, made if the settings, the balance, the cap and the one-in-flight rule all
     allow it now; None otherwise. One transaction: the counter's raise, the order and the row are
     committed together or not at all."""
     month = month_of(now)
+    if not await _worth_trying(db, user_id, now):
+        return None
     await _ensure_month(db, user_id, month)
     try:
         async with db.transaction() as s:

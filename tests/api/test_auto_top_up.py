@@ -142,10 +142,11 @@ async def test_a_purchase_under_the_threshold_tops_up_once(
     view = await auto(s)
     assert view == {"enabled": True, "paymentCard": {"_id": s.card_id}, "threshold": 5000, "amount": 10000,
                     "monthlyLimit": 30000, "chargedThisMonth": 0, "lastFailureReason": None}
+    item = await s.item(6_000)
     await sandbox.faults(latency_ms=1500, endpoints=["POST /v1/subscribe/payments/again"])
     # when a purchase leaves 4,000
     started = time.monotonic()
-    bought = await s.buy(6_000)
+    bought = await s.buyer(BUY, {"id": item})
     took = time.monotonic() - started
     # then the purchase answered without waiting for the card charge
     assert "errors" not in bought, bought
@@ -264,6 +265,7 @@ async def test_deleting_the_card_turns_auto_top_up_off(topup_api: GQL, sandbox: 
     fetched = (await topup_api(FETCH))["data"]["fetchPointAutoTopUp"]
     assert fetched["enabled"] is False and fetched["paymentCard"] is None
     assert await count_rows(clean_db, TOPUPS) == 0 and await topup_payments(sandbox) == []
+    assert await count_rows(clean_db, "SELECT COUNT(*) FROM auto_top_up_months") == 0  # nothing written
     # and it cannot be enabled again on the deleted card
     again = await s.buyer(SET, {"c": None, "t": 5000, "a": 10000, "l": 30000, "e": True})
     assert error_code(again) == "PAYMENT_CARD_NOT_FOUND"
