@@ -26,9 +26,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from services import metrics
 from services.billing import card_claims as claims
 from services.billing import topup_rows as rows
-from services.billing.card_charge import CardChargeService
+from services.billing.card_charge import SOURCE, CardChargeService
 from services.billing.cards import CardService
 from services.charging import ChargeConfig
 from services.db import Database
@@ -177,8 +178,9 @@ class AutoTopUpService:
     async def _charge(self, due: rows.Due) -> str:
         """Charges the top-up's order once through the card-charge path; returns the row's state."""
         try:
-            await self.card_charges.charge(due.user_id, due.card_id, due.order_key)
+            entry, credited_now = await self.card_charges.charge(due.user_id, due.card_id, due.order_key)
         except DomainError as exc:
+            metrics.count_charge_error(SOURCE, exc)
             if exc.code in NO_ANSWER:
                 await self._later(due)
                 return rows.PENDING
@@ -193,10 +195,13 @@ class AutoTopUpService:
                               pause_s=self.pause_s)
             log.info("auto top-up %s of user %s %s: %s", due.charge_id, due.user_id, state, reason)
             return state
-        except Exception:
+        except Exception as exc:
+            metrics.count_charge_error(SOURCE, exc)
             log.exception("auto top-up %s: charge without an answer", due.charge_id)
             await self._later(due)
             return rows.PENDING
+        metrics.count_charge(SOURCE, "credited" if credited_now else "already_credited",
+                             credited=entry.amount if credited_now else 0)
         await rows.finish(self.db, due, rows.PAID, now=utcnow(), release=False)
         return rows.PAID
 
