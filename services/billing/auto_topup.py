@@ -114,6 +114,12 @@ class AutoTopUpService:
                 continue  # a concurrent first setting won: update it
         view = await self.get(user_id)
         assert view is not None
+        if view.enabled and view.card is None:
+            # The card was deleted between the check above and the write: its deletion's own
+            # "turn auto top-up off" ran before the write, so it is done again here.
+            async with self.db.transaction() as s:
+                await s.execute(update(AutoTopUp).where(AutoTopUp.user_id == user_id).values(enabled=False))
+            raise DomainError(Code.PAYMENT_CARD_NOT_FOUND)
         return view
 
     async def _settings(self, user_id: str) -> AutoTopUp | None:
