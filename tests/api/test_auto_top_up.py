@@ -1,45 +1,28 @@
 """Auto top-up (issue 25): the API over real HTTP against the PortOne sandbox over real HTTP; cards
 issued as a browser would; purchases made as users make them. The runner's job (``run_due``) runs
-in the test's own loop on services built as the CLI builds them."""
+in the test's own loop on services built as the CLI builds them (tests/api/topup_shop.py)."""
 
 from __future__ import annotations
 
 import asyncio
 import time
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import timedelta
 
 import httpx
 import pytest
 
-from api.app import build_services, create_app, open_database, portone_http
-from schema.app_services import Services
+from api.app import create_app
 from services.billing.topup_rows import month_of
 from services.models import AutoTopUp, AutoTopUpCharge, AutoTopUpMonth, Order, utcnow
 from services.orders import new_order_key
-from services.settings import Settings
-from tests.api.test_payment_cards import register_card, second_user
-from tests.conftest import GQL, SandboxControl, api_settings, count_rows, error_code, ledger_invariants
-from tests.servers import run_server
-
-SET = (
-    "mutation($c: ID, $t: Int!, $a: Int!, $l: Int!, $e: Boolean!) { setPointAutoTopUp(paymentCardId: $c,"
-    " threshold: $t, amount: $a, monthlyLimit: $l, enabled: $e) { enabled paymentCard { _id } threshold amount"
-    " monthlyLimit chargedThisMonth lastFailureReason } }"
+from tests.api.test_payment_cards import register_card
+from tests.api.topup_shop import (
+    BUY, CONFIG, DELETE, FETCH, PENDING, SET, TOPUPS, auto, balance_of, runner, settled, shop, topup_payments,
+    topup_settings,
 )
-FETCH = "{ fetchPointAutoTopUp { enabled paymentCard { _id } threshold amount monthlyLimit chargedThisMonth lastFailureReason } }"
-CONFIG = "{ fetchPointChargeConfig { autoTopUpAvailable } }"
-LOAD = "mutation($i: ID!) { createPointTransactionOfLoading(impUid: $i) { balance } }"
-CREATE = "mutation($i: CreateUseditemInput!) { createUseditem(createUseditemInput: $i) { _id } }"
-BUY = "mutation($id: ID!) { createPointTransactionOfBuyingAndSelling(useritemId: $id) { _id } }"
-DELETE = "mutation($c: ID!) { deletePaymentCard(paymentCardId: $c) }"
-TOPUPS = "SELECT COUNT(*) FROM auto_top_up_charges"
-PENDING = "SELECT COUNT(*) FROM auto_top_up_charges WHERE state = 'pending'"
-
-
-def topup_settings(database_url: str, sandbox: SandboxControl, **overrides: object) -> Settings:
-    return api_settings(database_url, sandbox, auto_topup_enabled=True, **overrides)
+from tests.conftest import GQL, SandboxControl, api_settings, count_rows, error_code
+from tests.servers import run_server
 
 
 @pytest.fixture
@@ -48,69 +31,6 @@ async def topup_api(clean_db: str, sandbox: SandboxControl) -> AsyncIterator[GQL
     with run_server(create_app(topup_settings(clean_db, sandbox))) as url:
         async with httpx.AsyncClient(base_url=url, timeout=30) as http:
             yield GQL(http)
-
-
-@asynccontextmanager
-async def runner(settings: Settings) -> AsyncIterator[Services]:
-    """The services as `pointcharge billing run` builds them, in this loop."""
-    db = open_database(settings)
-    http = portone_http(settings)
-    try:
-        yield build_services(settings, db, http)
-    finally:
-        await http.aclose()
-        await db.dispose()
-
-
-class Shop:
-    """A seller listing items, a buyer with points and a saved card."""
-
-    def __init__(self, buyer: GQL, seller: GQL, sandbox: SandboxControl) -> None:
-        self.buyer, self.seller, self.sandbox = buyer, seller, sandbox
-        self.buyer_id = ""
-        self.card_id = ""
-
-    async def item(self, price: int) -> str:
-        item = {"name": "중고 상품", "remarks": "요약", "contents": "설명", "price": price}
-        created = await self.seller(CREATE, {"i": item})
-        return created["data"]["createUseditem"]["_id"]
-
-    async def buy(self, price: int) -> dict:
-        return await self.buyer(BUY, {"id": await self.item(price)})
-
-
-async def shop(api: GQL, sandbox: SandboxControl, *, balance: int = 10_000, decline: bool = False) -> Shop:
-    s = Shop(api, await second_user(api), sandbox)
-    s.buyer_id = await api.signup_and_login("buyer@example.com")
-    paid = await sandbox.pay(balance)
-    assert (await api(LOAD, {"i": paid["imp_uid"]}))["data"]["createPointTransactionOfLoading"]["balance"] == balance
-    s.card_id = await register_card(api, sandbox, decline=decline)
-    return s
-
-
-async def auto(s: Shop, *, threshold: int = 5_000, amount: int = 10_000, limit: int = 30_000) -> dict:
-    result = await s.buyer(SET, {"c": s.card_id, "t": threshold, "a": amount, "l": limit, "e": True})
-    assert "errors" not in result, result
-    return result["data"]["setPointAutoTopUp"]
-
-
-async def settled(database_url: str, total: int, *, timeout_s: float = 20.0) -> None:
-    """Waits until ``total`` top-ups exist and none is in flight, then a moment for stragglers."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if await count_rows(database_url, TOPUPS) >= total and await count_rows(database_url, PENDING) == 0:
-            break
-        await asyncio.sleep(0.1)
-    await asyncio.sleep(0.5)  # a second trigger, if any, would have made its row by now
-
-
-async def topup_payments(sandbox: SandboxControl) -> list[dict]:
-    listed = (await sandbox.http.get("/_control/payments")).json()
-    return [p["payment"] for p in listed if str(p["payment"].get("merchant_uid", "")).startswith("pca_")]
-
-
-async def balance_of(database_url: str, user_id: str) -> int:
-    return (await ledger_invariants(database_url))[user_id]
 
 
 async def test_off_by_default(api: GQL, sandbox: SandboxControl, clean_db: str) -> None:
@@ -251,6 +171,10 @@ async def test_settings_are_validated_and_someone_elses_card_refused(
     assert (await topup_api(FETCH))["data"]["fetchPointAutoTopUp"] is None
     # and disabled settings without a card are kept
     assert await code(None, 0, 1000, 1000, e=False) is None
+    # and a caller without a login reads and writes nothing
+    anonymous = GQL(topup_api.client)
+    assert error_code(await anonymous(FETCH)) == "UNAUTHENTICATED"
+    assert error_code(await anonymous(SET, {"c": s.card_id, "t": 0, "a": 1000, "l": 1000, "e": True})) == "UNAUTHENTICATED"
 
 
 async def test_deleting_the_card_turns_auto_top_up_off(topup_api: GQL, sandbox: SandboxControl, clean_db: str) -> None:

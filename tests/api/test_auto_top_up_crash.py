@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from services.models import utcnow
-from tests.api.test_auto_top_up import BUY, PENDING, auto, balance_of, runner, shop, topup_payments, topup_settings
+from tests.api.topup_shop import BUY, PENDING, auto, balance_of, runner, shop, topup_payments, topup_settings
 from tests.api.test_crash import serve, server_env
 from tests.conftest import GQL, SandboxControl, count_rows
 
