@@ -52,6 +52,7 @@ from services.gateways.bootpay import BootpayClient
 from services.gateways.portone.v1 import PortOneV1Client
 from services.gateways.portone.v1_billing import PortOneV1Billing
 from services.billing.attempt_reconcile import AttemptReconciler
+from services.billing.auto_topup import AutoTopUpService
 from services.billing.card_charge import CardChargeService
 from services.billing.bootpay_cards import BootpayCardFlow, recorded_receipts
 from services.billing.cards import CardService, Enrolment
@@ -220,7 +221,13 @@ def build_services(settings: Settings, db: Database, http: httpx.AsyncClient) ->
     billing = BillingRunner([
         ("subscriptions", SubscriptionJob(db, cycles, concurrency=settings.billing_concurrency, lease_s=run_lease_s)),
     ])
+    auto_topups = AutoTopUpService(
+        db, cards, card_charges, charging.config, available=settings.auto_topup_enabled,
+        pause_s=settings.auto_topup_pause_s, concurrency=settings.auto_topup_concurrency,
+    )
+    billing.add_job("auto_top_ups", auto_topups.runner_job)
     return Services(
+        auto_topups=auto_topups,
         cards=cards,
         card_charges=card_charges,
         subscriptions=subscriptions,
@@ -251,7 +258,10 @@ def build_services(settings: Settings, db: Database, http: httpx.AsyncClient) ->
         ),
         bootpay_application_id=bootpay.web_application_id if bootpay is not None else None,
         ratelimit=ratelimiter,
-        items=ItemService(db, price_max=settings.item_price_max, balance_max=settings.balance_max),
+        items=ItemService(
+            db, price_max=settings.item_price_max, balance_max=settings.balance_max,
+            after_purchase=auto_topups.after_purchase,
+        ),
         questions=QuestionService(db),
         files=FileService(
             db,
@@ -449,6 +459,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await task
+                if services.auto_topups is not None:
+                    await services.auto_topups.aclose()
                 if services.ratelimit is not None:
                     await services.ratelimit.close()
         finally:

@@ -47,6 +47,8 @@ from schema.mutations.create_point_transaction_of_loading_with_card import (
 )
 from schema.mutations.create_point_subscription import CreatePointSubscriptionMutation
 from schema.mutations.cancel_point_subscription import CancelPointSubscriptionMutation
+from schema.mutations.set_point_auto_top_up import SetPointAutoTopUpMutation
+from schema.queries.auto_top_up import AutoTopUpQueries
 from schema.queries.payment_cards import PaymentCardQueries
 from schema.queries.point_subscriptions import PointSubscriptionQueries
 from schema.queries.points import PointQueries
@@ -59,7 +61,7 @@ from services.settings import Settings
 @strawberry.type
 class Query(
     UserQueries, PointQueries, UseditemQueries, QuestionQueries, FileQueries, PaymentCardQueries,
-    PointSubscriptionQueries,
+    PointSubscriptionQueries, AutoTopUpQueries,
 ):
     pass
 
@@ -93,6 +95,7 @@ class Mutation(
     CreatePointTransactionOfLoadingWithCardMutation,
     CreatePointSubscriptionMutation,
     CancelPointSubscriptionMutation,
+    SetPointAutoTopUpMutation,
 ):
     pass
 

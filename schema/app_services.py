@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from services.auth import AuthService
 from services.billing.attempt_reconcile import AttemptReconciler
+from services.billing.auto_topup import AutoTopUpService
 from services.billing.card_charge import CardChargeService
 from services.billing.cards import CardService
 from services.billing.runner import BillingRunner
@@ -56,3 +57,4 @@ class Services:
     def reconcile_checks(self) -> list:  # type: ignore[type-arg]
         """The Reconciler's extra checks (services.reconcile.ExtraCheck) of what these services hold."""
         return [self.billing_attempts.check] if self.billing_attempts is not None else []
+    auto_topups: AutoTopUpService | None = None  # auto top-up after purchases (off unless enabled)

@@ -182,3 +182,6 @@ class PointChargeConfig:
     bootpay_application_id: str | None = strawberry.field(
         description="부트페이 requestPayment의 application_id (웹용; 부트페이를 쓰지 않으면 null)"
     )
+    auto_top_up_available: bool = strawberry.field(
+        default=False, description="자동 충전(setPointAutoTopUp)을 쓸 수 있는지 (서버 설정, 기본 꺼짐)"
+    )

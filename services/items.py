@@ -15,7 +15,8 @@ both balance rows by user id):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +37,8 @@ from services.inputs import text_field as _text
 from services.files import mark_used
 from services.locks import lock_balances, lock_useditem
 from services.models import Useditem, UseditemAddress, UseditemPick, utcnow
+
+log = logging.getLogger("pointcharge.items")
 
 MAX_SEARCH = 100
 BEST_COUNT = 4
@@ -93,11 +96,14 @@ def _like(search: str | None) -> str | None:
 
 class ItemService:
     def __init__(
-        self, db: Database, *, price_max: int = DEFAULT_PRICE_MAX, balance_max: int = ledger.BALANCE_MAX
+        self, db: Database, *, price_max: int = DEFAULT_PRICE_MAX, balance_max: int = ledger.BALANCE_MAX,
+        after_purchase: Callable[[str], None] | None = None,
     ) -> None:
         self.db = db
         self.price_max = price_max
         self.balance_max = balance_max  # a sale that would take the seller past it is refused
+        # Told the buyer's id once a purchase has committed (auto top-up); must not wait or raise.
+        self.after_purchase = after_purchase
 
     # --- validation ------------------------------------------------------------------------
 
@@ -247,6 +253,11 @@ class ItemService:
         except IntegrityError:
             # A ledger key of this sale already exists: someone else's purchase won.
             raise DomainError(Code.ITEM_SOLD_OUT) from None
+        if self.after_purchase is not None:
+            try:
+                self.after_purchase(buyer_id)
+            except Exception:  # the purchase has happened: nothing after it may say otherwise
+                log.exception("after-purchase hook failed")
         return item
 
     async def _buy(self, s: AsyncSession, buyer_id: str, item_id: str, expected_price: int | None) -> Useditem:

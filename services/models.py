@@ -499,3 +499,71 @@ class PointSubscriptionAttempt(SQLModel, table=True):
     fail_reason: str | None = Field(default=None, max_length=200)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class AutoTopUp(SQLModel, table=True):
+    """A user's auto top-up settings (setPointAutoTopUp): when a purchase leaves the balance under
+    ``threshold``, ``amount`` is charged to ``card_id``, at most ``monthly_limit`` a month (KST).
+    ``paused_until``: no new top-up before it (set by a decline or a failure, cleared by new settings)."""
+
+    __tablename__ = "auto_top_ups"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    user_id: str = Field(foreign_key="users.id", max_length=32, sa_column_kwargs={"unique": True})
+    card_id: str | None = Field(default=None, foreign_key="payment_cards.id", max_length=32)
+    enabled: bool = Field(default=False)
+    threshold: int = Field(sa_type=sa.BigInteger)
+    amount: int = Field(sa_type=sa.BigInteger)
+    monthly_limit: int = Field(sa_type=sa.BigInteger)
+    last_failure_reason: str | None = Field(default=None, max_length=200)
+    paused_until: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class AutoTopUpMonth(SQLModel, table=True):
+    """The cap's counter, one row per user × month ('YYYY-MM', KST): ``charged`` is what the month's
+    top-ups took or hold in flight (a decline gives its amount back), ``count`` how many were made
+    (their ``seq``). Raised only by ``UPDATE … WHERE charged + :amount <= :cap``: the cap holds
+    whatever number of processes race."""
+
+    __tablename__ = "auto_top_up_months"
+    __table_args__ = (sa.UniqueConstraint("user_id", "month", name="uq_auto_top_up_months_user_month"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    user_id: str = Field(foreign_key="users.id", max_length=32)
+    month: str = Field(max_length=7)
+    charged: int = Field(default=0, sa_type=sa.BigInteger)
+    count: int = Field(default=0)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class AutoTopUpCharge(SQLModel, table=True):
+    """One auto top-up: its own order (``order_id``, charged through card_charges like a one-click
+    charge), made in the same transaction as the counter's raise. ``state``: ``pending`` (in flight,
+    or left by a dead process: the runner takes it after ``next_attempt_at``) → ``paid`` |
+    ``declined`` | ``failed``. At most one ``pending`` per user: a unique partial index."""
+
+    __tablename__ = "auto_top_up_charges"
+    __table_args__ = (
+        sa.UniqueConstraint("user_id", "month", "seq", name="uq_auto_top_up_charges_user_month_seq"),
+        sa.Index(
+            "uq_auto_top_up_charges_in_flight", "user_id", unique=True,
+            sqlite_where=sa.text("state = 'pending'"), postgresql_where=sa.text("state = 'pending'"),
+        ),
+        sa.Index("ix_auto_top_up_charges_due", "state", "next_attempt_at"),
+    )
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    user_id: str = Field(foreign_key="users.id", max_length=32)
+    month: str = Field(max_length=7)
+    seq: int
+    order_id: str = Field(foreign_key="orders.id", max_length=32, sa_column_kwargs={"unique": True})
+    card_id: str = Field(foreign_key="payment_cards.id", max_length=32)
+    amount: int = Field(sa_type=sa.BigInteger)
+    state: str = Field(max_length=16)
+    fail_reason: str | None = Field(default=None, max_length=200)
+    attempts: int = Field(default=1)
+    next_attempt_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)

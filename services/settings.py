@@ -155,6 +155,16 @@ class Settings(BaseSettings):
     billing_every: float = Field(default=60.0, ge=0)
     billing_concurrency: int = Field(default=8, ge=1, le=256)
     billing_run_lease_s: float | None = Field(default=None, gt=0)
+    # Auto top-up (setPointAutoTopUp): off by default. Card companies may refuse billing keys used
+    # for non-periodic charges (PortOne's V2 billing guide): turn it on only with the PG's agreement
+    # (docs/BILLING.md, "Auto top-up"). Off: setPointAutoTopUp is AUTO_TOPUP_UNAVAILABLE and no
+    # purchase starts a top-up.
+    auto_topup_enabled: bool = False
+    # After a declined or failed top-up, none is started for the user for this long (a retry storm
+    # on a card over its limit helps nobody); new settings lift it.
+    auto_topup_pause_s: float = Field(default=3600.0, ge=0)
+    # Top-ups being charged at once by one process (background tasks and the runner's batch).
+    auto_topup_concurrency: int = Field(default=8, ge=1)
     # PortOne V2 (optional in production: set the secret to enable it next to V1).
     portone_v2_base_url: str | None = None
     portone_v2_secret: SecretStr | None = None

@@ -106,4 +106,5 @@ class PointQueries:
             channel_key=client.channel_key,
             gateways=gateways,
             bootpay_application_id=services.bootpay_application_id if PaymentGateway.BOOTPAY in gateways else None,
+            auto_top_up_available=services.auto_topups is not None and services.auto_topups.available,
         )

@@ -10,4 +10,6 @@
 - subscription_claims.py the schedule (billing day, month-end clamps) and the runner's claims
 - runner.py              `pointcharge billing run` and serve's periodic task: pluggable jobs
 - attempt_reconcile.py   `pointcharge reconcile` over subscription attempts left open
+- auto_topup.py          auto top-up after purchases (off unless POINTCHARGE_AUTO_TOPUP_ENABLED), run_due
+- topup_rows.py          its rows: the monthly cap's counter, one top-up in flight per user, claims
 """

@@ -22,7 +22,7 @@ from sqlalchemy import select, update
 from services.db import Database
 from services.errors import Code, DomainError
 from services.gateways.base import BillingGateway, BillingKey
-from services.models import PaymentCard, utcnow
+from services.models import AutoTopUp, PaymentCard, utcnow
 from services.orders import new_order_key
 
 log = logging.getLogger("pointcharge.billing")
@@ -219,5 +219,10 @@ class CardService:
                 update(PaymentCard)
                 .where(PaymentCard.id == card.id, PaymentCard.status == ACTIVE)
                 .values(status=DELETED, deleted_at=now, updated_at=now)
+            )
+            # Auto top-up on this card stops with it (a top-up in flight ends PAYMENT_CARD_NOT_FOUND).
+            await s.execute(
+                update(AutoTopUp).where(AutoTopUp.card_id == card.id, AutoTopUp.enabled.is_(True))
+                .values(enabled=False, updated_at=now)
             )
         return card.id
