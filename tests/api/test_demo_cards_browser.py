@@ -1,0 +1,171 @@
+"""카드 / 정기 충전 on the checkout demo page (issue 25), in headless Chromium against the real API over
+HTTP with its mounted PortOne sandbox (the page loads /sandbox/portone/iamport.js).
+
+카드 등록: preparePaymentCard → the sandbox window IMP.request_pay({customer_uid, amount: 0}) → 승인 →
+registerPaymentCard; 원클릭 충전 charges the card without a window (a double click charges once);
+a card that registers but is declined ("한도초과", issued through the sandbox's control API as a
+buyer's over-limit card would be) shows the card company's reason, credits nothing; 삭제 removes a
+card. 정기 충전 (when the server has subscriptions): subscribe charges month 1, 해지 cancels.
+"""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tests.api.test_demo_browser import (  # noqa: F401 - fixtures
+    browser,
+    context,
+    demo_url,
+    open_demo,
+    run_async,
+    screenshot,
+    sign_up,
+)
+from tests.conftest import ledger_invariants
+
+pytestmark = pytest.mark.browser
+
+# The buyer registers an over-limit card: the key is issued (the control API, as the window would)
+# and every charge with it is declined 한도초과.
+OVER_LIMIT_CARD = """() => {
+  const original = window.IMP.request_pay.bind(window.IMP);
+  window.IMP.request_pay = (params, callback) => {
+    if (!params.customer_uid) return original(params, callback);
+    fetch("/sandbox/portone/_control/billing-keys", {
+      method: "POST", headers: {"Content-Type": "application/json"},
+      body: JSON.stringify({version: "v1", customer_uid: params.customer_uid, decline: true,
+                            merchant_uid: params.merchant_uid, customer_name: params.buyer_name})
+    }).then((r) => r.json()).then((body) => callback({success: true, imp_uid: body.imp_uid,
+                                                       merchant_uid: params.merchant_uid}));
+  };
+}"""
+
+
+def card_charges(base: str) -> list[tuple[int, str]]:
+    """(amount, status) of every billing-key charge PortOne holds (the 0-won issuances left out)."""
+    rows = [r["payment"] for r in httpx.get(f"{base}/sandbox/portone/_control/payments", timeout=10).json()]
+    return sorted((p["amount"], p["status"]) for p in rows if p.get("customer_uid") and p["amount"] > 0)
+
+
+def register_card_in_window(page) -> None:
+    from playwright.sync_api import expect
+
+    page.click("#btn-add-card")
+    frame = page.frame_locator("iframe.imp-sandbox-frame")
+    expect(frame.locator("#order-amount")).to_have_text("0원")
+    frame.locator("#btn-approve").click()
+    expect(page.locator("#message")).to_have_text("카드를 등록했습니다: 신한카드 536181******1234")
+
+
+def test_register_one_click_charge_decline_and_delete(context, demo_url: tuple[str, str]) -> None:
+    from playwright.sync_api import expect
+
+    base, database_url = demo_url
+    js_errors: list[str] = []
+    page = open_demo(context, base, js_errors)
+    message, balance = page.locator("#message"), page.locator("#balance")
+    cards = page.locator("#card-list li")
+    try:
+        sign_up(page)
+        expect(page.locator("#cards-empty")).to_be_visible()
+        expect(page.locator("#btn-card-charge")).to_be_disabled()
+
+        # when the buyer closes the window: nothing registered
+        page.click("#btn-add-card")
+        page.frame_locator("iframe.imp-sandbox-frame").locator("#btn-cancel").click()
+        expect(message).to_have_text("카드 등록을 취소했습니다.")
+        expect(cards).to_have_count(0)
+
+        # when a card is registered in the window: listed, masked, picked
+        register_card_in_window(page)
+        expect(cards).to_have_count(1)
+        expect(cards.first).to_contain_text("신한카드")
+        expect(cards.first.locator("input[type=radio]")).to_be_checked()
+
+        # when 10,000 is charged with one (double) click: no window, one charge, the balance up
+        page.click('#card-packages .card-package[data-amount="10000"]')
+        charge = page.get_by_role("button", name="10,000원 카드로 충전하기")
+        charge.dblclick()
+        expect(message).to_have_text("10,000P 충전이 완료되었습니다. 잔액 10,000P")
+        expect(balance).to_have_text("10,000")
+        expect(page.locator('#history-rows tr[data-status="충전"]')).to_have_count(1)
+        expect(charge).to_be_enabled()
+        assert card_charges(base) == [(10000, "paid")]
+        screenshot(page, "cards-charged")
+
+        # given an over-limit card registered next (picked, as the newest)
+        page.evaluate(OVER_LIMIT_CARD)
+        page.click("#btn-add-card")
+        expect(message).to_have_text("카드를 등록했습니다: 신한카드 400000******0002")
+        expect(cards).to_have_count(2)
+        declining = page.locator("#card-list li", has_text="400000******0002")
+        expect(declining.locator("input[type=radio]")).to_be_checked()
+        # when it is charged: the card company's reason, no points
+        page.click('#card-packages .card-package[data-amount="5000"]')
+        page.get_by_role("button", name="5,000원 카드로 충전하기").click()
+        expect(message).to_have_text("카드 결제가 거절되었습니다: 한도초과. 다른 카드로 다시 시도해 주세요.")
+        expect(message).to_have_class("message error")
+        expect(balance).to_have_text("10,000")
+        assert card_charges(base) == [(5000, "failed"), (10000, "paid")]
+        screenshot(page, "cards-declined")
+
+        # when the declining card is deleted: the other one stays and is picked
+        declining.get_by_role("button", name="신한카드 400000******0002 삭제").click()
+        expect(message).to_have_text("카드를 삭제했습니다: 신한카드 400000******0002")
+        expect(cards).to_have_count(1)
+        expect(cards.first).to_contain_text("536181******1234")
+        expect(cards.first.locator("input[type=radio]")).to_be_checked()
+    except Exception:
+        screenshot(page, "cards-failure")
+        raise
+
+    assert js_errors == []
+    assert list(run_async(ledger_invariants(database_url)).values()) == [10000]  # type: ignore[union-attr]
+
+
+def has_subscriptions(base: str) -> bool:
+    r = httpx.post(f"{base}/graphql", json={"query": "{ __type(name: \"PointSubscription\") { name } }"}, timeout=10)
+    return r.json()["data"]["__type"] is not None
+
+
+def test_subscribe_then_cancel(context, demo_url: tuple[str, str]) -> None:
+    from playwright.sync_api import expect
+
+    base, database_url = demo_url
+    if not has_subscriptions(base):
+        pytest.skip("this server has no 정기 충전 (createPointSubscription) yet")
+    js_errors: list[str] = []
+    page = open_demo(context, base, js_errors)
+    message, balance = page.locator("#message"), page.locator("#balance")
+    subs = page.locator("#sub-list li")
+    try:
+        sign_up(page)
+        expect(page.locator("#subs-empty")).to_be_visible()
+        register_card_in_window(page)
+        # when 30,000 a month is subscribed: the first month is charged at once
+        page.click('#card-packages .card-package[data-amount="30000"]')
+        page.get_by_role("button", name="매월 30,000원 정기 충전 신청").click()
+        expect(message).to_contain_text("정기 충전을 시작했습니다. 첫 달 30,000P가 충전되었고")
+        expect(balance).to_have_text("30,000")
+        expect(subs).to_have_count(1)
+        expect(subs.first).to_have_attribute("data-status", "ACTIVE")
+        expect(subs.first).to_contain_text("매월 30,000원")
+        expect(subs.first.locator(".sub-status")).to_have_text("이용 중")
+        expect(subs.first).to_contain_text("다음 충전")
+        screenshot(page, "cards-subscribed")
+
+        # when it is cancelled: 해지됨, no next charge, the points of month 1 stay
+        subs.first.get_by_role("button", name="매월 30,000원 정기 충전 해지").click()
+        expect(message).to_have_text("정기 충전을 해지했습니다. 다음 달부터 충전되지 않습니다.")
+        expect(subs.first).to_have_attribute("data-status", "CANCELLED")
+        expect(subs.first.locator(".sub-status")).to_have_text("해지됨")
+        expect(subs.first).not_to_contain_text("다음 충전")
+        expect(subs.first.get_by_role("button")).to_have_count(0)
+        expect(balance).to_have_text("30,000")
+    except Exception:
+        screenshot(page, "cards-subscription-failure")
+        raise
+
+    assert js_errors == []
+    assert list(run_async(ledger_invariants(database_url)).values()) == [30000]  # type: ignore[union-attr]
