@@ -1,0 +1,118 @@
+"""카드 / 정기 충전 in the example apps (issue 25), in headless Chromium against a real API over HTTP
+with its mounted PortOne sandbox, the SDK and the checkout window proxied through `vite preview`.
+
+카드 등록 in the sandbox window (IMP.request_pay with customer_uid, amount 0) → registerPaymentCard;
+원클릭 충전 with a double click charges once and the balance goes up; an over-limit card (issued
+through the sandbox's control API as the window would) is declined with the card company's reason
+and credits nothing; 삭제 removes it. 정기 충전 (when the API has subscriptions): subscribe charges
+month 1, 해지 cancels.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.api.test_demo_browser import run_async
+from tests.api.test_demo_cards_browser import OVER_LIMIT_CARD, card_charges, has_subscriptions
+from tests.conftest import ledger_invariants
+from tests.examples.support import APPS, shot, sign_up
+
+pytestmark = pytest.mark.browser
+
+
+def register_card_in_window(page) -> None:
+    from playwright.sync_api import expect
+
+    page.get_by_role("button", name="카드 등록").click()
+    frame = page.frame_locator("iframe.imp-sandbox-frame")
+    expect(frame.locator("#order-amount")).to_have_text("0원")
+    frame.locator("#btn-approve").click()
+    expect(page.locator("#message")).to_have_text("카드를 등록했습니다: 신한카드 536181******1234")
+
+
+@pytest.mark.parametrize("preview", APPS, indirect=True)
+def test_register_a_card_then_one_click_charge_and_a_decline(page_of, api: str, preview: str, database_url: str,
+                                                              request) -> None:
+    from playwright.sync_api import expect
+
+    app = request.node.callspec.params["preview"]
+    page = page_of(failure_shot="cards-failure")
+    page.on("dialog", lambda dialog: dialog.accept())  # 삭제 asks for confirmation
+    balance, message = page.locator("#balance"), page.locator("#message")
+    cards = page.locator("#card-list li")
+    page.goto(preview + "/")
+    sign_up(page, f"cards-{app}@example.com")
+    expect(page.locator("#cards-empty")).to_be_visible()
+
+    # when a card is registered in the window: listed (masked) and picked
+    register_card_in_window(page)
+    expect(cards).to_have_count(1)
+    expect(cards.first.get_by_role("radio")).to_be_checked()
+
+    # when 10,000 is charged with a double click: no window, one charge, the balance up
+    page.click('#cards .card-package[data-amount="10000"]')
+    charge = page.get_by_role("button", name="10,000원 카드로 충전하기")
+    charge.dblclick()
+    expect(message).to_have_text("10,000P 충전이 완료되었습니다. 잔액 10,000P")
+    expect(balance).to_have_text("10,000")
+    expect(charge).to_be_enabled()
+    assert card_charges(api) == [(10000, "paid")]
+    shot(page, app, "cards-charged")
+
+    # given an over-limit card registered next (picked, as the newest)
+    page.evaluate(OVER_LIMIT_CARD)
+    page.get_by_role("button", name="카드 등록").click()
+    expect(message).to_have_text("카드를 등록했습니다: 신한카드 400000******0002")
+    declining = page.locator("#card-list li", has_text="400000******0002")
+    expect(declining.get_by_role("radio")).to_be_checked()
+    # when it is charged: the card company's reason, no points
+    page.click('#cards .card-package[data-amount="5000"]')
+    page.get_by_role("button", name="5,000원 카드로 충전하기").click()
+    expect(message).to_contain_text("카드 결제가 거절되었습니다: 한도초과. 다른 카드로 다시 시도해 주세요.")
+    expect(message).to_have_attribute("data-code", "CARD_DECLINED")
+    expect(balance).to_have_text("10,000")
+    assert card_charges(api) == [(5000, "failed"), (10000, "paid")]
+
+    # when it is deleted: the first card stays, picked
+    declining.get_by_role("button", name="신한카드 400000******0002 삭제").click()
+    expect(message).to_have_text("카드를 삭제했습니다: 신한카드 400000******0002")
+    expect(cards).to_have_count(1)
+    expect(cards.first.get_by_role("radio")).to_be_checked()
+    assert list(run_async(ledger_invariants(database_url)).values()) == [10000]  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("preview", APPS, indirect=True)
+def test_subscribe_then_cancel(page_of, api: str, preview: str, database_url: str, request) -> None:
+    from playwright.sync_api import expect
+
+    if not has_subscriptions(api):
+        pytest.skip("this API has no 정기 충전 (createPointSubscription) yet")
+    app = request.node.callspec.params["preview"]
+    page = page_of(failure_shot="subscription-failure")
+    page.on("dialog", lambda dialog: dialog.accept())  # 해지 asks for confirmation
+    balance, message = page.locator("#balance"), page.locator("#message")
+    subs = page.locator("#sub-list li")
+    page.goto(preview + "/")
+    sign_up(page, f"subs-{app}@example.com")
+    expect(page.locator("#subs-empty")).to_be_visible()
+    register_card_in_window(page)
+
+    # when 30,000 a month is subscribed: month 1 is charged at once
+    page.click('#cards .card-package[data-amount="30000"]')
+    page.get_by_role("button", name="매월 30,000원 정기 충전 신청").click()
+    expect(message).to_contain_text("정기 충전을 시작했습니다. 첫 달 30,000P가 충전되었고")
+    expect(balance).to_have_text("30,000")
+    expect(subs).to_have_count(1)
+    expect(subs.first).to_have_attribute("data-status", "ACTIVE")
+    expect(subs.first.locator(".sub-status")).to_have_text("이용 중")
+    expect(subs.first).to_contain_text("다음 충전")
+    shot(page, app, "cards-subscribed")
+
+    # when it is cancelled: 해지됨, no next charge, month 1's points stay
+    subs.first.get_by_role("button", name="매월 30,000원 정기 충전 해지").click()
+    expect(message).to_have_text("정기 충전을 해지했습니다. 다음 달부터 충전되지 않습니다.")
+    expect(subs.first).to_have_attribute("data-status", "CANCELLED")
+    expect(subs.first.locator(".sub-status")).to_have_text("해지됨")
+    expect(subs.first).not_to_contain_text("다음 충전")
+    expect(balance).to_have_text("30,000")
+    assert list(run_async(ledger_invariants(database_url)).values()) == [30000]  # type: ignore[union-attr]
