@@ -4,7 +4,7 @@ import type { CodegenConfig } from "@graphql-codegen/cli";
 // The output is committed and CI checks it is current: keep it deterministic (no timestamps,
 // no schema fetched from a running server).
 const config: CodegenConfig = {
-  schema: "../../schema.graphql",
+  schema: ["../../schema.graphql", "codegen-contract.graphql"],
   documents: ["src/**/*.{ts,vue}", "!src/gql/**/*"],
   ignoreNoDocuments: false,
   generates: {

@@ -28,6 +28,7 @@ const MESSAGES: Record<string, string> = {
   NETWORK: "서버에 연결할 수 없습니다. 네트워크 상태를 확인해 주세요.",
   SDK_NOT_LOADED: "결제 모듈(iamport.js)을 불러오지 못했습니다.",
   BOOTPAY_SDK_NOT_LOADED: "결제 모듈(bootpay.js)을 불러오지 못했습니다.",
+  CARD_DECLINED: "카드 결제가 거절되었습니다. 다른 카드로 다시 시도해 주세요.",
 };
 // The same code can mean something more precise in one operation.
 const OVERRIDES: Record<string, Record<string, string>> = {
@@ -76,11 +77,19 @@ export function describe(error: unknown, operation?: string): Problem {
       extensions?.charged === false);
   const message =
     (preferServer && serverMessage) ||
+    declined(code, extensions) ||
     (operation && OVERRIDES[operation]?.[code]) ||
     MESSAGES[code] ||
     serverMessage ||
     MESSAGES.INTERNAL_SERVER_ERROR;
   return { code, message, field, extensions };
+}
+
+/** A card the card company refused says why, in the company's words (extensions.failReason: 한도초과…). */
+function declined(code: string, extensions?: Record<string, unknown>): string | null {
+  const reason = extensions?.failReason;
+  if (code !== "CARD_DECLINED" || typeof reason !== "string" || !reason) return null;
+  return `카드 결제가 거절되었습니다: ${reason}. 다른 카드로 다시 시도해 주세요.`;
 }
 
 /** The mobile redirect's ?outcome=failed&reason=… (PortOne error codes or the API's outcomes). */

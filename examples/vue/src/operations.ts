@@ -140,3 +140,45 @@ export const ANSWER = graphql(`
     createUseditemQuestionAnswer(useditemQuestionId: $questionId, createUseditemQuestionAnswerInput: { contents: $contents }) { _id }
   }
 `);
+
+// --- 카드 / 정기 충전 (saved cards: billing keys)
+export const CARD_FIELDS = graphql(`
+  fragment CardFields on PaymentCard { _id cardName cardNumber version createdAt }
+`);
+export const CARDS = graphql(`
+  query PaymentCards { fetchPaymentCards { ...CardFields } }
+`);
+// What IMP.request_pay({customer_uid, amount: 0, …}) needs to issue a billing key for this user.
+export const PREPARE_CARD = graphql(`
+  mutation PrepareCard { preparePaymentCard { customerUid customerId merchantUid pg amount name payMethod } }
+`);
+export const REGISTER_CARD = graphql(`
+  mutation RegisterCard($customerUid: ID) { registerPaymentCard(customerUid: $customerUid) { ...CardFields } }
+`);
+export const DELETE_CARD = graphql(`
+  mutation DeleteCard($id: ID!) { deletePaymentCard(paymentCardId: $id) }
+`);
+// The order (preparePointCharge) is the idempotency key: a second call charges nothing more.
+export const CHARGE_WITH_CARD = graphql(`
+  mutation ChargeWithCard($cardId: ID!, $merchantUid: String!) {
+    createPointTransactionOfLoadingWithCard(paymentCardId: $cardId, merchantUid: $merchantUid) { _id amount balance }
+  }
+`);
+export const SUBSCRIPTION_FIELDS = graphql(`
+  fragment SubscriptionFields on PointSubscription {
+    _id amount status billingDay nextChargeAt lastChargedAt lastFailureReason createdAt cancelledAt
+    paymentCard { _id cardName cardNumber }
+  }
+`);
+export const SUBSCRIPTIONS = graphql(`
+  query PointSubscriptions { fetchPointSubscriptions { ...SubscriptionFields } }
+`);
+// Charges the first month now; a decline is CARD_DECLINED and leaves no live subscription.
+export const SUBSCRIBE = graphql(`
+  mutation Subscribe($cardId: ID!, $amount: Int!) {
+    createPointSubscription(paymentCardId: $cardId, amount: $amount) { ...SubscriptionFields }
+  }
+`);
+export const CANCEL_SUBSCRIPTION = graphql(`
+  mutation CancelSubscription($id: ID!) { cancelPointSubscription(pointSubscriptionId: $id) { ...SubscriptionFields } }
+`);
