@@ -116,6 +116,10 @@ def test_register_one_click_charge_decline_and_delete(context, demo_url: tuple[s
         expect(cards).to_have_count(1)
         expect(cards.first).to_contain_text("536181******1234")
         expect(cards.first.locator("input[type=radio]")).to_be_checked()
+        # and the section fits a phone
+        page.set_viewport_size({"width": 375, "height": 812})
+        assert page.evaluate("document.documentElement.scrollWidth") <= 375
+        screenshot(page, "cards-phone")
     except Exception:
         screenshot(page, "cards-failure")
         raise

@@ -15,7 +15,7 @@ import pytest
 from tests.api.test_demo_browser import run_async
 from tests.api.test_demo_cards_browser import OVER_LIMIT_CARD, card_charges, has_subscriptions
 from tests.conftest import ledger_invariants
-from tests.examples.support import APPS, shot, sign_up
+from tests.examples.support import APPS, PHONE, fits, shot, sign_up
 
 pytestmark = pytest.mark.browser
 
@@ -78,6 +78,10 @@ def test_register_a_card_then_one_click_charge_and_a_decline(page_of, api: str, 
     expect(message).to_have_text("카드를 삭제했습니다: 신한카드 400000******0002")
     expect(cards).to_have_count(1)
     expect(cards.first.get_by_role("radio")).to_be_checked()
+    # and the section fits a phone
+    page.set_viewport_size(PHONE)
+    fits(page)
+    shot(page, app, "cards-phone")
     assert list(run_async(ledger_invariants(database_url)).values()) == [10000]  # type: ignore[union-attr]
 
 
