@@ -147,9 +147,19 @@ def test_subscribe_then_cancel(context, demo_url: tuple[str, str]) -> None:
         sign_up(page)
         expect(page.locator("#subs-empty")).to_be_visible()
         register_card_in_window(page)
-        # when 30,000 a month is subscribed: the first month is charged at once
+        page.evaluate(OVER_LIMIT_CARD)
+        page.click("#btn-add-card")
+        expect(message).to_have_text("카드를 등록했습니다: 신한카드 400000******0002")
+        # when the over-limit card (picked) is subscribed: month 1 declined, no subscription
         page.click('#card-packages .card-package[data-amount="30000"]')
-        page.get_by_role("button", name="매월 30,000원 정기 충전 신청").click()
+        subscribe = page.get_by_role("button", name="매월 30,000원 정기 충전 신청")
+        subscribe.click()
+        expect(message).to_have_text("카드 결제가 거절되었습니다: 한도초과. 다른 카드로 다시 시도해 주세요.")
+        expect(page.locator("#subs-empty")).to_be_visible()
+        expect(balance).to_have_text("0")
+        # when 30,000 a month is subscribed with the other card: the first month is charged at once
+        page.locator("#card-list li", has_text="536181******1234").get_by_role("radio").check()
+        subscribe.click()
         expect(message).to_contain_text("정기 충전을 시작했습니다. 첫 달 30,000P가 충전되었고")
         expect(balance).to_have_text("30,000")
         expect(subs).to_have_count(1)
