@@ -2,8 +2,10 @@
  * 카드 / 정기 충전 on the demo page (issue 25) — plain JS on top of demo.js (window.PointchargeDemo).
  *
  *   카드 등록: preparePaymentCard → IMP.request_pay({customer_uid, merchant_uid, pg, amount: 0, …})
- *   → registerPaymentCard(customerUid); fetchPaymentCards lists them, 삭제 → deletePaymentCard
- *   원클릭 충전: preparePointCharge(amount) → createPointTransactionOfLoadingWithCard(card, merchantUid):
+ *   → registerPaymentCard(customerUid); on V2 (a server with a storeId offers the choice)
+ *   preparePaymentCard(version: V2) → PortOne.requestIssueBillingKey({storeId, channelKey, issueId, …})
+ *   → registerPaymentCard(billingKey); fetchPaymentCards lists them, 삭제 → deletePaymentCard
+ *   원클릭 충전: preparePointCharge(amount, version: the card's) → createPointTransactionOfLoadingWithCard:
  *   no window; the page is busy (every button disabled) until the answer, so a double click is one
  *   call (the server charges an order once anyway)
  *   정기 충전: createPointSubscription(card, amount) charges the first month now;
@@ -16,7 +18,7 @@
   var demo = window.PointchargeDemo;
   if (!demo) return;
   var gql = demo.gql, fmt = demo.fmt, when = demo.when, state = demo.state;
-  var cards = { list: [], selected: null, amount: null, subs: [], subsOn: true };
+  var cards = { list: [], selected: null, amount: null, subs: [], subsOn: true, version: "V1" };
 
   var STATUS = { ACTIVE: "이용 중", PAST_DUE: "결제 실패(재시도 예정)", SUSPENDED: "일시 중지", CANCELLED: "해지됨" };
   var CARD = "_id cardName cardNumber version createdAt";
@@ -26,6 +28,9 @@
   function $(id) { return document.getElementById(id); }
   function label(card) {
     return [card.cardName || "카드", card.cardNumber || ""].join(" ").trim();
+  }
+  function selectedCard() {
+    return cards.list.filter(function (c) { return c._id === cards.selected; })[0] || null;
   }
   function el(tag, className, text) {
     var e = document.createElement(tag);
@@ -79,6 +84,7 @@
       pick.appendChild(radio);
       pick.appendChild(el("span", "card-name", card.cardName || "카드"));
       pick.appendChild(el("span", "card-number muted", card.cardNumber || ""));
+      if (card.version === "V2") pick.appendChild(el("span", "card-tag", "V2"));
       li.appendChild(pick);
       li.appendChild(smallButton("delete-card", "삭제", label(card) + " 삭제", function () { deleteCard(card); }));
       list.appendChild(li);
@@ -135,6 +141,14 @@
     });
   }
 
+  // 등록 방식: V1 (IMP.request_pay) always; V2 (requestIssueBillingKey) when the server has a storeId.
+  function renderVersions(config) {
+    $("card-versions").hidden = !config.storeId;
+    [].forEach.call(document.querySelectorAll("#card-versions .card-version"), function (b) {
+      b.addEventListener("click", function () { cards.version = b.dataset.version; sync(); });
+    });
+  }
+
   function amount() {
     if (state.config && !state.config.packages.length) {
       var v = parseInt($("card-amount").value, 10);
@@ -148,6 +162,9 @@
     var a = amount(), ready = !!(a && cards.selected);
     [].forEach.call(document.querySelectorAll("#card-packages .card-package"), function (b) {
       b.setAttribute("aria-checked", String(Number(b.dataset.amount) === a));
+    });
+    [].forEach.call(document.querySelectorAll("#card-versions .card-version"), function (b) {
+      b.setAttribute("aria-checked", String(b.dataset.version === cards.version));
     });
     if (state.busy) return;
     $("btn-card-charge").disabled = !ready;
@@ -168,43 +185,75 @@
 
   function addCard() {
     return run(async function () {
-      if (typeof window.IMP === "undefined") return demo.showMessage("error", "결제 모듈(iamport.js)을 불러오지 못했습니다.");
       demo.showMessage("info", "카드 등록 창을 여는 중입니다…");
-      var req = (await gql("preparePaymentCard",
-        "mutation PrepareCard { preparePaymentCard { customerUid customerId merchantUid pg amount name payMethod } }"
-      )).preparePaymentCard;
-      IMP.init(state.config.merchantCode);
-      demo.showMessage("info", "결제창에서 등록할 카드를 확인해 주세요.");
-      var rsp = await new Promise(function (resolve) {
-        IMP.request_pay({
-          customer_uid: req.customerUid, merchant_uid: req.merchantUid, pg: req.pg, amount: req.amount,
-          pay_method: req.payMethod, customer_id: req.customerId, name: req.name,
-          buyer_email: state.user.email, buyer_name: state.user.name
-        }, resolve);
-      });
-      if (!rsp.success) {
-        if (rsp.error_code === "F1002") return demo.showMessage("warn", "카드 등록을 취소했습니다.");
-        return demo.showMessage("error", "카드 등록에 실패했습니다." + (rsp.error_msg ? " (" + rsp.error_msg + ")" : ""));
-      }
-      demo.showMessage("info", "카드를 확인하는 중입니다…");
-      var card = (await gql("registerPaymentCard",
-        "mutation RegisterCard($u: ID) { registerPaymentCard(customerUid: $u) { " + CARD + " } }",
-        { u: req.customerUid })).registerPaymentCard;
+      var card = cards.version === "V2" ? await registerV2() : await registerV1();
+      if (!card) return;
       cards.selected = card._id;
       demo.showMessage("success", "카드를 등록했습니다: " + label(card));
     });
   }
 
+  function notRegistered(cancelled, message) {
+    if (cancelled) demo.showMessage("warn", "카드 등록을 취소했습니다.");
+    else demo.showMessage("error", "카드 등록에 실패했습니다." + (message ? " (" + message + ")" : ""));
+    return null;
+  }
+
+  function register(args) {
+    demo.showMessage("info", "카드를 확인하는 중입니다…");
+    return gql("registerPaymentCard",
+      "mutation RegisterCard($u: ID, $k: ID) { registerPaymentCard(customerUid: $u, billingKey: $k) { " + CARD + " } }",
+      { u: args.customerUid || null, k: args.billingKey || null }).then(function (d) { return d.registerPaymentCard; });
+  }
+
+  async function registerV1() {
+    if (typeof window.IMP === "undefined") return notRegistered(false, "결제 모듈(iamport.js)을 불러오지 못했습니다");
+    var req = (await gql("preparePaymentCard",
+      "mutation PrepareCard { preparePaymentCard { customerUid customerId merchantUid pg amount name payMethod } }"
+    )).preparePaymentCard;
+    IMP.init(state.config.merchantCode);
+    demo.showMessage("info", "결제창에서 등록할 카드를 확인해 주세요.");
+    var rsp = await new Promise(function (resolve) {
+      IMP.request_pay({
+        customer_uid: req.customerUid, merchant_uid: req.merchantUid, pg: req.pg, amount: req.amount,
+        pay_method: req.payMethod, customer_id: req.customerId, name: req.name,
+        buyer_email: state.user.email, buyer_name: state.user.name
+      }, resolve);
+    });
+    if (!rsp.success) return notRegistered(rsp.error_code === "F1002", rsp.error_msg);
+    return register({ customerUid: req.customerUid });
+  }
+
+  // PortOne V2: the key is PortOne's (unknown until issued); the server binds it by the issueId it made.
+  async function registerV2() {
+    if (typeof window.PortOne === "undefined") return notRegistered(false, "결제 모듈(browser-sdk.js)을 불러오지 못했습니다");
+    var req = (await gql("preparePaymentCard",
+      "mutation PrepareCardV2 { preparePaymentCard(version: V2) { customerId storeId channelKey issueId issueName billingKeyMethod } }"
+    )).preparePaymentCard;
+    demo.showMessage("info", "결제창에서 등록할 카드를 확인해 주세요.");
+    var rsp = await window.PortOne.requestIssueBillingKey({
+      storeId: req.storeId, channelKey: req.channelKey, billingKeyMethod: req.billingKeyMethod,
+      issueId: req.issueId, issueName: req.issueName,
+      customer: { customerId: req.customerId, fullName: state.user.name, email: state.user.email }
+    });
+    if (!rsp || rsp.code !== undefined || !rsp.billingKey) {
+      return notRegistered(rsp && rsp.pgCode === "F1002", rsp && (rsp.pgMessage || rsp.message));
+    }
+    return register({ billingKey: rsp.billingKey });
+  }
+
   function chargeWithCard() {
-    var a = amount(), cardId = cards.selected;
-    if (!a || !cardId) return;
+    var a = amount(), card = selectedCard();
+    if (!a || !card) return;
     return run(async function () {
       demo.showMessage("info", "등록한 카드로 결제하는 중입니다…");
+      // The order is made on the card's PortOne version (a V2 card pays a V2 paymentId).
       var order = (await gql("preparePointCharge",
-        "mutation Prepare($a: Int!) { preparePointCharge(amount: $a) { merchantUid amount } }", { a: a })).preparePointCharge;
+        "mutation Prepare($a: Int!, $v: PortOneVersion!) { preparePointCharge(amount: $a, version: $v) { merchantUid amount } }",
+        { a: a, v: card.version })).preparePointCharge;
       var tx = (await gql("createPointTransactionOfLoadingWithCard",
         "mutation ChargeCard($c: ID!, $m: String!) { createPointTransactionOfLoadingWithCard(paymentCardId: $c, merchantUid: $m) { _id amount balance } }",
-        { c: cardId, m: order.merchantUid })).createPointTransactionOfLoadingWithCard;
+        { c: card._id, m: order.merchantUid })).createPointTransactionOfLoadingWithCard;
       demo.showMessage("success", fmt(tx.amount) + "P 충전이 완료되었습니다. 잔액 " + fmt(tx.balance) + "P");
     });
   }
@@ -245,6 +294,7 @@
     if (!configured && state.config) {
       configured = true;
       renderAmounts(state.config);
+      renderVersions(state.config);
     }
     $("cards").hidden = state.tab === "shop";
     reload();

@@ -954,7 +954,7 @@
     var redirected = takeRedirectResult();
     try {
       state.config = (await gql("fetchPointChargeConfig",
-        "{ fetchPointChargeConfig { merchantCode pg testMode packages minAmount maxAmount gateways bootpayApplicationId } }",
+        "{ fetchPointChargeConfig { merchantCode pg testMode packages minAmount maxAmount gateways bootpayApplicationId storeId } }",
         {}, { anonymous: true })).fetchPointChargeConfig;
       $("mode-badge").hidden = !state.config.testMode;
       renderPackages(state.config);

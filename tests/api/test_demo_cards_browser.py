@@ -183,3 +183,55 @@ def test_subscribe_then_cancel(context, demo_url: tuple[str, str]) -> None:
 
     assert js_errors == []
     assert list(run_async(ledger_invariants(database_url)).values()) == [30000]  # type: ignore[union-attr]
+
+
+def has_v2_cards(base: str) -> bool:
+    query = '{ __type(name: "PaymentCardRequest") { fields { name } } }'
+    fields = httpx.post(f"{base}/graphql", json={"query": query}, timeout=10).json()["data"]["__type"]["fields"]
+    return any(f["name"] == "billingKeyMethod" for f in fields)
+
+
+def test_a_v2_card_registers_in_the_v2_window_and_charges(context, demo_url: tuple[str, str]) -> None:
+    from playwright.sync_api import expect
+
+    base, database_url = demo_url
+    if not has_v2_cards(base):
+        pytest.skip("this server has no PortOne V2 cards (preparePaymentCard(version: V2)) yet")
+    js_errors: list[str] = []
+    page = open_demo(context, base, js_errors)
+    message, balance = page.locator("#message"), page.locator("#balance")
+    cards = page.locator("#card-list li")
+    try:
+        sign_up(page)
+        # given a server with V2 (a storeId): the 등록 방식 choice, V1 first
+        versions = page.locator("#card-versions .card-version")
+        expect(versions).to_have_text(["PortOne V1", "PortOne V2"])
+        expect(versions.first).to_have_attribute("aria-checked", "true")
+        # when a card is registered in PortOne.requestIssueBillingKey's window
+        page.click('#card-versions .card-version[data-version="V2"]')
+        page.click("#btn-add-card")
+        frame = page.frame_locator("iframe.portone-sandbox-frame")
+        frame.locator("#btn-approve").click()
+        expect(message).to_contain_text("카드를 등록했습니다: ")
+        expect(cards).to_have_count(1)
+        expect(cards.first.locator(".card-tag")).to_have_text("V2")
+        # when it is charged with one click: a V2 order, paid with the key
+        page.click('#card-packages .card-package[data-amount="10000"]')
+        page.get_by_role("button", name="10,000원 카드로 충전하기").click()
+        expect(message).to_have_text("10,000P 충전이 완료되었습니다. 잔액 10,000P")
+        expect(balance).to_have_text("10,000")
+        # when the buyer registers a card over its limit in the window: issued, and declined on charge
+        page.click("#btn-add-card")
+        page.frame_locator("iframe.portone-sandbox-frame").locator("#btn-limit").click()
+        expect(cards).to_have_count(2)
+        page.click('#card-packages .card-package[data-amount="5000"]')
+        page.get_by_role("button", name="5,000원 카드로 충전하기").click()
+        expect(message).to_have_text("카드 결제가 거절되었습니다: 한도초과. 다른 카드로 다시 시도해 주세요.")
+        expect(balance).to_have_text("10,000")
+        screenshot(page, "cards-v2-declined")
+    except Exception:
+        screenshot(page, "cards-v2-failure")
+        raise
+
+    assert js_errors == []
+    assert list(run_async(ledger_invariants(database_url)).values()) == [10000]  # type: ignore[union-attr]
