@@ -13,7 +13,7 @@ from __future__ import annotations
 import pytest
 
 from tests.api.test_demo_browser import run_async
-from tests.api.test_demo_cards_browser import OVER_LIMIT_CARD, card_charges, has_subscriptions
+from tests.api.test_demo_cards_browser import OVER_LIMIT_CARD, card_charges, has_subscriptions, has_v2_cards
 from tests.conftest import ledger_invariants
 from tests.examples.support import APPS, PHONE, fits, shot, sign_up
 
@@ -131,3 +131,45 @@ def test_subscribe_then_cancel(page_of, api: str, preview: str, database_url: st
     expect(subs.first).not_to_contain_text("다음 충전")
     expect(balance).to_have_text("30,000")
     assert list(run_async(ledger_invariants(database_url)).values()) == [30000]  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("preview", APPS, indirect=True)
+def test_a_v2_card_registers_in_the_v2_window_and_charges(page_of, api: str, preview: str, database_url: str,
+                                                           request) -> None:
+    from playwright.sync_api import expect
+
+    if not has_v2_cards(api):
+        pytest.skip("this API has no PortOne V2 cards (preparePaymentCard(version: V2)) yet")
+    app = request.node.callspec.params["preview"]
+    page = page_of(failure_shot="cards-v2-failure")
+    balance, message = page.locator("#balance"), page.locator("#message")
+    cards = page.locator("#card-list li")
+    page.goto(preview + "/")
+    sign_up(page, f"cards-v2-{app}@example.com")
+
+    # given an API with V2 (a storeId): the 등록 방식 choice, V1 first
+    versions = page.locator("#card-versions .card-version")
+    expect(versions).to_have_text(["PortOne V1", "PortOne V2"])
+    expect(versions.first).to_have_attribute("aria-checked", "true")
+    # when a card is registered in PortOne.requestIssueBillingKey's window
+    page.get_by_role("radio", name="PortOne V2").click()
+    page.get_by_role("button", name="카드 등록").click()
+    page.frame_locator("iframe.portone-sandbox-frame").locator("#btn-approve").click()
+    expect(message).to_contain_text("카드를 등록했습니다: ")
+    expect(cards).to_have_count(1)
+    expect(cards.first.locator(".card-tag")).to_have_text("V2")
+    # when it is charged with one click: a V2 order, paid with the key
+    page.click('#cards .card-package[data-amount="10000"]')
+    page.get_by_role("button", name="10,000원 카드로 충전하기").click()
+    expect(message).to_have_text("10,000P 충전이 완료되었습니다. 잔액 10,000P")
+    expect(balance).to_have_text("10,000")
+    # when the buyer registers a card over its limit in the window: issued, and declined on charge
+    page.get_by_role("button", name="카드 등록").click()
+    page.frame_locator("iframe.portone-sandbox-frame").locator("#btn-limit").click()
+    expect(cards).to_have_count(2)
+    page.click('#cards .card-package[data-amount="5000"]')
+    page.get_by_role("button", name="5,000원 카드로 충전하기").click()
+    expect(message).to_contain_text("카드 결제가 거절되었습니다: 한도초과. 다른 카드로 다시 시도해 주세요.")
+    expect(balance).to_have_text("10,000")
+    shot(page, app, "cards-v2-declined")
+    assert list(run_async(ledger_invariants(database_url)).values()) == [10000]  # type: ignore[union-attr]

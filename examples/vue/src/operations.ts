@@ -8,7 +8,7 @@ export const PING = graphql(`
 
 export const CONFIG = graphql(`
   query PointChargeConfig {
-    fetchPointChargeConfig { merchantCode pg testMode packages minAmount maxAmount gateways bootpayApplicationId }
+    fetchPointChargeConfig { merchantCode pg testMode packages minAmount maxAmount gateways bootpayApplicationId storeId }
   }
 `);
 
@@ -152,8 +152,23 @@ export const CARDS = graphql(`
 export const PREPARE_CARD = graphql(`
   mutation PrepareCard { preparePaymentCard { customerUid customerId merchantUid pg amount name payMethod } }
 `);
+// V2: what PortOne.requestIssueBillingKey needs; the server binds the key it issues by issueId.
+export const PREPARE_CARD_V2 = graphql(`
+  mutation PrepareCardV2 {
+    preparePaymentCard(version: V2) { customerId storeId channelKey issueId issueName billingKeyMethod }
+  }
+`);
+// customerUid (V1) or billingKey (V2).
 export const REGISTER_CARD = graphql(`
-  mutation RegisterCard($customerUid: ID) { registerPaymentCard(customerUid: $customerUid) { ...CardFields } }
+  mutation RegisterCard($customerUid: ID, $billingKey: ID) {
+    registerPaymentCard(customerUid: $customerUid, billingKey: $billingKey) { ...CardFields }
+  }
+`);
+// A one-click charge's order, on the card's PortOne version (a V2 card pays a V2 paymentId).
+export const PREPARE_FOR_CARD = graphql(`
+  mutation PrepareForCard($amount: Int!, $version: PortOneVersion!) {
+    preparePointCharge(amount: $amount, version: $version) { merchantUid amount }
+  }
 `);
 export const DELETE_CARD = graphql(`
   mutation DeleteCard($id: ID!) { deletePaymentCard(paymentCardId: $id) }

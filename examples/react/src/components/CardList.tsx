@@ -37,6 +37,7 @@ export function CardList({ cards, selected, busy, onPick, run }: Props) {
               onChange={() => onPick(card._id)} />
             <span className="card-name">{card.cardName ?? "카드"}</span>
             <span className="card-number muted">{card.cardNumber}</span>
+            {card.version === "V2" && <span className="card-tag">V2</span>}
           </label>
           <button type="button" className="small secondary delete-card" disabled={busy}
             aria-label={`${cardLabel(card)} 삭제`} onClick={() => deleteCard(card)}>

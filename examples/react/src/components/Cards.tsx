@@ -1,8 +1,9 @@
 import { useRef, useState } from "react";
 import { useApolloClient, useMutation, useQuery } from "@apollo/client/react";
-import { cardLabel, issueBillingKey } from "../cards";
+import { cardLabel, type Issued, issueBillingKey, issueBillingKeyV2 } from "../cards";
 import { won } from "../errors";
-import { CARDS, CONFIG, ME, PREPARE_CARD, REGISTER_CARD } from "../operations";
+import type { PortOneVersion } from "../gql/graphql";
+import { CARDS, CONFIG, ME, PREPARE_CARD, PREPARE_CARD_V2, REGISTER_CARD } from "../operations";
 import { useNotify } from "../notice";
 import { CardList } from "./CardList";
 import { NoticeLine } from "./NoticeLine";
@@ -22,9 +23,11 @@ export function Cards() {
   const user = useQuery(ME).data?.fetchUserLoggedIn;
   const cards = useQuery(CARDS);
   const [prepareCard] = useMutation(PREPARE_CARD);
+  const [prepareCardV2] = useMutation(PREPARE_CARD_V2);
   const [register] = useMutation(REGISTER_CARD);
   const [picked, setPicked] = useState<string | null>(null);
   const [amount, setAmount] = useState<number | null>(null);
+  const [version, setVersion] = useState<PortOneVersion>("V1");
   const [busy, setBusy] = useState(false);
   const inFlight = useRef(false);
 
@@ -46,24 +49,31 @@ export function Cards() {
     }
   };
 
+  /** The window of the picked 등록 방식; the key it issued, or null (said why). */
+  async function issue(): Promise<{ customerUid?: string; billingKey?: string } | null> {
+    notify.show({ kind: "info", text: "결제창에서 등록할 카드를 확인해 주세요." }, "cards");
+    const v2 = version === "V2";
+    const issued: Issued = v2
+      ? await issueBillingKeyV2((await prepareCardV2()).data!.preparePaymentCard, user!)
+      : await issueBillingKey(cfg!.merchantCode, (await prepareCard()).data!.preparePaymentCard, user!);
+    if ("key" in issued) return v2 ? { billingKey: issued.key } : { customerUid: issued.key };
+    const code = issued.code ?? undefined;
+    notify.show(
+      issued.cancelled
+        ? { kind: "warn", text: "카드 등록을 취소했습니다.", code }
+        : { kind: "error", text: `카드 등록에 실패했습니다. ${issued.message ?? ""}`.trim(), code },
+      "cards",
+    );
+    return null;
+  }
+
   const addCard = () =>
     run("preparePaymentCard", async () => {
       if (!cfg || !user) return;
-      notify.show({ kind: "info", text: "결제창에서 등록할 카드를 확인해 주세요." }, "cards");
-      const req = (await prepareCard()).data!.preparePaymentCard;
-      const rsp = await issueBillingKey(cfg.merchantCode, req, user);
-      if (!rsp.success) {
-        const cancelled = rsp.error_code === "F1002";
-        notify.show(
-          cancelled
-            ? { kind: "warn", text: "카드 등록을 취소했습니다.", code: rsp.error_code ?? undefined }
-            : { kind: "error", text: `카드 등록에 실패했습니다. ${rsp.error_msg ?? ""}`.trim(), code: rsp.error_code ?? undefined },
-          "cards",
-        );
-        return;
-      }
+      const key = await issue();
+      if (!key) return;
       notify.show({ kind: "info", text: "카드를 확인하는 중입니다…" }, "cards");
-      const card = (await register({ variables: { customerUid: req.customerUid } })).data!.registerPaymentCard;
+      const card = (await register({ variables: key })).data!.registerPaymentCard;
       setPicked(card._id);
       notify.show({ kind: "success", text: `카드를 등록했습니다: ${cardLabel(card)}` }, "cards");
     });
@@ -75,6 +85,18 @@ export function Cards() {
         카드 / 정기 충전 <small className="muted">등록한 카드로 결제창 없이 충전합니다</small>
       </h2>
       <CardList cards={list} selected={selected?._id ?? null} busy={busy} onPick={setPicked} run={run} />
+      {cfg?.storeId && (
+        // V1 always; V2 (PortOne.requestIssueBillingKey) when the API has a V2 store.
+        <div className="choices" id="card-versions" role="radiogroup" aria-label="카드 등록 방식">
+          <span className="choices-label muted">등록 방식</span>
+          {(["V1", "V2"] as const).map((v) => (
+            <button key={v} type="button" role="radio" aria-checked={v === version} className="choice card-version"
+              data-version={v} disabled={busy} onClick={() => setVersion(v)}>
+              PortOne {v}
+            </button>
+          ))}
+        </div>
+      )}
       <button id="btn-add-card" type="button" className="secondary" disabled={busy || !cfg || !user} onClick={() => void addCard()}>
         카드 등록
       </button>
@@ -88,7 +110,7 @@ export function Cards() {
         ))}
       </div>
       <NoticeLine place="cards" />
-      <OneClickCharge cardId={selected?._id ?? null} amount={amount} busy={busy} run={run} />
+      <OneClickCharge card={selected} amount={amount} busy={busy} run={run} />
       <Subscriptions cardId={selected?._id ?? null} amount={amount} busy={busy} run={run} />
     </section>
   );

@@ -14,7 +14,7 @@ import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-
  * Learn more about it here: https://the-guild.dev/graphql/codegen/plugins/presets/preset-client#reducing-bundle-size
  */
 type Documents = {
-    "\n  query PointChargeConfig {\n    fetchPointChargeConfig { merchantCode pg testMode packages minAmount maxAmount gateways bootpayApplicationId }\n  }\n": typeof types.PointChargeConfigDocument,
+    "\n  query PointChargeConfig {\n    fetchPointChargeConfig { merchantCode pg testMode packages minAmount maxAmount gateways bootpayApplicationId storeId }\n  }\n": typeof types.PointChargeConfigDocument,
     "\n  query Me {\n    fetchUserLoggedIn { _id email name userPoint { _id amount } }\n  }\n": typeof types.MeDocument,
     "\n  query ChargeOrders {\n    fetchPointChargeOrders {\n      _id gateway merchantUid impUid receiptId amount paidAmount cancelledAmount status payMethod\n      virtualAccount { bankName accountNumber holder dueAt }\n    }\n  }\n": typeof types.ChargeOrdersDocument,
     "\n  fragment HistoryEntry on PointTransaction { _id gateway impUid amount balance status statusDetail createdAt }\n": typeof types.HistoryEntryFragmentDoc,
@@ -44,7 +44,9 @@ type Documents = {
     "\n  fragment CardFields on PaymentCard { _id cardName cardNumber version createdAt }\n": typeof types.CardFieldsFragmentDoc,
     "\n  query PaymentCards { fetchPaymentCards { ...CardFields } }\n": typeof types.PaymentCardsDocument,
     "\n  mutation PrepareCard { preparePaymentCard { customerUid customerId merchantUid pg amount name payMethod } }\n": typeof types.PrepareCardDocument,
-    "\n  mutation RegisterCard($customerUid: ID) { registerPaymentCard(customerUid: $customerUid) { ...CardFields } }\n": typeof types.RegisterCardDocument,
+    "\n  mutation PrepareCardV2 {\n    preparePaymentCard(version: V2) { customerId storeId channelKey issueId issueName billingKeyMethod }\n  }\n": typeof types.PrepareCardV2Document,
+    "\n  mutation RegisterCard($customerUid: ID, $billingKey: ID) {\n    registerPaymentCard(customerUid: $customerUid, billingKey: $billingKey) { ...CardFields }\n  }\n": typeof types.RegisterCardDocument,
+    "\n  mutation PrepareForCard($amount: Int!, $version: PortOneVersion!) {\n    preparePointCharge(amount: $amount, version: $version) { merchantUid amount }\n  }\n": typeof types.PrepareForCardDocument,
     "\n  mutation DeleteCard($id: ID!) { deletePaymentCard(paymentCardId: $id) }\n": typeof types.DeleteCardDocument,
     "\n  mutation ChargeWithCard($cardId: ID!, $merchantUid: String!) {\n    createPointTransactionOfLoadingWithCard(paymentCardId: $cardId, merchantUid: $merchantUid) { _id amount balance }\n  }\n": typeof types.ChargeWithCardDocument,
     "\n  fragment SubscriptionFields on PointSubscription {\n    _id amount status billingDay nextChargeAt lastChargedAt lastFailureReason createdAt cancelledAt\n    paymentCard { _id cardName cardNumber }\n  }\n": typeof types.SubscriptionFieldsFragmentDoc,
@@ -53,7 +55,7 @@ type Documents = {
     "\n  mutation CancelSubscription($id: ID!) { cancelPointSubscription(pointSubscriptionId: $id) { ...SubscriptionFields } }\n": typeof types.CancelSubscriptionDocument,
 };
 const documents: Documents = {
-    "\n  query PointChargeConfig {\n    fetchPointChargeConfig { merchantCode pg testMode packages minAmount maxAmount gateways bootpayApplicationId }\n  }\n": types.PointChargeConfigDocument,
+    "\n  query PointChargeConfig {\n    fetchPointChargeConfig { merchantCode pg testMode packages minAmount maxAmount gateways bootpayApplicationId storeId }\n  }\n": types.PointChargeConfigDocument,
     "\n  query Me {\n    fetchUserLoggedIn { _id email name userPoint { _id amount } }\n  }\n": types.MeDocument,
     "\n  query ChargeOrders {\n    fetchPointChargeOrders {\n      _id gateway merchantUid impUid receiptId amount paidAmount cancelledAmount status payMethod\n      virtualAccount { bankName accountNumber holder dueAt }\n    }\n  }\n": types.ChargeOrdersDocument,
     "\n  fragment HistoryEntry on PointTransaction { _id gateway impUid amount balance status statusDetail createdAt }\n": types.HistoryEntryFragmentDoc,
@@ -83,7 +85,9 @@ const documents: Documents = {
     "\n  fragment CardFields on PaymentCard { _id cardName cardNumber version createdAt }\n": types.CardFieldsFragmentDoc,
     "\n  query PaymentCards { fetchPaymentCards { ...CardFields } }\n": types.PaymentCardsDocument,
     "\n  mutation PrepareCard { preparePaymentCard { customerUid customerId merchantUid pg amount name payMethod } }\n": types.PrepareCardDocument,
-    "\n  mutation RegisterCard($customerUid: ID) { registerPaymentCard(customerUid: $customerUid) { ...CardFields } }\n": types.RegisterCardDocument,
+    "\n  mutation PrepareCardV2 {\n    preparePaymentCard(version: V2) { customerId storeId channelKey issueId issueName billingKeyMethod }\n  }\n": types.PrepareCardV2Document,
+    "\n  mutation RegisterCard($customerUid: ID, $billingKey: ID) {\n    registerPaymentCard(customerUid: $customerUid, billingKey: $billingKey) { ...CardFields }\n  }\n": types.RegisterCardDocument,
+    "\n  mutation PrepareForCard($amount: Int!, $version: PortOneVersion!) {\n    preparePointCharge(amount: $amount, version: $version) { merchantUid amount }\n  }\n": types.PrepareForCardDocument,
     "\n  mutation DeleteCard($id: ID!) { deletePaymentCard(paymentCardId: $id) }\n": types.DeleteCardDocument,
     "\n  mutation ChargeWithCard($cardId: ID!, $merchantUid: String!) {\n    createPointTransactionOfLoadingWithCard(paymentCardId: $cardId, merchantUid: $merchantUid) { _id amount balance }\n  }\n": types.ChargeWithCardDocument,
     "\n  fragment SubscriptionFields on PointSubscription {\n    _id amount status billingDay nextChargeAt lastChargedAt lastFailureReason createdAt cancelledAt\n    paymentCard { _id cardName cardNumber }\n  }\n": types.SubscriptionFieldsFragmentDoc,
@@ -109,7 +113,7 @@ export function graphql(source: string): unknown;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  query PointChargeConfig {\n    fetchPointChargeConfig { merchantCode pg testMode packages minAmount maxAmount gateways bootpayApplicationId }\n  }\n"): (typeof documents)["\n  query PointChargeConfig {\n    fetchPointChargeConfig { merchantCode pg testMode packages minAmount maxAmount gateways bootpayApplicationId }\n  }\n"];
+export function graphql(source: "\n  query PointChargeConfig {\n    fetchPointChargeConfig { merchantCode pg testMode packages minAmount maxAmount gateways bootpayApplicationId storeId }\n  }\n"): (typeof documents)["\n  query PointChargeConfig {\n    fetchPointChargeConfig { merchantCode pg testMode packages minAmount maxAmount gateways bootpayApplicationId storeId }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -229,7 +233,15 @@ export function graphql(source: "\n  mutation PrepareCard { preparePaymentCard {
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  mutation RegisterCard($customerUid: ID) { registerPaymentCard(customerUid: $customerUid) { ...CardFields } }\n"): (typeof documents)["\n  mutation RegisterCard($customerUid: ID) { registerPaymentCard(customerUid: $customerUid) { ...CardFields } }\n"];
+export function graphql(source: "\n  mutation PrepareCardV2 {\n    preparePaymentCard(version: V2) { customerId storeId channelKey issueId issueName billingKeyMethod }\n  }\n"): (typeof documents)["\n  mutation PrepareCardV2 {\n    preparePaymentCard(version: V2) { customerId storeId channelKey issueId issueName billingKeyMethod }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation RegisterCard($customerUid: ID, $billingKey: ID) {\n    registerPaymentCard(customerUid: $customerUid, billingKey: $billingKey) { ...CardFields }\n  }\n"): (typeof documents)["\n  mutation RegisterCard($customerUid: ID, $billingKey: ID) {\n    registerPaymentCard(customerUid: $customerUid, billingKey: $billingKey) { ...CardFields }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation PrepareForCard($amount: Int!, $version: PortOneVersion!) {\n    preparePointCharge(amount: $amount, version: $version) { merchantUid amount }\n  }\n"): (typeof documents)["\n  mutation PrepareForCard($amount: Int!, $version: PortOneVersion!) {\n    preparePointCharge(amount: $amount, version: $version) { merchantUid amount }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
