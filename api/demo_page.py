@@ -2,7 +2,7 @@
 
     GET /                       the page: sign up / log in, balance, packages, pay, history, cancel
     GET <redirect_result_path>  the same page; it reads ?outcome=… left by /payments/complete
-    GET /demo/<asset>           demo.js, cards.js (카드 / 정기 충전), demo.css
+    GET /demo/<asset>           demo.js, cards.js + card-windows.js (카드 / 정기 충전), demo.css
 
 On in sandbox mode, off in production (``POINTCHARGE_DEMO_PAGE``). In sandbox mode the page loads
 the mounted sandboxes' SDKs (/sandbox/portone/iamport.js, /sandbox/portone/browser-sdk.js for V2
@@ -20,8 +20,8 @@ from starlette.routing import BaseRoute, Route
 from services.settings import Settings
 
 DEMO_DIR = Path(__file__).with_name("demo")
-ASSETS = {"demo.js": "text/javascript; charset=utf-8", "cards.js": "text/javascript; charset=utf-8",
-          "demo.css": "text/css; charset=utf-8"}
+JS = "text/javascript; charset=utf-8"
+ASSETS = {"demo.js": JS, "cards.js": JS, "card-windows.js": JS, "demo.css": "text/css; charset=utf-8"}
 SANDBOX_SDK = "/sandbox/portone/iamport.js"
 PORTONE_SDK = "https://cdn.iamport.kr/v1/iamport.js"
 SANDBOX_BOOTPAY_SDK = "/sandbox/bootpay/bootpay.js"

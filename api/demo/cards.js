@@ -1,10 +1,9 @@
 /*
  * 카드 / 정기 충전 on the demo page (issue 25) — plain JS on top of demo.js (window.PointchargeDemo).
  *
- *   카드 등록: preparePaymentCard → IMP.request_pay({customer_uid, merchant_uid, pg, amount: 0, …})
- *   → registerPaymentCard(customerUid); on V2 (a server with a storeId offers the choice)
- *   preparePaymentCard(version: V2) → PortOne.requestIssueBillingKey({storeId, channelKey, issueId, …})
- *   → registerPaymentCard(billingKey); fetchPaymentCards lists them, 삭제 → deletePaymentCard
+ *   카드 등록: the 등록 방식's window (card-windows.js: PortOne V1, V2 when the server has a storeId,
+ *   부트페이 when it has Bootpay) → registerPaymentCard(customerUid | billingKey | receiptId);
+ *   fetchPaymentCards lists them, 삭제 → deletePaymentCard
  *   원클릭 충전: preparePointCharge(amount, version: the card's) → createPointTransactionOfLoadingWithCard:
  *   no window; the page is busy (every button disabled) until the answer, so a double click is one
  *   call (the server charges an order once anyway)
@@ -22,6 +21,9 @@
 
   var STATUS = { ACTIVE: "이용 중", PAST_DUE: "결제 실패(재시도 예정)", SUSPENDED: "일시 중지", CANCELLED: "해지됨" };
   var CARD = "_id cardName cardNumber version createdAt";
+  // PaymentCard.gateway (PORTONE | BOOTPAY) where the API has it (a Bootpay card charges a Bootpay order).
+  var withGateway = true;
+  function cardFields() { return CARD + (withGateway ? " gateway" : ""); }
   var SUB = "_id amount status billingDay nextChargeAt lastChargedAt lastFailureReason createdAt cancelledAt" +
     " paymentCard { _id cardName cardNumber }";
 
@@ -48,7 +50,14 @@
 
   // ------------------------------------------------------------------ data
   async function load() {
-    var data = await gql("fetchPaymentCards", "query Cards { fetchPaymentCards { " + CARD + " } }");
+    var data;
+    try {
+      data = await gql("fetchPaymentCards", "query Cards { fetchPaymentCards { " + cardFields() + " } }");
+    } catch (e) {
+      if (e.code !== "GRAPHQL_VALIDATION_FAILED" || !withGateway) throw e;
+      withGateway = false;
+      data = await gql("fetchPaymentCards", "query Cards { fetchPaymentCards { " + cardFields() + " } }");
+    }
     cards.list = data.fetchPaymentCards;
     if (!cards.list.some(function (c) { return c._id === cards.selected; })) {
       cards.selected = cards.list.length ? cards.list[0]._id : null;
@@ -84,7 +93,8 @@
       pick.appendChild(radio);
       pick.appendChild(el("span", "card-name", card.cardName || "카드"));
       pick.appendChild(el("span", "card-number muted", card.cardNumber || ""));
-      if (card.version === "V2") pick.appendChild(el("span", "card-tag", "V2"));
+      var tag = card.gateway === "BOOTPAY" ? "부트페이" : card.version === "V2" ? "V2" : "";
+      if (tag) pick.appendChild(el("span", "card-tag", tag));
       li.appendChild(pick);
       li.appendChild(smallButton("delete-card", "삭제", label(card) + " 삭제", function () { deleteCard(card); }));
       list.appendChild(li);
@@ -141,10 +151,13 @@
     });
   }
 
-  // 등록 방식: V1 (IMP.request_pay) always; V2 (requestIssueBillingKey) when the server has a storeId.
+  // 등록 방식: V1 (IMP.request_pay) always; V2 (requestIssueBillingKey) when the server has a storeId;
+  // 부트페이 (requestSubscription) when it has Bootpay on.
   function renderVersions(config) {
-    $("card-versions").hidden = !config.storeId;
+    var offered = { V1: true, V2: !!config.storeId, BOOTPAY: (config.gateways || []).indexOf("BOOTPAY") >= 0 };
+    $("card-versions").hidden = !offered.V2 && !offered.BOOTPAY;
     [].forEach.call(document.querySelectorAll("#card-versions .card-version"), function (b) {
+      b.hidden = !offered[b.dataset.version];
       b.addEventListener("click", function () { cards.version = b.dataset.version; sync(); });
     });
   }
@@ -186,60 +199,24 @@
   function addCard() {
     return run(async function () {
       demo.showMessage("info", "카드 등록 창을 여는 중입니다…");
-      var card = cards.version === "V2" ? await registerV2() : await registerV1();
-      if (!card) return;
+      var issued = await window.PointchargeCardWindows[cards.version]();
+      if (issued.failed) {
+        if (issued.failed.cancelled) return demo.showMessage("warn", "카드 등록을 취소했습니다.");
+        var why = issued.failed.message ? " (" + issued.failed.message + ")" : "";
+        return demo.showMessage("error", "카드 등록에 실패했습니다." + why);
+      }
+      demo.showMessage("info", "카드를 확인하는 중입니다…");
+      // receiptId (Bootpay) only when it is used: an API without Bootpay cards lacks the argument.
+      var card = issued.receiptId
+        ? (await gql("registerPaymentCard",
+          "mutation RegisterCardBootpay($r: ID) { registerPaymentCard(receiptId: $r) { " + cardFields() + " } }",
+          { r: issued.receiptId })).registerPaymentCard
+        : (await gql("registerPaymentCard",
+          "mutation RegisterCard($u: ID, $k: ID) { registerPaymentCard(customerUid: $u, billingKey: $k) { " + cardFields() + " } }",
+          { u: issued.customerUid || null, k: issued.billingKey || null })).registerPaymentCard;
       cards.selected = card._id;
       demo.showMessage("success", "카드를 등록했습니다: " + label(card));
     });
-  }
-
-  function notRegistered(cancelled, message) {
-    if (cancelled) demo.showMessage("warn", "카드 등록을 취소했습니다.");
-    else demo.showMessage("error", "카드 등록에 실패했습니다." + (message ? " (" + message + ")" : ""));
-    return null;
-  }
-
-  function register(args) {
-    demo.showMessage("info", "카드를 확인하는 중입니다…");
-    return gql("registerPaymentCard",
-      "mutation RegisterCard($u: ID, $k: ID) { registerPaymentCard(customerUid: $u, billingKey: $k) { " + CARD + " } }",
-      { u: args.customerUid || null, k: args.billingKey || null }).then(function (d) { return d.registerPaymentCard; });
-  }
-
-  async function registerV1() {
-    if (typeof window.IMP === "undefined") return notRegistered(false, "결제 모듈(iamport.js)을 불러오지 못했습니다");
-    var req = (await gql("preparePaymentCard",
-      "mutation PrepareCard { preparePaymentCard { customerUid customerId merchantUid pg amount name payMethod } }"
-    )).preparePaymentCard;
-    IMP.init(state.config.merchantCode);
-    demo.showMessage("info", "결제창에서 등록할 카드를 확인해 주세요.");
-    var rsp = await new Promise(function (resolve) {
-      IMP.request_pay({
-        customer_uid: req.customerUid, merchant_uid: req.merchantUid, pg: req.pg, amount: req.amount,
-        pay_method: req.payMethod, customer_id: req.customerId, name: req.name,
-        buyer_email: state.user.email, buyer_name: state.user.name
-      }, resolve);
-    });
-    if (!rsp.success) return notRegistered(rsp.error_code === "F1002", rsp.error_msg);
-    return register({ customerUid: req.customerUid });
-  }
-
-  // PortOne V2: the key is PortOne's (unknown until issued); the server binds it by the issueId it made.
-  async function registerV2() {
-    if (typeof window.PortOne === "undefined") return notRegistered(false, "결제 모듈(browser-sdk.js)을 불러오지 못했습니다");
-    var req = (await gql("preparePaymentCard",
-      "mutation PrepareCardV2 { preparePaymentCard(version: V2) { customerId storeId channelKey issueId issueName billingKeyMethod } }"
-    )).preparePaymentCard;
-    demo.showMessage("info", "결제창에서 등록할 카드를 확인해 주세요.");
-    var rsp = await window.PortOne.requestIssueBillingKey({
-      storeId: req.storeId, channelKey: req.channelKey, billingKeyMethod: req.billingKeyMethod,
-      issueId: req.issueId, issueName: req.issueName,
-      customer: { customerId: req.customerId, fullName: state.user.name, email: state.user.email }
-    });
-    if (!rsp || rsp.code !== undefined || !rsp.billingKey) {
-      return notRegistered(rsp && rsp.pgCode === "F1002", rsp && (rsp.pgMessage || rsp.message));
-    }
-    return register({ billingKey: rsp.billingKey });
   }
 
   function chargeWithCard() {
@@ -247,10 +224,10 @@
     if (!a || !card) return;
     return run(async function () {
       demo.showMessage("info", "등록한 카드로 결제하는 중입니다…");
-      // The order is made on the card's PortOne version (a V2 card pays a V2 paymentId).
+      // The order is made on the card's gateway and PortOne version (a V2 card pays a V2 paymentId).
       var order = (await gql("preparePointCharge",
-        "mutation Prepare($a: Int!, $v: PortOneVersion!) { preparePointCharge(amount: $a, version: $v) { merchantUid amount } }",
-        { a: a, v: card.version })).preparePointCharge;
+        "mutation Prepare($a: Int!, $v: PortOneVersion!, $g: PaymentGateway!) { preparePointCharge(amount: $a, version: $v, gateway: $g) { merchantUid amount } }",
+        { a: a, v: card.version, g: card.gateway || "PORTONE" })).preparePointCharge;
       var tx = (await gql("createPointTransactionOfLoadingWithCard",
         "mutation ChargeCard($c: ID!, $m: String!) { createPointTransactionOfLoadingWithCard(paymentCardId: $c, merchantUid: $m) { _id amount balance } }",
         { c: card._id, m: order.merchantUid })).createPointTransactionOfLoadingWithCard;

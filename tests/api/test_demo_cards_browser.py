@@ -235,3 +235,57 @@ def test_a_v2_card_registers_in_the_v2_window_and_charges(context, demo_url: tup
 
     assert js_errors == []
     assert list(run_async(ledger_invariants(database_url)).values()) == [10000]  # type: ignore[union-attr]
+
+
+def has_bootpay_cards(base: str) -> bool:
+    query = '{ __type(name: "PaymentCardRequest") { fields { name } } }'
+    fields = httpx.post(f"{base}/graphql", json={"query": query}, timeout=10).json()["data"]["__type"]["fields"]
+    return any(f["name"] == "subscriptionId" for f in fields)
+
+
+def test_a_bootpay_card_registers_in_bootpays_window_and_charges(context, demo_url: tuple[str, str]) -> None:
+    from playwright.sync_api import expect
+
+    base, database_url = demo_url
+    if not has_bootpay_cards(base):
+        pytest.skip("this server has no Bootpay cards (preparePaymentCard(gateway: BOOTPAY)) yet")
+    js_errors: list[str] = []
+    page = open_demo(context, base, js_errors)
+    message, balance = page.locator("#message"), page.locator("#balance")
+    cards = page.locator("#card-list li")
+    try:
+        sign_up(page)
+        # when the buyer closes Bootpay's card window: nothing registered
+        page.click('#card-versions .card-version[data-version="BOOTPAY"]')
+        page.click("#btn-add-card")
+        frame = page.frame_locator("#bootpay-sandbox-frame")
+        frame.get_by_role("button", name="취소").click()
+        expect(message).to_have_text("카드 등록을 취소했습니다.")
+        expect(cards).to_have_count(0)
+        # when a card is registered in Bootpay.requestSubscription's window
+        page.click("#btn-add-card")
+        page.frame_locator("#bootpay-sandbox-frame").get_by_role("button", name="카드 등록").click()
+        expect(message).to_contain_text("카드를 등록했습니다: ")
+        expect(cards).to_have_count(1)
+        expect(cards.first.locator(".card-tag")).to_have_text("부트페이")
+        # when it is charged with one click: a Bootpay order, paid with the key
+        page.click('#card-packages .card-package[data-amount="10000"]')
+        page.get_by_role("button", name="10,000원 카드로 충전하기").click()
+        expect(message).to_have_text("10,000P 충전이 완료되었습니다. 잔액 10,000P")
+        expect(balance).to_have_text("10,000")
+        expect(page.locator('#history-rows tr[data-status="충전"]')).to_have_attribute("data-gateway", "BOOTPAY")
+        # when the buyer registers a card over its limit: issued, and declined with the reason on charge
+        page.click("#btn-add-card")
+        page.frame_locator("#bootpay-sandbox-frame").get_by_role("button", name="한도초과 카드로 등록 (테스트)").click()
+        expect(cards).to_have_count(2)
+        page.click('#card-packages .card-package[data-amount="5000"]')
+        page.get_by_role("button", name="5,000원 카드로 충전하기").click()
+        expect(message).to_contain_text("카드 결제가 거절되었습니다: 한도초과")
+        expect(balance).to_have_text("10,000")
+        screenshot(page, "cards-bootpay-declined")
+    except Exception:
+        screenshot(page, "cards-bootpay-failure")
+        raise
+
+    assert js_errors == []
+    assert list(run_async(ledger_invariants(database_url)).values()) == [10000]  # type: ignore[union-attr]
