@@ -13,7 +13,9 @@ from __future__ import annotations
 import pytest
 
 from tests.api.test_demo_browser import run_async
-from tests.api.test_demo_cards_browser import OVER_LIMIT_CARD, card_charges, has_subscriptions, has_v2_cards
+from tests.api.test_demo_cards_browser import (
+    OVER_LIMIT_CARD, card_charges, has_bootpay_cards, has_subscriptions, has_v2_cards,
+)
 from tests.conftest import ledger_invariants
 from tests.examples.support import APPS, PHONE, fits, shot, sign_up
 
@@ -172,4 +174,47 @@ def test_a_v2_card_registers_in_the_v2_window_and_charges(page_of, api: str, pre
     expect(message).to_contain_text("카드 결제가 거절되었습니다: 한도초과. 다른 카드로 다시 시도해 주세요.")
     expect(balance).to_have_text("10,000")
     shot(page, app, "cards-v2-declined")
+    assert list(run_async(ledger_invariants(database_url)).values()) == [10000]  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("preview", APPS, indirect=True)
+def test_a_bootpay_card_registers_in_bootpays_window_and_charges(page_of, api: str, preview: str, database_url: str,
+                                                                request) -> None:
+    from playwright.sync_api import expect
+
+    if not has_bootpay_cards(api):
+        pytest.skip("this API has no Bootpay cards (preparePaymentCard(gateway: BOOTPAY)) yet")
+    app = request.node.callspec.params["preview"]
+    page = page_of(failure_shot="cards-bootpay-failure")
+    balance, message = page.locator("#balance"), page.locator("#message")
+    cards = page.locator("#card-list li")
+    page.goto(preview + "/")
+    sign_up(page, f"cards-bootpay-{app}@example.com")
+
+    # when the buyer closes Bootpay's card window: nothing registered
+    page.get_by_role("radio", name="부트페이").last.click()  # the 등록 방식 (the charge box has its own 결제사)
+    expect(page.locator('#card-versions .card-version[data-version="BOOTPAY"]')).to_have_attribute("aria-checked", "true")
+    page.get_by_role("button", name="카드 등록").click()
+    page.frame_locator("#bootpay-sandbox-frame").get_by_role("button", name="취소").click()
+    expect(message).to_have_text("카드 등록을 취소했습니다.")
+    # when a card is registered in Bootpay.requestSubscription's window
+    page.get_by_role("button", name="카드 등록").click()
+    page.frame_locator("#bootpay-sandbox-frame").get_by_role("button", name="카드 등록").click()
+    expect(message).to_contain_text("카드를 등록했습니다: ")
+    expect(cards).to_have_count(1)
+    expect(cards.first.locator(".card-tag")).to_have_text("부트페이")
+    # when it is charged with one click: a Bootpay order, paid with the key
+    page.click('#cards .card-package[data-amount="10000"]')
+    page.get_by_role("button", name="10,000원 카드로 충전하기").click()
+    expect(message).to_have_text("10,000P 충전이 완료되었습니다. 잔액 10,000P")
+    expect(balance).to_have_text("10,000")
+    # when the buyer registers a card over its limit: issued, and declined with the reason on charge
+    page.get_by_role("button", name="카드 등록").click()
+    page.frame_locator("#bootpay-sandbox-frame").get_by_role("button", name="한도초과 카드로 등록 (테스트)").click()
+    expect(cards).to_have_count(2)
+    page.click('#cards .card-package[data-amount="5000"]')
+    page.get_by_role("button", name="5,000원 카드로 충전하기").click()
+    expect(message).to_contain_text("카드 결제가 거절되었습니다: 한도초과")
+    expect(balance).to_have_text("10,000")
+    shot(page, app, "cards-bootpay-declined")
     assert list(run_async(ledger_invariants(database_url)).values()) == [10000]  # type: ignore[union-attr]

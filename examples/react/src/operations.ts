@@ -159,10 +159,10 @@ export const REGISTER_CARD = graphql(`
     registerPaymentCard(customerUid: $customerUid, billingKey: $billingKey) { ...CardFields }
   }
 `);
-// A one-click charge's order, on the card's PortOne version (a V2 card pays a V2 paymentId).
+// A one-click charge's order, on the card's gateway and PortOne version (a V2 card pays a V2 paymentId).
 export const PREPARE_FOR_CARD = graphql(`
-  mutation PrepareForCard($amount: Int!, $version: PortOneVersion!) {
-    preparePointCharge(amount: $amount, version: $version) { merchantUid amount }
+  mutation PrepareForCard($amount: Int!, $version: PortOneVersion!, $gateway: PaymentGateway!) {
+    preparePointCharge(amount: $amount, version: $version, gateway: $gateway) { merchantUid amount }
   }
 `);
 export const DELETE_CARD = graphql(`

@@ -1,12 +1,13 @@
 import { useMutation } from "@apollo/client/react";
 import { cardLabel } from "../cards";
-import type { CardFieldsFragment } from "../gql/graphql";
+import type { CardFieldsFragment, PaymentGateway } from "../gql/graphql";
 import { DELETE_CARD } from "../operations";
 import { useNotify } from "../notice";
 import type { Run } from "./Cards";
 
+type Card = CardFieldsFragment & { gateway: PaymentGateway };
 type Props = {
-  cards: CardFieldsFragment[];
+  cards: Card[];
   selected: string | null;
   busy: boolean;
   onPick: (id: string) => void;
@@ -37,7 +38,9 @@ export function CardList({ cards, selected, busy, onPick, run }: Props) {
               onChange={() => onPick(card._id)} />
             <span className="card-name">{card.cardName ?? "카드"}</span>
             <span className="card-number muted">{card.cardNumber}</span>
-            {card.version === "V2" && <span className="card-tag">V2</span>}
+            {(card.gateway === "BOOTPAY" || card.version === "V2") && (
+              <span className="card-tag">{card.gateway === "BOOTPAY" ? "부트페이" : "V2"}</span>
+            )}
           </label>
           <button type="button" className="small secondary delete-card" disabled={busy}
             aria-label={`${cardLabel(card)} 삭제`} onClick={() => deleteCard(card)}>

@@ -46,7 +46,7 @@ type Documents = {
     "\n  mutation PrepareCard { preparePaymentCard { customerUid customerId merchantUid pg amount name payMethod } }\n": typeof types.PrepareCardDocument,
     "\n  mutation PrepareCardV2 {\n    preparePaymentCard(version: V2) { customerId storeId channelKey issueId issueName billingKeyMethod }\n  }\n": typeof types.PrepareCardV2Document,
     "\n  mutation RegisterCard($customerUid: ID, $billingKey: ID) {\n    registerPaymentCard(customerUid: $customerUid, billingKey: $billingKey) { ...CardFields }\n  }\n": typeof types.RegisterCardDocument,
-    "\n  mutation PrepareForCard($amount: Int!, $version: PortOneVersion!) {\n    preparePointCharge(amount: $amount, version: $version) { merchantUid amount }\n  }\n": typeof types.PrepareForCardDocument,
+    "\n  mutation PrepareForCard($amount: Int!, $version: PortOneVersion!, $gateway: PaymentGateway!) {\n    preparePointCharge(amount: $amount, version: $version, gateway: $gateway) { merchantUid amount }\n  }\n": typeof types.PrepareForCardDocument,
     "\n  mutation DeleteCard($id: ID!) { deletePaymentCard(paymentCardId: $id) }\n": typeof types.DeleteCardDocument,
     "\n  mutation ChargeWithCard($cardId: ID!, $merchantUid: String!) {\n    createPointTransactionOfLoadingWithCard(paymentCardId: $cardId, merchantUid: $merchantUid) { _id amount balance }\n  }\n": typeof types.ChargeWithCardDocument,
     "\n  fragment SubscriptionFields on PointSubscription {\n    _id amount status billingDay nextChargeAt lastChargedAt lastFailureReason createdAt cancelledAt\n    paymentCard { _id cardName cardNumber }\n  }\n": typeof types.SubscriptionFieldsFragmentDoc,
@@ -87,7 +87,7 @@ const documents: Documents = {
     "\n  mutation PrepareCard { preparePaymentCard { customerUid customerId merchantUid pg amount name payMethod } }\n": types.PrepareCardDocument,
     "\n  mutation PrepareCardV2 {\n    preparePaymentCard(version: V2) { customerId storeId channelKey issueId issueName billingKeyMethod }\n  }\n": types.PrepareCardV2Document,
     "\n  mutation RegisterCard($customerUid: ID, $billingKey: ID) {\n    registerPaymentCard(customerUid: $customerUid, billingKey: $billingKey) { ...CardFields }\n  }\n": types.RegisterCardDocument,
-    "\n  mutation PrepareForCard($amount: Int!, $version: PortOneVersion!) {\n    preparePointCharge(amount: $amount, version: $version) { merchantUid amount }\n  }\n": types.PrepareForCardDocument,
+    "\n  mutation PrepareForCard($amount: Int!, $version: PortOneVersion!, $gateway: PaymentGateway!) {\n    preparePointCharge(amount: $amount, version: $version, gateway: $gateway) { merchantUid amount }\n  }\n": types.PrepareForCardDocument,
     "\n  mutation DeleteCard($id: ID!) { deletePaymentCard(paymentCardId: $id) }\n": types.DeleteCardDocument,
     "\n  mutation ChargeWithCard($cardId: ID!, $merchantUid: String!) {\n    createPointTransactionOfLoadingWithCard(paymentCardId: $cardId, merchantUid: $merchantUid) { _id amount balance }\n  }\n": types.ChargeWithCardDocument,
     "\n  fragment SubscriptionFields on PointSubscription {\n    _id amount status billingDay nextChargeAt lastChargedAt lastFailureReason createdAt cancelledAt\n    paymentCard { _id cardName cardNumber }\n  }\n": types.SubscriptionFieldsFragmentDoc,
@@ -241,7 +241,7 @@ export function graphql(source: "\n  mutation RegisterCard($customerUid: ID, $bi
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  mutation PrepareForCard($amount: Int!, $version: PortOneVersion!) {\n    preparePointCharge(amount: $amount, version: $version) { merchantUid amount }\n  }\n"): (typeof documents)["\n  mutation PrepareForCard($amount: Int!, $version: PortOneVersion!) {\n    preparePointCharge(amount: $amount, version: $version) { merchantUid amount }\n  }\n"];
+export function graphql(source: "\n  mutation PrepareForCard($amount: Int!, $version: PortOneVersion!, $gateway: PaymentGateway!) {\n    preparePointCharge(amount: $amount, version: $version, gateway: $gateway) { merchantUid amount }\n  }\n"): (typeof documents)["\n  mutation PrepareForCard($amount: Int!, $version: PortOneVersion!, $gateway: PaymentGateway!) {\n    preparePointCharge(amount: $amount, version: $version, gateway: $gateway) { merchantUid amount }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
