@@ -196,7 +196,8 @@ def test_a_bootpay_card_registers_in_bootpays_window_and_charges(page_of, api: s
     expect(page.locator('#card-versions .card-version[data-version="BOOTPAY"]')).to_have_attribute("aria-checked", "true")
     page.get_by_role("button", name="카드 등록").click()
     page.frame_locator("#bootpay-sandbox-frame").get_by_role("button", name="취소").click()
-    expect(message).to_have_text("카드 등록을 취소했습니다.")
+    expect(message).to_contain_text("카드 등록을 취소했습니다.")
+    expect(message).to_have_class("message warn")
     # when a card is registered in Bootpay.requestSubscription's window
     page.get_by_role("button", name="카드 등록").click()
     page.frame_locator("#bootpay-sandbox-frame").get_by_role("button", name="카드 등록").click()
