@@ -10,6 +10,8 @@ card. 정기 충전 (when the server has subscriptions): subscribe charges month
 
 from __future__ import annotations
 
+from contextlib import asynccontextmanager
+
 import httpx
 import pytest
 
@@ -22,7 +24,7 @@ from tests.api.test_demo_browser import (  # noqa: F401 - fixtures
     screenshot,
     sign_up,
 )
-from tests.conftest import ledger_invariants
+from tests.conftest import ledger_invariants, make_settings
 
 pytestmark = pytest.mark.browser
 
@@ -128,6 +130,50 @@ def test_register_one_click_charge_decline_and_delete(context, demo_url: tuple[s
     assert list(run_async(ledger_invariants(database_url)).values()) == [10000]  # type: ignore[union-attr]
 
 
+async def customer_uid_of(database_url: str, masked: str) -> str:
+    """The customer_uid of the user's card with this masked number: a key re-issued under it with
+    decline takes the old one's place at PortOne (the sandbox's control API)."""
+    from sqlalchemy import select
+
+    from services.models import PaymentCard
+
+    async with engine_of(database_url) as conn:
+        uid = (await conn.execute(select(PaymentCard.customer_uid).where(
+            PaymentCard.card_number == masked, PaymentCard.status == "active"))).scalar_one()
+    return uid
+
+
+async def next_charge_of(database_url: str):
+    """The one live subscription's next charge time, as the server has it."""
+    from sqlalchemy import select
+
+    from services.models import PointSubscription
+
+    async with engine_of(database_url) as conn:
+        live = PointSubscription.next_charge_at.is_not(None)  # type: ignore[union-attr]
+        return (await conn.execute(select(PointSubscription.next_charge_at).where(live))).scalar_one()
+
+
+@asynccontextmanager
+async def engine_of(database_url: str):
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    engine = create_async_engine(database_url)
+    try:
+        async with engine.connect() as conn:
+            yield conn
+    finally:
+        await engine.dispose()
+
+
+async def run_billing(settings, at) -> dict[str, int]:
+    """What `pointcharge billing run --at` does, against the same database and sandbox."""
+    from api.runtime import runtime
+
+    async with runtime(settings) as (services, _db):
+        return (await services.billing.run(at))["subscriptions"]
+
+
 def has_subscriptions(base: str) -> bool:
     r = httpx.post(f"{base}/graphql", json={"query": "{ __type(name: \"PointSubscription\") { name } }"}, timeout=10)
     return r.json()["data"]["__type"] is not None
@@ -168,6 +214,21 @@ def test_subscribe_then_cancel(context, demo_url: tuple[str, str]) -> None:
         expect(subs.first.locator(".sub-status")).to_have_text("이용 중")
         expect(subs.first).to_contain_text("다음 충전")
         screenshot(page, "cards-subscribed")
+
+        # when the card starts declining and month 2 is run: 결제 실패(재시도 예정) with the reason
+        uid = run_async(customer_uid_of(database_url, "536181******1234"))
+        r = httpx.post(f"{base}/sandbox/portone/_control/billing-keys",
+                       json={"version": "v1", "customer_uid": uid, "decline": True}, timeout=10)
+        assert r.status_code == 200, r.text
+        next_at = run_async(next_charge_of(database_url))
+        counts = run_async(run_billing(make_settings(database_url, public_url=base, portone_timeout_s=5.0), next_at))
+        assert counts == {"claimed": 1, "declined": 1}
+        page.reload()
+        expect(subs.first).to_have_attribute("data-status", "PAST_DUE")
+        expect(subs.first.locator(".sub-status")).to_have_text("결제 실패(재시도 예정)")
+        expect(subs.first.locator(".sub-failure")).to_have_text("최근 실패 사유: 한도초과")
+        expect(balance).to_have_text("30,000")
+        screenshot(page, "cards-past-due")
 
         # when it is cancelled: 해지됨, no next charge, the points of month 1 stay
         subs.first.get_by_role("button", name="매월 30,000원 정기 충전 해지").click()

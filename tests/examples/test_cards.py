@@ -10,11 +10,13 @@ month 1, 해지 cancels.
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from tests.api.test_demo_browser import run_async
 from tests.api.test_demo_cards_browser import (
-    OVER_LIMIT_CARD, card_charges, has_bootpay_cards, has_subscriptions, has_v2_cards,
+    OVER_LIMIT_CARD, card_charges, customer_uid_of, has_bootpay_cards, has_subscriptions, has_v2_cards, next_charge_of,
+    run_billing,
 )
 from tests.conftest import ledger_invariants
 from tests.examples.support import APPS, PHONE, fits, shot, sign_up
@@ -88,7 +90,7 @@ def test_register_a_card_then_one_click_charge_and_a_decline(page_of, api: str, 
 
 
 @pytest.mark.parametrize("preview", APPS, indirect=True)
-def test_subscribe_then_cancel(page_of, api: str, preview: str, database_url: str, request) -> None:
+def test_subscribe_then_cancel(page_of, api_server, api: str, preview: str, database_url: str, request) -> None:
     from playwright.sync_api import expect
 
     if not has_subscriptions(api):
@@ -124,6 +126,18 @@ def test_subscribe_then_cancel(page_of, api: str, preview: str, database_url: st
     expect(subs.first.locator(".sub-status")).to_have_text("이용 중")
     expect(subs.first).to_contain_text("다음 충전")
     shot(page, app, "cards-subscribed")
+
+    # when the card starts declining and month 2 is run: 결제 실패(재시도 예정) with the reason
+    uid = run_async(customer_uid_of(database_url, "536181******1234"))
+    r = httpx.post(f"{api}/sandbox/portone/_control/billing-keys",
+                   json={"version": "v1", "customer_uid": uid, "decline": True}, timeout=10)
+    assert r.status_code == 200, r.text
+    counts = run_async(run_billing(api_server.settings, run_async(next_charge_of(database_url))))
+    assert counts == {"claimed": 1, "declined": 1}
+    page.reload()
+    expect(subs.first).to_have_attribute("data-status", "PAST_DUE")
+    expect(subs.first.locator(".sub-status")).to_have_text("결제 실패(재시도 예정)")
+    expect(subs.first.locator(".sub-failure")).to_have_text("최근 실패 사유: 한도초과")
 
     # when it is cancelled: 해지됨, no next charge, month 1's points stay
     subs.first.get_by_role("button", name="매월 30,000원 정기 충전 해지").click()
