@@ -50,8 +50,12 @@ from api.bootpay_config import bootpay_sandbox_key_problems, resolve_bootpay
 from services.gateways.bootpay import BootpayClient
 from services.gateways.portone.v1 import PortOneV1Client
 from services.gateways.portone.v1_billing import PortOneV1Billing
+from services.billing.attempt_reconcile import AttemptReconciler
 from services.billing.card_charge import CardChargeService
 from services.billing.cards import CardService
+from services.billing.cycles import CycleCharger
+from services.billing.runner import BillingRunner, SubscriptionJob
+from services.billing.subscriptions import SubscriptionService
 from services.gateways.portone.v2 import PortOneV2Client
 from services.settings import PLACEHOLDER_SECRETS, Settings
 from services.webhooks import WebhookService
@@ -188,12 +192,22 @@ def build_services(settings: Settings, db: Database, http: httpx.AsyncClient) ->
     )
     billing_v1 = PortOneV1Billing(portone_v1)
     cards = CardService(db, {billing_v1.name: billing_v1}, pg=settings.portone_billing_pg)
+    charge_lease_s = max(settings.billing_charge_lease_s, 3 * settings.portone_timeout_s)
+    card_charges = CardChargeService(db, charging, cards, lease_s=charge_lease_s)
+    # A subscription's claim outlasts its charge, a wait on the order's own claim included.
+    run_lease_s = max(settings.billing_run_lease_s or 2 * charge_lease_s, charge_lease_s)
+    cycles = CycleCharger(db, card_charges)
+    subscriptions = SubscriptionService(db, charging, cards, cycles, lease_s=run_lease_s)
+    cards.before_delete.append(subscriptions.cancel_for_card)
+    billing = BillingRunner([
+        ("subscriptions", SubscriptionJob(db, cycles, concurrency=settings.billing_concurrency, lease_s=run_lease_s)),
+    ])
     return Services(
         cards=cards,
-        card_charges=CardChargeService(
-            db, charging, cards,
-            lease_s=max(settings.billing_charge_lease_s, 3 * settings.portone_timeout_s),
-        ),
+        card_charges=card_charges,
+        subscriptions=subscriptions,
+        billing=billing,
+        billing_attempts=AttemptReconciler(db, charging, cards),
         settings=settings,
         auth=auth,
         charging=charging,
@@ -394,6 +408,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
                     services.files, settings.storage_cleanup_every,
                     timedelta(hours=settings.storage_cleanup_after_hours),
                 )))
+            if settings.billing_every and services.billing is not None:
+                from services.billing.runner import run_forever
+
+                tasks.append(asyncio.create_task(run_forever(services.billing, settings.billing_every)))
             if settings.reconcile_every:
                 from api.periodic import reconcile_forever
 

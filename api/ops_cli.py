@@ -1,4 +1,5 @@
-"""``pointcharge reconcile`` and ``pointcharge webhooks replay``."""
+"""``pointcharge reconcile``, ``pointcharge webhooks replay``, ``pointcharge files cleanup`` and
+``pointcharge billing run``."""
 
 from __future__ import annotations
 
@@ -38,6 +39,17 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
     cleanup.add_argument("--older-than-hours", type=float, default=None,
                          help="only uploads older than this (default: $POINTCHARGE_STORAGE_CLEANUP_AFTER_HOURS, 24)")
     cleanup.set_defaults(func=_files_cleanup)
+
+    billing = sub.add_parser("billing", help="saved-card billing: monthly subscriptions")
+    billing_sub = billing.add_subparsers(dest="billing_command", required=True)
+    run = billing_sub.add_parser(
+        "run", help="charge every subscription cycle due, then exit (cron; safe to run in several places at once)",
+        description="Exit code 0 when every job ran, 1 when a job failed (see the log).",
+    )
+    run.add_argument("--at", help="ISO 8601 time to run as of (default: now): what is due by then is charged")
+    run.add_argument("--limit", type=int, default=None, help="charge at most N subscriptions (default: all due)")
+    run.add_argument("--json", action="store_true", help="machine-readable counts")
+    run.set_defaults(func=_billing_run)
 
 
 def _files_cleanup(args: argparse.Namespace) -> int:
@@ -80,7 +92,8 @@ def _reconcile(args: argparse.Namespace) -> int:
     async def run() -> Report:
         async with runtime(Settings()) as (services, db):
             reconciler = Reconciler(
-                db, services.charging, services.webhooks, stale_after=timedelta(minutes=args.stale_minutes)
+                db, services.charging, services.webhooks, stale_after=timedelta(minutes=args.stale_minutes),
+                extra_checks=services.reconcile_checks(),
             )
             return await reconciler.run(since=since, apply=args.apply)
 
@@ -130,3 +143,31 @@ def _replay(args: argparse.Namespace) -> int:
     counts = asyncio.run(run())
     print("replayed: " + (", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "nothing to replay"))
     return 1 if counts.get("failed") else 0
+
+
+def _billing_run(args: argparse.Namespace) -> int:
+    from api.runtime import runtime
+    from services.settings import Settings
+
+    try:
+        at = datetime.fromisoformat(args.at) if args.at else datetime.now(UTC)
+    except ValueError:
+        print(f"--at: not an ISO 8601 time: {args.at}", file=sys.stderr)
+        return 2
+    at = at if at.tzinfo else at.replace(tzinfo=UTC)
+    if args.limit is not None and args.limit < 1:
+        print("--limit must be at least 1", file=sys.stderr)
+        return 2
+
+    async def run() -> dict[str, dict[str, int]]:
+        async with runtime(Settings()) as (services, _db):
+            assert services.billing is not None
+            return await services.billing.run(at, args.limit)
+
+    report = asyncio.run(run())
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False))
+    else:
+        for name, counts in report.items():
+            print(f"{name}: " + (", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "nothing due"))
+    return 1 if any("error" in counts for counts in report.values()) else 0

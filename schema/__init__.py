@@ -45,7 +45,10 @@ from schema.mutations.delete_payment_card import DeletePaymentCardMutation
 from schema.mutations.create_point_transaction_of_loading_with_card import (
     CreatePointTransactionOfLoadingWithCardMutation,
 )
+from schema.mutations.create_point_subscription import CreatePointSubscriptionMutation
+from schema.mutations.cancel_point_subscription import CancelPointSubscriptionMutation
 from schema.queries.payment_cards import PaymentCardQueries
+from schema.queries.point_subscriptions import PointSubscriptionQueries
 from schema.queries.points import PointQueries
 from schema.queries.questions import QuestionQueries
 from schema.queries.users import UserQueries
@@ -54,7 +57,10 @@ from services.settings import Settings
 
 
 @strawberry.type
-class Query(UserQueries, PointQueries, UseditemQueries, QuestionQueries, FileQueries, PaymentCardQueries):
+class Query(
+    UserQueries, PointQueries, UseditemQueries, QuestionQueries, FileQueries, PaymentCardQueries,
+    PointSubscriptionQueries,
+):
     pass
 
 
@@ -85,6 +91,8 @@ class Mutation(
     RegisterPaymentCardMutation,
     DeletePaymentCardMutation,
     CreatePointTransactionOfLoadingWithCardMutation,
+    CreatePointSubscriptionMutation,
+    CancelPointSubscriptionMutation,
 ):
     pass
 

@@ -5,8 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from services.auth import AuthService
+from services.billing.attempt_reconcile import AttemptReconciler
 from services.billing.card_charge import CardChargeService
 from services.billing.cards import CardService
+from services.billing.runner import BillingRunner
+from services.billing.subscriptions import SubscriptionService
 from services.cancellation import CancelService
 from services.charging import ChargeService
 from services.files import FileService
@@ -46,3 +49,10 @@ class Services:
     files: FileService | None = None  # uploads (issue 26); built by api.app
     cards: CardService | None = None  # saved cards (issue 25, PortOne V1); built by api.app
     card_charges: CardChargeService | None = None  # one-click charges with them
+    subscriptions: SubscriptionService | None = None  # monthly point subscriptions (정기 충전)
+    billing: BillingRunner | None = None  # runs due subscription cycles (and other billing jobs)
+    billing_attempts: AttemptReconciler | None = None  # reconcile's check of subscription attempts
+
+    def reconcile_checks(self) -> list:  # type: ignore[type-arg]
+        """The Reconciler's extra checks (services.reconcile.ExtraCheck) of what these services hold."""
+        return [self.billing_attempts.check] if self.billing_attempts is not None else []

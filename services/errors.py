@@ -51,6 +51,8 @@ class Code:
     ORDER_NOT_FOUND = "ORDER_NOT_FOUND"  # no such charge order of this user
     ORDER_ALREADY_PAID = "ORDER_ALREADY_PAID"  # paid another way (checkout, another card): make a new order
     CARD_CHARGE_IN_PROGRESS = "CARD_CHARGE_IN_PROGRESS"  # an attempt on this order is still in flight
+    SUBSCRIPTION_NOT_FOUND = "SUBSCRIPTION_NOT_FOUND"  # no such subscription of this user
+    SUBSCRIPTION_EXISTS = "SUBSCRIPTION_EXISTS"  # one live subscription per user (extensions.subscriptionId)
 
 
 DEFAULT_MESSAGES: dict[str, str] = {
@@ -90,6 +92,8 @@ DEFAULT_MESSAGES: dict[str, str] = {
     Code.ORDER_NOT_FOUND: "충전 주문을 찾을 수 없습니다.",
     Code.ORDER_ALREADY_PAID: "이미 결제된 주문입니다. 새 충전 주문을 만들어 주세요.",
     Code.CARD_CHARGE_IN_PROGRESS: "이 주문의 카드 결제를 처리하고 있습니다. 잠시 후 다시 시도해 주세요.",
+    Code.SUBSCRIPTION_NOT_FOUND: "정기 충전을 찾을 수 없습니다.",
+    Code.SUBSCRIPTION_EXISTS: "이미 이용 중인 정기 충전이 있습니다. 기존 정기 충전을 해지한 뒤 다시 신청해 주세요.",
     Code.PRICE_CHANGED: "판매자가 상품 가격을 변경했습니다. 변경된 가격을 확인한 뒤 다시 구매해 주세요.",
 }
 

@@ -410,3 +410,88 @@ class CardCharge(SQLModel, table=True):
     fail_reason: str | None = Field(default=None, max_length=200)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+# A subscription's live statuses: the ones that hold the user's one slot (the partial unique index
+# below) and that the runner charges. CREATING: the first month is being charged by
+# createPointSubscription (or, after a crash, by the runner); FAILED: that first charge was declined
+# (never shown: no subscription came of it).
+LIVE_SUBSCRIPTION = "status IN ('CREATING', 'ACTIVE', 'PAST_DUE')"
+
+
+def new_subscription_id() -> str:
+    # 80 random bits: short enough that "ps_<id>_c<cycle>_a<attempt>" fits PortOne V1's 40-char merchant_uid.
+    return uuid.uuid4().hex[:20]
+
+
+class PointSubscription(SQLModel, table=True):
+    """A monthly point top-up (정기 충전) on a saved card: ``amount`` KRW charged on ``billing_day``
+    of every month (clamped to the month's end), counted from ``anchor_at`` (the first charge's time:
+    cycle n is due n-1 months after it, so a clamped February never moves March's day).
+
+    ``cycle`` is the cycle to charge next and ``attempt`` how many attempts it has had (0..3).
+    ``lease_until``/``lease_token``: a runner's claim on the row (a conditional update), fencing every
+    later write of that runner; a lapsed lease belongs to a process that is gone."""
+
+    __tablename__ = "point_subscriptions"
+    __table_args__ = (
+        sa.Index("ix_point_subscriptions_user_created", "user_id", "created_at"),
+        sa.Index("ix_point_subscriptions_card", "card_id"),
+        sa.Index("ix_point_subscriptions_next_charge_at", "next_charge_at"),
+        sa.Index(
+            "uq_point_subscriptions_live_user", "user_id", unique=True,
+            sqlite_where=sa.text(LIVE_SUBSCRIPTION), postgresql_where=sa.text(LIVE_SUBSCRIPTION),
+        ),
+        sa.CheckConstraint("amount > 0", name="ck_point_subscriptions_amount_positive"),
+        sa.CheckConstraint("billing_day BETWEEN 1 AND 31", name="ck_point_subscriptions_billing_day"),
+    )
+
+    id: str = Field(default_factory=new_subscription_id, primary_key=True, max_length=32)
+    user_id: str = Field(foreign_key="users.id", max_length=32)
+    card_id: str = Field(foreign_key="payment_cards.id", max_length=32)
+    amount: int = Field(sa_type=sa.BigInteger)
+    billing_day: int
+    anchor_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    status: str = Field(max_length=16)  # CREATING | ACTIVE | PAST_DUE | SUSPENDED | CANCELLED | FAILED
+    cycle: int = Field(default=1)
+    attempt: int = Field(default=0)
+    next_charge_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
+    lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
+    lease_token: str | None = Field(default=None, max_length=32)
+    last_charged_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
+    last_failure_reason: str | None = Field(default=None, max_length=200)
+    ended_reason: str | None = Field(default=None, max_length=200)  # why SUSPENDED / CANCELLED / FAILED
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    cancelled_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
+
+
+class PointSubscriptionAttempt(SQLModel, table=True):
+    """One charge attempt of a subscription's cycle, written (with its own order, ``order_key`` =
+    ``ps_<subscription>_c<cycle>_a<attempt>``) and committed *before* the gateway is asked, so that a
+    run after a crash finds it and looks its merchant_uid up before charging anything again.
+
+    ``state``: charging | paid | declined | refused | unknown. The database keeps one row per
+    (subscription, cycle, attempt) and at most one ``paid`` row per (subscription, cycle)."""
+
+    __tablename__ = "point_subscription_attempts"
+    __table_args__ = (
+        sa.UniqueConstraint("subscription_id", "cycle", "attempt", name="uq_point_subscription_attempts_key"),
+        sa.Index(
+            "uq_point_subscription_attempts_paid_cycle", "subscription_id", "cycle", unique=True,
+            sqlite_where=sa.text("state = 'paid'"), postgresql_where=sa.text("state = 'paid'"),
+        ),
+        sa.Index("ix_point_subscription_attempts_state_updated", "state", "updated_at"),
+    )
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    subscription_id: str = Field(foreign_key="point_subscriptions.id", max_length=32)
+    cycle: int
+    attempt: int
+    order_id: str = Field(foreign_key="orders.id", max_length=32, sa_column_kwargs={"unique": True})
+    order_key: str = Field(max_length=100)
+    state: str = Field(max_length=16)
+    payment_id: str | None = Field(default=None, foreign_key="payments.id", max_length=32)
+    fail_reason: str | None = Field(default=None, max_length=200)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)

@@ -148,6 +148,13 @@ class Settings(BaseSettings):
     # order lasts (longer than a PortOne call can take: a lapsed claim is taken over, after a look-up).
     portone_billing_pg: str = "html5_inicis.INIBillTst"
     billing_charge_lease_s: float = 30.0
+    # Monthly subscriptions' runner (services/billing/runner.py): `serve` runs what is due every N
+    # seconds (0 = off: run `pointcharge billing run` from cron instead); each process charges at
+    # most N at a time; a runner's claim on a subscription lasts N seconds (None: twice the charge
+    # lease above; never shorter than it).
+    billing_every: float = Field(default=60.0, ge=0)
+    billing_concurrency: int = Field(default=8, ge=1, le=256)
+    billing_run_lease_s: float | None = Field(default=None, gt=0)
     # PortOne V2 (optional in production: set the secret to enable it next to V1).
     portone_v2_base_url: str | None = None
     portone_v2_secret: SecretStr | None = None

@@ -87,6 +87,8 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
         "argon2_parallelism": 1,
         # Uploads go to a scratch folder, not ./pointcharge-files in the checkout.
         "storage_url": str(Path(tempfile.gettempdir()) / f"pointcharge-test-files-{os.getpid()}"),
+        # Subscriptions are charged by `pointcharge billing run --at` in tests, never by the clock.
+        "billing_every": 0,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[arg-type]

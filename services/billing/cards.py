@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import re
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from sqlalchemy import select, update
@@ -58,6 +59,10 @@ class CardService:
         # By payment_cards.provider: every card is read, charged and deleted through its own gateway.
         self.gateways = gateways
         self.pg = pg
+        # Run before a card's key is deleted at its gateway (the issue: revoke what charges the card
+        # first): subscriptions on it are cancelled. Registered by the composition root, so that
+        # cards know nothing of what uses them.
+        self.before_delete: list[Callable[[PaymentCard], Awaitable[object]]] = []
 
     def gateway_of(self, card: PaymentCard) -> BillingGateway:
         gateway = self.gateways.get(card.provider)
@@ -163,6 +168,8 @@ class CardService:
         lost, or in its console) counts as deleted. Nothing is half done: the row changes only after
         PortOne has no key."""
         card = await self.get_active(user_id, card_id)
+        for revoke in self.before_delete:
+            await revoke(card)
         deleted_now = await self.gateway_of(card).delete_billing_key(card.customer_uid)
         if not deleted_now:
             log.info("billing key of card %s was already gone at the gateway", card.id)
