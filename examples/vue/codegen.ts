@@ -5,10 +5,7 @@ import type { CodegenConfig } from "@graphql-codegen/cli";
 // it (so the same config works before and after they are merged; the generated types are the
 // same either way, nullability aside: re-run codegen after a merge).
 const api = readFileSync("../../schema.graphql", "utf8");
-const contract = [
-  ...(api.includes("type PointSubscription ") ? [] : ["codegen-contract.graphql"]),
-  ...(api.includes("billingKeyMethod") ? [] : ["codegen-contract-v2.graphql"]),
-];
+const contract = api.includes("billingKeyMethod") ? [] : ["codegen-contract-v2.graphql"];
 
 // Types for every operation in src/ from the API's committed schema (`npm run codegen`).
 // The output is committed and CI checks it is current: keep it deterministic (no timestamps,

@@ -25,6 +25,7 @@ export type PaymentGateway =
   | 'BOOTPAY'
   | 'PORTONE';
 
+/** 정기 충전 상태 */
 export type PointSubscriptionStatus =
   | 'ACTIVE'
   | 'CANCELLED'
