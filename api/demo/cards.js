@@ -17,7 +17,7 @@
   var demo = window.PointchargeDemo;
   if (!demo) return;
   var gql = demo.gql, fmt = demo.fmt, when = demo.when, state = demo.state;
-  var cards = { list: [], selected: null, amount: null, subs: [], subsOn: true, version: "V1" };
+  var cards = { list: [], selected: null, amount: null, subs: [], subsOn: true, version: "V1", loading: null };
 
   var STATUS = { ACTIVE: "이용 중", PAST_DUE: "결제 실패(재시도 예정)", SUSPENDED: "일시 중지", CANCELLED: "해지됨" };
   var CARD = "_id cardName cardNumber version createdAt";
@@ -74,7 +74,7 @@
     render();
   }
 
-  function reload() { return load().catch(demo.showError); }
+  function reload() { return (cards.loading = load().catch(demo.showError)); }
 
   // ------------------------------------------------------------------ rendering
   function render() {
@@ -191,8 +191,11 @@
     if (state.busy) return;
     demo.setBusy(true);
     try { await work(); } catch (e) { demo.showError(e); } finally {
+      // The balance, the history and (through "refresh") the cards: busy until they are in, so that
+      // the next click acts on the list as it now is.
+      await demo.refresh().catch(demo.showError);
+      await cards.loading;
       demo.setBusy(false);
-      await demo.refresh().catch(demo.showError);  // the balance, the history, and (through "refresh") the cards
     }
   }
 

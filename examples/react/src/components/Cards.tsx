@@ -49,9 +49,11 @@ export function Cards() {
     } catch (error) {
       notify.fail(error, operation, "cards");
     } finally {
+      // The balance, the history, the cards: busy until they are in, so that the next click acts on
+      // the list as it now is (a card just registered is the picked one, not the one before it).
+      await client.refetchQueries({ include: "active" }).catch(() => undefined);
       inFlight.current = false;
       setBusy(false);
-      await client.refetchQueries({ include: "active" }).catch(() => undefined); // the balance, the history
     }
   };
 
