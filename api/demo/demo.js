@@ -49,6 +49,7 @@
     FILE_TOO_LARGE: "사진 파일이 너무 큽니다.",
     UNSUPPORTED_FILE_TYPE: "JPEG, PNG, WebP, GIF 사진만 올릴 수 있습니다.",
     PRICE_CHANGED: "판매자가 상품 가격을 바꿨습니다. 새 가격을 확인한 뒤 다시 구매해 주세요.",
+    CARD_DECLINED: "카드 결제가 거절되었습니다. 다른 카드로 다시 시도해 주세요.",
     NETWORK: "서버에 연결할 수 없습니다. 네트워크 상태를 확인해 주세요."
   };
   // The same code can mean something more precise in one operation.
@@ -111,7 +112,14 @@
     // extensions.charged === false: a Bootpay payment held for the server's confirm that it refused
     // (AMOUNT_MISMATCH, BALANCE_LIMIT_EXCEEDED) was never captured, so not "자동으로 취소했습니다".
     var precise = (this.extensions.where || this.extensions.charged === false) && serverMessage;
-    this.message = precise || override || MESSAGES[code] || serverMessage || MESSAGES.INTERNAL_SERVER_ERROR;
+    this.message = precise || override || declined(code, this.extensions) || MESSAGES[code] || serverMessage ||
+      MESSAGES.INTERNAL_SERVER_ERROR;
+  }
+
+  // A card the card company refused says why, in the company's words (extensions.failReason: 한도초과…).
+  function declined(code, extensions) {
+    if (code !== "CARD_DECLINED" || !extensions.failReason) return null;
+    return "카드 결제가 거절되었습니다: " + extensions.failReason + ". 다른 카드로 다시 시도해 주세요.";
   }
 
   async function gql(op, query, variables, opts) {
@@ -169,8 +177,16 @@
     state.busy = busy;
     var buttons = document.querySelectorAll("main button");
     for (var i = 0; i < buttons.length; i++) buttons[i].disabled = busy;
-    if (!busy) $("btn-pay").disabled = !amountToPay();
+    if (!busy) {
+      $("btn-pay").disabled = !amountToPay();
+      emit("idle");
+    }
   }
+
+  // cards.js (카드 / 정기 충전) follows the page through these: "refresh", "signedOut", "tab", "idle".
+  var listeners = {};
+  function on(event, fn) { (listeners[event] = listeners[event] || []).push(fn); }
+  function emit(event, arg) { (listeners[event] || []).forEach(function (fn) { fn(arg); }); }
   function signedOut() {
     state.token = null;
     state.user = null;
@@ -182,6 +198,7 @@
     $("loading").hidden = true;
     $("auth").hidden = false;
     ["account", "tabs", "charge", "pending", "history", "shop", "trades"].forEach(function (id) { $(id).hidden = true; });
+    emit("signedOut");
   }
 
   // ------------------------------------------------------------------ data
@@ -210,6 +227,7 @@
     renderItems(data.fetchUseditems);
     renderTrades(data.fetchPointTransactions);
     showTab(state.tab);
+    emit("refresh");
   }
 
   // ------------------------------------------------------------------ 상점 (items and buying)
@@ -225,6 +243,7 @@
     $("tab-shop").setAttribute("aria-selected", String(shop));
     $("tab-charge").className = shop ? "secondary" : "";
     $("tab-shop").className = shop ? "" : "secondary";
+    emit("tab", tab);
   }
 
   function renderItems(items) {
@@ -935,7 +954,7 @@
     var redirected = takeRedirectResult();
     try {
       state.config = (await gql("fetchPointChargeConfig",
-        "{ fetchPointChargeConfig { merchantCode pg testMode packages minAmount maxAmount gateways bootpayApplicationId } }",
+        "{ fetchPointChargeConfig { merchantCode pg testMode packages minAmount maxAmount gateways bootpayApplicationId storeId } }",
         {}, { anonymous: true })).fetchPointChargeConfig;
       $("mode-badge").hidden = !state.config.testMode;
       renderPackages(state.config);
@@ -956,6 +975,11 @@
       else showMessage("warn", "결제 결과를 확인하려면 다시 로그인해 주세요.");
     }
   }
+
+  window.PointchargeDemo = {
+    gql: gql, showMessage: showMessage, showError: showError, setBusy: setBusy, refresh: refresh,
+    fmt: fmt, when: when, state: state, on: on, GqlError: GqlError
+  };
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", boot);
   else boot();

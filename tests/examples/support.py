@@ -92,6 +92,7 @@ def cross_site_build(app_dir: Path, api: str, out: Path) -> dict[str, str]:
     env = {
         **os.environ, "POINTCHARGE_API_URL": api,
         "VITE_POINTCHARGE_API_URL": api, "VITE_IAMPORT_SDK_URL": f"{api}/sandbox/portone/iamport.js",
+        "VITE_PORTONE_V2_SDK_URL": f"{api}/sandbox/portone/browser-sdk.js",
         "VITE_BOOTPAY_SDK_URL": f"{api}/sandbox/bootpay/bootpay.js",
     }
     build = subprocess.run(

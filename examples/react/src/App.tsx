@@ -6,6 +6,7 @@ import { onReconnect, retryNow, useOffline } from "./connection";
 import { CurrentNotice, NoticeContext, type Notify, noticeOf, type Placed } from "./notice";
 import { Auth } from "./components/Auth";
 import { Account } from "./components/Account";
+import { Cards } from "./components/Cards";
 import { Charge } from "./components/Charge";
 import { NoticeLine } from "./components/NoticeLine";
 import { Pending } from "./components/Pending";
@@ -101,6 +102,7 @@ export default function App() {
                   element={
                     <>
                       <Charge />
+                      <Cards />
                       <Pending />
                       <History />
                     </>

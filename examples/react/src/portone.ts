@@ -13,6 +13,9 @@ export interface RequestPayParams {
   buyer_email?: string;
   buyer_name?: string;
   m_redirect_url?: string;
+  /** 카드 등록 (빌링키 발급): the key is issued under customer_uid; amount 0 charges nothing. */
+  customer_uid?: string;
+  customer_id?: string;
 }
 
 export interface RequestPayResponse {

@@ -25,6 +25,8 @@ interface RequestPaymentResult {
 
 interface Bootpay {
   requestPayment(params: RequestPaymentParams): Promise<RequestPaymentResult>;
+  /** 카드 등록 (정기결제): resolves {event: "done", data: {receipt_id}}; the key stays with Bootpay. */
+  requestSubscription(params: Record<string, unknown>): Promise<RequestPaymentResult>;
 }
 
 declare global {

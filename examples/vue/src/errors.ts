@@ -28,7 +28,10 @@ const MESSAGES: Record<string, string> = {
   NETWORK: "서버에 연결할 수 없습니다. 네트워크 상태를 확인해 주세요.",
   SDK_NOT_LOADED: "결제 모듈(iamport.js)을 불러오지 못했습니다.",
   BOOTPAY_SDK_NOT_LOADED: "결제 모듈(bootpay.js)을 불러오지 못했습니다.",
+  CARD_DECLINED: "카드 결제가 거절되었습니다. 다른 카드로 다시 시도해 주세요.",
+  V2_SDK_NOT_LOADED: "결제 모듈(browser-sdk.js)을 불러오지 못했습니다.",
 };
+const SDK_ERRORS = new Set(["SDK_NOT_LOADED", "BOOTPAY_SDK_NOT_LOADED", "V2_SDK_NOT_LOADED"]);
 // The same code can mean something more precise in one operation.
 const OVERRIDES: Record<string, Record<string, string>> = {
   loginUser: { UNAUTHENTICATED: "이메일 또는 비밀번호가 일치하지 않습니다." },
@@ -61,7 +64,7 @@ export function describe(error: unknown, operation?: string): Problem {
     serverMessage = first?.message ?? "";
     field = typeof first?.extensions?.field === "string" ? first.extensions.field : undefined;
     extensions = first?.extensions;
-  } else if (error instanceof Error && (error.message === "SDK_NOT_LOADED" || error.message === "BOOTPAY_SDK_NOT_LOADED")) {
+  } else if (error instanceof Error && SDK_ERRORS.has(error.message)) {
     code = error.message;
   } else if (error instanceof Error) {
     code = "NETWORK";
@@ -76,11 +79,19 @@ export function describe(error: unknown, operation?: string): Problem {
       extensions?.charged === false);
   const message =
     (preferServer && serverMessage) ||
+    declined(code, extensions) ||
     (operation && OVERRIDES[operation]?.[code]) ||
     MESSAGES[code] ||
     serverMessage ||
     MESSAGES.INTERNAL_SERVER_ERROR;
   return { code, message, field, extensions };
+}
+
+/** A card the card company refused says why, in the company's words (extensions.failReason: 한도초과…). */
+function declined(code: string, extensions?: Record<string, unknown>): string | null {
+  const reason = extensions?.failReason;
+  if (code !== "CARD_DECLINED" || typeof reason !== "string" || !reason) return null;
+  return `카드 결제가 거절되었습니다: ${reason}. 다른 카드로 다시 시도해 주세요.`;
 }
 
 /** The mobile redirect's ?outcome=failed&reason=… (PortOne error codes or the API's outcomes). */

@@ -8,7 +8,7 @@ export const PING = graphql(`
 
 export const CONFIG = graphql(`
   query PointChargeConfig {
-    fetchPointChargeConfig { merchantCode pg testMode packages minAmount maxAmount gateways bootpayApplicationId }
+    fetchPointChargeConfig { merchantCode pg testMode packages minAmount maxAmount gateways bootpayApplicationId storeId }
   }
 `);
 
@@ -139,4 +139,61 @@ export const ANSWER = graphql(`
   mutation Answer($questionId: ID!, $contents: String!) {
     createUseditemQuestionAnswer(useditemQuestionId: $questionId, createUseditemQuestionAnswerInput: { contents: $contents }) { _id }
   }
+`);
+
+// --- 카드 / 정기 충전 (saved cards: billing keys)
+export const CARD_FIELDS = graphql(`
+  fragment CardFields on PaymentCard { _id cardName cardNumber version createdAt }
+`);
+export const CARDS = graphql(`
+  query PaymentCards { fetchPaymentCards { ...CardFields } }
+`);
+// What IMP.request_pay({customer_uid, amount: 0, …}) needs to issue a billing key for this user.
+export const PREPARE_CARD = graphql(`
+  mutation PrepareCard { preparePaymentCard { customerUid customerId merchantUid pg amount name payMethod } }
+`);
+// V2: what PortOne.requestIssueBillingKey needs; the server binds the key it issues by issueId.
+export const PREPARE_CARD_V2 = graphql(`
+  mutation PrepareCardV2 {
+    preparePaymentCard(version: V2) { customerId storeId channelKey issueId issueName billingKeyMethod }
+  }
+`);
+// customerUid (V1) or billingKey (V2).
+export const REGISTER_CARD = graphql(`
+  mutation RegisterCard($customerUid: ID, $billingKey: ID) {
+    registerPaymentCard(customerUid: $customerUid, billingKey: $billingKey) { ...CardFields }
+  }
+`);
+// A one-click charge's order, on the card's gateway and PortOne version (a V2 card pays a V2 paymentId).
+export const PREPARE_FOR_CARD = graphql(`
+  mutation PrepareForCard($amount: Int!, $version: PortOneVersion!, $gateway: PaymentGateway!) {
+    preparePointCharge(amount: $amount, version: $version, gateway: $gateway) { merchantUid amount }
+  }
+`);
+export const DELETE_CARD = graphql(`
+  mutation DeleteCard($id: ID!) { deletePaymentCard(paymentCardId: $id) }
+`);
+// The order (preparePointCharge) is the idempotency key: a second call charges nothing more.
+export const CHARGE_WITH_CARD = graphql(`
+  mutation ChargeWithCard($cardId: ID!, $merchantUid: String!) {
+    createPointTransactionOfLoadingWithCard(paymentCardId: $cardId, merchantUid: $merchantUid) { _id amount balance }
+  }
+`);
+export const SUBSCRIPTION_FIELDS = graphql(`
+  fragment SubscriptionFields on PointSubscription {
+    _id amount status billingDay nextChargeAt lastChargedAt lastFailureReason createdAt cancelledAt
+    paymentCard { _id cardName cardNumber }
+  }
+`);
+export const SUBSCRIPTIONS = graphql(`
+  query PointSubscriptions { fetchPointSubscriptions { ...SubscriptionFields } }
+`);
+// Charges the first month now; a decline is CARD_DECLINED and leaves no live subscription.
+export const SUBSCRIBE = graphql(`
+  mutation Subscribe($cardId: ID!, $amount: Int!) {
+    createPointSubscription(paymentCardId: $cardId, amount: $amount) { ...SubscriptionFields }
+  }
+`);
+export const CANCEL_SUBSCRIPTION = graphql(`
+  mutation CancelSubscription($id: ID!) { cancelPointSubscription(pointSubscriptionId: $id) { ...SubscriptionFields } }
 `);

@@ -14,7 +14,7 @@ import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-
  * Learn more about it here: https://the-guild.dev/graphql/codegen/plugins/presets/preset-client#reducing-bundle-size
  */
 type Documents = {
-    "\n  query PointChargeConfig {\n    fetchPointChargeConfig { merchantCode pg testMode packages minAmount maxAmount gateways bootpayApplicationId }\n  }\n": typeof types.PointChargeConfigDocument,
+    "\n  query PointChargeConfig {\n    fetchPointChargeConfig { merchantCode pg testMode packages minAmount maxAmount gateways bootpayApplicationId storeId }\n  }\n": typeof types.PointChargeConfigDocument,
     "\n  query Me {\n    fetchUserLoggedIn { _id email name userPoint { _id amount } }\n  }\n": typeof types.MeDocument,
     "\n  query ChargeOrders {\n    fetchPointChargeOrders {\n      _id gateway merchantUid impUid receiptId amount paidAmount cancelledAmount status payMethod\n      virtualAccount { bankName accountNumber holder dueAt }\n    }\n  }\n": typeof types.ChargeOrdersDocument,
     "\n  fragment HistoryEntry on PointTransaction { _id gateway impUid amount balance status statusDetail createdAt }\n": typeof types.HistoryEntryFragmentDoc,
@@ -41,9 +41,21 @@ type Documents = {
     "\n  query Answers($questionId: ID!) {\n    fetchUseditemQuestionAnswers(useditemQuestionId: $questionId, page: 1) { _id contents createdAt user { _id name } }\n  }\n": typeof types.AnswersDocument,
     "\n  mutation Ask($itemId: ID!, $contents: String!) {\n    createUseditemQuestion(useditemId: $itemId, createUseditemQuestionInput: { contents: $contents }) { _id }\n  }\n": typeof types.AskDocument,
     "\n  mutation Answer($questionId: ID!, $contents: String!) {\n    createUseditemQuestionAnswer(useditemQuestionId: $questionId, createUseditemQuestionAnswerInput: { contents: $contents }) { _id }\n  }\n": typeof types.AnswerDocument,
+    "\n  fragment CardFields on PaymentCard { _id cardName cardNumber version createdAt }\n": typeof types.CardFieldsFragmentDoc,
+    "\n  query PaymentCards { fetchPaymentCards { ...CardFields } }\n": typeof types.PaymentCardsDocument,
+    "\n  mutation PrepareCard { preparePaymentCard { customerUid customerId merchantUid pg amount name payMethod } }\n": typeof types.PrepareCardDocument,
+    "\n  mutation PrepareCardV2 {\n    preparePaymentCard(version: V2) { customerId storeId channelKey issueId issueName billingKeyMethod }\n  }\n": typeof types.PrepareCardV2Document,
+    "\n  mutation RegisterCard($customerUid: ID, $billingKey: ID) {\n    registerPaymentCard(customerUid: $customerUid, billingKey: $billingKey) { ...CardFields }\n  }\n": typeof types.RegisterCardDocument,
+    "\n  mutation PrepareForCard($amount: Int!, $version: PortOneVersion!, $gateway: PaymentGateway!) {\n    preparePointCharge(amount: $amount, version: $version, gateway: $gateway) { merchantUid amount }\n  }\n": typeof types.PrepareForCardDocument,
+    "\n  mutation DeleteCard($id: ID!) { deletePaymentCard(paymentCardId: $id) }\n": typeof types.DeleteCardDocument,
+    "\n  mutation ChargeWithCard($cardId: ID!, $merchantUid: String!) {\n    createPointTransactionOfLoadingWithCard(paymentCardId: $cardId, merchantUid: $merchantUid) { _id amount balance }\n  }\n": typeof types.ChargeWithCardDocument,
+    "\n  fragment SubscriptionFields on PointSubscription {\n    _id amount status billingDay nextChargeAt lastChargedAt lastFailureReason createdAt cancelledAt\n    paymentCard { _id cardName cardNumber }\n  }\n": typeof types.SubscriptionFieldsFragmentDoc,
+    "\n  query PointSubscriptions { fetchPointSubscriptions { ...SubscriptionFields } }\n": typeof types.PointSubscriptionsDocument,
+    "\n  mutation Subscribe($cardId: ID!, $amount: Int!) {\n    createPointSubscription(paymentCardId: $cardId, amount: $amount) { ...SubscriptionFields }\n  }\n": typeof types.SubscribeDocument,
+    "\n  mutation CancelSubscription($id: ID!) { cancelPointSubscription(pointSubscriptionId: $id) { ...SubscriptionFields } }\n": typeof types.CancelSubscriptionDocument,
 };
 const documents: Documents = {
-    "\n  query PointChargeConfig {\n    fetchPointChargeConfig { merchantCode pg testMode packages minAmount maxAmount gateways bootpayApplicationId }\n  }\n": types.PointChargeConfigDocument,
+    "\n  query PointChargeConfig {\n    fetchPointChargeConfig { merchantCode pg testMode packages minAmount maxAmount gateways bootpayApplicationId storeId }\n  }\n": types.PointChargeConfigDocument,
     "\n  query Me {\n    fetchUserLoggedIn { _id email name userPoint { _id amount } }\n  }\n": types.MeDocument,
     "\n  query ChargeOrders {\n    fetchPointChargeOrders {\n      _id gateway merchantUid impUid receiptId amount paidAmount cancelledAmount status payMethod\n      virtualAccount { bankName accountNumber holder dueAt }\n    }\n  }\n": types.ChargeOrdersDocument,
     "\n  fragment HistoryEntry on PointTransaction { _id gateway impUid amount balance status statusDetail createdAt }\n": types.HistoryEntryFragmentDoc,
@@ -70,6 +82,18 @@ const documents: Documents = {
     "\n  query Answers($questionId: ID!) {\n    fetchUseditemQuestionAnswers(useditemQuestionId: $questionId, page: 1) { _id contents createdAt user { _id name } }\n  }\n": types.AnswersDocument,
     "\n  mutation Ask($itemId: ID!, $contents: String!) {\n    createUseditemQuestion(useditemId: $itemId, createUseditemQuestionInput: { contents: $contents }) { _id }\n  }\n": types.AskDocument,
     "\n  mutation Answer($questionId: ID!, $contents: String!) {\n    createUseditemQuestionAnswer(useditemQuestionId: $questionId, createUseditemQuestionAnswerInput: { contents: $contents }) { _id }\n  }\n": types.AnswerDocument,
+    "\n  fragment CardFields on PaymentCard { _id cardName cardNumber version createdAt }\n": types.CardFieldsFragmentDoc,
+    "\n  query PaymentCards { fetchPaymentCards { ...CardFields } }\n": types.PaymentCardsDocument,
+    "\n  mutation PrepareCard { preparePaymentCard { customerUid customerId merchantUid pg amount name payMethod } }\n": types.PrepareCardDocument,
+    "\n  mutation PrepareCardV2 {\n    preparePaymentCard(version: V2) { customerId storeId channelKey issueId issueName billingKeyMethod }\n  }\n": types.PrepareCardV2Document,
+    "\n  mutation RegisterCard($customerUid: ID, $billingKey: ID) {\n    registerPaymentCard(customerUid: $customerUid, billingKey: $billingKey) { ...CardFields }\n  }\n": types.RegisterCardDocument,
+    "\n  mutation PrepareForCard($amount: Int!, $version: PortOneVersion!, $gateway: PaymentGateway!) {\n    preparePointCharge(amount: $amount, version: $version, gateway: $gateway) { merchantUid amount }\n  }\n": types.PrepareForCardDocument,
+    "\n  mutation DeleteCard($id: ID!) { deletePaymentCard(paymentCardId: $id) }\n": types.DeleteCardDocument,
+    "\n  mutation ChargeWithCard($cardId: ID!, $merchantUid: String!) {\n    createPointTransactionOfLoadingWithCard(paymentCardId: $cardId, merchantUid: $merchantUid) { _id amount balance }\n  }\n": types.ChargeWithCardDocument,
+    "\n  fragment SubscriptionFields on PointSubscription {\n    _id amount status billingDay nextChargeAt lastChargedAt lastFailureReason createdAt cancelledAt\n    paymentCard { _id cardName cardNumber }\n  }\n": types.SubscriptionFieldsFragmentDoc,
+    "\n  query PointSubscriptions { fetchPointSubscriptions { ...SubscriptionFields } }\n": types.PointSubscriptionsDocument,
+    "\n  mutation Subscribe($cardId: ID!, $amount: Int!) {\n    createPointSubscription(paymentCardId: $cardId, amount: $amount) { ...SubscriptionFields }\n  }\n": types.SubscribeDocument,
+    "\n  mutation CancelSubscription($id: ID!) { cancelPointSubscription(pointSubscriptionId: $id) { ...SubscriptionFields } }\n": types.CancelSubscriptionDocument,
 };
 
 /**
@@ -89,7 +113,7 @@ export function graphql(source: string): unknown;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  query PointChargeConfig {\n    fetchPointChargeConfig { merchantCode pg testMode packages minAmount maxAmount gateways bootpayApplicationId }\n  }\n"): (typeof documents)["\n  query PointChargeConfig {\n    fetchPointChargeConfig { merchantCode pg testMode packages minAmount maxAmount gateways bootpayApplicationId }\n  }\n"];
+export function graphql(source: "\n  query PointChargeConfig {\n    fetchPointChargeConfig { merchantCode pg testMode packages minAmount maxAmount gateways bootpayApplicationId storeId }\n  }\n"): (typeof documents)["\n  query PointChargeConfig {\n    fetchPointChargeConfig { merchantCode pg testMode packages minAmount maxAmount gateways bootpayApplicationId storeId }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -194,6 +218,54 @@ export function graphql(source: "\n  mutation Ask($itemId: ID!, $contents: Strin
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation Answer($questionId: ID!, $contents: String!) {\n    createUseditemQuestionAnswer(useditemQuestionId: $questionId, createUseditemQuestionAnswerInput: { contents: $contents }) { _id }\n  }\n"): (typeof documents)["\n  mutation Answer($questionId: ID!, $contents: String!) {\n    createUseditemQuestionAnswer(useditemQuestionId: $questionId, createUseditemQuestionAnswerInput: { contents: $contents }) { _id }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment CardFields on PaymentCard { _id cardName cardNumber version createdAt }\n"): (typeof documents)["\n  fragment CardFields on PaymentCard { _id cardName cardNumber version createdAt }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query PaymentCards { fetchPaymentCards { ...CardFields } }\n"): (typeof documents)["\n  query PaymentCards { fetchPaymentCards { ...CardFields } }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation PrepareCard { preparePaymentCard { customerUid customerId merchantUid pg amount name payMethod } }\n"): (typeof documents)["\n  mutation PrepareCard { preparePaymentCard { customerUid customerId merchantUid pg amount name payMethod } }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation PrepareCardV2 {\n    preparePaymentCard(version: V2) { customerId storeId channelKey issueId issueName billingKeyMethod }\n  }\n"): (typeof documents)["\n  mutation PrepareCardV2 {\n    preparePaymentCard(version: V2) { customerId storeId channelKey issueId issueName billingKeyMethod }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation RegisterCard($customerUid: ID, $billingKey: ID) {\n    registerPaymentCard(customerUid: $customerUid, billingKey: $billingKey) { ...CardFields }\n  }\n"): (typeof documents)["\n  mutation RegisterCard($customerUid: ID, $billingKey: ID) {\n    registerPaymentCard(customerUid: $customerUid, billingKey: $billingKey) { ...CardFields }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation PrepareForCard($amount: Int!, $version: PortOneVersion!, $gateway: PaymentGateway!) {\n    preparePointCharge(amount: $amount, version: $version, gateway: $gateway) { merchantUid amount }\n  }\n"): (typeof documents)["\n  mutation PrepareForCard($amount: Int!, $version: PortOneVersion!, $gateway: PaymentGateway!) {\n    preparePointCharge(amount: $amount, version: $version, gateway: $gateway) { merchantUid amount }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation DeleteCard($id: ID!) { deletePaymentCard(paymentCardId: $id) }\n"): (typeof documents)["\n  mutation DeleteCard($id: ID!) { deletePaymentCard(paymentCardId: $id) }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ChargeWithCard($cardId: ID!, $merchantUid: String!) {\n    createPointTransactionOfLoadingWithCard(paymentCardId: $cardId, merchantUid: $merchantUid) { _id amount balance }\n  }\n"): (typeof documents)["\n  mutation ChargeWithCard($cardId: ID!, $merchantUid: String!) {\n    createPointTransactionOfLoadingWithCard(paymentCardId: $cardId, merchantUid: $merchantUid) { _id amount balance }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment SubscriptionFields on PointSubscription {\n    _id amount status billingDay nextChargeAt lastChargedAt lastFailureReason createdAt cancelledAt\n    paymentCard { _id cardName cardNumber }\n  }\n"): (typeof documents)["\n  fragment SubscriptionFields on PointSubscription {\n    _id amount status billingDay nextChargeAt lastChargedAt lastFailureReason createdAt cancelledAt\n    paymentCard { _id cardName cardNumber }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query PointSubscriptions { fetchPointSubscriptions { ...SubscriptionFields } }\n"): (typeof documents)["\n  query PointSubscriptions { fetchPointSubscriptions { ...SubscriptionFields } }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation Subscribe($cardId: ID!, $amount: Int!) {\n    createPointSubscription(paymentCardId: $cardId, amount: $amount) { ...SubscriptionFields }\n  }\n"): (typeof documents)["\n  mutation Subscribe($cardId: ID!, $amount: Int!) {\n    createPointSubscription(paymentCardId: $cardId, amount: $amount) { ...SubscriptionFields }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CancelSubscription($id: ID!) { cancelPointSubscription(pointSubscriptionId: $id) { ...SubscriptionFields } }\n"): (typeof documents)["\n  mutation CancelSubscription($id: ID!) { cancelPointSubscription(pointSubscriptionId: $id) { ...SubscriptionFields } }\n"];
 
 export function graphql(source: string) {
   return (documents as any)[source] ?? {};
