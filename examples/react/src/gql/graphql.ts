@@ -248,7 +248,7 @@ export type PaymentCardsQuery = { fetchPaymentCards: Array<{ _id: string, cardNa
 export type PrepareCardMutationVariables = Exact<{ [key: string]: never; }>;
 
 
-export type PrepareCardMutation = { preparePaymentCard: { customerUid: string, customerId: string, merchantUid: string, pg: string, amount: number, name: string, payMethod: string } };
+export type PrepareCardMutation = { preparePaymentCard: { customerUid: string | null, customerId: string, merchantUid: string | null, pg: string | null, amount: number, name: string, payMethod: string } };
 
 export type PrepareCardV2MutationVariables = Exact<{ [key: string]: never; }>;
 
