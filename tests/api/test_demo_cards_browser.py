@@ -266,7 +266,7 @@ def test_a_v2_card_registers_in_the_v2_window_and_charges(context, demo_url: tup
         sign_up(page)
         # given a server with V2 (a storeId): the 등록 방식 choice, V1 first
         versions = page.locator("#card-versions .card-version")
-        expect(versions).to_have_text(["PortOne V1", "PortOne V2"])
+        expect(versions).to_have_text(["PortOne V1", "PortOne V2", "부트페이"])
         expect(versions.first).to_have_attribute("aria-checked", "true")
         # when a card is registered in PortOne.requestIssueBillingKey's window
         page.click('#card-versions .card-version[data-version="V2"]')

@@ -165,7 +165,7 @@ def test_a_v2_card_registers_in_the_v2_window_and_charges(page_of, api: str, pre
 
     # given an API with V2 (a storeId): the 등록 방식 choice, V1 first
     versions = page.locator("#card-versions .card-version")
-    expect(versions).to_have_text(["PortOne V1", "PortOne V2"])
+    expect(versions).to_have_text(["PortOne V1", "PortOne V2", "부트페이"])
     expect(versions.first).to_have_attribute("aria-checked", "true")
     # when a card is registered in PortOne.requestIssueBillingKey's window
     page.get_by_role("radio", name="PortOne V2").click()
