@@ -13,14 +13,21 @@ from datetime import datetime, timedelta
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+import httpx
+
+from api.app import create_app
 from api.runtime import runtime
 from tests.api.test_payment_cards_bootpay import issue as issue_bootpay
 from tests.api.test_payment_cards_bootpay import receipts_of
 from tests.api.test_payment_cards_bootpay import register_card as register_bootpay
 from tests.api.test_payment_cards_v2 import PAY, issue_key, portone, register_card
+from tests.api.test_payment_cards_v2 import second_user as second_user_v2
 from tests.api.test_point_subscriptions import CANCEL, CREATE, LIST
 from tests.conftest import GQL, SandboxControl, api_settings, count_rows, error_code, ledger_invariants
+from tests.api.topup_shop import LOAD, Shop, auto, balance_of, settled, topup_settings
+from tests.sandbox.bootpay import Bootpay
 from tests.schema.bootpay_api import BootpayAPI, bootpay, bootpay_api, bootpay_session, bootpay_settings  # noqa: F401
+from tests.servers import run_server
 
 DELETE = "mutation($c: ID!) { deletePaymentCard(paymentCardId: $c) }"
 
@@ -171,3 +178,55 @@ async def test_cancel_stops_v2_charges(api: GQL, sandbox: SandboxControl, clean_
     assert (await api(CANCEL, {"s": sub["_id"]}))["data"]["cancelPointSubscription"]["status"] == "CANCELLED"
     assert (await run_billing(clean_db, sandbox, at_(sub["nextChargeAt"]))).get("claimed", 0) == 0
     assert (await sandbox.stats()).get(PAY, 0) == 1
+
+
+# --- auto top-up with V2 and Bootpay cards --------------------------------------------------------
+
+
+async def _top_up_shop(api: GQL, sandbox: SandboxControl) -> Shop:
+    s = Shop(api, (await second_user_v2(api))[0], sandbox)
+    s.buyer_id = await api.signup_and_login("buyer@example.com")
+    paid = await sandbox.pay(10_000)
+    assert (await api(LOAD, {"i": paid["imp_uid"]}))["data"]["createPointTransactionOfLoading"]["balance"] == 10_000
+    return s
+
+
+async def test_auto_top_up_with_a_v2_card(clean_db: str, sandbox: SandboxControl) -> None:
+    with run_server(create_app(topup_settings(clean_db, sandbox))) as url:
+        async with httpx.AsyncClient(base_url=url, timeout=30) as http:
+            s = await _top_up_shop(GQL(http), sandbox)
+            s.card_id = await register_card(s.buyer, sandbox)
+            await auto(s)
+            # when a purchase leaves 4,000 (under 5,000)
+            assert "errors" not in await s.buy(6_000)
+            await settled(clean_db, 1)
+            # then the V2 card is charged 10,000 once and credited
+            [order_key] = await _topup_keys(clean_db)
+            assert (await portone(sandbox, "GET", f"/payments/{order_key}"))["status"] == "PAID"
+            assert (await sandbox.stats()).get(PAY, 0) == 1
+            assert await balance_of(clean_db, s.buyer_id) == 14_000
+
+
+async def test_auto_top_up_with_a_bootpay_card(clean_db: str, sandbox: SandboxControl, bootpay: Bootpay) -> None:
+    settings = topup_settings(clean_db, sandbox, **bootpay_settings(bootpay))
+    with run_server(create_app(settings)) as url:
+        async with httpx.AsyncClient(base_url=url, timeout=30) as http:
+            s = await _top_up_shop(GQL(http), sandbox)
+            s.card_id, _ = await register_bootpay(BootpayAPI(s.buyer, bootpay, url))
+            await auto(s)
+            assert "errors" not in await s.buy(6_000)
+            await settled(clean_db, 1)
+            [order_key] = await _topup_keys(clean_db)
+            assert [r["status"] for r in receipts_of(BootpayAPI(s.buyer, bootpay, url), order_key)] == [1]
+            assert await balance_of(clean_db, s.buyer_id) == 14_000
+
+
+async def _topup_keys(clean_db: str) -> list[str]:
+    engine = create_async_engine(clean_db)
+    try:
+        async with engine.connect() as conn:
+            rows = await conn.execute(text(
+                "SELECT o.order_key FROM auto_top_up_charges c JOIN orders o ON o.id = c.order_id WHERE c.state = 'paid'"))
+            return [r[0] for r in rows]
+    finally:
+        await engine.dispose()
