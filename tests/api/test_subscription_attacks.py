@@ -192,3 +192,20 @@ async def test_malformed_ids_are_clean_errors(api: GQL, sandbox: SandboxControl,
     for query, variables in calls:
         for bad in BAD_IDS:
             clean_error(await api(query, variables(bad)))
+
+
+async def test_double_click_past_the_balance_cap_answers_the_cap_to_both(clean_db: str, sandbox: SandboxControl) -> None:
+    with run_server(create_app(api_settings(clean_db, sandbox, balance_max=5000))) as url:
+        async with httpx.AsyncClient(base_url=url, timeout=30) as http:
+            api = GQL(http)
+            await api.signup_and_login()
+            card_id, _ = await card_of(api, sandbox)
+            # when two clicks subscribe at once past the cap (PortOne slow: the second waits on the first)
+            await sandbox.faults(latency_ms=800, endpoints=[AGAIN])
+            clicks = await asyncio.gather(*(api(CREATE, {"c": card_id, "a": 10000}) for _ in range(2)))
+            await sandbox.clear_faults()
+            # then both say the balance cap (the one charge refunded), not "delete and register the card again"
+            assert [clean_error(c) for c in clicks] == ["BALANCE_LIMIT_EXCEEDED"] * 2, clicks
+            assert all(c["errors"][0]["extensions"].get("balanceMax") == 5000 for c in clicks), clicks
+            [payment] = await paid_at_portone(sandbox, "ps_")
+            assert payment["status"] == "cancelled"
