@@ -209,3 +209,37 @@ async def test_double_click_past_the_balance_cap_answers_the_cap_to_both(clean_d
             assert all(c["errors"][0]["extensions"].get("balanceMax") == 5000 for c in clicks), clicks
             [payment] = await paid_at_portone(sandbox, "ps_")
             assert payment["status"] == "cancelled"
+
+
+async def test_billing_run_cli_at_past_future_and_garbage(api: GQL, sandbox: SandboxControl, clean_db: str) -> None:
+    import json
+    import subprocess
+    import sys
+
+    from tests.api.test_crash import ROOT, server_env
+
+    await api.signup_and_login()
+    card_id, _ = await card_of(api, sandbox)
+    sub = (await api(CREATE, {"c": card_id, "a": 10000}))["data"]["createPointSubscription"]
+    env = server_env(clean_db, sandbox, POINTCHARGE_LOG_LEVEL="warning")
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "api.cli", "billing", "run", *args], cwd=ROOT, env=env,
+                              capture_output=True, text=True, timeout=120)
+
+    # garbage --at: exit 2 and a clear line, nothing charged
+    bad = cli("--at", "next tuesday")
+    assert bad.returncode == 2 and "ISO 8601" in bad.stderr
+    # --at in the past (naive: UTC): nothing due
+    past = cli("--at", "2000-01-01T00:00:00", "--json")
+    assert past.returncode == 0 and json.loads(past.stdout)["subscriptions"].get("claimed", 0) == 0
+    # --at months ahead: one cycle (not the arrears), then nothing until the next billing day after it
+    ahead = at_(sub["nextChargeAt"]) + timedelta(days=75)
+    first = cli("--at", ahead.isoformat(), "--json")
+    again = cli("--at", ahead.isoformat(), "--json")
+    assert first.returncode == 0, first.stderr
+    assert json.loads(first.stdout)["subscriptions"] == {"claimed": 1, "paid": 1}
+    assert json.loads(again.stdout)["subscriptions"].get("claimed", 0) == 0
+    assert list((await ledger_invariants(clean_db)).values()) == [20000]
+    [state] = (await api(LIST))["data"]["fetchPointSubscriptions"]
+    assert at_(state["nextChargeAt"]) > ahead

@@ -230,3 +230,37 @@ async def _topup_keys(clean_db: str) -> list[str]:
             return [r[0] for r in rows]
     finally:
         await engine.dispose()
+
+
+# --- the balance cap: a charge that cannot be credited is refunded, whatever the gateway -------------
+
+
+async def test_v2_renewal_past_the_cap_is_refunded(clean_db: str, sandbox: SandboxControl) -> None:
+    with run_server(create_app(api_settings(clean_db, sandbox, balance_max=15000))) as url:
+        async with httpx.AsyncClient(base_url=url, timeout=30) as http:
+            api = GQL(http)
+            await api.signup_and_login()
+            card_id = await register_card(api, sandbox)
+            sub = (await api(CREATE, {"c": card_id, "a": 10000}))["data"]["createPointSubscription"]
+            counts = await run_billing(clean_db, sandbox, at_(sub["nextChargeAt"]), balance_max=15000)
+            month2 = await portone(sandbox, "GET", f"/payments/ps_{sub['_id']}_c2_a1")
+            assert month2["status"] == "CANCELLED", month2
+            assert counts == {"claimed": 1, "suspended": 1}
+            assert list((await ledger_invariants(clean_db)).values()) == [10000]
+            assert (await only_sub(api))["status"] == "SUSPENDED"
+
+
+async def test_bootpay_renewal_past_the_cap_is_refunded(clean_db: str, sandbox: SandboxControl, bootpay: Bootpay) -> None:
+    settings = dict(bootpay_settings(bootpay), balance_max=15000)
+    with run_server(create_app(api_settings(clean_db, sandbox, **settings))) as url:
+        async with httpx.AsyncClient(base_url=url, timeout=30) as http:
+            api = BootpayAPI(GQL(http), bootpay, url)
+            await api.gql.signup_and_login()
+            card_id, _ = await register_bootpay(api)
+            sub = (await api(CREATE, {"c": card_id, "a": 10000}))["data"]["createPointSubscription"]
+            counts = await run_billing(clean_db, sandbox, at_(sub["nextChargeAt"]), **settings)
+            [month2] = receipts_of(api, f"ps_{sub['_id']}_c2_a1")
+            assert month2["status"] == 20 and month2.get("cancelled_price") == 10000, month2
+            assert counts == {"claimed": 1, "suspended": 1}
+            assert list((await ledger_invariants(clean_db)).values()) == [10000]
+            assert (await only_sub(api))["status"] == "SUSPENDED"
