@@ -264,3 +264,22 @@ async def test_bootpay_renewal_past_the_cap_is_refunded(clean_db: str, sandbox: 
             assert counts == {"claimed": 1, "suspended": 1}
             assert list((await ledger_invariants(clean_db)).values()) == [10000]
             assert (await only_sub(api))["status"] == "SUSPENDED"
+
+
+async def test_subscribing_with_a_card_of_a_gateway_turned_off_leaves_nothing(
+    bootpay_api: BootpayAPI, sandbox: SandboxControl, clean_db: str
+) -> None:
+    # given a Bootpay card, and a server that no longer runs Bootpay (same database)
+    await bootpay_api.gql.signup_and_login()
+    card_id, _ = await register_bootpay(bootpay_api)
+    with run_server(create_app(api_settings(clean_db, sandbox, bootpay_enabled=False))) as url:
+        async with httpx.AsyncClient(base_url=url, timeout=30) as http:
+            api = GQL(http)
+            api.token = bootpay_api.gql.token
+            # when the user subscribes with the card there
+            got = await api(CREATE, {"c": card_id, "a": 10000})
+            # then a clear error and no subscription holding the user's slot (nothing the runner retries forever)
+            assert error_code(got) == "GATEWAY_DISABLED", got
+            assert (await api(LIST))["data"]["fetchPointSubscriptions"] == []
+            assert await count_rows(clean_db, "SELECT COUNT(*) FROM point_subscriptions WHERE status IN "
+                                              "('CREATING', 'ACTIVE', 'PAST_DUE')") == 0
