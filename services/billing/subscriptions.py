@@ -59,6 +59,9 @@ class SubscriptionService:
     async def create(self, user_id: str, card_id: str, amount: int) -> SubscriptionView:
         self.charging.check_amount(amount)  # preparePointCharge's limits (packages or min..max)
         card = await self.cards.get_active(user_id, card_id)
+        # A card of a gateway this server no longer runs: refused before a row exists (a first charge
+        # that never went out would otherwise leave a CREATING row holding the user's slot).
+        self.cards.gateway_of(card)
         token = claims.new_token()
         for _ in range(5):
             now = utcnow()
