@@ -15,6 +15,8 @@ from tests.api.test_point_subscriptions import CANCEL, CREATE, LIST, at_, card_o
 from tests.api.topup_shop import FETCH, SET, topup_settings
 from tests.api.test_subscriptions_other_gateways import run_billing as run_with
 from tests.conftest import GQL, SandboxControl, api_settings, count_rows, error_code, ledger_invariants
+from tests.sandbox.bootpay import Bootpay, bootpay, bootpay_session  # noqa: F401 - fixtures
+from tests.schema.bootpay_api import bootpay_settings
 from tests.servers import run_server
 
 AGAIN = "POST /v1/subscribe/payments/again"
@@ -243,3 +245,48 @@ async def test_billing_run_cli_at_past_future_and_garbage(api: GQL, sandbox: San
     assert list((await ledger_invariants(clean_db)).values()) == [20000]
     [state] = (await api(LIST))["data"]["fetchPointSubscriptions"]
     assert at_(state["nextChargeAt"]) > ahead
+
+
+async def test_malformed_ids_with_every_gateway_and_auto_top_up_on(
+    clean_db: str, sandbox: SandboxControl, bootpay: Bootpay
+) -> None:
+    settings = topup_settings(clean_db, sandbox, **bootpay_settings(bootpay))
+    with run_server(create_app(settings)) as url:
+        async with httpx.AsyncClient(base_url=url, timeout=30) as http:
+            api = GQL(http)
+            await api.signup_and_login()
+            for bad in BAD_IDS:
+                for query, variables in (
+                    ("mutation($u: ID) { registerPaymentCard(receiptId: $u) { _id } }", {"u": bad}),
+                    ("mutation($u: ID) { registerPaymentCard(billingKey: $u) { _id } }", {"u": bad}),
+                    (SET, {"c": bad, "t": 1000, "a": 10000, "l": 50000, "e": True}),
+                    (CREATE, {"c": bad, "a": 10000}),
+                ):
+                    clean_error(await api(query, variables))
+
+
+async def test_a_failed_refund_past_the_cap_is_refunded_by_reconcile(clean_db: str, sandbox: SandboxControl) -> None:
+    from api.runtime import runtime
+    from services.reconcile import Reconciler
+
+    with run_server(create_app(api_settings(clean_db, sandbox, balance_max=15000))) as url:
+        async with httpx.AsyncClient(base_url=url, timeout=30) as http:
+            api = GQL(http)
+            await api.signup_and_login()
+            card_id, _ = await card_of(api, sandbox)
+            sub = (await api(CREATE, {"c": card_id, "a": 10000}))["data"]["createPointSubscription"]
+    due = at_(sub["nextChargeAt"])
+    # given month 2 past the cap, and PortOne refusing the automatic refund
+    await sandbox.faults(error_rate=1.0, endpoints=["POST /v1/payments/cancel"])
+    await run_with(clean_db, sandbox, due, balance_max=15000)
+    await sandbox.clear_faults()
+    month2 = {p["merchant_uid"]: p for p in await paid_at_portone(sandbox, "ps_")}[f"ps_{sub['_id']}_c2_a1"]
+    assert month2["status"] == "paid"  # the money is at PortOne, not credited: not lost as long as someone refunds it
+    # when reconcile runs
+    async with runtime(api_settings(clean_db, sandbox, balance_max=15000)) as (services, db):
+        await Reconciler(db, services.charging, services.webhooks, stale_after=timedelta(0),
+                         extra_checks=services.reconcile_checks()).run(since=due - timedelta(days=40), apply=True)
+    # then it is refunded, never credited
+    month2 = {p["merchant_uid"]: p for p in await paid_at_portone(sandbox, "ps_")}[f"ps_{sub['_id']}_c2_a1"]
+    assert month2["status"] == "cancelled", month2
+    assert list((await ledger_invariants(clean_db)).values()) == [10000]
