@@ -22,6 +22,16 @@ from tests.servers import run_server
 AGAIN = "POST /v1/subscribe/payments/again"
 
 
+async def charging_cycle_two(clean_db: str) -> None:
+    """Waits until the runner has recorded month 2's attempt (committed before PortOne is asked)."""
+    for _ in range(300):
+        if await count_rows(clean_db, "SELECT COUNT(*) FROM point_subscription_attempts WHERE cycle = 2") == 1:
+            await asyncio.sleep(0.2)  # the request is on its way to the (slow) sandbox
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the runner never started month 2")
+
+
 def clean_error(result: dict) -> str:
     """A GraphQL error with a stable code and a message that is not the masked 500."""
     [error] = result["errors"]
@@ -111,7 +121,7 @@ async def test_cancel_while_the_runner_charges(api: GQL, sandbox: SandboxControl
     due = at_(sub["nextChargeAt"])
     await sandbox.faults(latency_ms=1500, endpoints=[AGAIN])
     run = asyncio.create_task(run_billing(clean_db, sandbox, due))
-    await asyncio.sleep(0.8)
+    await charging_cycle_two(clean_db)
     # when the user cancels meanwhile
     cancelled = (await api(CANCEL, {"s": sub["_id"]}))["data"]["cancelPointSubscription"]
     counts = await run
@@ -134,7 +144,7 @@ async def test_card_deleted_while_its_cycle_is_charged(api: GQL, sandbox: Sandbo
     due = at_(sub["nextChargeAt"])
     await sandbox.faults(latency_ms=1500, endpoints=[AGAIN])
     run = asyncio.create_task(run_billing(clean_db, sandbox, due))
-    await asyncio.sleep(0.8)
+    await charging_cycle_two(clean_db)
     deleted = await api(DELETE, {"c": card_id})
     await run
     await sandbox.clear_faults()
