@@ -59,6 +59,9 @@ class SubscriptionService:
     async def create(self, user_id: str, card_id: str, amount: int) -> SubscriptionView:
         self.charging.check_amount(amount)  # preparePointCharge's limits (packages or min..max)
         card = await self.cards.get_active(user_id, card_id)
+        # A card of a gateway this server no longer runs: refused before a row exists (a first charge
+        # that never went out would otherwise leave a CREATING row holding the user's slot).
+        self.cards.gateway_of(card)
         token = claims.new_token()
         for _ in range(5):
             now = utcnow()
@@ -97,8 +100,7 @@ class SubscriptionService:
             view = await self._view(subscription_id)
             sub = view.subscription
             if sub.status == claims.FAILED:
-                first_declined = (sub.ended_reason or "").startswith(FIRST_DECLINED)
-                raise declined(sub.last_failure_reason) if first_declined else unusable(sub.last_failure_reason)
+                raise self._first_error(sub)
             if sub.status != claims.CREATING:
                 return view
             # Nobody is charging it (the first click's answer was lost): this click resumes it.
@@ -108,6 +110,18 @@ class SubscriptionService:
                 raise DomainError(Code.CARD_CHARGE_IN_PROGRESS)
             await asyncio.sleep(delay)
             delay = min(delay * 1.5, 0.25)
+
+    def _first_error(self, sub: PointSubscription) -> DomainError:
+        """The error the first click got, from what its charge recorded (``ended_reason`` is
+        ``FIRST_DECLINED: reason`` or ``CODE: reason``)."""
+        ended = sub.ended_reason or ""
+        if ended.startswith(FIRST_DECLINED):
+            return declined(sub.last_failure_reason)
+        if ended.startswith(f"{Code.BALANCE_LIMIT_EXCEEDED}:"):
+            # Charged, not credited, refunded: the card is fine, the balance is at its cap.
+            return DomainError(Code.BALANCE_LIMIT_EXCEEDED, sub.last_failure_reason,
+                               balanceMax=self.charging.config.balance_max)
+        return unusable(sub.last_failure_reason)
 
     async def _live_of(self, user_id: str) -> PointSubscription | None:
         async with self.db.session() as s:
