@@ -113,7 +113,9 @@ class CycleCharger:
         async with self.db.transaction() as s:
             fenced = await s.execute(
                 update(PointSubscription)
+                # Still live: a cancel between the runner's read and here must not be charged.
                 .where(PointSubscription.id == sub.id, PointSubscription.lease_token == token,
+                       PointSubscription.status.in_(claims.LIVE),
                        PointSubscription.cycle == sub.cycle, PointSubscription.attempt == sub.attempt)
                 .values(attempt=number, updated_at=now)
                 .execution_options(synchronize_session=False)
