@@ -61,6 +61,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     bill.add_argument("--latency-ms", type=int, default=150, help="sandbox latency on every PortOne request")
     bill.add_argument("--amount", type=int, default=10_000, help="KRW per subscription")
     bill.add_argument("--pg-database", default="bench_billing", help="dropped and created for each PostgreSQL run")
+    bill.add_argument("--cprofile", action="store_true", help="run under cProfile (<work dir>/billing-*.prof)")
     bill.add_argument("--out", type=Path, default=RESULTS / "billing-latest.json")
 
     rep = sub.add_parser("report", help="table + plot from results/*.json into docs/PERFORMANCE.md")
@@ -128,7 +129,7 @@ def dispatch(args: argparse.Namespace) -> int:
             backends.remove("postgres")
         result = billing.run(
             billing.Config(backends=backends, n=args.n, concurrency=args.concurrency, latency_ms=args.latency_ms,
-                           amount=args.amount, pg_database=args.pg_database),
+                           amount=args.amount, pg_database=args.pg_database, cprofile=args.cprofile),
             out=args.out,
         )
         print()

@@ -51,6 +51,7 @@ class Config:
     seed_concurrency: int = 32
     sample_s: float = 0.5
     pg_database: str = "bench_billing"
+    cprofile: bool = False  # run it under cProfile: <workdir>/billing-<db>-c<C>.prof (slower; not for figures)
     # Extra environment of the run (e.g. POINTCHARGE_LOG_LEVEL); the tests shorten nothing else.
     env: dict[str, str] = field(default_factory=dict)
 
@@ -75,6 +76,16 @@ def rss_bytes(pid: int) -> int | None:
     return None
 
 
+def cpu_s(pid: int) -> float | None:
+    """User + system CPU seconds of a process so far (/proc/<pid>/stat)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _stats(sandbox_base: str) -> dict[str, int]:
     with urllib.request.urlopen(sandbox_base + "/_control/stats", timeout=5) as r:
         return json.loads(r.read())
@@ -96,14 +107,14 @@ class Sampler:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            rss = rss_bytes(self.pid)
+            rss, cpu = rss_bytes(self.pid), cpu_s(self.pid)
             try:
                 charges = _stats(self.sandbox_base).get(CHARGE_TEMPLATE, 0)
             except OSError:
                 charges = -1
             if rss is not None:
                 self.samples.append({"t_s": round(time.monotonic() - self._t0, 2),
-                                     "rss_mb": round(rss / 2**20, 1), "charges": charges})
+                                     "rss_mb": round(rss / 2**20, 1), "charges": charges, "cpu_s": cpu})
             self._stop.wait(self.interval_s)
 
     def stop(self) -> None:
@@ -130,14 +141,26 @@ def rss_at_progress(samples: list[dict[str, float]], n: int) -> dict[str, float 
             "rss_growth_mb_10_to_100pct": growth}
 
 
+def cpu_ms_per_charge(samples: list[dict[str, float]]) -> float | None:
+    """The run's CPU per charge while it charged (start-up excluded): from the first sample with a
+    charge to the last sample."""
+    charging = [s for s in samples if s["charges"] > 0 and s.get("cpu_s") is not None]
+    if len(charging) < 2 or charging[-1]["charges"] == charging[0]["charges"]:
+        return None
+    first, last = charging[0], charging[-1]
+    return round(1000 * (last["cpu_s"] - first["cpu_s"]) / (last["charges"] - first["charges"]), 2)
+
+
 # --- one point ---------------------------------------------------------------------------------
 
 
 def run_billing(env: dict[str, str], at: datetime, workdir: Path, sandbox_base: str, sample_s: float,
-                tag: str) -> dict:
+                tag: str, *, cprofile: bool = False) -> dict:
     """``pointcharge billing run --at <at> --json``: its report, wall time, logged run time, samples."""
     log_path = workdir / f"billing-{tag}.log"
     cmd = [str(procs.BIN / "pointcharge"), "billing", "run", "--at", at.isoformat(), "--json"]
+    if cprofile:
+        cmd = [sys.executable, "-m", "cProfile", "-o", str(workdir / f"billing-{tag}.prof"), *cmd]
     with open(log_path, "wb") as err:
         began = time.monotonic()
         popen = subprocess.Popen(cmd, env={**os.environ, **env}, cwd=workdir, stdout=subprocess.PIPE, stderr=err)
@@ -178,7 +201,7 @@ def run_point(cfg: Config, backend: str, concurrency: int, workdir: Path, log=pr
             asyncio.run(procs.sandbox_faults(sandbox_base, latency_ms=cfg.latency_ms))
         asyncio.run(procs.sandbox_stats(sandbox_base, reset=True))
         load_before = os.getloadavg()
-        run = run_billing(env, at, workdir, sandbox_base, cfg.sample_s, tag)
+        run = run_billing(env, at, workdir, sandbox_base, cfg.sample_s, tag, cprofile=cfg.cprofile)
         load_after = os.getloadavg()
         asyncio.run(procs.sandbox_faults(sandbox_base))
         calls = {k: v for k, v in asyncio.run(procs.sandbox_stats(sandbox_base)).items() if v}
@@ -197,6 +220,7 @@ def run_point(cfg: Config, backend: str, concurrency: int, workdir: Path, log=pr
         "portone_calls": calls, "portone_calls_per_charge": round(per_charge, 4) if per_charge else None,
         "report": run["report"], "checks": checks,
         "loadavg_before": [round(x, 2) for x in load_before], "loadavg_after": [round(x, 2) for x in load_after],
+        "cpu_ms_per_charge": cpu_ms_per_charge(run["samples"]),
         **rss_at_progress(run["samples"], cfg.n),
         "samples": run["samples"],
     }
@@ -212,7 +236,8 @@ def run_point(cfg: Config, backend: str, concurrency: int, workdir: Path, log=pr
     log(f"{tag}: {cfg.n} charges in {run_s:.1f} s (process {run['wall_s']:.1f} s) = {rate:.1f}/s"
         + (f", bound {point['bound_per_s']}/s, ratio {point['ratio']}" if cfg.latency_ms else "")
         + f"; PortOne calls/charge {point['portone_calls_per_charge']}; RSS 10/50/100 % "
-          f"{point['rss_mb_10pct']}/{point['rss_mb_50pct']}/{point['rss_mb_100pct']} MB; checks ok={checks['ok']}")
+          f"{point['rss_mb_10pct']}/{point['rss_mb_50pct']}/{point['rss_mb_100pct']} MB; "
+          f"CPU {point['cpu_ms_per_charge']} ms/charge; checks ok={checks['ok']}")
     return point
 
 
