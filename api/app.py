@@ -50,6 +50,7 @@ from api.bootpay_config import bootpay_sandbox_key_problems, resolve_bootpay
 from services.gateways.bootpay import BootpayClient
 from services.gateways.portone.v1 import PortOneV1Client
 from services.gateways.portone.v1_billing import PortOneV1Billing
+from services.billing.attempt_reconcile import AttemptReconciler
 from services.billing.card_charge import CardChargeService
 from services.billing.cards import CardService
 from services.billing.cycles import CycleCharger
@@ -206,6 +207,7 @@ def build_services(settings: Settings, db: Database, http: httpx.AsyncClient) ->
         card_charges=card_charges,
         subscriptions=subscriptions,
         billing=billing,
+        billing_attempts=AttemptReconciler(db, charging, cards),
         settings=settings,
         auth=auth,
         charging=charging,

@@ -92,7 +92,8 @@ def _reconcile(args: argparse.Namespace) -> int:
     async def run() -> Report:
         async with runtime(Settings()) as (services, db):
             reconciler = Reconciler(
-                db, services.charging, services.webhooks, stale_after=timedelta(minutes=args.stale_minutes)
+                db, services.charging, services.webhooks, stale_after=timedelta(minutes=args.stale_minutes),
+                extra_checks=services.reconcile_checks(),
             )
             return await reconciler.run(since=since, apply=args.apply)
 

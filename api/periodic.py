@@ -23,7 +23,7 @@ LOCK_KEY = 0x706F696E74  # "point": one lock id for every pointcharge instance
 
 
 async def reconcile_forever(services: Services, db: Database, every_s: float, window: timedelta) -> None:
-    reconciler = Reconciler(db, services.charging, services.webhooks)
+    reconciler = Reconciler(db, services.charging, services.webhooks, extra_checks=services.reconcile_checks())
     while True:
         await asyncio.sleep(every_s)
         try:

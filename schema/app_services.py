@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from services.auth import AuthService
+from services.billing.attempt_reconcile import AttemptReconciler
 from services.billing.card_charge import CardChargeService
 from services.billing.cards import CardService
 from services.billing.runner import BillingRunner
@@ -50,3 +51,8 @@ class Services:
     card_charges: CardChargeService | None = None  # one-click charges with them
     subscriptions: SubscriptionService | None = None  # monthly point subscriptions (정기 충전)
     billing: BillingRunner | None = None  # runs due subscription cycles (and other billing jobs)
+    billing_attempts: AttemptReconciler | None = None  # reconcile's check of subscription attempts
+
+    def reconcile_checks(self) -> list:  # type: ignore[type-arg]
+        """The Reconciler's extra checks (services.reconcile.ExtraCheck) of what these services hold."""
+        return [self.billing_attempts.check] if self.billing_attempts is not None else []

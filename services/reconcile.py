@@ -10,7 +10,7 @@ a webhook is missing.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -74,6 +74,10 @@ class Report:
         }
 
 
+# (report, apply, stale_after) -> None
+ExtraCheck = Callable[[Report, bool, timedelta], Awaitable[None]]
+
+
 class Reconciler:
     def __init__(
         self,
@@ -82,11 +86,15 @@ class Reconciler:
         webhooks: WebhookService | None = None,
         *,
         stale_after: timedelta = timedelta(minutes=30),
+        extra_checks: Sequence[ExtraCheck] = (),
     ) -> None:
         self.db = db
         self.charging = charging
         self.webhooks = webhooks
         self.stale_after = stale_after
+        # Checks of other parts' records against the gateways (subscription attempts:
+        # services/billing/attempt_reconcile.py), each adding its differences to the report.
+        self.extra_checks = list(extra_checks)
 
     async def run(self, *, since: datetime, until: datetime | None = None, apply: bool = False) -> Report:
         until = until or datetime.now(UTC)
@@ -102,6 +110,8 @@ class Reconciler:
                 seen.add((name, remote.payment_key))
                 await self._compare(remote, report, apply)
         await self._stale_local(report, apply, seen)
+        for check in self.extra_checks:
+            await check(report, apply, self.stale_after)
         if self.webhooks is not None:
             await self._failed_webhooks(report, apply)
         await self._ledger_invariants(report)

@@ -83,7 +83,7 @@ class CycleCharger:
         if attempt is not None and attempt.state == claims.PAID:
             # Credited already (reconcile found it, or a run died before moving on): move on, charge nothing.
             assert attempt.payment_id is not None
-            await self._paid(sub, token, attempt, attempt.payment_id)
+            await self._paid(sub, token, attempt, attempt.payment_id, at)
             return CycleOutcome(PAID)
         if attempt is None or attempt.state not in claims.OPEN:
             attempt = await self._new_attempt(sub, token)
@@ -93,7 +93,7 @@ class CycleCharger:
             return await self._not_paid(sub, token, attempt, at, exc)
         crash_point("billing_after_charge")  # credited; the attempt and the subscription not moved on yet
         assert entry.payment_id is not None
-        await self._paid(sub, token, attempt, entry.payment_id)
+        await self._paid(sub, token, attempt, entry.payment_id, at)
         return CycleOutcome(PAID, entry=entry)
 
     async def _new_attempt(self, sub: PointSubscription, token: str) -> PointSubscriptionAttempt:
@@ -124,8 +124,15 @@ class CycleCharger:
         sub.attempt = number
         return attempt
 
-    async def _paid(self, sub: PointSubscription, token: str, attempt: PointSubscriptionAttempt, payment_id: str) -> None:
+    async def _paid(
+        self, sub: PointSubscription, token: str, attempt: PointSubscriptionAttempt, payment_id: str, at: datetime
+    ) -> None:
         now = utcnow()
+        # The next cycle due after this run: months missed while no runner ran (an outage) are not
+        # charged in arrears, several at once — the subscription goes on from the next billing day.
+        cycle = attempt.cycle + 1
+        while claims.due_at(sub.anchor_at, sub.billing_day, cycle) <= at:
+            cycle += 1
         async with self.db.transaction() as s:
             await s.execute(
                 update(PointSubscriptionAttempt)
@@ -138,8 +145,8 @@ class CycleCharger:
                 .where(PointSubscription.id == sub.id, PointSubscription.lease_token == token,
                        PointSubscription.cycle == attempt.cycle, PointSubscription.status.in_(claims.LIVE))
                 .values(
-                    status=claims.ACTIVE, cycle=attempt.cycle + 1, attempt=0,
-                    next_charge_at=claims.due_at(sub.anchor_at, sub.billing_day, attempt.cycle + 1),
+                    status=claims.ACTIVE, cycle=cycle, attempt=0,
+                    next_charge_at=claims.due_at(sub.anchor_at, sub.billing_day, cycle),
                     last_charged_at=now, last_failure_reason=None, lease_until=None, lease_token=None,
                     updated_at=now,
                 )
@@ -162,7 +169,7 @@ class CycleCharger:
         if code == Code.ORDER_ALREADY_PAID:  # our own order, credited by another path (a webhook)
             payment_id = await self._credited_payment(attempt.order_id)
             if payment_id is not None:
-                await self._paid(sub, token, attempt, payment_id)
+                await self._paid(sub, token, attempt, payment_id, at)
                 return CycleOutcome(PAID)
         if isinstance(exc, GatewayUnavailable) or code in UNANSWERED:
             await self._finish_attempt(attempt, claims.UNKNOWN, None, only_charging=True)

@@ -265,3 +265,21 @@ async def test_portone_unavailable_leaves_the_attempt_open_and_the_next_run_look
     month2 = await paid_at_portone(sandbox, f"ps_{sub['_id']}_c2_")
     assert [(p["merchant_uid"], p["status"]) for p in month2] == [(f"ps_{sub['_id']}_c2_a1", "paid")]
     assert list((await ledger_invariants(clean_db)).values()) == [20000]
+
+
+async def test_a_run_months_late_charges_one_cycle_not_the_arrears(
+    api: GQL, sandbox: SandboxControl, clean_db: str
+) -> None:
+    # given an active subscription, and no runner for three months
+    await api.signup_and_login()
+    card_id, _uid = await card_of(api, sandbox)
+    sub = (await api(CREATE, {"c": card_id, "a": 10000}))["data"]["createPointSubscription"]
+    late = at_(sub["nextChargeAt"]) + timedelta(days=70)
+    # when the runner finally runs, twice
+    assert await run_billing(clean_db, sandbox, late) == {"claimed": 1, "paid": 1}
+    assert (await run_billing(clean_db, sandbox, late)).get("claimed", 0) == 0
+    # then one month is charged, and the next is the first billing day after the run
+    [state] = (await api(LIST))["data"]["fetchPointSubscriptions"]
+    assert late < at_(state["nextChargeAt"]) <= late + timedelta(days=31)
+    assert list((await ledger_invariants(clean_db)).values()) == [20000]
+    assert len(await paid_at_portone(sandbox, f"ps_{sub['_id']}_")) == 2
