@@ -51,6 +51,7 @@ class Config:
     seed_concurrency: int = 32
     sample_s: float = 0.5
     pg_database: str = "bench_billing"
+    migrate: bool = True  # False: the database is migrated already (a test's)
     cprofile: bool = False  # run it under cProfile: <workdir>/billing-<db>-c<C>.prof (slower; not for figures)
     # Extra environment of the run (e.g. POINTCHARGE_LOG_LEVEL); the tests shorten nothing else.
     env: dict[str, str] = field(default_factory=dict)
@@ -178,34 +179,44 @@ def run_billing(env: dict[str, str], at: datetime, workdir: Path, sandbox_base: 
             "run_s": float(logged[-1]) if logged else None, "samples": sampler.samples, "log": str(log_path)}
 
 
-def run_point(cfg: Config, backend: str, concurrency: int, workdir: Path, log=print) -> dict:
+def run_point(cfg: Config, backend: str, concurrency: int, workdir: Path, log=print,
+              database_url: str | None = None) -> dict:
+    """One run on a fresh database: ``database_url`` (SQLAlchemy's form, empty or migrated, e.g. a
+    test's), else one made here (a SQLite file in ``workdir``; PostgreSQL ``cfg.pg_database``, dropped
+    and created)."""
     tag = f"{backend}-c{concurrency}"
     sandbox, sandbox_base = procs.start_sandbox(workdir)
     try:
-        if backend == "postgres":
-            dsn = asyncio.run(seed.recreate_pg(cfg.pg_database))
+        if database_url is not None:
+            url = database_url
+        elif backend == "postgres":
+            url = procs.sqlalchemy_url(asyncio.run(seed.recreate_pg(cfg.pg_database)))
         else:
             db_file = workdir / f"billing-{tag}.db"
             db_file.unlink(missing_ok=True)
-            dsn = f"sqlite:///{db_file}"
-        env = {**procs.api_env(dsn, sandbox_base), "POINTCHARGE_BILLING_CONCURRENCY": str(concurrency), **cfg.env}
-        procs.migrate(env, workdir)
+            url = procs.sqlalchemy_url(f"sqlite:///{db_file}")
+        env = {**procs.api_env("sqlite:///unused", sandbox_base), "POINTCHARGE_DATABASE_URL": url,
+               "POINTCHARGE_BILLING_CONCURRENCY": str(concurrency), **cfg.env}
+        if cfg.migrate:
+            procs.migrate(env, workdir)
         t0 = time.monotonic()
         uids = asyncio.run(seed.issue_keys(sandbox_base, cfg.n, tag, concurrency=cfg.seed_concurrency))
         keys_s = time.monotonic() - t0
         at = datetime.now(UTC)
-        asyncio.run(seed.seed_rows(procs.sqlalchemy_url(dsn), uids, cfg.amount, at))
+        asyncio.run(seed.seed_rows(url, uids, cfg.amount, at))
         log(f"{tag}: seeded {cfg.n} keys ({keys_s:.1f} s) and {cfg.n} users/cards/subscriptions "
             f"({time.monotonic() - t0 - keys_s:.1f} s)")
         if cfg.latency_ms:
             asyncio.run(procs.sandbox_faults(sandbox_base, latency_ms=cfg.latency_ms))
         asyncio.run(procs.sandbox_stats(sandbox_base, reset=True))
-        load_before = os.getloadavg()
+        load_before, sandbox_cpu = os.getloadavg(), cpu_s(sandbox.pid)
         run = run_billing(env, at, workdir, sandbox_base, cfg.sample_s, tag, cprofile=cfg.cprofile)
         load_after = os.getloadavg()
+        # The sandbox shares the machine's cores with the run: its CPU is part of what the run waits on.
+        sandbox_cpu = (cpu_s(sandbox.pid) or 0.0) - (sandbox_cpu or 0.0)
         asyncio.run(procs.sandbox_faults(sandbox_base))
         calls = {k: v for k, v in asyncio.run(procs.sandbox_stats(sandbox_base)).items() if v}
-        checks = asyncio.run(seed.verify(procs.sqlalchemy_url(dsn), sandbox_base, cfg.n, cfg.amount, at))
+        checks = asyncio.run(seed.verify(url, sandbox_base, cfg.n, cfg.amount, at))
     finally:
         sandbox.stop()
     charges = calls.get(CHARGE_TEMPLATE, 0)
@@ -221,6 +232,7 @@ def run_point(cfg: Config, backend: str, concurrency: int, workdir: Path, log=pr
         "report": run["report"], "checks": checks,
         "loadavg_before": [round(x, 2) for x in load_before], "loadavg_after": [round(x, 2) for x in load_after],
         "cpu_ms_per_charge": cpu_ms_per_charge(run["samples"]),
+        "sandbox_cpu_ms_per_charge": round(1000 * sandbox_cpu / charges, 2) if charges else None,
         **rss_at_progress(run["samples"], cfg.n),
         "samples": run["samples"],
     }
@@ -237,7 +249,7 @@ def run_point(cfg: Config, backend: str, concurrency: int, workdir: Path, log=pr
         + (f", bound {point['bound_per_s']}/s, ratio {point['ratio']}" if cfg.latency_ms else "")
         + f"; PortOne calls/charge {point['portone_calls_per_charge']}; RSS 10/50/100 % "
           f"{point['rss_mb_10pct']}/{point['rss_mb_50pct']}/{point['rss_mb_100pct']} MB; "
-          f"CPU {point['cpu_ms_per_charge']} ms/charge; checks ok={checks['ok']}")
+          f"CPU {point['cpu_ms_per_charge']} ms/charge (sandbox {point['sandbox_cpu_ms_per_charge']}); checks ok={checks['ok']}")
     return point
 
 
