@@ -23,7 +23,6 @@ from sqlalchemy import select
 
 from services import payment_state as st
 from services.billing import card_claims as claims
-from services.billing.cards import ACTIVE as ACTIVE_CARD
 from services.billing.cards import CardService
 from services.charging import ChargeService
 from services.credit import Outcome, SyncResult
@@ -31,7 +30,7 @@ from services.db import Database
 from services.errors import Code, DomainError
 from services.faults import crash_point
 from services.gateways.base import BillingGateway, GatewayPayment, GatewayRejected, usable_payment_key
-from services.models import CardCharge, Order, Payment, PaymentCard, PointTransaction
+from services.models import CardCharge, Order, Payment, PointTransaction
 from services.orders import find_order
 from services.sync import credit_entry
 
@@ -78,24 +77,8 @@ class CardChargeService:
         card = await self.cards.get_active(user_id, card_id)
         gateway = self.cards.gateway_of(card)
         order = await self._own_order(user_id, gateway, order_key)
-        return await self._charge(user_id, gateway, card, order, new_order=False)
-
-    async def charge_new_order(self, user_id: str, card: PaymentCard, order: Order) -> tuple[PointTransaction, bool]:
-        """``charge`` for an order its caller has just written in a transaction that also read the
-        card (a subscription cycle's attempt, cycles.py), so neither is read again: the card is
-        checked as ``get_active`` checks it, and as no one has seen the order yet, no claim or
-        credited payment can exist for it (the claim is an insert; nothing is looked for first).
-        Saves four reads per charge, which is what the billing run is made of (docs/PERFORMANCE.md)."""
-        if card.user_id != user_id or card.status != ACTIVE_CARD or order.user_id != user_id:
-            raise DomainError(Code.PAYMENT_CARD_NOT_FOUND)
-        return await self._charge(user_id, self.cards.gateway_of(card), card, order, new_order=True)
-
-    async def _charge(
-        self, user_id: str, gateway: BillingGateway, card: PaymentCard, order: Order, *, new_order: bool
-    ) -> tuple[PointTransaction, bool]:
-        for round_ in range(5):
-            got = await claims.claim(self.db, order_id=order.id, user_id=user_id, card_id=card.id,
-                                     lease_s=self.lease_s, new_order=new_order and round_ == 0)
+        for _ in range(5):
+            got = await claims.claim(self.db, order_id=order.id, user_id=user_id, card_id=card.id, lease_s=self.lease_s)
             if isinstance(got, claims.Taken):
                 row = got.row
                 if row.state == claims.CHARGING:
@@ -104,8 +87,7 @@ class CardChargeService:
                 if answer is not None:
                     return answer, False
                 continue  # its lease ran out (the process died): take it over
-            return await self._attempt(user_id, gateway, card.customer_uid, order, got,
-                                       new_order=new_order and round_ == 0 and got.attempt == 1)
+            return await self._attempt(user_id, gateway, card.customer_uid, order, got)
         raise DomainError(Code.CARD_CHARGE_IN_PROGRESS)
 
     async def _own_order(self, user_id: str, gateway: BillingGateway, order_key: str) -> Order:
@@ -138,8 +120,7 @@ class CardChargeService:
         return None
 
     async def _attempt(
-        self, user_id: str, gateway: BillingGateway, key: str, order: Order, claim: claims.Claimed,
-        *, new_order: bool = False,
+        self, user_id: str, gateway: BillingGateway, key: str, order: Order, claim: claims.Claimed
     ) -> tuple[PointTransaction, bool]:
         finished = False
 
@@ -155,7 +136,7 @@ class CardChargeService:
                 if found is not None:
                     await finish(claims.PAID, payment_id=found.payment.id)
                     return found.entry, found.outcome is Outcome.CREDITED  # type: ignore[return-value]
-            elif not new_order and await self._paid_otherwise(order.id):
+            elif await self._paid_otherwise(order.id):
                 await finish(claims.REFUSED, fail_reason=PAID_OTHERWISE)
                 raise DomainError(Code.ORDER_ALREADY_PAID)
             crash_point("card_charge_before_gateway")  # the claim is committed; PortOne has heard nothing

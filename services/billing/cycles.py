@@ -79,23 +79,16 @@ class CycleCharger:
         if sub.status not in claims.LIVE:  # cancelled since it was claimed
             await claims.release(self.db, sub.id, token)
             return CycleOutcome(SKIPPED)
-        # Attempt 0: none of this cycle exists (an attempt row is written with the counter's
-        # increment, _new_attempt), so there is nothing to look up.
-        attempt = None if sub.attempt == 0 else await claims.latest_attempt(self.db, sub.id, sub.cycle)
+        attempt = await claims.latest_attempt(self.db, sub.id, sub.cycle)
         if attempt is not None and attempt.state == claims.PAID:
             # Credited already (reconcile found it, or a run died before moving on): move on, charge nothing.
             assert attempt.payment_id is not None
             await self._paid(sub, token, attempt, attempt.payment_id, at)
             return CycleOutcome(PAID)
-        fresh: tuple[PaymentCard, Order] | None = None
         if attempt is None or attempt.state not in claims.OPEN:
-            attempt, card, order = await self._new_attempt(sub, token)
-            fresh = (card, order)
+            attempt = await self._new_attempt(sub, token)
         try:
-            if fresh is not None:  # the card and order _new_attempt has just read and written: not read again
-                entry, _credited_now = await self.card_charges.charge_new_order(sub.user_id, *fresh)
-            else:  # an open attempt resumed: charge() reads what it needs and looks the order up first
-                entry, _credited_now = await self.card_charges.charge(sub.user_id, sub.card_id, attempt.order_key)
+            entry, _credited_now = await self.card_charges.charge(sub.user_id, sub.card_id, attempt.order_key)
         except DomainError as exc:
             return await self._not_paid(sub, token, attempt, at, exc)
         crash_point("billing_after_charge")  # credited; the attempt and the subscription not moved on yet
@@ -103,9 +96,7 @@ class CycleCharger:
         await self._paid(sub, token, attempt, entry.payment_id, at)
         return CycleOutcome(PAID, entry=entry)
 
-    async def _new_attempt(
-        self, sub: PointSubscription, token: str
-    ) -> tuple[PointSubscriptionAttempt, PaymentCard, Order]:
+    async def _new_attempt(self, sub: PointSubscription, token: str) -> PointSubscriptionAttempt:
         number = sub.attempt + 1
         now = utcnow()
         async with self.db.transaction() as s:
@@ -131,7 +122,7 @@ class CycleCharger:
             )
             s.add(attempt)
         sub.attempt = number
-        return attempt, card, order
+        return attempt
 
     async def _paid(
         self, sub: PointSubscription, token: str, attempt: PointSubscriptionAttempt, payment_id: str, at: datetime
