@@ -30,7 +30,7 @@ from services.db import Database
 from services.errors import Code, DomainError
 from services.faults import crash_point
 from services.gateways.base import BillingGateway, GatewayPayment, GatewayRejected, usable_payment_key
-from services.models import CardCharge, Order, Payment, PointTransaction
+from services.models import CardCharge, Order, Payment, PaymentCard, PointTransaction
 from services.orders import find_order
 from services.sync import credit_entry
 
@@ -75,8 +75,14 @@ class CardChargeService:
         """Charges the card for the order once and credits it once. Returns the credit entry and
         whether this call credited it (False: an earlier call or click did)."""
         card = await self.cards.get_active(user_id, card_id)
+        order = await self._own_order(user_id, self.cards.gateway_of(card), order_key)
+        return await self.charge_order(user_id, card, order)
+
+    async def charge_order(self, user_id: str, card: PaymentCard, order: Order) -> tuple[PointTransaction, bool]:
+        """``charge`` for a caller that has read the card (active, the user's) and the order (the
+        user's, of the card's gateway) itself: the subscription runner, which reads both with its
+        own rows in one round trip."""
         gateway = self.cards.gateway_of(card)
-        order = await self._own_order(user_id, gateway, order_key)
         for _ in range(5):
             got = await claims.claim(self.db, order_id=order.id, user_id=user_id, card_id=card.id, lease_s=self.lease_s)
             if isinstance(got, claims.Taken):

@@ -21,6 +21,7 @@ from sqlalchemy import select, update
 from services import metrics
 from services.billing import subscription_claims as claims
 from services.billing.card_charge import CardChargeService
+from services.billing.cards import ACTIVE as ACTIVE_CARD
 from services.db import Database
 from services.errors import Code, DomainError
 from services.faults import crash_point
@@ -73,22 +74,30 @@ class CycleCharger:
         return outcome
 
     async def _charge(self, subscription_id: str, token: str, at: datetime) -> CycleOutcome:
-        sub = await claims.get(self.db, subscription_id)
-        if sub is None or sub.lease_token != token:
-            return CycleOutcome(SKIPPED)
+        # One read for everything the charge needs: the row, its cycle's latest attempt and that
+        # attempt's order, the card (a charge is a handful of round trips: each one counts).
+        async with self.db.session() as s:
+            sub = await s.get(PointSubscription, subscription_id, populate_existing=True)
+            if sub is None or sub.lease_token != token:
+                return CycleOutcome(SKIPPED)
+            attempt = await claims.latest_attempt_in(s, sub.id, sub.cycle)
+            order = await s.get(Order, attempt.order_id) if attempt is not None else None
+            card = await s.get(PaymentCard, sub.card_id)
         if sub.status not in claims.LIVE:  # cancelled since it was claimed
             await claims.release(self.db, sub.id, token)
             return CycleOutcome(SKIPPED)
-        attempt = await claims.latest_attempt(self.db, sub.id, sub.cycle)
+        assert card is not None  # cards are never deleted, only marked
         if attempt is not None and attempt.state == claims.PAID:
             # Credited already (reconcile found it, or a run died before moving on): move on, charge nothing.
             assert attempt.payment_id is not None
             await self._paid(sub, token, attempt, attempt.payment_id, at)
             return CycleOutcome(PAID)
-        if attempt is None or attempt.state not in claims.OPEN:
-            attempt = await self._new_attempt(sub, token)
+        if attempt is None or order is None or attempt.state not in claims.OPEN:
+            attempt, order = await self._new_attempt(sub, token, card)
         try:
-            entry, _credited_now = await self.card_charges.charge(sub.user_id, sub.card_id, attempt.order_key)
+            if card.status != ACTIVE_CARD or card.user_id != sub.user_id:
+                raise DomainError(Code.PAYMENT_CARD_NOT_FOUND)  # deleted in between
+            entry, _credited_now = await self.card_charges.charge_order(sub.user_id, card, order)
         except DomainError as exc:
             return await self._not_paid(sub, token, attempt, at, exc)
         crash_point("billing_after_charge")  # credited; the attempt and the subscription not moved on yet
@@ -96,12 +105,12 @@ class CycleCharger:
         await self._paid(sub, token, attempt, entry.payment_id, at)
         return CycleOutcome(PAID, entry=entry)
 
-    async def _new_attempt(self, sub: PointSubscription, token: str) -> PointSubscriptionAttempt:
+    async def _new_attempt(
+        self, sub: PointSubscription, token: str, card: PaymentCard
+    ) -> tuple[PointSubscriptionAttempt, Order]:
         number = sub.attempt + 1
         now = utcnow()
         async with self.db.transaction() as s:
-            card = await s.get(PaymentCard, sub.card_id)
-            assert card is not None  # cards are never deleted, only marked
             fenced = await s.execute(
                 update(PointSubscription)
                 .where(PointSubscription.id == sub.id, PointSubscription.lease_token == token,
@@ -122,7 +131,7 @@ class CycleCharger:
             )
             s.add(attempt)
         sub.attempt = number
-        return attempt
+        return attempt, order
 
     async def _paid(
         self, sub: PointSubscription, token: str, attempt: PointSubscriptionAttempt, payment_id: str, at: datetime

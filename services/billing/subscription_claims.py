@@ -14,6 +14,7 @@ import secrets
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import and_, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.db import Database
 from services.models import PointSubscription, PointSubscriptionAttempt, utcnow
@@ -126,14 +127,12 @@ async def get(db: Database, subscription_id: str) -> PointSubscription | None:
         return await s.get(PointSubscription, subscription_id, populate_existing=True)
 
 
-async def latest_attempt(db: Database, subscription_id: str, cycle: int) -> PointSubscriptionAttempt | None:
-    async with db.session() as s:
-        return (
-            await s.execute(
-                select(PointSubscriptionAttempt)
-                .where(PointSubscriptionAttempt.subscription_id == subscription_id,
-                       PointSubscriptionAttempt.cycle == cycle)
-                .order_by(PointSubscriptionAttempt.attempt.desc())
-                .limit(1)
-            )
-        ).scalar_one_or_none()
+async def latest_attempt_in(s: AsyncSession, subscription_id: str, cycle: int) -> PointSubscriptionAttempt | None:
+    return (
+        await s.execute(
+            select(PointSubscriptionAttempt)
+            .where(PointSubscriptionAttempt.subscription_id == subscription_id, PointSubscriptionAttempt.cycle == cycle)
+            .order_by(PointSubscriptionAttempt.attempt.desc())
+            .limit(1)
+        )
+    ).scalar_one_or_none()

@@ -71,7 +71,6 @@ class SubscriptionService:
             try:
                 async with self.db.transaction() as s:
                     s.add(sub)
-                return await self._first_charge(sub.id, token)
             except IntegrityError:
                 live = await self._live_of(user_id)
                 if live is None:
@@ -79,6 +78,7 @@ class SubscriptionService:
                 if live.card_id != card.id or live.amount != amount:
                     raise DomainError(Code.SUBSCRIPTION_EXISTS, subscriptionId=live.id) from None
                 return await self._same_click(live.id, token)
+            return await self._first_charge(sub.id, token)
         raise DomainError(Code.SUBSCRIPTION_EXISTS)  # pragma: no cover - kept racing
 
     async def _first_charge(self, subscription_id: str, token: str) -> SubscriptionView:
