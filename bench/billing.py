@@ -138,8 +138,8 @@ def rss_at_progress(samples: list[dict[str, float]], n: int) -> dict[str, float 
     # Start-up (imports, the schema) peaks before the first charge; the charging peak is what N moves.
     charging_peak = max((s["rss_mb"] for s in samples if s["charges"] > 0), default=None)
     growth = None if at10 is None or at100 is None else round(at100 - at10, 1)
-    return {"rss_mb_10pct": at10, "rss_mb_50pct": at50, "rss_mb_100pct": at100, "rss_mb_peak": peak, "rss_mb_peak_charging": charging_peak,
-            "rss_growth_mb_10_to_100pct": growth}
+    return {"rss_mb_10pct": at10, "rss_mb_50pct": at50, "rss_mb_100pct": at100, "rss_mb_peak": peak,
+            "rss_mb_peak_charging": charging_peak, "rss_growth_mb_10_to_100pct": growth}
 
 
 def cpu_ms_per_charge(samples: list[dict[str, float]]) -> float | None:
@@ -249,7 +249,8 @@ def run_point(cfg: Config, backend: str, concurrency: int, workdir: Path, log=pr
         + (f", bound {point['bound_per_s']}/s, ratio {point['ratio']}" if cfg.latency_ms else "")
         + f"; PortOne calls/charge {point['portone_calls_per_charge']}; RSS 10/50/100 % "
           f"{point['rss_mb_10pct']}/{point['rss_mb_50pct']}/{point['rss_mb_100pct']} MB; "
-          f"CPU {point['cpu_ms_per_charge']} ms/charge (sandbox {point['sandbox_cpu_ms_per_charge']}); checks ok={checks['ok']}")
+          f"CPU {point['cpu_ms_per_charge']} ms/charge (sandbox {point['sandbox_cpu_ms_per_charge']}); "
+          f"checks ok={checks['ok']}")
     return point
 
 

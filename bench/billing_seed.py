@@ -106,7 +106,8 @@ async def verify(url: str, sandbox_base: str, n: int, amount: int, at: datetime)
                 "sandbox_paid": len(paid),
                 "sandbox_not_paid": len(remote) - len(paid),
                 "sandbox_paid_orders": len({p["merchant_uid"] for p in paid}),
-                "attempts_paid": await scalar(select(func.count()).select_from(A).where(A.state == claims.PAID, A.cycle == 2)),
+                "attempts_paid": await scalar(
+                    select(func.count()).select_from(A).where(A.state == claims.PAID, A.cycle == 2)),
                 "attempts_total": await scalar(select(func.count()).select_from(A)),
                 "credits": await scalar(select(func.count()).select_from(T).where(
                     T.status == "충전", T.amount == amount, T.payment_id.is_not(None))),
