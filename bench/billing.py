@@ -286,14 +286,16 @@ def _commit() -> str | None:
 def table(result: dict) -> str:
     """The Markdown table of docs/PERFORMANCE.md's "Billing run (issue 25)"."""
     head = ("| db | N | C | latency ms | bound /s (C / latency) | run s | charges/s | ratio | process s | "
-            "PortOne calls/charge | RSS MB at 10 % / 50 % / 100 % (peak) | checks |\n"
-            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|")
+            "PortOne calls/charge | runner CPU ms/charge | sandbox CPU ms/charge | "
+            "RSS MB at 10 % / 50 % / 100 % | load avg before | checks |\n"
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---|")
     rows = []
     for p in result["points"]:
         rows.append(
             f"| {p['db']} | {p['n']:,} | {p['concurrency']} | {p['latency_ms']} | {p.get('bound_per_s', '–')} | "
             f"{p['run_s']:.1f} | {p['charges_per_s']:.1f} | {p.get('ratio', '–')} | {p['process_wall_s']:.1f} | "
-            f"{p['portone_calls_per_charge']} | {p['rss_mb_10pct']} / {p['rss_mb_50pct']} / {p['rss_mb_100pct']} "
-            f"({p['rss_mb_peak_charging']}) | {'ok' if p['checks']['ok'] else 'FAILED'} |"
+            f"{p['portone_calls_per_charge']} | {p['cpu_ms_per_charge']} | {p['sandbox_cpu_ms_per_charge']} | "
+            f"{p['rss_mb_10pct']} / {p['rss_mb_50pct']} / {p['rss_mb_100pct']} | {p['loadavg_before'][0]} | "
+            f"{'ok' if p['checks']['ok'] else 'FAILED'} |"
         )
     return "\n".join([head, *rows])
