@@ -83,14 +83,17 @@ class CardChargeService:
     ) -> tuple[PointTransaction, bool]:
         """``charge`` for a caller that has read the card (active, the user's) and the order (the
         user's, of the card's gateway) itself: the subscription runner, which reads both with its
-        own rows in one round trip. ``new_order``: the caller has just written the order and no one
-        has seen it yet, so no claim or credited payment can exist for it: the claim is an insert
-        and nothing is looked for first (two reads fewer per charge of the billing run)."""
+        own rows in one round trip. ``new_order``: the caller has just written the order and, in
+        the same committed transaction, its first claim (``card_charges`` attempt 1, ``charging``,
+        leased for ``lease_s``): no one else has seen the order, so no other claim or credited
+        payment can exist for it and nothing is looked for first."""
         gateway = self.cards.gateway_of(card)
-        for round_ in range(5):
-            fresh = new_order and round_ == 0
+        if new_order:
+            return await self._attempt(user_id, gateway, card.customer_uid, order, claims.Claimed(1, recover=False),
+                                       new_order=True)
+        for _round in range(5):
             got = await claims.claim(self.db, order_id=order.id, user_id=user_id, card_id=card.id,
-                                     lease_s=self.lease_s, new_order=fresh)
+                                     lease_s=self.lease_s)
             if isinstance(got, claims.Taken):
                 row = got.row
                 if row.state == claims.CHARGING:
@@ -99,8 +102,7 @@ class CardChargeService:
                 if answer is not None:
                     return answer, False
                 continue  # its lease ran out (the process died): take it over
-            return await self._attempt(user_id, gateway, card.customer_uid, order, got,
-                                       new_order=fresh and got.attempt == 1)
+            return await self._attempt(user_id, gateway, card.customer_uid, order, got)
         raise DomainError(Code.CARD_CHARGE_IN_PROGRESS)
 
     async def _own_order(self, user_id: str, gateway: BillingGateway, order_key: str) -> Order:
@@ -171,7 +173,10 @@ class CardChargeService:
             crash_point("card_charge_after_gateway")  # PortOne has answered; nothing of it is ours yet
             if remote.order_key != order.order_key:
                 raise DomainError(Code.PORTONE_UNAVAILABLE)  # pragma: no cover - PortOne answers for the order
-            result = await self.charging.sync_payment(remote, claimant=user_id, source=SOURCE)
+            # A new order's payment was recorded by no one before this answer (a webhook racing it is
+            # found under the unique keys): no duplicate look-up first.
+            result = await self.charging.sync_payment(remote, claimant=user_id, source=SOURCE,
+                                                      duplicate_check=not new_order)
             if result.outcome in CREDIT_OUTCOMES and result.entry is not None:
                 await finish(claims.PAID, payment_id=result.payment.id)
                 return result.entry, result.outcome is Outcome.CREDITED
