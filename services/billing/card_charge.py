@@ -80,13 +80,22 @@ class CardChargeService:
         order = await self._own_order(user_id, self.cards.gateway_of(card), order_key)
         return await self.charge_order(user_id, card, order)
 
-    async def charge_order(self, user_id: str, card: PaymentCard, order: Order) -> tuple[PointTransaction, bool]:
+    async def charge_order(
+        self, user_id: str, card: PaymentCard, order: Order, *, new_order: bool = False
+    ) -> tuple[PointTransaction, bool]:
         """``charge`` for a caller that has read the card (active, the user's) and the order (the
         user's, of the card's gateway) itself: the subscription runner, which reads both with its
-        own rows in one round trip."""
+        own rows in one round trip. ``new_order``: the caller has just written the order and, in
+        the same committed transaction, its first claim (``card_charges`` attempt 1, ``charging``,
+        leased for ``lease_s``): no one else has seen the order, so no other claim or credited
+        payment can exist for it and nothing is looked for first."""
         gateway = self.cards.gateway_of(card)
-        for _ in range(5):
-            got = await claims.claim(self.db, order_id=order.id, user_id=user_id, card_id=card.id, lease_s=self.lease_s)
+        if new_order:
+            return await self._attempt(user_id, gateway, card.customer_uid, order, claims.Claimed(1, recover=False),
+                                       new_order=True)
+        for _round in range(5):
+            got = await claims.claim(self.db, order_id=order.id, user_id=user_id, card_id=card.id,
+                                     lease_s=self.lease_s)
             if isinstance(got, claims.Taken):
                 row = got.row
                 if row.state == claims.CHARGING:
@@ -135,7 +144,8 @@ class CardChargeService:
         return None
 
     async def _attempt(
-        self, user_id: str, gateway: BillingGateway, key: str, order: Order, claim: claims.Claimed
+        self, user_id: str, gateway: BillingGateway, key: str, order: Order, claim: claims.Claimed,
+        *, new_order: bool = False,
     ) -> tuple[PointTransaction, bool]:
         finished = False
 
@@ -151,7 +161,7 @@ class CardChargeService:
                 if found is not None:
                     await finish(claims.PAID, payment_id=found.payment.id)
                     return found.entry, found.outcome is Outcome.CREDITED  # type: ignore[return-value]
-            elif await self._paid_otherwise(order.id):
+            elif not new_order and await self._paid_otherwise(order.id):
                 await finish(claims.REFUSED, fail_reason=PAID_OTHERWISE)
                 raise DomainError(Code.ORDER_ALREADY_PAID)
             crash_point("card_charge_before_gateway")  # the claim is committed; PortOne has heard nothing
@@ -176,7 +186,10 @@ class CardChargeService:
                 # A decline the gateway keeps no record of (Bootpay: no receipt): nothing to sync.
                 await finish(claims.DECLINED, fail_reason=remote.fail_reason)
                 raise declined(remote.fail_reason)
-            result = await self.charging.sync_payment(remote, claimant=user_id, source=SOURCE)
+            # A new order's payment was recorded by no one before this answer (a webhook racing it is
+            # found under the unique keys): no duplicate look-up first.
+            result = await self.charging.sync_payment(remote, claimant=user_id, source=SOURCE,
+                                                      duplicate_check=not new_order)
             if result.outcome in CREDIT_OUTCOMES and result.entry is not None:
                 await finish(claims.PAID, payment_id=result.payment.id)
                 return result.entry, result.outcome is Outcome.CREDITED

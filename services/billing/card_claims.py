@@ -18,6 +18,7 @@ from datetime import timedelta
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from services.billing import cycle_sql
 from services.db import Database
 from services.models import CardCharge, utcnow
 
@@ -42,8 +43,12 @@ async def current(db: Database, order_id: str) -> CardCharge | None:
         return (await s.execute(select(CardCharge).where(CardCharge.order_id == order_id))).scalar_one_or_none()
 
 
-async def claim(db: Database, *, order_id: str, user_id: str, card_id: str, lease_s: float) -> Claimed | Taken:
-    for _ in range(5):
+async def claim(
+    db: Database, *, order_id: str, user_id: str, card_id: str, lease_s: float
+) -> Claimed | Taken:
+    """(A subscription's new order gets its first claim in the transaction that writes the order:
+    services/billing/cycle_sql.py.)"""
+    for _round in range(5):
         now = utcnow()
         lease = now + timedelta(seconds=lease_s)
         row = await current(db, order_id)
@@ -77,14 +82,17 @@ async def finish(
 ) -> bool:
     """Records the outcome of ``attempt``; False when the claim was taken over meanwhile (its lease
     ran out): the newer attempt's outcome is the one that counts."""
-    async with db.transaction() as s:
-        done = await s.execute(
-            update(CardCharge)
-            .where(CardCharge.order_id == order_id, CardCharge.attempt == attempt, CardCharge.state == CHARGING)
-            .values(state=state, payment_id=payment_id, fail_reason=(fail_reason or None) and fail_reason[:200],
-                    updated_at=utcnow())
-        )
-    return done.rowcount == 1
+    # A driver statement (one hand-off, no session): it runs once per charge (services/billing/cycle_sql.py).
+    done = await cycle_sql.write(
+        db, _FINISH, state, payment_id, (fail_reason or None) and fail_reason[:200], utcnow(), order_id, attempt,
+    )
+    return len(done) == 1
+
+
+_FINISH = (
+    "UPDATE card_charges SET state = $1, payment_id = $2, fail_reason = $3, updated_at = $4"
+    f" WHERE order_id = $5 AND attempt = $6 AND state = '{CHARGING}' RETURNING id"
+)
 
 
 async def wait(db: Database, row: CardCharge, *, timeout_s: float) -> CardCharge:

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 
 from services import metrics
+from services.billing import card_claims, cycle_sql
 from services.billing import subscription_claims as claims
 from services.billing.card_charge import CardChargeService
 from services.billing.cards import ACTIVE as ACTIVE_CARD
@@ -76,13 +77,17 @@ class CycleCharger:
     async def _charge(self, subscription_id: str, token: str, at: datetime) -> CycleOutcome:
         # One read for everything the charge needs: the row, its cycle's latest attempt and that
         # attempt's order, the card (a charge is a handful of round trips: each one counts).
-        async with self.db.session() as s:
-            sub = await s.get(PointSubscription, subscription_id, populate_existing=True)
-            if sub is None or sub.lease_token != token:
-                return CycleOutcome(SKIPPED)
-            attempt = await claims.latest_attempt_in(s, sub.id, sub.cycle)
-            order = await s.get(Order, attempt.order_id) if attempt is not None else None
-            card = await s.get(PaymentCard, sub.card_id)
+        got = await cycle_sql.read_claimed(self.db, subscription_id)
+        if got is None or got[0].lease_token != token:
+            return CycleOutcome(SKIPPED)
+        sub, card = got
+        attempt, order = None, None
+        if sub.attempt != 0:
+            # Attempt 0: no attempt of this cycle exists (a row is only written with the counter's
+            # increment, in _new_attempt's fenced transaction): nothing to look up.
+            async with self.db.session() as s:
+                attempt = await claims.latest_attempt_in(s, sub.id, sub.cycle)
+                order = await s.get(Order, attempt.order_id) if attempt is not None else None
         if sub.status not in claims.LIVE:  # cancelled since it was claimed
             await claims.release(self.db, sub.id, token)
             return CycleOutcome(SKIPPED)
@@ -92,12 +97,13 @@ class CycleCharger:
             assert attempt.payment_id is not None
             await self._paid(sub, token, attempt, attempt.payment_id, at)
             return CycleOutcome(PAID)
-        if attempt is None or order is None or attempt.state not in claims.OPEN:
+        new_order = attempt is None or order is None or attempt.state not in claims.OPEN
+        if new_order:
             attempt, order = await self._new_attempt(sub, token, card)
         try:
             if card.status != ACTIVE_CARD or card.user_id != sub.user_id:
                 raise DomainError(Code.PAYMENT_CARD_NOT_FOUND)  # deleted in between
-            entry, _credited_now = await self.card_charges.charge_order(sub.user_id, card, order)
+            entry, _credited_now = await self.card_charges.charge_order(sub.user_id, card, order, new_order=new_order)
         except DomainError as exc:
             return await self._not_paid(sub, token, attempt, at, exc)
         crash_point("billing_after_charge")  # credited; the attempt and the subscription not moved on yet
@@ -110,30 +116,17 @@ class CycleCharger:
     ) -> tuple[PointSubscriptionAttempt, Order]:
         number = sub.attempt + 1
         now = utcnow()
-        async with self.db.transaction() as s:
-            fenced = await s.execute(
-                update(PointSubscription)
-                # Still live: a cancel between the runner's read and here must not be charged.
-                .where(PointSubscription.id == sub.id, PointSubscription.lease_token == token,
-                       PointSubscription.status.in_(claims.LIVE),
-                       PointSubscription.cycle == sub.cycle, PointSubscription.attempt == sub.attempt)
-                .values(attempt=number, updated_at=now)
-                .execution_options(synchronize_session=False)
-            )
-            if fenced.rowcount != 1:
-                raise _LeaseLost()
-            key = claims.order_key_of(sub.id, sub.cycle, number)
-            order = Order(provider=card.provider, order_key=key, user_id=sub.user_id, amount=sub.amount,
-                          created_at=now)
-            s.add(order)
-            await s.flush()
-            attempt = PointSubscriptionAttempt(
-                subscription_id=sub.id, cycle=sub.cycle, attempt=number, order_id=order.id, order_key=key,
-                state=claims.CHARGING, created_at=now, updated_at=now,
-            )
-            s.add(attempt)
+        # The order's first card_charges claim is written with it: committed before the gateway is
+        # asked, as CardChargeService's own claim would be (charge_order(new_order=True)).
+        made = await cycle_sql.new_attempt(
+            self.db, sub, token, card, key=claims.order_key_of(sub.id, sub.cycle, number), state=claims.CHARGING,
+            claim_state=card_claims.CHARGING, now=now,
+            lease_until=now + timedelta(seconds=self.card_charges.lease_s),
+        )
+        if made is None:
+            raise _LeaseLost()
         sub.attempt = number
-        return attempt, order
+        return made
 
     async def _paid(
         self, sub: PointSubscription, token: str, attempt: PointSubscriptionAttempt, payment_id: str, at: datetime
@@ -144,34 +137,11 @@ class CycleCharger:
         cycle = attempt.cycle + 1
         while claims.due_at(sub.anchor_at, sub.billing_day, cycle) <= at:
             cycle += 1
-        async with self.db.transaction() as s:
-            await s.execute(
-                update(PointSubscriptionAttempt)
-                .where(PointSubscriptionAttempt.id == attempt.id, PointSubscriptionAttempt.state != claims.PAID)
-                .values(state=claims.PAID, payment_id=payment_id, fail_reason=None, updated_at=now)
-                .execution_options(synchronize_session=False)
-            )
-            moved = await s.execute(
-                update(PointSubscription)
-                .where(PointSubscription.id == sub.id, PointSubscription.lease_token == token,
-                       PointSubscription.cycle == attempt.cycle, PointSubscription.status.in_(claims.LIVE))
-                .values(
-                    status=claims.ACTIVE, cycle=cycle, attempt=0,
-                    next_charge_at=claims.due_at(sub.anchor_at, sub.billing_day, cycle),
-                    last_charged_at=now, last_failure_reason=None, lease_until=None, lease_token=None,
-                    updated_at=now,
-                )
-                .execution_options(synchronize_session=False)
-            )
-            if moved.rowcount == 0:
-                # Cancelled while its charge was in flight: the charge stands (credited), the
-                # subscription stays cancelled.
-                await s.execute(
-                    update(PointSubscription)
-                    .where(PointSubscription.id == sub.id, PointSubscription.lease_token == token)
-                    .values(last_charged_at=now, lease_until=None, lease_token=None, updated_at=now)
-                    .execution_options(synchronize_session=False)
-                )
+        await cycle_sql.paid(
+            self.db, attempt_id=attempt.id, payment_id=payment_id, sub_id=sub.id, token=token,
+            attempt_cycle=attempt.cycle, next_cycle=cycle, next_charge_at=claims.due_at(sub.anchor_at, sub.billing_day, cycle),
+            now=now,
+        )
 
     async def _not_paid(
         self, sub: PointSubscription, token: str, attempt: PointSubscriptionAttempt, at: datetime, exc: DomainError
