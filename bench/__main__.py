@@ -53,6 +53,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     prof.add_argument("--py-spy", action="store_true", help="also sample the API under load with py-spy")
     prof.add_argument("--out", type=Path, default=RESULTS / "profile-latest.json")
 
+    bill = sub.add_parser("billing", help="pointcharge billing run: N due subscriptions vs C / PortOne latency")
+    bill.add_argument("--db", type=_strs, default=["sqlite", "postgres"], help="sqlite,postgres")
+    bill.add_argument("--n", type=int, default=10_000, help="due subscriptions (one V1 card each)")
+    bill.add_argument("--concurrency", type=_ints, default=[32, 8, 64],
+                      help="POINTCHARGE_BILLING_CONCURRENCY values, one run each")
+    bill.add_argument("--latency-ms", type=int, default=150, help="sandbox latency on every PortOne request")
+    bill.add_argument("--amount", type=int, default=10_000, help="KRW per subscription")
+    bill.add_argument("--pg-database", default="bench_billing", help="dropped and created for each PostgreSQL run")
+    bill.add_argument("--cprofile", action="store_true", help="run under cProfile (<work dir>/billing-*.prof)")
+    bill.add_argument("--out", type=Path, default=RESULTS / "billing-latest.json")
+
     rep = sub.add_parser("report", help="table + plot from results/*.json into docs/PERFORMANCE.md")
     rep.add_argument("--charge", type=Path, default=RESULTS / "charge-latest.json")
     rep.add_argument("--history", type=Path, default=RESULTS / "history-latest.json")
@@ -109,6 +120,22 @@ def dispatch(args: argparse.Namespace) -> int:
         print(report.history_table(result))
         print(f"\nJSON: {args.out}")
         return 0
+    if args.bench_command == "billing":
+        from bench import billing, procs
+
+        backends = list(args.db)
+        if "postgres" in backends and not procs.pg_available():
+            print(f"PostgreSQL unreachable at {procs.PG_ADMIN_DSN}: skipping it", file=sys.stderr)
+            backends.remove("postgres")
+        result = billing.run(
+            billing.Config(backends=backends, n=args.n, concurrency=args.concurrency, latency_ms=args.latency_ms,
+                           amount=args.amount, pg_database=args.pg_database, cprofile=args.cprofile),
+            out=args.out,
+        )
+        print()
+        print(billing.table(result))
+        print(f"\nJSON: {args.out}")
+        return 0 if all(p["checks"]["ok"] for p in result["points"]) else 1
     if args.bench_command == "profile":
         from bench import profile
 

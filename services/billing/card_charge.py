@@ -80,13 +80,19 @@ class CardChargeService:
         order = await self._own_order(user_id, self.cards.gateway_of(card), order_key)
         return await self.charge_order(user_id, card, order)
 
-    async def charge_order(self, user_id: str, card: PaymentCard, order: Order) -> tuple[PointTransaction, bool]:
+    async def charge_order(
+        self, user_id: str, card: PaymentCard, order: Order, *, new_order: bool = False
+    ) -> tuple[PointTransaction, bool]:
         """``charge`` for a caller that has read the card (active, the user's) and the order (the
         user's, of the card's gateway) itself: the subscription runner, which reads both with its
-        own rows in one round trip."""
+        own rows in one round trip. ``new_order``: the caller has just written the order and no one
+        has seen it yet, so no claim or credited payment can exist for it: the claim is an insert
+        and nothing is looked for first (two reads fewer per charge of the billing run)."""
         gateway = self.cards.gateway_of(card)
-        for _ in range(5):
-            got = await claims.claim(self.db, order_id=order.id, user_id=user_id, card_id=card.id, lease_s=self.lease_s)
+        for round_ in range(5):
+            fresh = new_order and round_ == 0
+            got = await claims.claim(self.db, order_id=order.id, user_id=user_id, card_id=card.id,
+                                     lease_s=self.lease_s, new_order=fresh)
             if isinstance(got, claims.Taken):
                 row = got.row
                 if row.state == claims.CHARGING:
@@ -95,7 +101,8 @@ class CardChargeService:
                 if answer is not None:
                     return answer, False
                 continue  # its lease ran out (the process died): take it over
-            return await self._attempt(user_id, gateway, card.customer_uid, order, got)
+            return await self._attempt(user_id, gateway, card.customer_uid, order, got,
+                                       new_order=fresh and got.attempt == 1)
         raise DomainError(Code.CARD_CHARGE_IN_PROGRESS)
 
     async def _own_order(self, user_id: str, gateway: BillingGateway, order_key: str) -> Order:
@@ -135,7 +142,8 @@ class CardChargeService:
         return None
 
     async def _attempt(
-        self, user_id: str, gateway: BillingGateway, key: str, order: Order, claim: claims.Claimed
+        self, user_id: str, gateway: BillingGateway, key: str, order: Order, claim: claims.Claimed,
+        *, new_order: bool = False,
     ) -> tuple[PointTransaction, bool]:
         finished = False
 
@@ -151,7 +159,7 @@ class CardChargeService:
                 if found is not None:
                     await finish(claims.PAID, payment_id=found.payment.id)
                     return found.entry, found.outcome is Outcome.CREDITED  # type: ignore[return-value]
-            elif await self._paid_otherwise(order.id):
+            elif not new_order and await self._paid_otherwise(order.id):
                 await finish(claims.REFUSED, fail_reason=PAID_OTHERWISE)
                 raise DomainError(Code.ORDER_ALREADY_PAID)
             crash_point("card_charge_before_gateway")  # the claim is committed; PortOne has heard nothing

@@ -42,11 +42,16 @@ async def current(db: Database, order_id: str) -> CardCharge | None:
         return (await s.execute(select(CardCharge).where(CardCharge.order_id == order_id))).scalar_one_or_none()
 
 
-async def claim(db: Database, *, order_id: str, user_id: str, card_id: str, lease_s: float) -> Claimed | Taken:
-    for _ in range(5):
+async def claim(
+    db: Database, *, order_id: str, user_id: str, card_id: str, lease_s: float, new_order: bool = False
+) -> Claimed | Taken:
+    """``new_order``: the caller wrote the order just now (no claim can exist yet), so the first
+    round inserts without reading first; were a claim there after all, the unique ``order_id``
+    refuses the insert and the next round reads it."""
+    for round_ in range(5):
         now = utcnow()
         lease = now + timedelta(seconds=lease_s)
-        row = await current(db, order_id)
+        row = None if new_order and round_ == 0 else await current(db, order_id)
         if row is None:
             try:
                 async with db.transaction() as s:

@@ -80,7 +80,9 @@ class CycleCharger:
             sub = await s.get(PointSubscription, subscription_id, populate_existing=True)
             if sub is None or sub.lease_token != token:
                 return CycleOutcome(SKIPPED)
-            attempt = await claims.latest_attempt_in(s, sub.id, sub.cycle)
+            # Attempt 0: no attempt of this cycle exists (a row is only written with the counter's
+            # increment, in _new_attempt's fenced transaction): nothing to look up.
+            attempt = None if sub.attempt == 0 else await claims.latest_attempt_in(s, sub.id, sub.cycle)
             order = await s.get(Order, attempt.order_id) if attempt is not None else None
             card = await s.get(PaymentCard, sub.card_id)
         if sub.status not in claims.LIVE:  # cancelled since it was claimed
@@ -92,12 +94,13 @@ class CycleCharger:
             assert attempt.payment_id is not None
             await self._paid(sub, token, attempt, attempt.payment_id, at)
             return CycleOutcome(PAID)
-        if attempt is None or order is None or attempt.state not in claims.OPEN:
+        new_order = attempt is None or order is None or attempt.state not in claims.OPEN
+        if new_order:
             attempt, order = await self._new_attempt(sub, token, card)
         try:
             if card.status != ACTIVE_CARD or card.user_id != sub.user_id:
                 raise DomainError(Code.PAYMENT_CARD_NOT_FOUND)  # deleted in between
-            entry, _credited_now = await self.card_charges.charge_order(sub.user_id, card, order)
+            entry, _credited_now = await self.card_charges.charge_order(sub.user_id, card, order, new_order=new_order)
         except DomainError as exc:
             return await self._not_paid(sub, token, attempt, at, exc)
         crash_point("billing_after_charge")  # credited; the attempt and the subscription not moved on yet
