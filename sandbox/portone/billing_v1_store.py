@@ -226,7 +226,7 @@ class BillingV1Store:
                 store._mark_paid(p, now)
             else:
                 p.status, p.failed_at, p.fail_reason = "failed", now, fail_reason
-            store.payments[p.imp_uid] = p
+            store._put(p)
             store._save(p)
         self._link(p, customer, customer.customer_uid, "issue", channel)
         return p

