@@ -96,14 +96,16 @@ async def claim_due(
 
 
 async def claim_one(db: Database, subscription_id: str, *, lease_s: float, token: str) -> bool:
-    """Claims one live subscription whatever its due time (a creation resumed by a second click)."""
+    """Claims a subscription still being created, whatever its due time (a creation resumed by a
+    second click). Only CREATING: a click that read CREATING just before the first click finished
+    must not claim the now ACTIVE row and charge its next month at once."""
     now = utcnow()
     async with db.transaction() as s:
         done = await s.execute(
             update(PointSubscription)
             .where(
                 PointSubscription.id == subscription_id,
-                PointSubscription.status.in_(LIVE),
+                PointSubscription.status == CREATING,
                 or_(PointSubscription.lease_until.is_(None), PointSubscription.lease_until < now),
             )
             .values(lease_until=now + timedelta(seconds=lease_s), lease_token=token, updated_at=now)
